@@ -1,0 +1,52 @@
+import type { ResourceKey } from "./ids.js";
+import type { JsonObject } from "./json.js";
+import type { SourceLocation, SourcePosition } from "./location.js";
+
+/** The metadata every declared object carries, Kubernetes style. */
+export interface ObjectMeta {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+/** A declared document as written: `apiVersion`, `kind`, `metadata`, and the rest (usually `spec`). */
+export interface Manifest extends JsonObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: ObjectMeta & JsonObject;
+}
+
+/** Where a rendered object came from, and where each of its fields is, for errors that name the line. */
+export interface Origin extends SourceLocation {
+  /** 0-based index of the document inside its file. */
+  readonly document: number;
+  /** JSON pointer (`/spec/command`) -> position of that field's value. */
+  readonly positions: Readonly<Record<string, SourcePosition>>;
+}
+
+/** One desired object produced by rendering a directory at a commit. Immutable. */
+export interface RenderedObject {
+  readonly key: ResourceKey;
+  readonly manifest: Manifest;
+  readonly origin: Origin;
+}
+
+/** Annotations Ferry reads from objects. */
+export const ANNOTATIONS = {
+  /** Integer wave: lower waves are applied (and become healthy) before higher ones. */
+  wave: "ferry.dev/wave",
+  /** `disabled` keeps an object from being pruned when it leaves Git. */
+  prune: "ferry.dev/prune",
+} as const;
+
+/** Best position for a field: the field itself, else its nearest parent, else the document. */
+export function locate(origin: Origin, pointer: string): SourceLocation {
+  let p = pointer;
+  for (;;) {
+    const pos = origin.positions[p];
+    if (pos) return { file: origin.file, line: pos.line, column: pos.column };
+    if (p === "") return { file: origin.file, line: origin.line, column: origin.column };
+    p = p.slice(0, p.lastIndexOf("/"));
+  }
+}

@@ -1,0 +1,47 @@
+import type { Digest, Revision } from "../core/ids.js";
+
+/** The commit behind an artifact, as history and people want it. */
+export interface CommitInfo {
+  readonly author: string;
+  readonly email: string;
+  /** First line of the commit message. */
+  readonly subject: string;
+  /** ISO time of the commit. */
+  readonly time: string;
+}
+
+/**
+ * One commit of one repository, checked out read-only. Produced by the source
+ * stage; nothing downstream calls git or changes the directory.
+ */
+export interface Artifact {
+  /** The repository as configured (path or URL). */
+  readonly url: string;
+  /** The branch or tag it was fetched from. */
+  readonly ref: string;
+  readonly revision: Revision;
+  /** sha256 over the commit's tree: equal trees give equal digests. */
+  readonly digest: Digest;
+  /** Absolute path of the read-only checkout of the whole tree. */
+  readonly directory: string;
+  readonly commit: CommitInfo;
+}
+
+/** What one check of a source found. */
+export interface RefreshResult {
+  readonly artifact: Artifact;
+  /** True when the revision differs from the one before this refresh. */
+  readonly changed: boolean;
+  /** True when a `git fetch` ran (false when `ls-remote` showed nothing moved). */
+  readonly fetched: boolean;
+}
+
+/** Fetches one (repository, ref) and turns commits into artifacts. Shared by every application reading it. */
+export interface SourceFetcher {
+  readonly url: string;
+  readonly ref: string;
+  /** Asks the remote for the ref's commit (cheap) and fetches only when it moved. Concurrent calls share one run. */
+  refresh(): Promise<RefreshResult>;
+  /** The artifact of the last successful refresh, if any. */
+  current(): Artifact | undefined;
+}

@@ -1,0 +1,70 @@
+import type { Problem } from "../core/errors.js";
+import type { Health } from "../core/health.js";
+import type { ResourceKey } from "../core/ids.js";
+import type { JsonObject } from "../core/json.js";
+import type { RenderedObject } from "../core/objects.js";
+
+/**
+ * The state of an object in a form both sides can be compared in: the target
+ * turns a desired object into one (`describe`) and reads live objects as one
+ * (`read`). The diff stage compares them field by field.
+ */
+export type Comparable = JsonObject;
+
+/** What the target needs to know about the application an object belongs to. */
+export interface ObjectContext {
+  /** Application name: targets label what they own with it. */
+  readonly application: string;
+  /** Absolute path of the read-only checkout the object was rendered from. */
+  readonly artifactDirectory: string;
+}
+
+/** A live object as the target reads it. */
+export interface LiveObject {
+  readonly key: ResourceKey;
+  readonly state: Comparable;
+  /** The application that owns it, as the target recorded it; undefined when nobody does. */
+  readonly owner?: string;
+}
+
+/** What applying one object did. */
+export type ApplyOutcome = "created" | "configured" | "unchanged";
+
+/** A change of a live object noticed by the target (a process exited, a file was edited). */
+export interface LiveChange {
+  readonly key: ResourceKey;
+  /** Owning application, when known. */
+  readonly owner?: string;
+  readonly message: string;
+}
+
+/**
+ * Where objects are applied. One interface, several implementations (host,
+ * kubernetes, an in-memory fake), all passing one conformance suite.
+ */
+export interface Target {
+  /** The name Applications use to select it (`host`). */
+  readonly name: string;
+  /** True when this target manages objects of that apiVersion and kind. */
+  supports(apiVersion: string, kind: string): boolean;
+  /** Checks one object against the schema of its kind. Pure: no I/O. */
+  validate(object: RenderedObject): readonly Problem[];
+  /**
+   * The desired state of an object in comparable form. May read files of the
+   * artifact (content taken from the repository); throws a stalled FerryError
+   * naming the file and field when it cannot.
+   */
+  describe(object: RenderedObject, context: ObjectContext): Promise<Comparable>;
+  /** Reads the live state of the given objects; absent objects are missing from the map. */
+  read(keys: readonly ResourceKey[]): Promise<ReadonlyMap<ResourceKey, LiveObject>>;
+  /** Creates or updates one object so its live state matches `describe`. */
+  apply(object: RenderedObject, context: ObjectContext): Promise<ApplyOutcome>;
+  /** Deletes one object it owns; deleting an absent object succeeds. */
+  delete(key: ResourceKey, context: { readonly application: string }): Promise<void>;
+  /** Health of live objects; a missing object is `Missing`. */
+  health(keys: readonly ResourceKey[]): Promise<ReadonlyMap<ResourceKey, Health>>;
+  /** Calls `listener` when a live object changes outside Ferry's own writes. Returns the unsubscribe function. */
+  watch(listener: (change: LiveChange) => void): () => void;
+  /** Stops watching and background work. Running services are left running. */
+  close(): Promise<void>;
+}
