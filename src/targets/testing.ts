@@ -1,0 +1,16 @@
+import { resourceKey } from "../core/ids.js";
+import type { Manifest, RenderedObject } from "../core/objects.js";
+
+/**
+ * Wraps a manifest into a rendered object for tests: the key comes from its
+ * apiVersion, kind, namespace and name, and the origin is the first line of
+ * `file` (default `test.yaml`) with no field positions.
+ */
+export function makeObject(manifest: Manifest, file = "test.yaml"): RenderedObject {
+  const { apiVersion, kind, metadata } = manifest;
+  return {
+    key: resourceKey(apiVersion, kind, metadata.name, metadata.namespace),
+    manifest,
+    origin: { file, line: 1, column: 1, document: 0, positions: {} },
+  };
+}
