@@ -58,7 +58,7 @@ export interface MemoryTarget extends Target {
   failDelete(key: ResourceKey, error: Error): void;
   /** Clears the failures of one key, or of all keys. */
   clearFailures(key?: ResourceKey): void;
-  /** Health reported for `key` while it is live (default Healthy); undefined restores the default. Tells watchers. */
+  /** Health reported for `key` while it is live (default Healthy); undefined restores the default. Tells watchers when the object is live. */
   setHealth(key: ResourceKey, health: Health | undefined): void;
   /** Changes the live spec behind Ferry's back and tells watchers. Throws when the object is not live. */
   tamper(key: ResourceKey): void;
@@ -196,13 +196,13 @@ export function createMemoryTarget(options: MemoryTargetOptions = {}): MemoryTar
 }
 
 /** The comparable state of a memory object: its spec, with keys sorted. */
-export function describeThing(object: RenderedObject): Comparable {
+function describeThing(object: RenderedObject): Comparable {
   const spec = object.manifest.spec;
   return { spec: JSON.parse(canonicalJson(spec ?? {})) as JsonValue };
 }
 
 /** Checks that the kind is supported, `spec` is an object, and `spec.invalid` is not true. */
-export function validateThing(
+function validateThing(
   object: RenderedObject,
   targetName: string,
   supports: (apiVersion: string, kind: string) => boolean,
