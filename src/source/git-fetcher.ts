@@ -1,0 +1,200 @@
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import type { FerryError } from "../core/errors.js";
+import { stalled, toFerryError } from "../core/errors.js";
+import type { Digest, Revision } from "../core/ids.js";
+import { asDigest, asRevision } from "../core/ids.js";
+import type { Artifact, CommitInfo, RefreshResult, SourceFetcher } from "./artifact.js";
+import { ArtifactStore } from "./artifact-store.js";
+import { BareRepository } from "./bare-repository.js";
+import { runGit } from "./git.js";
+import type { RemoteRef } from "./remote-ref.js";
+import { lsRemotePatterns, refProblem, resolveRemoteRef } from "./remote-ref.js";
+import { normalizeRepositoryUrl, redactSecrets, repositoryKey, repositoryProblem } from "./repository-url.js";
+
+/** Settings of one git fetcher. */
+export interface GitFetcherOptions {
+  /** Holds `repos/` (bare repositories) and `artifacts/` (checkouts); created when absent. */
+  readonly cacheDir: string;
+  /** Artifacts of this source kept after a refresh, most recently used first. Default 5. */
+  readonly keepArtifacts?: number;
+  /** Time limit of `ls-remote` and `fetch`. Default 120 s. */
+  readonly networkTimeoutMs?: number;
+  /** Base of relative repository paths. Default: the process's working directory. */
+  readonly cwd?: string;
+  /** Told when removing old artifacts fails; the refresh still succeeds. Default: a process warning. */
+  readonly onCleanupError?: (error: FerryError) => void;
+}
+
+/** How much network work a fetcher did, for metrics. */
+export interface FetcherStats {
+  readonly lsRemote: number;
+  readonly fetches: number;
+}
+
+/** Default number of artifacts kept per source. */
+export const DEFAULT_KEEP_ARTIFACTS = 5;
+
+let nextOwnerId = 0;
+
+/**
+ * Turns one (repository, ref) into artifacts with the git CLI: `ls-remote` to
+ * see whether the ref moved, a shallow fetch only when the commit is not here
+ * yet, and one read-only checkout per commit.
+ */
+export class GitFetcher implements SourceFetcher {
+  /** The repository as configured. Artifacts carry it with credentials masked. */
+  readonly url: string;
+  readonly ref: string;
+  /** What git is given: the URL, or a local path as an absolute `file://` URL. */
+  readonly remoteUrl: string;
+  readonly #cacheDir: string;
+  readonly #keep: number;
+  readonly #networkTimeoutMs: number;
+  readonly #onCleanupError: (error: FerryError) => void;
+  readonly #store: ArtifactStore;
+  readonly #owner: string;
+  readonly #metadata = new Map<Revision, Promise<{ digest: Digest; commit: CommitInfo }>>();
+  readonly #pendingRevisions = new Map<Revision, Promise<Artifact>>();
+  #repository: Promise<BareRepository> | undefined;
+  #current: Artifact | undefined;
+  #refreshing: Promise<RefreshResult> | undefined;
+  #lsRemote = 0;
+  #fetches = 0;
+
+  /** Throws a stalled `InvalidSource` error when the repository or ref cannot be valid. */
+  constructor(url: string, ref: string, options: GitFetcherOptions) {
+    const problem = repositoryProblem(url) ?? refProblem(ref);
+    if (problem !== undefined) throw stalled("InvalidSource", problem);
+    this.url = url;
+    this.ref = ref;
+    this.remoteUrl = normalizeRepositoryUrl(url, options.cwd);
+    this.#cacheDir = options.cacheDir;
+    this.#keep = Math.max(1, options.keepArtifacts ?? DEFAULT_KEEP_ARTIFACTS);
+    this.#networkTimeoutMs = options.networkTimeoutMs ?? 120_000;
+    this.#onCleanupError = options.onCleanupError ?? ((error) => process.emitWarning(error.message, { code: error.reason }));
+    this.#store = ArtifactStore.at(join(options.cacheDir, "artifacts"));
+    this.#owner = `${this.remoteUrl} ${ref} #${nextOwnerId++}`;
+  }
+
+  /** Asks the remote for the ref's commit and fetches only when the commit is new here. Concurrent calls share one run. */
+  refresh(): Promise<RefreshResult> {
+    this.#refreshing ??= this.#refresh().finally(() => {
+      this.#refreshing = undefined;
+    });
+    return this.#refreshing;
+  }
+
+  /** The artifact of the last successful refresh, if any. */
+  current(): Artifact | undefined {
+    return this.#current;
+  }
+
+  /** Number of `ls-remote` runs and fetches so far. */
+  stats(): FetcherStats {
+    return { lsRemote: this.#lsRemote, fetches: this.#fetches };
+  }
+
+  /**
+   * The artifact of any commit of the repository (for rollback), fetched by id
+   * when it is not here. It does not become `current()`.
+   */
+  artifactAt(revision: string): Promise<Artifact> {
+    let commit: Revision;
+    try {
+      commit = asRevision(revision);
+    } catch (error) {
+      return Promise.reject(stalled("InvalidRevision", `${JSON.stringify(revision)} is not a full commit id`, { cause: error }));
+    }
+    if (this.#current?.revision === commit) return Promise.resolve(this.#current);
+    let pending = this.#pendingRevisions.get(commit);
+    if (!pending) {
+      pending = this.#artifactAt(commit).finally(() => this.#pendingRevisions.delete(commit));
+      this.#pendingRevisions.set(commit, pending);
+    }
+    return pending;
+  }
+
+  /** Removes artifacts this source no longer needs, keeping the current one and the `keep` most recently used. */
+  async pruneArtifacts(keep: number = this.#keep): Promise<readonly Revision[]> {
+    const pinned = this.#current ? [this.#current.revision] : [];
+    return this.#store.prune(this.#owner, keep, pinned);
+  }
+
+  async #refresh(): Promise<RefreshResult> {
+    const repository = await this.#openRepository();
+    const remote = await this.#resolveRef(repository);
+    const previous = this.#current;
+    if (previous?.revision === remote.commit) return { artifact: previous, changed: false, fetched: false };
+    let commit = remote.commit;
+    let fetched = false;
+    if (!(await repository.hasCommit(commit))) {
+      // Fetch the ref, not the id: every server allows it. The ref may have moved on since ls-remote; its newer commit is fine.
+      commit = await this.#fetch(repository, remote.name);
+      fetched = true;
+    }
+    const artifact = await this.#artifactOf(repository, asRevision(commit));
+    this.#current = artifact;
+    try {
+      await this.pruneArtifacts();
+    } catch (error) {
+      this.#onCleanupError(toFerryError(error, "CleanupFailed"));
+    }
+    return { artifact, changed: previous?.revision !== artifact.revision, fetched };
+  }
+
+  async #artifactAt(commit: Revision): Promise<Artifact> {
+    const repository = await this.#openRepository();
+    if (!(await repository.hasCommit(commit))) await this.#fetch(repository, commit);
+    return this.#artifactOf(repository, commit);
+  }
+
+  async #resolveRef(repository: BareRepository): Promise<RemoteRef> {
+    this.#lsRemote++;
+    const output = await runGit(["ls-remote", "--", this.remoteUrl, ...lsRemotePatterns(this.ref)], {
+      cwd: repository.directory,
+      timeoutMs: this.#networkTimeoutMs,
+    });
+    const remote = resolveRemoteRef(output, this.ref);
+    if (!remote) throw stalled("RefNotFound", `ref ${JSON.stringify(this.ref)} not found in ${redactSecrets(this.remoteUrl)}`);
+    return remote;
+  }
+
+  #fetch(repository: BareRepository, source: string): Promise<string> {
+    this.#fetches++;
+    return repository.fetch(this.remoteUrl, source);
+  }
+
+  async #artifactOf(repository: BareRepository, revision: Revision): Promise<Artifact> {
+    // Retained before it exists, so a prune running meanwhile leaves it alone.
+    this.#store.retain(this.#owner, revision);
+    const directory = await this.#store.materialize(revision, (target) => repository.checkout(revision, target));
+    const { digest, commit } = await this.#metadataOf(repository, revision);
+    return { url: redactSecrets(this.url), ref: this.ref, revision, digest, directory, commit };
+  }
+
+  #metadataOf(repository: BareRepository, revision: Revision): Promise<{ digest: Digest; commit: CommitInfo }> {
+    let metadata = this.#metadata.get(revision);
+    if (!metadata) {
+      metadata = (async () => {
+        const tree = await repository.treeOf(revision);
+        const commit = await repository.commitInfo(revision);
+        return { digest: asDigest(`sha256:${createHash("sha256").update(tree).digest("hex")}`), commit };
+      })();
+      this.#metadata.set(revision, metadata);
+      metadata.catch(() => this.#metadata.delete(revision));
+    }
+    return metadata;
+  }
+
+  #openRepository(): Promise<BareRepository> {
+    if (!this.#repository) {
+      const directory = join(this.#cacheDir, "repos", repositoryKey(this.remoteUrl));
+      this.#repository = BareRepository.open(directory, this.#networkTimeoutMs);
+      this.#repository.catch(() => {
+        this.#repository = undefined;
+      });
+    }
+    return this.#repository;
+  }
+}

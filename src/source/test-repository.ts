@@ -1,0 +1,67 @@
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { runGit } from "./git.js";
+
+/** Content of one file in a test commit: text, or text with an executable bit; `null` deletes the file. */
+export type TestFile = string | { readonly content: string; readonly executable: true } | null;
+
+const IDENTITY = ["-c", "user.name=Ferry Test", "-c", "user.email=test@ferry.invalid", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"];
+
+/**
+ * A real git repository in a temporary directory, for tests of anything that
+ * reads git: commit files, tag, and remove it afterwards.
+ */
+export class TestRepository {
+  readonly directory: string;
+
+  private constructor(directory: string) {
+    this.directory = directory;
+  }
+
+  /** Creates an empty repository whose first branch is `branch`. */
+  static async create(branch = "main"): Promise<TestRepository> {
+    const directory = await mkdtemp(join(tmpdir(), "ferry-test-repo-"));
+    await runGit(["init", "--quiet", `--initial-branch=${branch}`, directory]);
+    return new TestRepository(directory);
+  }
+
+  /** Runs git inside the repository, as the test identity. */
+  git(...args: string[]): Promise<string> {
+    return runGit([...IDENTITY, ...args], { cwd: this.directory });
+  }
+
+  /** Writes (or deletes, for `null`) the given files and commits all changes; returns the commit id. */
+  async commit(files: Readonly<Record<string, TestFile>>, message = "change"): Promise<string> {
+    for (const [path, file] of Object.entries(files)) {
+      const full = join(this.directory, path);
+      if (file === null) {
+        await rm(full, { force: true });
+        continue;
+      }
+      await mkdir(dirname(full), { recursive: true });
+      await writeFile(full, typeof file === "string" ? file : file.content);
+      await chmod(full, typeof file === "string" ? 0o644 : 0o755);
+    }
+    await this.git("add", "--all");
+    await this.git("commit", "--quiet", "--allow-empty", "-m", message);
+    return this.head();
+  }
+
+  /** The commit id the current branch points to. */
+  async head(): Promise<string> {
+    return (await this.git("rev-parse", "HEAD")).trim();
+  }
+
+  /** Tags HEAD (or `target`): annotated when `annotated` is true. */
+  async tag(name: string, options: { readonly annotated?: boolean; readonly target?: string } = {}): Promise<void> {
+    const target = options.target ?? "HEAD";
+    if (options.annotated) await this.git("tag", "--annotate", "-m", `release ${name}`, name, target);
+    else await this.git("tag", name, target);
+  }
+
+  /** Deletes the repository. */
+  async remove(): Promise<void> {
+    await rm(this.directory, { recursive: true, force: true });
+  }
+}
