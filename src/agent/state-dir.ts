@@ -1,0 +1,123 @@
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+
+/** What a running agent publishes in its state directory so the CLI can reach it. */
+export interface AgentInfo {
+  readonly pid: number;
+  /** Base URL of the control API, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  /** Bearer token for the control API; the file is readable by its owner only. */
+  readonly token: string;
+  readonly repo: string;
+  readonly ref: string;
+  readonly path: string;
+  readonly root: string;
+  readonly startedAt: string;
+}
+
+/** The state directory: `--state-dir`, else $FERRY_STATE_DIR, else the nearest `.ferry` up from cwd, else `./.ferry`. */
+export function resolveStateDir(flag: string | undefined, cwd = process.cwd()): string {
+  if (flag) return resolve(cwd, flag);
+  if (process.env.FERRY_STATE_DIR) return resolve(cwd, process.env.FERRY_STATE_DIR);
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, ".ferry"))) return join(dir, ".ferry");
+    if (dirname(dir) === dir) break;
+  }
+  return resolve(cwd, ".ferry");
+}
+
+/** Writes agent.json (mode 0600) atomically. */
+export async function writeAgentInfo(stateDir: string, info: AgentInfo): Promise<void> {
+  await mkdir(stateDir, { recursive: true });
+  const path = join(stateDir, "agent.json");
+  await writeFile(`${path}.tmp`, JSON.stringify(info, null, 2) + "\n", { mode: 0o600 });
+  await rename(`${path}.tmp`, path);
+}
+
+/** Reads agent.json; undefined when absent or when the agent that wrote it is gone. */
+export async function readAgentInfo(stateDir: string): Promise<AgentInfo | undefined> {
+  let info: AgentInfo;
+  try {
+    info = JSON.parse(await readFile(join(stateDir, "agent.json"), "utf8")) as AgentInfo;
+  } catch {
+    return undefined;
+  }
+  return isAlive(info.pid) ? info : undefined;
+}
+
+/** Removes agent.json when it is this process's. */
+export function clearAgentInfo(stateDir: string): void {
+  try {
+    const info = JSON.parse(readFileSync(join(stateDir, "agent.json"), "utf8")) as AgentInfo;
+    if (info.pid === process.pid) rmSync(join(stateDir, "agent.json"), { force: true });
+  } catch {
+    return;
+  }
+}
+
+/**
+ * Takes the state directory's lock so two agents never manage the same
+ * services. A lock left by a dead process is taken over. Returns the release.
+ */
+export async function lockStateDir(stateDir: string): Promise<() => void> {
+  await mkdir(stateDir, { recursive: true });
+  const path = join(stateDir, "agent.lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, "wx", 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        try {
+          if (readFileSync(path, "utf8") === String(process.pid)) rmSync(path, { force: true });
+        } catch {
+          return;
+        }
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const holder = Number(readFileSync(path, "utf8"));
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+        throw new Error(`another ferry agent (pid ${holder}) is using the state directory ${stateDir}; stop it first or use --state-dir`);
+      }
+      rmSync(path, { force: true });
+    }
+  }
+  throw new Error(`cannot lock the state directory ${stateDir}`);
+}
+
+/** True when a process with this pid exists. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** What `ferry agent` was started with, kept so one-shot commands can work without a running agent. */
+export interface AgentSettings {
+  readonly repo: string;
+  readonly ref: string;
+  readonly path: string;
+  readonly root: string;
+}
+
+/** Saves the settings of the agent using this state directory. */
+export async function saveAgentSettings(stateDir: string, settings: AgentSettings): Promise<void> {
+  await mkdir(stateDir, { recursive: true });
+  const path = join(stateDir, "settings.json");
+  await writeFile(`${path}.tmp`, JSON.stringify(settings, null, 2) + "\n", { mode: 0o600 });
+  await rename(`${path}.tmp`, path);
+}
+
+/** The settings last saved in this state directory, if any. */
+export async function loadAgentSettings(stateDir: string): Promise<AgentSettings | undefined> {
+  try {
+    return JSON.parse(await readFile(join(stateDir, "settings.json"), "utf8")) as AgentSettings;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,80 @@
+import type { ApplicationList, DiffResponse, SyncStreamLine } from "../agent/api-types.js";
+import type { AgentInfo } from "../agent/state-dir.js";
+import { readAgentInfo } from "../agent/state-dir.js";
+import type { EngineEvent } from "../engine/events.js";
+import type { ApplicationStatus } from "../engine/status.js";
+import { CliError } from "./exit-codes.js";
+
+/** Talks to a running agent through its control API. */
+export class AgentClient {
+  constructor(readonly info: AgentInfo) {}
+
+  /** The client of the agent running on this state directory, or undefined when none runs. */
+  static async find(stateDir: string): Promise<AgentClient | undefined> {
+    const info = await readAgentInfo(stateDir);
+    return info ? new AgentClient(info) : undefined;
+  }
+
+  async applications(): Promise<ApplicationList> {
+    return (await this.#request("GET", "/api/v1/applications")) as ApplicationList;
+  }
+
+  async application(name: string): Promise<ApplicationStatus> {
+    return (await this.#request("GET", `/api/v1/applications/${encodeURIComponent(name)}`)) as ApplicationStatus;
+  }
+
+  async diff(name: string): Promise<DiffResponse> {
+    return (await this.#request("GET", `/api/v1/applications/${encodeURIComponent(name)}/diff`, undefined, [422])) as DiffResponse;
+  }
+
+  async refresh(): Promise<void> {
+    await this.#request("POST", "/api/v1/refresh", {});
+  }
+
+  /** Starts a sync and calls `onLine` for each progress line; resolves with the final status. */
+  async sync(name: string, body: { prune: boolean }, onEvent: (event: EngineEvent) => void): Promise<ApplicationStatus> {
+    const res = await this.#fetch("POST", `/api/v1/applications/${encodeURIComponent(name)}/sync`, body);
+    if (!res.ok || !res.body) throw new CliError(await errorText(res));
+    let buffer = "";
+    let result: ApplicationStatus | undefined;
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      buffer += Buffer.from(chunk).toString("utf8");
+      let newline: number;
+      while ((newline = buffer.indexOf("\n")) !== -1) {
+        const line = JSON.parse(buffer.slice(0, newline)) as SyncStreamLine;
+        buffer = buffer.slice(newline + 1);
+        if (line.type === "Result") result = line.status;
+        else onEvent(line);
+      }
+    }
+    if (!result) throw new CliError("the agent closed the sync stream without a result");
+    return result;
+  }
+
+  async #request(method: string, path: string, body?: unknown, okStatuses: readonly number[] = []): Promise<unknown> {
+    const res = await this.#fetch(method, path, body);
+    if (!res.ok && !okStatuses.includes(res.status)) throw new CliError(await errorText(res));
+    return res.json();
+  }
+
+  async #fetch(method: string, path: string, body?: unknown): Promise<Response> {
+    try {
+      return await fetch(this.info.url + path, {
+        method,
+        headers: { authorization: `Bearer ${this.info.token}`, ...(body ? { "content-type": "application/json" } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (error) {
+      throw new CliError(`cannot reach the agent at ${this.info.url} (pid ${this.info.pid}): ${(error as Error).message}`);
+    }
+  }
+}
+
+async function errorText(res: Response): Promise<string> {
+  try {
+    const body = (await res.json()) as { error?: string };
+    return `agent answered ${res.status}: ${body.error ?? res.statusText}`;
+  } catch {
+    return `agent answered ${res.status} ${res.statusText}`;
+  }
+}

@@ -1,0 +1,100 @@
+import { Agent } from "../../agent/agent.js";
+import { findCondition } from "../../core/conditions.js";
+import { parseDuration } from "../../config/duration.js";
+import { CliError, EXIT } from "../exit-codes.js";
+import { formatConfig, formatEvent, formatStatusTable } from "../format.js";
+
+/** Options of `ferry agent`. */
+export interface AgentCommandOptions {
+  readonly repo: string;
+  readonly ref: string;
+  readonly path: string;
+  readonly stateDir: string;
+  readonly root: string;
+  readonly interval: string;
+  readonly jitter: string;
+  readonly listen: string;
+  readonly once: boolean;
+  readonly healthTimeout: string;
+  readonly output: "text" | "json";
+}
+
+/** Builds an Agent from command-line options, checking them first. */
+export function agentFromOptions(options: Omit<AgentCommandOptions, "once" | "output">, listen: boolean): Agent {
+  const pollIntervalMs = parseDuration(options.interval);
+  if (pollIntervalMs === undefined || pollIntervalMs < 100) throw new CliError(`--interval: not a duration of at least 100ms: ${JSON.stringify(options.interval)} (use e.g. 500ms, 15s, 1m)`);
+  const healthTimeoutMs = parseDuration(options.healthTimeout);
+  if (healthTimeoutMs === undefined) throw new CliError(`--health-timeout: not a duration: ${JSON.stringify(options.healthTimeout)}`);
+  const jitter = Number(options.jitter);
+  if (!Number.isFinite(jitter) || jitter < 0 || jitter > 1) throw new CliError(`--jitter: a fraction from 0 to 1, got ${JSON.stringify(options.jitter)}`);
+  const match = /^(.+):(\d+)$/.exec(options.listen);
+  if (!match) throw new CliError(`--listen: expected host:port, got ${JSON.stringify(options.listen)}`);
+  return new Agent({
+    repo: options.repo,
+    ref: options.ref,
+    path: options.path,
+    stateDir: options.stateDir,
+    root: options.root,
+    pollIntervalMs,
+    jitter,
+    healthTimeoutMs,
+    listen: listen ? { host: match[1] ?? "127.0.0.1", port: Number(match[2]) } : false,
+  });
+}
+
+/**
+ * `ferry agent`: pulls the configuration and keeps every application applied
+ * until interrupted. With `once`, reconciles every application one time and
+ * exits non-zero when any is not Ready.
+ */
+export async function runAgentCommand(options: AgentCommandOptions): Promise<number> {
+  const agent = agentFromOptions(options, !options.once);
+  const json = options.output === "json";
+  agent.engine.subscribe((event) => {
+    if (json) console.log(JSON.stringify(event));
+    else {
+      const line = formatEvent(event);
+      if (line) console.log(line);
+    }
+  });
+  if (options.once) return runOnce(agent, json);
+  await agent.start();
+  if (!json) console.log(`ferry agent: watching ${options.repo} (${options.ref}) ${options.path}; state in ${agent.options.stateDir}; press Ctrl-C to stop`);
+  await waitForSignal();
+  if (!json) console.log("stopping the agent; services keep running and are adopted by the next agent");
+  await agent.stop();
+  return EXIT.ok;
+}
+
+async function runOnce(agent: Agent, json: boolean): Promise<number> {
+  await agent.start({ poll: false });
+  try {
+    await agent.engine.whenIdle();
+    const statuses = agent.statuses();
+    const config = agent.config();
+    if (json) console.log(JSON.stringify({ config, applications: statuses }));
+    else {
+      const configText = formatConfig(config);
+      if (configText) console.log(configText);
+      console.log(formatStatusTable(statuses));
+    }
+    const configFailed = config.problems.some((p) => p.severity === "error");
+    const notReady = statuses.filter((s) => findCondition(s.conditions, "Ready")?.status !== "True");
+    return configFailed || notReady.length > 0 ? EXIT.failed : EXIT.ok;
+  } finally {
+    await agent.stop();
+  }
+}
+
+/** Resolves on SIGINT or SIGTERM. */
+export function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.off("SIGINT", done);
+      process.off("SIGTERM", done);
+      resolve();
+    };
+    process.on("SIGINT", done);
+    process.on("SIGTERM", done);
+  });
+}

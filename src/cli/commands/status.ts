@@ -1,0 +1,31 @@
+import { FileRecordStore } from "../../state/file-record-store.js";
+import { findCondition } from "../../core/conditions.js";
+import { AgentClient } from "../client.js";
+import { CliError, EXIT } from "../exit-codes.js";
+import { formatConfig, formatStatusDetail, formatStatusTable } from "../format.js";
+
+/**
+ * `ferry status [app]`: from the running agent, or from the records in the
+ * state directory when no agent runs. Exit 1 when an application is not Ready.
+ */
+export async function runStatusCommand(stateDir: string, name: string | undefined, output: "text" | "json"): Promise<number> {
+  const client = await AgentClient.find(stateDir);
+  let statuses;
+  let header = "";
+  if (client) {
+    const list = await client.applications();
+    statuses = list.applications;
+    header = formatConfig(list.config);
+  } else {
+    statuses = (await new FileRecordStore(stateDir).list()).map((r) => r.status);
+    header = `no agent is running on ${stateDir}; showing the last recorded status`;
+  }
+  if (name) statuses = statuses.filter((s) => s.name === name);
+  if (name && statuses.length === 0) throw new CliError(`unknown application ${JSON.stringify(name)}`);
+  if (output === "json") console.log(JSON.stringify(name ? statuses[0] : { applications: statuses }, null, 2));
+  else {
+    if (header) console.error(header);
+    console.log(name && statuses[0] ? formatStatusDetail(statuses[0]) : formatStatusTable(statuses));
+  }
+  return statuses.every((s) => findCondition(s.conditions, "Ready")?.status === "True") ? EXIT.ok : EXIT.failed;
+}

@@ -1,0 +1,50 @@
+import { findCondition } from "../../core/conditions.js";
+import { formatProblem } from "../../core/errors.js";
+import type { ApplicationStatus } from "../../engine/status.js";
+import { AgentClient } from "../client.js";
+import { CliError, EXIT } from "../exit-codes.js";
+import { formatEvent, formatStatusDetail } from "../format.js";
+import { withLocalAgent } from "./offline.js";
+
+/**
+ * `ferry sync <app>`: fetch now and apply, even when the policy is manual or
+ * the revision stalled before. Progress is printed as it happens. Exit 0 when
+ * the application ends Ready, 1 when not.
+ */
+export async function runSyncCommand(stateDir: string, name: string, options: { prune: boolean; output: "text" | "json" }): Promise<number> {
+  const json = options.output === "json";
+  const onEvent = (event: Parameters<typeof formatEvent>[0]): void => {
+    if (json) return;
+    const line = formatEvent(event);
+    if (line) console.error(line);
+  };
+  const client = await AgentClient.find(stateDir);
+  let status: ApplicationStatus;
+  if (client) status = await client.sync(name, { prune: options.prune }, onEvent);
+  else {
+    status = await withLocalAgent(stateDir, async (agent) => {
+      if (!agent.engine.applications().some((a) => a.name === name)) throw new CliError(`unknown application ${JSON.stringify(name)}`);
+      const unsubscribe = agent.engine.subscribe(onEvent);
+      try {
+        return await agent.engine.sync(name, { prune: options.prune });
+      } finally {
+        unsubscribe();
+      }
+    });
+  }
+  if (json) console.log(JSON.stringify(status, null, 2));
+  else {
+    console.log(formatStatusDetail(status));
+    for (const p of status.problems) console.error(formatProblem(p));
+  }
+  return findCondition(status.conditions, "Ready")?.status === "True" ? EXIT.ok : EXIT.failed;
+}
+
+/** `ferry refresh`: asks the running agent to check every source now. */
+export async function runRefreshCommand(stateDir: string): Promise<number> {
+  const client = await AgentClient.find(stateDir);
+  if (!client) throw new CliError(`no agent is running on ${stateDir}`);
+  await client.refresh();
+  console.log("refreshed: every source was checked and what moved is being applied");
+  return EXIT.ok;
+}

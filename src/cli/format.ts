@@ -1,0 +1,120 @@
+import type { ConfigStatus } from "../agent/agent.js";
+import { findCondition } from "../core/conditions.js";
+import { formatProblem } from "../core/errors.js";
+import { displayKey, shortRevision } from "../core/ids.js";
+import type { EngineEvent } from "../engine/events.js";
+import type { ApplicationStatus } from "../engine/status.js";
+import { summarizeChangeSet } from "../engine/status.js";
+import { formatDiffs } from "../diff/format-diff.js";
+
+/** A plain text table: columns padded to their widest cell. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** One row per application: READY, SYNC, REVISION, HEALTH, MESSAGE. */
+export function formatStatusTable(statuses: readonly ApplicationStatus[]): string {
+  if (statuses.length === 0) return "no applications";
+  const rows = statuses.map((s) => {
+    const ready = findCondition(s.conditions, "Ready");
+    const reconciling = findCondition(s.conditions, "Reconciling");
+    const stalled = findCondition(s.conditions, "Stalled");
+    const message = reconciling?.message ?? ready?.message ?? "";
+    return [
+      s.name,
+      ready?.status ?? "Unknown",
+      stalled ? "Stalled" : s.sync.status,
+      s.sync.revision ? shortRevision(s.sync.revision) : "-",
+      s.health.status,
+      message,
+    ];
+  });
+  return table(["NAME", "READY", "SYNC", "REVISION", "HEALTH", "MESSAGE"], rows);
+}
+
+/** Everything about one application, for `ferry status <app>`. */
+export function formatStatusDetail(s: ApplicationStatus): string {
+  const lines: string[] = [`Application: ${s.name}`, `Target:      ${s.target}`];
+  lines.push(`Sync:        ${s.sync.status}${s.sync.revision ? ` at ${shortRevision(s.sync.revision)}` : ""}`);
+  if (s.lastAttemptedRevision && s.lastAttemptedRevision !== s.sync.revision) lines.push(`Attempted:   ${shortRevision(s.lastAttemptedRevision)}`);
+  lines.push(`Health:      ${s.health.status} (${s.health.message})`);
+  lines.push("Conditions:");
+  for (const c of s.conditions) lines.push(`  ${c.type}=${c.status} ${c.reason}: ${c.message}`);
+  if (s.problems.length > 0) {
+    lines.push("Problems:");
+    for (const p of s.problems) lines.push(`  ${formatProblem(p)}`);
+  }
+  if (s.drift.length > 0) {
+    lines.push("Drift:");
+    for (const d of s.drift) lines.push(`  ${displayKey(d.key)}: ${d.differences.map((f) => (f.path === "" ? "missing" : f.path)).join(", ")}`);
+  }
+  if (s.lastSync) {
+    const c = s.lastSync.commit;
+    lines.push(
+      `Last sync:   ${s.lastSync.outcome} at ${s.lastSync.finishedAt} (${s.lastSync.trigger}), revision ${shortRevision(s.lastSync.revision)}${c ? ` "${c.subject}" by ${c.author}` : ""}: ${summarizeChangeSet(s.lastSync.changeSet)}`,
+    );
+  }
+  if (s.inventory.length > 0) {
+    lines.push("Objects:");
+    lines.push(
+      table(
+        ["  OBJECT", "HEALTH", "MESSAGE"],
+        s.inventory.map((e) => [`  ${displayKey(e.key)}`, e.health.status, e.health.message]),
+      ),
+    );
+  }
+  return lines.join("\n");
+}
+
+/** The configuration's state, when it needs saying (rejected or empty). */
+export function formatConfig(config: ConfigStatus): string {
+  const lines: string[] = [];
+  const where = `${config.repo} (${config.ref}) ${config.path}`;
+  if (config.problems.some((p) => p.severity === "error")) {
+    const attempted = config.lastAttemptedRevision ? shortRevision(config.lastAttemptedRevision) : "?";
+    lines.push(`configuration at ${attempted} was rejected; ${config.revision ? `still using ${shortRevision(config.revision)}` : "no configuration loaded"}:`);
+    for (const p of config.problems) lines.push(`  ${formatProblem(p)}`);
+  } else if (config.applications.length === 0 && config.revision) {
+    lines.push(`no Application documents found in ${where} at ${shortRevision(config.revision)}`);
+  }
+  return lines.join("\n");
+}
+
+/** One line per engine event, for people watching the agent. */
+export function formatEvent(event: EngineEvent, now = new Date()): string | undefined {
+  const time = now.toISOString().slice(11, 19);
+  const app = "application" in event ? event.application : "config";
+  const say = (text: string): string => `${time} ${app.padEnd(12)} ${text}`;
+  switch (event.type) {
+    case "Progress":
+      return say(event.message);
+    case "SyncStarted":
+      return undefined;
+    case "SyncFinished": {
+      const commit = event.commit ? ` "${event.commit.subject}"` : "";
+      return say(`${event.outcome === "Succeeded" ? "synced" : "sync FAILED at"} ${shortRevision(event.revision)}${commit} in ${event.durationMs} ms: ${event.outcome === "Succeeded" ? summarizeChangeSet(event.changeSet) : event.message}`);
+    }
+    case "DriftDetected":
+      return say(
+        `drift: ${event.objects.map((o) => `${displayKey(o.key)} (${o.differences.map((d) => (d.path === "" ? "missing" : d.path)).join(", ")})`).join("; ")}${event.selfHeal ? " - correcting" : " - self-heal is off"}`,
+      );
+    case "DriftCorrected":
+      return say(`drift corrected: ${event.objects.map(displayKey).join(", ")}`);
+    case "StatusChanged":
+      return undefined;
+    case "ConfigRejected":
+      return say(`configuration at ${shortRevision(event.revision)} rejected, keeping the last good one:\n${event.problems.map((p) => `    ${formatProblem(p)}`).join("\n")}`);
+    case "ConfigLoaded":
+      return say(`configuration at ${shortRevision(event.revision)}: ${event.applications.length} application${event.applications.length === 1 ? "" : "s"} (${event.applications.join(", ")})`);
+    case "ApplicationRemoved":
+      return say(`removed from Git${event.pruned.length > 0 ? `; pruned ${event.pruned.map(displayKey).join(", ")}` : ""}`);
+  }
+}
+
+export { formatDiffs };

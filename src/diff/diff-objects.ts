@@ -1,0 +1,75 @@
+import type { ResourceKey } from "../core/ids.js";
+import type { JsonValue } from "../core/json.js";
+import { canonicalJson, escapePointerSegment, isJsonObject } from "../core/json.js";
+import type { RenderedObject } from "../core/objects.js";
+import type { Comparable, LiveObject } from "../targets/target.js";
+
+/** A desired object with the comparable state its target derived from it. */
+export interface DesiredState {
+  readonly object: RenderedObject;
+  readonly state: Comparable;
+}
+
+/** One field that differs; absent sides are undefined. */
+export interface FieldDifference {
+  /** JSON pointer inside the comparable state. */
+  readonly path: string;
+  readonly desired?: JsonValue;
+  readonly live?: JsonValue;
+}
+
+/** Desired paired with live for one object. */
+export type ObjectDiff =
+  | { readonly type: "missing"; readonly key: ResourceKey; readonly desired: DesiredState }
+  | {
+      readonly type: "changed";
+      readonly key: ResourceKey;
+      readonly desired: DesiredState;
+      readonly live: LiveObject;
+      readonly differences: readonly FieldDifference[];
+    }
+  | { readonly type: "same"; readonly key: ResourceKey; readonly desired: DesiredState; readonly live: LiveObject }
+  /** In the last inventory but no longer desired: a prune candidate. */
+  | { readonly type: "orphan"; readonly key: ResourceKey; readonly live?: LiveObject };
+
+/**
+ * Pairs desired objects with live ones. Pure. Objects of the last inventory
+ * that are no longer desired come out as `orphan` (whether or not they still
+ * exist); the result is sorted by key.
+ */
+export function diffObjects(
+  desired: readonly DesiredState[],
+  live: ReadonlyMap<ResourceKey, LiveObject>,
+  inventory: readonly ResourceKey[],
+): ObjectDiff[] {
+  const out: ObjectDiff[] = [];
+  const desiredKeys = new Set<ResourceKey>();
+  for (const d of desired) {
+    const key = d.object.key;
+    desiredKeys.add(key);
+    const l = live.get(key);
+    if (!l) {
+      out.push({ type: "missing", key, desired: d });
+      continue;
+    }
+    const differences = compareValues(d.state, l.state);
+    out.push(differences.length === 0 ? { type: "same", key, desired: d, live: l } : { type: "changed", key, desired: d, live: l, differences });
+  }
+  for (const key of new Set(inventory)) {
+    if (desiredKeys.has(key)) continue;
+    const l = live.get(key);
+    out.push(l ? { type: "orphan", key, live: l } : { type: "orphan", key });
+  }
+  return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** Field-level differences between two JSON values, as JSON pointers. Arrays compare whole. */
+export function compareValues(desired: JsonValue | undefined, live: JsonValue | undefined, path = ""): FieldDifference[] {
+  if (isJsonObject(desired) && isJsonObject(live)) {
+    const keys = [...new Set([...Object.keys(desired), ...Object.keys(live)])].sort();
+    return keys.flatMap((k) => compareValues(desired[k], live[k], `${path}/${escapePointerSegment(k)}`));
+  }
+  if (desired === undefined && live === undefined) return [];
+  if (desired !== undefined && live !== undefined && canonicalJson(desired) === canonicalJson(live)) return [];
+  return [{ path, ...(desired !== undefined ? { desired } : {}), ...(live !== undefined ? { live } : {}) }];
+}

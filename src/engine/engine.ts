@@ -1,0 +1,283 @@
+import { setCondition } from "../core/conditions.js";
+import { stalled, toFerryError } from "../core/errors.js";
+import type { ResourceKey } from "../core/ids.js";
+import type { Application } from "../config/application.js";
+import type { ObjectDiff } from "../diff/diff-objects.js";
+import { diffObjects } from "../diff/diff-objects.js";
+import type { SourceFetcher } from "../source/artifact.js";
+import type { LiveChange, Target } from "../targets/target.js";
+import type { AppRecord, RecordStore } from "./app-record.js";
+import { newRecord } from "./app-record.js";
+import type { EngineEvent, EngineListener } from "./events.js";
+import { EventBus } from "./events.js";
+import type { SyncRequest } from "./reconcile.js";
+import { reconcileApplication } from "./reconcile.js";
+import { describeStage, renderStage, validateStage } from "./stages.js";
+import type { ApplicationStatus, Trigger } from "./status.js";
+import { WorkQueue } from "./work-queue.js";
+import { erroredStatus, finishRun, removeApplication, waitingStatus } from "./lifecycle.js";
+
+/** What the engine is built from: targets, sources and a record store. */
+export interface EngineOptions {
+  readonly targets: ReadonlyMap<string, Target>;
+  /** The shared fetcher of an application's (repository, ref). */
+  readonly fetcherFor: (application: Application) => SourceFetcher;
+  readonly store: RecordStore;
+  readonly now?: () => Date;
+  /** Applications reconciled at once (one application is never run by two workers). */
+  readonly concurrency?: number;
+  /** How long a run waits for applied objects to become healthy. */
+  readonly healthTimeoutMs?: number;
+  /** Backoff after transient failures. */
+  readonly retry?: { readonly baseMs: number; readonly maxMs: number };
+}
+
+/** Priority of triggers when several queued up for one run: the first listed names the run. */
+const TRIGGER_PRIORITY: readonly Trigger[] = ["manual", "revision", "config", "drift", "dependency", "refresh", "retry", "startup", "interval"];
+
+/**
+ * The outer loop: holds the applications, takes every trigger (timer, new
+ * revision, refresh, drift, dependency ready, manual sync) into one queue and
+ * runs each application through `reconcileApplication`, one worker per application.
+ */
+export class Engine {
+  readonly #options: EngineOptions;
+  readonly #now: () => Date;
+  readonly #bus = new EventBus();
+  readonly #queue: WorkQueue<Trigger>;
+  readonly #apps = new Map<string, Application>();
+  readonly #records = new Map<string, AppRecord>();
+  readonly #progress = new Map<string, string>();
+  readonly #manual = new Map<string, { request: SyncRequest; waiters: ((status: ApplicationStatus) => void)[] }>();
+  readonly #failures = new Map<string, number>();
+  readonly #unwatch: (() => void)[] = [];
+  #started = false;
+
+  constructor(options: EngineOptions) {
+    this.#options = options;
+    this.#now = options.now ?? (() => new Date());
+    this.#queue = new WorkQueue((name, triggers) => this.#run(name, triggers), options.concurrency ?? 4);
+  }
+
+  /** Loads saved records and starts watching targets for drift. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    for (const record of await this.#options.store.list()) this.#records.set(record.name, record);
+    for (const target of this.#options.targets.values()) this.#unwatch.push(target.watch((change) => this.#onLiveChange(change)));
+  }
+
+  /** Stops timers and watches; runs in progress finish. */
+  async stop(): Promise<void> {
+    this.#queue.stop();
+    for (const unwatch of this.#unwatch.splice(0)) unwatch();
+    await this.#queue.whenIdle();
+  }
+
+  /** Tells listeners about the configuration the applications came from. */
+  reportConfig(event: Extract<EngineEvent, { type: "ConfigLoaded" | "ConfigRejected" }>): void {
+    this.#bus.emit(event);
+  }
+
+  /** Adds a listener of engine events; returns its removal. */
+  subscribe(listener: EngineListener): () => void {
+    return this.#bus.subscribe(listener);
+  }
+
+  /**
+   * Replaces the set of applications (from a valid configuration). New and
+   * changed ones run; ones that left Git are removed, pruning their objects
+   * when their policy prunes.
+   */
+  setApplications(applications: readonly Application[], options: { readonly run?: boolean } = {}): void {
+    const run = options.run ?? true;
+    const next = new Map(applications.map((a) => [a.name, a]));
+    for (const name of [...this.#apps.keys(), ...this.#records.keys()]) {
+      if (!next.has(name)) {
+        this.#apps.delete(name);
+        if (run) this.#queue.add(name, "config");
+      }
+    }
+    for (const [name, app] of next) {
+      const previous = this.#apps.get(name);
+      this.#apps.set(name, app);
+      if (!run) continue;
+      if (!previous) this.#queue.add(name, this.#records.has(name) ? "startup" : "config");
+      else if (JSON.stringify(previous.spec) !== JSON.stringify(app.spec)) this.#queue.add(name, "config");
+    }
+  }
+
+  /** The applications currently configured. */
+  applications(): readonly Application[] {
+    return [...this.#apps.values()];
+  }
+
+  /** Queues a run of one application. */
+  enqueue(name: string, trigger: Trigger): void {
+    if (this.#apps.has(name)) this.#queue.add(name, trigger);
+  }
+
+  /** Queues every application that reads from this fetcher (it found a new revision). */
+  sourceChanged(fetcher: SourceFetcher): void {
+    for (const app of this.#apps.values()) if (this.#options.fetcherFor(app) === fetcher) this.#queue.add(app.name, "revision");
+  }
+
+  /** Runs a sync a person asked for and resolves with the status after it. */
+  sync(name: string, request: SyncRequest = {}): Promise<ApplicationStatus> {
+    if (!this.#apps.has(name)) return Promise.reject(new Error(`unknown application ${JSON.stringify(name)}`));
+    return new Promise((resolve) => {
+      const pending = this.#manual.get(name) ?? { request, waiters: [] };
+      pending.waiters.push(resolve);
+      this.#manual.set(name, { request: { ...pending.request, ...request }, waiters: pending.waiters });
+      this.#queue.add(name, "manual");
+    });
+  }
+
+  /** The status of every application known (configured or still recorded), sorted by name. */
+  statuses(): ApplicationStatus[] {
+    const names = new Set([...this.#apps.keys(), ...this.#records.keys()]);
+    return [...names].sort().flatMap((n) => {
+      const s = this.status(n);
+      return s ? [s] : [];
+    });
+  }
+
+  /** The status of one application, with the progress of a run in flight as its Reconciling condition. */
+  status(name: string): ApplicationStatus | undefined {
+    const app = this.#apps.get(name);
+    const record = this.#records.get(name) ?? (app ? newRecord(name, app.spec.target) : undefined);
+    if (!record) return undefined;
+    const progress = this.#progress.get(name);
+    if (!progress) return record.status;
+    return {
+      ...record.status,
+      conditions: setCondition(record.status.conditions, { type: "Reconciling", status: "True", reason: "Progressing", message: progress }, this.#now()),
+    };
+  }
+
+  /** What a sync of the application would change now, without changing anything. */
+  async diff(name: string): Promise<ObjectDiff[]> {
+    const app = this.#apps.get(name);
+    if (!app) throw new Error(`unknown application ${JSON.stringify(name)}`);
+    const target = this.#target(app);
+    const fetcher = this.#options.fetcherFor(app);
+    const artifact = fetcher.current() ?? (await fetcher.refresh()).artifact;
+    const rendered = await renderStage(artifact, app.spec.source.path);
+    validateStage(rendered.objects, target);
+    const desired = await describeStage(rendered.objects, target, { application: name, artifactDirectory: artifact.directory });
+    const inventory = (this.#records.get(name)?.status.inventory ?? []).map((e) => e.key);
+    const live = await target.read([...new Set([...desired.map((d) => d.object.key), ...inventory])]);
+    return diffObjects(desired, live, inventory).filter((d) => d.type !== "same" && !(d.type === "orphan" && !d.live));
+  }
+
+  /** Resolves when no run is queued or in flight. */
+  whenIdle(): Promise<void> {
+    return this.#queue.whenIdle();
+  }
+
+  /** Runs queued for later (retries, intervals) do not count; this is how many wait or run now. */
+  get queueDepth(): number {
+    return this.#queue.depth;
+  }
+
+  async #run(name: string, triggers: readonly Trigger[]): Promise<void> {
+    const trigger = TRIGGER_PRIORITY.find((t) => triggers.includes(t)) ?? "interval";
+    const manual = this.#manual.get(name);
+    this.#manual.delete(name);
+    const app = this.#apps.get(name);
+    try {
+      if (!app) {
+        const record = this.#records.get(name);
+        if (record) await removeApplication(record, this.#options.targets.get(record.status.target), this.#options.store, this.#bus);
+        this.#records.delete(name);
+        return;
+      }
+      const record = this.#records.get(name) ?? newRecord(name, app.spec.target);
+      const next = await this.#reconcile(app, record, trigger, manual?.request);
+      this.#finish(app, record, next.record, next.retry);
+    } catch (error) {
+      const e = toFerryError(error);
+      console.error(`reconcile of ${name} failed unexpectedly: ${e.message}`);
+      if (app) this.#queue.addAfter(name, "retry", this.#backoff(name));
+    } finally {
+      this.#progress.delete(name);
+      const status = this.status(name);
+      if (status) for (const resolve of manual?.waiters ?? []) resolve(status);
+    }
+  }
+
+  async #reconcile(app: Application, record: AppRecord, trigger: Trigger, manual: SyncRequest | undefined): Promise<{ record: AppRecord; retry?: "backoff" | "soon" }> {
+    const now = this.#now();
+    if (app.spec.suspend && !manual) return { record: waitingStatus(record, app, "Suspended", "reconciliation is suspended", now, true) };
+    const notReady = app.spec.dependsOn.filter((d) => this.#records.get(d)?.status.conditions.find((c) => c.type === "Ready")?.status !== "True");
+    if (notReady.length > 0) {
+      return { record: waitingStatus(record, app, "DependencyNotReady", `waiting for ${notReady.join(", ")} to be ready`, now, false) };
+    }
+    const progress = (message: string): void => {
+      this.#progress.set(app.name, message);
+      this.#bus.emit({ type: "Progress", application: app.name, message });
+    };
+    let target: Target;
+    let artifact;
+    try {
+      target = this.#target(app);
+      const fetcher = this.#options.fetcherFor(app);
+      progress("fetching source");
+      const current = fetcher.current();
+      artifact = !current || trigger === "manual" || trigger === "refresh" ? (await fetcher.refresh()).artifact : current;
+    } catch (error) {
+      const e = toFerryError(error, "SourceFailed");
+      return { record: erroredStatus(record, app, e, now), ...(e.disposition === "transient" ? { retry: "backoff" as const } : {}) };
+    }
+    return reconcileApplication({
+      application: app,
+      artifact,
+      target,
+      record,
+      trigger,
+      ...(manual ? { manual } : {}),
+      now: this.#now,
+      progress,
+      emit: (event) => this.#bus.emit(event),
+      healthTimeoutMs: this.#options.healthTimeoutMs ?? 120_000,
+    });
+  }
+
+  #finish(app: Application, previous: AppRecord, next: AppRecord, retry: "backoff" | "soon" | undefined): void {
+    const { becameReady } = finishRun(previous, next, this.#options.store, this.#bus);
+    this.#records.set(app.name, next);
+    if (becameReady) for (const other of this.#apps.values()) if (other.spec.dependsOn.includes(app.name)) this.#queue.add(other.name, "dependency");
+    if (retry === "backoff") this.#queue.addAfter(app.name, "retry", this.#backoff(app.name));
+    else {
+      this.#failures.delete(app.name);
+      if (retry === "soon") this.#queue.addAfter(app.name, "retry", 1000);
+    }
+    this.#queue.addAfter(app.name, "interval", app.spec.syncPolicy.interval);
+  }
+
+  #backoff(name: string): number {
+    const attempts = (this.#failures.get(name) ?? 0) + 1;
+    this.#failures.set(name, attempts);
+    const { baseMs, maxMs } = this.#options.retry ?? { baseMs: 1000, maxMs: 300_000 };
+    return Math.min(maxMs, baseMs * 2 ** (attempts - 1));
+  }
+
+  #target(app: Application): Target {
+    const target = this.#options.targets.get(app.spec.target);
+    if (!target) {
+      const known = [...this.#options.targets.keys()].join(", ");
+      throw stalled("UnknownTarget", `application ${app.name} names target ${JSON.stringify(app.spec.target)}; this agent has: ${known}`);
+    }
+    return target;
+  }
+
+  #onLiveChange(change: LiveChange): void {
+    const owner = change.owner ?? this.#ownerOf(change.key);
+    if (owner) this.enqueue(owner, "drift");
+  }
+
+  #ownerOf(key: ResourceKey): string | undefined {
+    for (const record of this.#records.values()) if (record.status.inventory.some((e) => e.key === key)) return record.name;
+    return undefined;
+  }
+}

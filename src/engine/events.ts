@@ -1,0 +1,54 @@
+import type { Problem } from "../core/errors.js";
+import type { Digest, ResourceKey, Revision } from "../core/ids.js";
+import type { CommitInfo } from "../source/artifact.js";
+import type { ApplicationStatus, ChangeSet, DriftedObject, Trigger } from "./status.js";
+
+/** Everything the engine tells observers (logs, history, dashboard, alerts). */
+export type EngineEvent =
+  | { readonly type: "Progress"; readonly application: string; readonly message: string }
+  | { readonly type: "SyncStarted"; readonly application: string; readonly revision: Revision; readonly trigger: Trigger }
+  | {
+      readonly type: "SyncFinished";
+      readonly application: string;
+      readonly target: string;
+      readonly revision: Revision;
+      readonly digest?: Digest;
+      readonly commit?: CommitInfo;
+      readonly trigger: Trigger;
+      readonly outcome: "Succeeded" | "Failed";
+      readonly reason: string;
+      readonly message: string;
+      readonly changeSet: ChangeSet;
+      readonly durationMs: number;
+    }
+  | { readonly type: "DriftDetected"; readonly application: string; readonly revision: Revision; readonly objects: readonly DriftedObject[]; readonly selfHeal: boolean }
+  | { readonly type: "DriftCorrected"; readonly application: string; readonly revision: Revision; readonly objects: readonly ResourceKey[] }
+  | { readonly type: "StatusChanged"; readonly application: string; readonly status: ApplicationStatus }
+  | { readonly type: "ConfigRejected"; readonly revision: Revision; readonly problems: readonly Problem[] }
+  | { readonly type: "ConfigLoaded"; readonly revision: Revision; readonly applications: readonly string[] }
+  | { readonly type: "ApplicationRemoved"; readonly application: string; readonly pruned: readonly ResourceKey[] };
+
+/** A listener of engine events. */
+export type EngineListener = (event: EngineEvent) => void;
+
+/** Fans events out to listeners; a throwing listener never breaks the engine or the others. */
+export class EventBus {
+  readonly #listeners = new Set<EngineListener>();
+
+  /** Adds a listener; returns the function that removes it. */
+  subscribe(listener: EngineListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Delivers an event to every listener. */
+  emit(event: EngineEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        console.error(`event listener failed on ${event.type}:`, error);
+      }
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import { findCondition, removeCondition, setCondition } from "../core/conditions.js";
+import type { FerryError } from "../core/errors.js";
+import type { ResourceKey } from "../core/ids.js";
+import type { Application } from "../config/application.js";
+import type { Target } from "../targets/target.js";
+import type { AppRecord, RecordStore } from "./app-record.js";
+import type { EventBus } from "./events.js";
+
+/**
+ * The record of an application that did not run: suspended, or waiting for a
+ * dependency. Ready is False with the reason; nothing else changes.
+ */
+export function waitingStatus(record: AppRecord, app: Application, reason: string, message: string, now: Date, suspended: boolean): AppRecord {
+  let conditions = setCondition(record.status.conditions, { type: "Ready", status: "False", reason, message }, now);
+  conditions = removeCondition(removeCondition(conditions, "Reconciling"), "Stalled");
+  return { ...record, status: { ...record.status, target: app.spec.target, conditions, suspended } };
+}
+
+/** The record after an error outside the stages (unknown target, source unreachable). */
+export function erroredStatus(record: AppRecord, app: Application, error: FerryError, now: Date): AppRecord {
+  let conditions = setCondition(record.status.conditions, { type: "Ready", status: "False", reason: error.reason, message: error.message }, now);
+  conditions = removeCondition(conditions, "Reconciling");
+  conditions =
+    error.disposition === "stalled"
+      ? setCondition(conditions, { type: "Stalled", status: "True", reason: error.reason, message: error.message }, now)
+      : removeCondition(conditions, "Stalled");
+  return { ...record, status: { ...record.status, target: app.spec.target, conditions, problems: error.problems } };
+}
+
+/**
+ * Ends a run: saves the record when it changed (an unchanged run writes
+ * nothing), tells listeners, and says whether the application just became Ready.
+ */
+export function finishRun(previous: AppRecord, next: AppRecord, store: RecordStore, bus: EventBus): { becameReady: boolean } {
+  const wasReady = findCondition(previous.status.conditions, "Ready")?.status === "True";
+  const isReady = findCondition(next.status.conditions, "Ready")?.status === "True";
+  if (JSON.stringify(previous) !== JSON.stringify(next)) {
+    store.save(next).catch((error: unknown) => console.error(`cannot save the record of ${next.name}: ${(error as Error).message}`));
+    bus.emit({ type: "StatusChanged", application: next.name, status: next.status });
+  }
+  return { becameReady: isReady && !wasReady };
+}
+
+/**
+ * An application left Git: when its policy prunes, its objects go too (a
+ * failed delete keeps the record so the next run tries again); otherwise they
+ * are orphaned and left running.
+ */
+export async function removeApplication(record: AppRecord, target: Target | undefined, store: RecordStore, bus: EventBus): Promise<void> {
+  const pruned: ResourceKey[] = [];
+  if (record.prune && target) {
+    const failed: string[] = [];
+    for (const { key, annotations } of [...record.status.inventory].reverse()) {
+      if (annotations?.["ferry.dev/prune"] === "disabled") continue;
+      try {
+        await target.delete(key, { application: record.name });
+        pruned.push(key);
+      } catch (error) {
+        failed.push(`${key}: ${(error as Error).message}`);
+      }
+    }
+    if (failed.length > 0) {
+      const inventory = record.status.inventory.filter((e) => !pruned.includes(e.key));
+      await store.save({ ...record, status: { ...record.status, inventory } });
+      throw new Error(`removing application ${record.name} failed to delete: ${failed.join("; ")}`);
+    }
+  }
+  await store.remove(record.name);
+  bus.emit({ type: "ApplicationRemoved", application: record.name, pruned });
+}

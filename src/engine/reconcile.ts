@@ -1,0 +1,323 @@
+import type { Condition } from "../core/conditions.js";
+import { removeCondition, setCondition } from "../core/conditions.js";
+import type { FerryError } from "../core/errors.js";
+import { toFerryError } from "../core/errors.js";
+import type { Health } from "../core/health.js";
+import { aggregateHealth } from "../core/health.js";
+import type { Digest, ResourceKey } from "../core/ids.js";
+import { displayKey, shortRevision } from "../core/ids.js";
+import type { Application } from "../config/application.js";
+import type { DesiredState, ObjectDiff } from "../diff/diff-objects.js";
+import { diffObjects } from "../diff/diff-objects.js";
+import type { SyncPlan } from "../plan/plan-sync.js";
+import { planSync } from "../plan/plan-sync.js";
+import type { Artifact } from "../source/artifact.js";
+import type { ObjectContext, Target } from "../targets/target.js";
+import type { AppRecord } from "./app-record.js";
+import type { EngineEvent } from "./events.js";
+import { describeStage, renderStage, validateStage, waitForHealth } from "./stages.js";
+import type { ApplicationStatus, ChangeSet, DriftedObject, InventoryEntry, Trigger } from "./status.js";
+import { summarizeChangeSet } from "./status.js";
+
+/** Options of a sync asked for by a person (`ferry sync`). */
+export interface SyncRequest {
+  /** Prune even when the application's policy does not. */
+  readonly prune?: boolean;
+}
+
+/** Everything one run of one application needs; the engine gathers it. */
+export interface ReconcileInput {
+  readonly application: Application;
+  readonly artifact: Artifact;
+  readonly target: Target;
+  readonly record: AppRecord;
+  readonly trigger: Trigger;
+  /** Present when a person asked for this sync: it applies even when the policy is manual or the input stalled. */
+  readonly manual?: SyncRequest;
+  readonly now: () => Date;
+  readonly progress: (message: string) => void;
+  readonly emit: (event: EngineEvent) => void;
+  readonly healthTimeoutMs: number;
+}
+
+/** What the run decided. */
+export interface ReconcileResult {
+  readonly record: AppRecord;
+  /** Retry later: a transient failure (with backoff) or health still settling. */
+  readonly retry?: "backoff" | "soon";
+}
+
+/**
+ * One run of one application, as a straight line of stages: render, validate,
+ * describe and read live, diff, plan, apply (by wave), prune, health. Every
+ * failure becomes a status with a reason; a failure before apply changes nothing.
+ */
+export async function reconcileApplication(input: ReconcileInput): Promise<ReconcileResult> {
+  const { application: app, artifact, record } = input;
+  const revision = artifact.revision;
+  if (!input.manual && record.stalledOn?.revision === revision && record.stalledOn.digest === undefined) return { record };
+  try {
+    input.progress(`rendering ${app.spec.source.path} at ${shortRevision(revision)}`);
+    const rendered = await renderStage(artifact, app.spec.source.path);
+    if (!input.manual && record.stalledOn?.revision === revision && record.stalledOn.digest === rendered.digest) return { record };
+    input.progress(`validating ${rendered.objects.length} objects`);
+    validateStage(rendered.objects, input.target);
+    input.progress("reading live state");
+    const context: ObjectContext = { application: app.name, artifactDirectory: artifact.directory };
+    const desired = await describeStage(rendered.objects, input.target, context);
+    const inventory = record.status.inventory.map((e) => e.key);
+    const live = await input.target.read(unique([...desired.map((d) => d.object.key), ...inventory]));
+    const diffs = diffObjects(desired, live, inventory);
+    return await syncStage(input, { desired, diffs, digest: rendered.digest, context });
+  } catch (error) {
+    return { record: failedRecord(input, toFerryError(error)), retry: toFerryError(error).disposition === "transient" ? "backoff" : undefined };
+  }
+}
+
+interface Compared {
+  readonly desired: readonly DesiredState[];
+  readonly diffs: readonly ObjectDiff[];
+  readonly digest: Digest;
+  readonly context: ObjectContext;
+}
+
+async function syncStage(input: ReconcileInput, compared: Compared): Promise<ReconcileResult> {
+  const { application: app, artifact, record } = input;
+  const policy = app.spec.syncPolicy;
+  const desiredChanged = record.applied?.digest !== compared.digest;
+  const outOfSync = compared.diffs.filter((d) => d.type === "missing" || d.type === "changed");
+  const prune = policy.prune || input.manual?.prune === true;
+  const plan = planSync(compared.diffs, { prune, orphanAnnotations: annotationsOf(record.status.inventory) });
+  const drift: DriftedObject[] = desiredChanged ? [] : outOfSync.map(toDrift);
+  if (drift.length > 0 && !sameDrift(drift, record.status.drift)) {
+    input.emit({ type: "DriftDetected", application: app.name, revision: artifact.revision, objects: drift, selfHeal: policy.selfHeal });
+  }
+  const pending = outOfSync.length > 0 || plan.prune.length > 0;
+  const apply =
+    pending &&
+    (input.manual !== undefined || (policy.automated && (desiredChanged || (drift.length > 0 ? policy.selfHeal : plan.prune.length > 0))));
+  if (!apply) return reportOnly(input, compared, { pending, drift });
+
+  const startedAt = input.now();
+  input.emit({ type: "SyncStarted", application: app.name, revision: artifact.revision, trigger: input.trigger });
+  const { changeSet, errors } = await applyPlan(input, plan, compared.context);
+  input.progress("checking health");
+  const health = await waitForHealth(input.target, compared.desired.map((d) => d.object.key), {
+    timeoutMs: input.healthTimeoutMs,
+    progress: input.progress,
+  });
+  const appHealth = aggregateHealth(compared.desired.map((d) => ({ name: displayKey(d.object.key), health: health.get(d.object.key) ?? unknownHealth })));
+  const firstError = errors[0];
+  const outcome = firstError ? "Failed" : appHealth.status === "Healthy" ? "Succeeded" : "Failed";
+  const reason = firstError ? firstError.reason : healthReason(appHealth);
+  const message = firstError
+    ? firstError.message
+    : `applied revision ${shortRevision(artifact.revision)}: ${summarizeChangeSet(changeSet)}${appHealth.status === "Healthy" ? "" : `; ${appHealth.message}`}`;
+  const finishedAt = input.now();
+  input.emit({
+    type: "SyncFinished",
+    application: app.name,
+    target: input.target.name,
+    revision: artifact.revision,
+    digest: compared.digest,
+    commit: artifact.commit,
+    trigger: input.trigger,
+    outcome,
+    reason,
+    message,
+    changeSet,
+    durationMs: finishedAt.getTime() - startedAt.getTime(),
+  });
+  if (!firstError && drift.length > 0) {
+    input.emit({ type: "DriftCorrected", application: app.name, revision: artifact.revision, objects: drift.map((d) => d.key) });
+  }
+  const deleted = new Set(changeSet.deleted);
+  const keptByAnnotation = new Set(plan.kept.filter((k) => k.reason === "PruneAnnotation").map((k) => k.key));
+  const inventory: InventoryEntry[] = [
+    ...compared.desired.map((d) => entry(d.object.key, health, d.object.manifest.metadata.annotations)),
+    ...record.status.inventory.filter((e) => !compared.desired.some((d) => d.object.key === e.key) && !deleted.has(e.key) && !keptByAnnotation.has(e.key)),
+  ];
+  const status: ApplicationStatus = {
+    ...record.status,
+    target: input.target.name,
+    conditions: finalConditions(record.status.conditions, outcome === "Succeeded", reason, message, firstError?.disposition === "stalled", input.now()),
+    sync: firstError
+      ? { ...record.status.sync, status: "OutOfSync" }
+      : { status: "Synced", revision: artifact.revision, digest: compared.digest },
+    lastAttemptedRevision: artifact.revision,
+    health: appHealth,
+    drift: firstError ? drift : [],
+    inventory,
+    problems: firstError?.problems ?? [],
+    suspended: false,
+    lastSync: {
+      revision: artifact.revision,
+      digest: compared.digest,
+      commit: artifact.commit,
+      trigger: input.trigger,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      outcome,
+      reason,
+      message,
+      changeSet,
+    },
+  };
+  const next: AppRecord = {
+    ...record,
+    prune: app.spec.syncPolicy.prune,
+    status,
+    ...(firstError ? {} : { applied: { revision: artifact.revision, digest: compared.digest, at: finishedAt.toISOString() } }),
+    stalledOn: firstError?.disposition === "stalled" ? { revision: artifact.revision, digest: compared.digest } : undefined,
+  };
+  const retry = firstError ? (firstError.disposition === "stalled" ? undefined : "backoff") : appHealth.status === "Healthy" ? undefined : "soon";
+  return retry ? { record: next, retry } : { record: next };
+}
+
+/** Applies wave by wave; a wave must be healthy before the next. Prunes only after every apply succeeded. */
+async function applyPlan(input: ReconcileInput, plan: SyncPlan, context: ObjectContext): Promise<{ changeSet: ChangeSet; errors: FerryError[] }> {
+  const created: ResourceKey[] = [];
+  const configured: ResourceKey[] = [];
+  const unchanged: ResourceKey[] = [...plan.unchanged];
+  const deleted: ResourceKey[] = [];
+  const failed: { key: ResourceKey; message: string }[] = [];
+  const errors: FerryError[] = [];
+  for (const [index, wave] of plan.waves.entries()) {
+    input.progress(`applying ${wave.actions.length} object${wave.actions.length === 1 ? "" : "s"}${plan.waves.length > 1 ? ` (wave ${wave.wave})` : ""}`);
+    for (const action of wave.actions) {
+      try {
+        const outcome = await input.target.apply(action.object, context);
+        (outcome === "created" ? created : outcome === "configured" ? configured : unchanged).push(action.key);
+      } catch (error) {
+        const e = toFerryError(error, "ApplyFailed");
+        errors.push(e);
+        failed.push({ key: action.key, message: e.message });
+      }
+    }
+    if (errors.length > 0) break;
+    if (index < plan.waves.length - 1) {
+      const keys = wave.actions.map((a) => a.key);
+      const health = await waitForHealth(input.target, keys, { timeoutMs: input.healthTimeoutMs, progress: input.progress });
+      const bad = keys.find((k) => health.get(k)?.status !== "Healthy");
+      if (bad) {
+        errors.push(toFerryError(new Error(`wave ${wave.wave} did not become healthy: ${displayKey(bad)}: ${health.get(bad)?.message ?? "unknown"}`), "WaveNotHealthy"));
+        break;
+      }
+    }
+  }
+  if (errors.length === 0 && plan.prune.length > 0) {
+    input.progress(`pruning ${plan.prune.length} object${plan.prune.length === 1 ? "" : "s"}`);
+    for (const { key } of plan.prune) {
+      try {
+        await input.target.delete(key, { application: context.application });
+        deleted.push(key);
+      } catch (error) {
+        const e = toFerryError(error, "PruneFailed");
+        errors.push(e);
+        failed.push({ key, message: e.message });
+      }
+    }
+  }
+  return { changeSet: { created, configured, unchanged, deleted, failed }, errors };
+}
+
+/** No apply: report drift or pending changes, refresh health, and advance the synced revision when Git's desired state is unchanged. */
+async function reportOnly(input: ReconcileInput, compared: Compared, found: { pending: boolean; drift: readonly DriftedObject[] }): Promise<ReconcileResult> {
+  const { application: app, artifact, record } = input;
+  const keys = compared.desired.map((d) => d.object.key);
+  const health = await input.target.health(keys);
+  const appHealth = aggregateHealth(keys.map((k) => ({ name: displayKey(k), health: health.get(k) ?? unknownHealth })));
+  const inSync = !found.pending;
+  let reason: string;
+  let message: string;
+  if (found.drift.length > 0) {
+    reason = "DriftDetected";
+    message = `${found.drift.length} object${found.drift.length === 1 ? "" : "s"} differ from Git (${found.drift.map((d) => displayKey(d.key)).join(", ")})${app.spec.syncPolicy.selfHeal ? "" : "; self-heal is off, run ferry sync to correct"}`;
+  } else if (!inSync) {
+    reason = "OutOfSync";
+    message = `revision ${shortRevision(artifact.revision)} is not applied${app.spec.syncPolicy.automated ? "" : " (manual sync policy: run ferry sync)"}`;
+  } else {
+    reason = healthReason(appHealth);
+    message = appHealth.status === "Healthy" ? `revision ${shortRevision(artifact.revision)} is applied and healthy` : appHealth.message;
+  }
+  const ready = inSync && appHealth.status === "Healthy";
+  const status: ApplicationStatus = {
+    ...record.status,
+    target: input.target.name,
+    conditions: finalConditions(record.status.conditions, ready, ready ? "Succeeded" : reason, message, false, input.now()),
+    sync: inSync ? { status: "Synced", revision: artifact.revision, digest: compared.digest } : { ...record.status.sync, status: "OutOfSync" },
+    lastAttemptedRevision: artifact.revision,
+    health: appHealth,
+    drift: found.drift,
+    inventory: record.status.inventory.map((e) => entry(e.key, health, e.annotations)),
+    problems: [],
+    suspended: false,
+  };
+  const applied = inSync && record.applied?.digest === compared.digest ? { ...record.applied, revision: artifact.revision } : record.applied;
+  const next: AppRecord = { ...record, prune: app.spec.syncPolicy.prune, status, ...(applied ? { applied } : {}), stalledOn: undefined };
+  return appHealth.status === "Progressing" ? { record: next, retry: "soon" } : { record: next };
+}
+
+/** The record after a run that failed before or during apply: the last good state stays as it was. */
+function failedRecord(input: ReconcileInput, error: FerryError): AppRecord {
+  const { record, artifact } = input;
+  const isStalled = error.disposition === "stalled";
+  input.progress(`failed: ${error.message}`);
+  const status: ApplicationStatus = {
+    ...record.status,
+    target: input.target.name,
+    conditions: finalConditions(record.status.conditions, false, error.reason, error.message, isStalled, input.now()),
+    sync: { ...record.status.sync, status: record.status.sync.revision === artifact.revision ? record.status.sync.status : "OutOfSync" },
+    lastAttemptedRevision: artifact.revision,
+    problems: error.problems,
+  };
+  return { ...record, status, stalledOn: isStalled ? { revision: artifact.revision } : undefined };
+}
+
+/** Ready always; Stalled only when true; Reconciling cleared (the run ended). */
+function finalConditions(previous: readonly Condition[], ready: boolean, reason: string, message: string, isStalled: boolean, now: Date): Condition[] {
+  let conditions = setCondition(previous, { type: "Ready", status: ready ? "True" : "False", reason: ready ? "Succeeded" : reason, message }, now);
+  conditions = removeCondition(conditions, "Reconciling");
+  conditions = isStalled ? setCondition(conditions, { type: "Stalled", status: "True", reason, message }, now) : removeCondition(conditions, "Stalled");
+  return conditions;
+}
+
+const unknownHealth: Health = { status: "Unknown", message: "health not reported" };
+
+function healthReason(health: Health): string {
+  switch (health.status) {
+    case "Healthy":
+      return "Succeeded";
+    case "Progressing":
+      return "Progressing";
+    case "Missing":
+      return "ObjectsMissing";
+    case "Degraded":
+      return "HealthCheckFailed";
+    case "Suspended":
+      return "Suspended";
+    case "Unknown":
+      return "HealthUnknown";
+  }
+}
+
+function entry(key: ResourceKey, health: ReadonlyMap<ResourceKey, Health>, annotations?: Readonly<Record<string, string>>): InventoryEntry {
+  return { key, health: health.get(key) ?? unknownHealth, ...(annotations ? { annotations } : {}) };
+}
+
+function toDrift(d: ObjectDiff): DriftedObject {
+  if (d.type === "changed") return { key: d.key, differences: d.differences };
+  return { key: d.key, differences: [{ path: "", live: null }] };
+}
+
+function sameDrift(a: readonly DriftedObject[], b: readonly DriftedObject[]): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function annotationsOf(inventory: readonly InventoryEntry[]): ReadonlyMap<ResourceKey, Readonly<Record<string, string>>> {
+  return new Map(inventory.filter((e) => e.annotations).map((e) => [e.key, e.annotations ?? {}]));
+}
+
+function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)];
+}

@@ -1,0 +1,106 @@
+import type { Problem } from "../core/errors.js";
+import { formatProblem, problemAt, stalled } from "../core/errors.js";
+import type { Health } from "../core/health.js";
+import type { Digest, ResourceKey } from "../core/ids.js";
+import { displayKey, shortRevision } from "../core/ids.js";
+import type { RenderedObject } from "../core/objects.js";
+import { ANNOTATIONS, locate } from "../core/objects.js";
+import type { DesiredState } from "../diff/diff-objects.js";
+import { loadManifestFiles } from "../render/load-files.js";
+import { renderDigest, renderDirectory } from "../render/render.js";
+import type { Artifact } from "../source/artifact.js";
+import type { ObjectContext, Target } from "../targets/target.js";
+
+/** The output of the render stage. */
+export interface Rendered {
+  readonly objects: readonly RenderedObject[];
+  readonly digest: Digest;
+}
+
+/**
+ * Render: the application's directory in the artifact becomes desired
+ * objects. Any problem stalls the run on this revision; nothing is applied.
+ */
+export async function renderStage(artifact: Artifact, path: string): Promise<Rendered> {
+  let files;
+  try {
+    files = await loadManifestFiles(artifact.directory, path);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw stalled("RenderFailed", `${message} (revision ${shortRevision(artifact.revision)})`, { cause: error });
+  }
+  const result = renderDirectory(files, {});
+  if (result.problems.length > 0) {
+    throw stalled("RenderFailed", summarizeProblems("rendering failed", result.problems), { problems: result.problems });
+  }
+  return { objects: result.objects, digest: renderDigest(result.objects) };
+}
+
+/**
+ * Validate: every object must be a kind the target manages and pass its
+ * schema; Ferry's own annotations must be well formed. Pure.
+ */
+export function validateStage(objects: readonly RenderedObject[], target: Target): void {
+  const problems: Problem[] = [];
+  for (const object of objects) {
+    const { apiVersion, kind } = object.manifest;
+    if (!target.supports(apiVersion, kind)) {
+      problems.push(problemAt(`unknown kind ${JSON.stringify(kind)} (apiVersion ${apiVersion}) for target ${target.name}`, locate(object.origin, "/kind"), "/kind"));
+      continue;
+    }
+    problems.push(...annotationProblems(object), ...target.validate(object));
+  }
+  const errors = problems.filter((p) => p.severity === "error");
+  if (errors.length > 0) throw stalled("ValidationFailed", summarizeProblems("validation failed", errors), { problems });
+}
+
+function annotationProblems(object: RenderedObject): Problem[] {
+  const annotations = object.manifest.metadata.annotations ?? {};
+  const problems: Problem[] = [];
+  const wave = annotations[ANNOTATIONS.wave];
+  if (wave !== undefined && !/^-?\d+$/.test(wave)) {
+    const field = `/metadata/annotations/${ANNOTATIONS.wave.replace(/\//g, "~1")}`;
+    problems.push(problemAt(`wave must be an integer, got ${JSON.stringify(wave)}`, locate(object.origin, field), field));
+  }
+  const prune = annotations[ANNOTATIONS.prune];
+  if (prune !== undefined && prune !== "disabled" && prune !== "enabled") {
+    const field = `/metadata/annotations/${ANNOTATIONS.prune.replace(/\//g, "~1")}`;
+    problems.push(problemAt(`prune must be "enabled" or "disabled", got ${JSON.stringify(prune)}`, locate(object.origin, field), field));
+  }
+  return problems;
+}
+
+/** Describe: each desired object in the target's comparable form. */
+export async function describeStage(objects: readonly RenderedObject[], target: Target, context: ObjectContext): Promise<DesiredState[]> {
+  return Promise.all(objects.map(async (object) => ({ object, state: await target.describe(object, context) })));
+}
+
+/**
+ * Waits until none of the objects is Progressing, or the deadline passes.
+ * Returns the last health read. Reports what it waits for.
+ */
+export async function waitForHealth(
+  target: Target,
+  keys: readonly ResourceKey[],
+  options: { readonly timeoutMs: number; readonly progress: (message: string) => void; readonly pollMs?: number },
+): Promise<ReadonlyMap<ResourceKey, Health>> {
+  const deadline = Date.now() + options.timeoutMs;
+  let announced = "";
+  for (;;) {
+    const health = await target.health(keys);
+    const pending = keys.filter((k) => health.get(k)?.status === "Progressing");
+    if (pending.length === 0 || Date.now() >= deadline) return health;
+    const message = `waiting for ${pending.map(displayKey).join(", ")} to become healthy`;
+    if (message !== announced) options.progress(message);
+    announced = message;
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 100));
+  }
+}
+
+/** `validation failed: 2 problems; first: apps/web/a.yaml:3:5: spec.command: ...` */
+export function summarizeProblems(prefix: string, problems: readonly Problem[]): string {
+  const first = problems[0];
+  if (!first) return prefix;
+  const count = problems.length === 1 ? "" : ` (${problems.length} problems, first shown)`;
+  return `${prefix}${count}: ${formatProblem(first)}`;
+}

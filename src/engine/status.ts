@@ -1,0 +1,95 @@
+import type { Condition } from "../core/conditions.js";
+import type { Problem } from "../core/errors.js";
+import type { Health } from "../core/health.js";
+import type { Digest, ResourceKey, Revision } from "../core/ids.js";
+import type { FieldDifference } from "../diff/diff-objects.js";
+import type { CommitInfo } from "../source/artifact.js";
+
+/** What one sync did to each object. */
+export interface ChangeSet {
+  readonly created: readonly ResourceKey[];
+  readonly configured: readonly ResourceKey[];
+  readonly unchanged: readonly ResourceKey[];
+  readonly deleted: readonly ResourceKey[];
+  /** Objects whose apply or delete failed, with the error message. */
+  readonly failed: readonly { readonly key: ResourceKey; readonly message: string }[];
+}
+
+/** An object whose live state differs from Git at the revision already applied. */
+export interface DriftedObject {
+  readonly key: ResourceKey;
+  readonly differences: readonly FieldDifference[];
+}
+
+/** One object the application owns, with its health. */
+export interface InventoryEntry {
+  readonly key: ResourceKey;
+  readonly health: Health;
+  /** Annotations as last applied (prune opt-out survives the object leaving Git). */
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+/** What set a reconcile off. */
+export type Trigger = "startup" | "interval" | "revision" | "refresh" | "manual" | "dependency" | "drift" | "config" | "retry";
+
+/** The last sync attempt, for status and history. */
+export interface SyncSummary {
+  readonly revision: Revision;
+  readonly digest?: Digest;
+  readonly commit?: CommitInfo;
+  readonly trigger: Trigger;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly outcome: "Succeeded" | "Failed";
+  readonly reason: string;
+  readonly message: string;
+  readonly changeSet: ChangeSet;
+}
+
+/**
+ * The status of one application, Kubernetes style: conditions plus the synced
+ * revision, health, drift and inventory.
+ */
+export interface ApplicationStatus {
+  readonly name: string;
+  readonly target: string;
+  readonly conditions: readonly Condition[];
+  /** `Synced` when live matches Git at `revision`. */
+  readonly sync: { readonly status: "Synced" | "OutOfSync" | "Unknown"; readonly revision?: Revision; readonly digest?: Digest };
+  /** The newest revision seen for the application's source. */
+  readonly lastAttemptedRevision?: Revision;
+  readonly health: Health;
+  readonly drift: readonly DriftedObject[];
+  readonly inventory: readonly InventoryEntry[];
+  readonly lastSync?: SyncSummary;
+  /** Input problems that stalled the last attempt (file, line, field). */
+  readonly problems: readonly Problem[];
+  readonly suspended: boolean;
+}
+
+/** The status of an application never reconciled. */
+export function initialStatus(name: string, target: string): ApplicationStatus {
+  return {
+    name,
+    target,
+    conditions: [{ type: "Ready", status: "Unknown", reason: "Pending", message: "not reconciled yet", lastTransitionTime: new Date(0).toISOString() }],
+    sync: { status: "Unknown" },
+    health: { status: "Unknown", message: "not reconciled yet" },
+    drift: [],
+    inventory: [],
+    problems: [],
+    suspended: false,
+  };
+}
+
+/** An empty change set. */
+export const EMPTY_CHANGE_SET: ChangeSet = { created: [], configured: [], unchanged: [], deleted: [], failed: [] };
+
+/** `2 created, 1 configured, 3 unchanged`: the non-empty parts of a change set. */
+export function summarizeChangeSet(changeSet: ChangeSet): string {
+  const parts = (["created", "configured", "deleted", "unchanged"] as const)
+    .filter((k) => changeSet[k].length > 0)
+    .map((k) => `${changeSet[k].length} ${k}`);
+  if (changeSet.failed.length > 0) parts.push(`${changeSet.failed.length} failed`);
+  return parts.length > 0 ? parts.join(", ") : "nothing to do";
+}

@@ -1,0 +1,120 @@
+import type { ResourceKey } from "../core/ids.js";
+import { parseResourceKey } from "../core/ids.js";
+import type { RenderedObject } from "../core/objects.js";
+import { ANNOTATIONS } from "../core/objects.js";
+import type { FieldDifference, ObjectDiff } from "../diff/diff-objects.js";
+
+/** Why an object is applied. */
+export type ApplyReason = "create" | "update";
+
+/** One object to create or update. */
+export interface ApplyAction {
+  readonly key: ResourceKey;
+  readonly reason: ApplyReason;
+  readonly object: RenderedObject;
+  readonly differences: readonly FieldDifference[];
+}
+
+/** Objects applied together; a wave becomes healthy before the next one starts. */
+export interface Wave {
+  readonly wave: number;
+  readonly actions: readonly ApplyAction[];
+}
+
+/** One object to delete because it left Git. */
+export interface PruneAction {
+  readonly key: ResourceKey;
+}
+
+/** An orphan that is not deleted, and why. */
+export interface KeptOrphan {
+  readonly key: ResourceKey;
+  readonly reason: "PruneDisabled" | "PruneAnnotation";
+}
+
+/** What a sync will do. Readonly data, computed without I/O. */
+export interface SyncPlan {
+  readonly waves: readonly Wave[];
+  readonly prune: readonly PruneAction[];
+  readonly kept: readonly KeptOrphan[];
+  readonly unchanged: readonly ResourceKey[];
+}
+
+/** Options that decide what the plan may do. */
+export interface PlanOptions {
+  /** Delete orphans (objects that left Git). */
+  readonly prune: boolean;
+  /** Annotations of orphans as they were last applied, to honour `ferry.dev/prune: disabled`. */
+  readonly orphanAnnotations?: ReadonlyMap<ResourceKey, Readonly<Record<string, string>>>;
+}
+
+/** Kinds that others depend on go first inside a wave; the rest follow in key order. */
+const KIND_PRIORITY: Readonly<Record<string, number>> = {
+  Namespace: 0,
+  CustomResourceDefinition: 1,
+  ServiceAccount: 2,
+  Secret: 2,
+  ConfigMap: 2,
+  File: 2,
+  Job: 4,
+};
+const DEFAULT_PRIORITY = 5;
+
+/**
+ * Turns diffs into ordered actions: applies grouped by wave (annotation
+ * `ferry.dev/wave`, default 0), ordered by kind inside a wave; prunes in the
+ * reverse order. Pure.
+ */
+export function planSync(diffs: readonly ObjectDiff[], options: PlanOptions): SyncPlan {
+  const byWave = new Map<number, ApplyAction[]>();
+  const prune: PruneAction[] = [];
+  const kept: KeptOrphan[] = [];
+  const unchanged: ResourceKey[] = [];
+  for (const d of diffs) {
+    if (d.type === "same") unchanged.push(d.key);
+    else if (d.type === "orphan") {
+      const annotations = options.orphanAnnotations?.get(d.key);
+      if (annotations?.[ANNOTATIONS.prune] === "disabled") kept.push({ key: d.key, reason: "PruneAnnotation" });
+      else if (!options.prune) kept.push({ key: d.key, reason: "PruneDisabled" });
+      else if (d.live) prune.push({ key: d.key });
+    } else {
+      const object = d.desired.object;
+      const wave = waveOf(object);
+      const action: ApplyAction = {
+        key: d.key,
+        reason: d.type === "missing" ? "create" : "update",
+        object,
+        differences: d.type === "changed" ? d.differences : [],
+      };
+      byWave.set(wave, [...(byWave.get(wave) ?? []), action]);
+    }
+  }
+  const waves = [...byWave.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([wave, actions]) => ({ wave, actions: actions.sort(compareForApply) }));
+  return { waves, prune: prune.sort((a, b) => -compareKeys(a.key, b.key)), kept, unchanged };
+}
+
+/** True when the plan changes nothing. */
+export function isEmptyPlan(plan: SyncPlan): boolean {
+  return plan.waves.length === 0 && plan.prune.length === 0;
+}
+
+/** The wave of an object: its `ferry.dev/wave` annotation as an integer, else 0. */
+export function waveOf(object: RenderedObject): number {
+  const raw = object.manifest.metadata.annotations?.[ANNOTATIONS.wave];
+  if (raw === undefined) return 0;
+  const n = Number(raw);
+  return Number.isInteger(n) ? n : 0;
+}
+
+function compareForApply(a: ApplyAction, b: ApplyAction): number {
+  return compareKeys(a.key, b.key);
+}
+
+function compareKeys(a: ResourceKey, b: ResourceKey): number {
+  const pa = KIND_PRIORITY[parseResourceKey(a).kind] ?? DEFAULT_PRIORITY;
+  const pb = KIND_PRIORITY[parseResourceKey(b).kind] ?? DEFAULT_PRIORITY;
+  if (pa !== pb) return pa - pb;
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,134 @@
+import { existsSync } from "node:fs";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Agent } from "../agent/agent.js";
+import { runGit } from "../source/git.js";
+import { createHostTarget } from "../targets/host/host-target.js";
+import { exampleFiles } from "./example-repository.js";
+
+/** The folders of a quickstart. */
+export interface QuickstartLayout {
+  readonly dir: string;
+  /** The Git repository holding the desired state. */
+  readonly repo: string;
+  /** The host target's root: files and service working directories. */
+  readonly live: string;
+  /** The agent's state directory. */
+  readonly state: string;
+}
+
+/** Where a quickstart in `dir` keeps its parts. */
+export function quickstartLayout(dir: string): QuickstartLayout {
+  const abs = resolve(dir);
+  return { dir: abs, repo: join(abs, "repo"), live: join(abs, "live"), state: join(abs, ".ferry") };
+}
+
+/**
+ * Creates the example repository (once) and returns the port its service
+ * listens on. An existing quickstart is reused as it is.
+ */
+export async function createQuickstart(layout: QuickstartLayout, wantedPort: number): Promise<{ created: boolean; port: number }> {
+  if (existsSync(join(layout.repo, ".git"))) {
+    const port = Number(/PORT: "(\d+)"/.exec(await runGit(["show", "HEAD:apps/web/service.yaml"], { cwd: layout.repo }))?.[1] ?? wantedPort);
+    return { created: false, port };
+  }
+  const port = wantedPort === 0 ? await freePort() : wantedPort;
+  for (const [path, content] of Object.entries(exampleFiles(port))) {
+    await mkdir(dirname(join(layout.repo, path)), { recursive: true });
+    await writeFile(join(layout.repo, path), content);
+  }
+  await mkdir(layout.live, { recursive: true });
+  await runGit(["init", "-q", "-b", "main"], { cwd: layout.repo });
+  // Commits need an author; keep the user's own when git has one.
+  const name = await runGit(["config", "user.name"], { cwd: layout.repo }).catch(() => "");
+  if (!name.trim()) {
+    await runGit(["config", "user.name", "Ferry Quickstart"], { cwd: layout.repo });
+    await runGit(["config", "user.email", "quickstart@ferry.invalid"], { cwd: layout.repo });
+  }
+  await runGit(["add", "-A"], { cwd: layout.repo });
+  await runGit(["commit", "-q", "-m", "Add the web application"], { cwd: layout.repo });
+  return { created: true, port };
+}
+
+/** The agent of a quickstart: polls every two seconds so edits show up fast. */
+export function quickstartAgent(layout: QuickstartLayout): Agent {
+  return new Agent({
+    repo: layout.repo,
+    ref: "main",
+    path: "ferry",
+    stateDir: layout.state,
+    root: layout.live,
+    pollIntervalMs: 2000,
+    jitter: 0.1,
+    healthTimeoutMs: 60_000,
+    listen: { host: "127.0.0.1", port: 0 },
+  });
+}
+
+/** Stops the quickstart's services and removes its folder. */
+export async function resetQuickstart(layout: QuickstartLayout): Promise<void> {
+  if (existsSync(layout.state)) {
+    const host = createHostTarget({ root: layout.live, stateDir: join(layout.state, "host") });
+    await host.stopAll();
+    await host.close();
+  }
+  await rm(layout.dir, { recursive: true, force: true });
+}
+
+/** What to try next, printed once the example runs. */
+export function quickstartGuide(layout: QuickstartLayout, port: number): string {
+  const cli = fileURLToPath(new URL("../cli/main.js", import.meta.url));
+  const repo = relative(process.cwd(), layout.repo) || ".";
+  return `
+Ferry is running the quickstart: Git is the desired state, this agent keeps it applied.
+
+  service        http://127.0.0.1:${port}/
+  desired state  ${layout.repo}   (a Git repository)
+  live files     ${layout.live}
+  agent state    ${layout.state}
+
+Try it, in another terminal:
+
+  alias ferry='node ${cli}'
+  cd ${repo}
+  curl http://127.0.0.1:${port}/
+  ferry status
+
+  # change the greeting in Git: it is served a few seconds after the commit
+  sed -i 's/Hello from Ferry/Hello again/' apps/web/files.yaml && git commit -qam "New greeting"
+  curl http://127.0.0.1:${port}/
+
+  # kill the service: it comes back
+  pkill -f server.mjs; sleep 3; curl http://127.0.0.1:${port}/
+
+  # edit a managed file by hand: Ferry notices the drift and puts Git's version back
+  echo '{"greeting":"edited by hand"}' > ../live/web/config.json; sleep 2; cat ../live/web/config.json
+
+  # commit broken YAML: a clear error, and the last good version keeps serving
+  echo 'spec: [' >> apps/web/service.yaml && git commit -qam "Broken"
+  sleep 3; ferry status web; curl http://127.0.0.1:${port}/
+
+  # roll back with git: the agent applies the revert like any commit
+  git revert --no-edit HEAD
+
+Ctrl-C stops the agent; the service keeps running and the next agent adopts it.
+Remove everything with: ferry quickstart --reset
+`;
+}
+
+async function freePort(): Promise<number> {
+  for (const candidate of [8080, 8081, 8082, 8090, 0]) {
+    const port = await new Promise<number | undefined>((resolvePort) => {
+      const server = createServer();
+      server.once("error", () => resolvePort(undefined));
+      server.listen(candidate, "127.0.0.1", () => {
+        const address = server.address();
+        server.close(() => resolvePort(typeof address === "object" && address ? address.port : undefined));
+      });
+    });
+    if (port) return port;
+  }
+  throw new Error("no free port on 127.0.0.1");
+}
