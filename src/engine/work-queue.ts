@@ -22,12 +22,16 @@ export class WorkQueue<T> {
 
   /** Adds a key now. */
   add(key: string, reason: T): void {
+    this.#addAll(key, [reason]);
+  }
+
+  #addAll(key: string, reasons: readonly T[]): void {
     if (this.#stopped) return;
     if (this.#running.has(key)) {
-      this.#dirty.set(key, [...(this.#dirty.get(key) ?? []), reason]);
+      this.#dirty.set(key, [...(this.#dirty.get(key) ?? []), ...reasons]);
       return;
     }
-    this.#ready.set(key, [...(this.#ready.get(key) ?? []), reason]);
+    this.#ready.set(key, [...(this.#ready.get(key) ?? []), ...reasons]);
     this.#pump();
   }
 
@@ -44,7 +48,7 @@ export class WorkQueue<T> {
     const reasons = [...(pending?.reasons ?? []), reason];
     const timer = setTimeout(() => {
       this.#timers.delete(key);
-      for (const r of reasons) this.add(key, r);
+      this.#addAll(key, reasons);
     }, delayMs);
     timer.unref();
     this.#timers.set(key, { due, timer, reasons });

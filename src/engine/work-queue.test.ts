@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { WorkQueue } from "./work-queue.js";
+
+describe("WorkQueue", () => {
+  it("runs one key at a time, runs a key added while running once more, and deduplicates waiting keys", async () => {
+    const runs: string[] = [];
+    let active = 0;
+    let maxActivePerKey = 0;
+    let release: (() => void) | undefined;
+    const queue = new WorkQueue<string>(async (key, reasons) => {
+      active++;
+      maxActivePerKey = Math.max(maxActivePerKey, active);
+      runs.push(`${key}:${reasons.join("+")}`);
+      if (runs.length === 1) await new Promise<void>((r) => (release = r));
+      active--;
+    }, 4);
+    queue.add("a", "first");
+    await new Promise((r) => setImmediate(r));
+    queue.add("a", "second");
+    queue.add("a", "third");
+    release?.();
+    await queue.whenIdle();
+    assert.deepEqual(runs, ["a:first", "a:second+third"]);
+    assert.equal(maxActivePerKey, 1);
+  });
+
+  it("runs different keys in parallel up to the concurrency", async () => {
+    let active = 0;
+    let peak = 0;
+    const queue = new WorkQueue<string>(async () => {
+      active++;
+      peak = Math.max(peak, active);
+      await new Promise((r) => setTimeout(r, 20));
+      active--;
+    }, 2);
+    for (const key of ["a", "b", "c", "d"]) queue.add(key, "x");
+    await queue.whenIdle();
+    assert.equal(peak, 2);
+  });
+
+  it("delayed adds keep the earliest due time and carry every reason", async () => {
+    const runs: string[][] = [];
+    const queue = new WorkQueue<string>(async (_key, reasons) => {
+      runs.push([...reasons]);
+    });
+    queue.addAfter("a", "late", 10_000);
+    queue.addAfter("a", "soon", 10);
+    const deadline = Date.now() + 5000;
+    while (runs.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(runs, [["late", "soon"]]);
+    queue.stop();
+  });
+
+  it("a failing handler does not stop the queue", async () => {
+    const seen: string[] = [];
+    const original = console.error;
+    console.error = () => {};
+    try {
+      const queue = new WorkQueue<string>(async (key) => {
+        seen.push(key);
+        if (key === "bad") throw new Error("boom");
+      });
+      queue.add("bad", "x");
+      queue.add("good", "x");
+      await queue.whenIdle();
+    } finally {
+      console.error = original;
+    }
+    assert.deepEqual(seen.sort(), ["bad", "good"]);
+  });
+});
