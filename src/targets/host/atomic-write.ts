@@ -1,0 +1,44 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, open, rename, rm } from "node:fs/promises";
+import path from "node:path";
+
+/**
+ * Writes a file so readers see either the old content or the new, never a
+ * half-written one: a temporary file in the same directory, fsync, chmod, then
+ * rename over the target. Parent directories are created.
+ */
+export async function writeFileAtomic(target: string, content: string | Uint8Array, mode: number): Promise<void> {
+  const dir = path.dirname(target);
+  await mkdir(dir, { recursive: true });
+  const temp = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    const handle = await open(temp, "wx", mode);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+      // The umask trims the mode given to open(); chmod sets exactly what was asked.
+      await handle.chmod(mode);
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  await syncDirectory(dir);
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  // Makes the rename itself durable; some file systems refuse fsync on a directory, which is fine.
+  try {
+    const handle = await open(dir, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return;
+  }
+}

@@ -1,0 +1,139 @@
+import { readFile, rm } from "node:fs/promises";
+import type { RenderedObject } from "../../core/objects.js";
+import type { ApplyOutcome, ObjectContext } from "../target.js";
+import { writeFileAtomic } from "./atomic-write.js";
+import { sha256Hex } from "./digest.js";
+import type { FileDriftWatcher } from "./file-drift.js";
+import { createFileDriftWatcher } from "./file-drift.js";
+import type { FileRecord } from "./file-state.js";
+import { fileComparable, fileCondition, fileHealth, inspectFile, normalizeMode } from "./file-state.js";
+import { resolveInArtifact, resolveUnderRoot, staysInsideRealRoot } from "./host-paths.js";
+import { fieldError, parseHostSpec } from "./host-validate.js";
+import type { HostEnvironment, KindHandler } from "./kind-handler.js";
+import { assertOwner, nameOf } from "./kind-handler.js";
+import { isNotFound } from "./state-store.js";
+
+/** A File handler, plus the switch for its drift polling. */
+export interface FileHandler extends KindHandler {
+  /** Polls managed files for outside edits while someone watches. */
+  setWatching(active: boolean): void;
+}
+
+/** What a File spec asks for, resolved: where, what, which mode. */
+interface DesiredFile {
+  readonly path: string;
+  readonly content: Buffer;
+  readonly sha256: string;
+  readonly mode: string;
+}
+
+/** Handles `File` objects: content written atomically under the root, drift noticed by polling. */
+export function createFileHandler(env: HostEnvironment, pollIntervalMs: number): FileHandler {
+  const records = new Map<string, FileRecord>();
+  const drift: FileDriftWatcher = createFileDriftWatcher(() => records.values(), pollIntervalMs, (record, message) =>
+    env.notify(record.name, record.owner, message),
+  );
+
+  async function desiredOf(object: RenderedObject, context: ObjectContext): Promise<DesiredFile> {
+    const spec = parseHostSpec("File", object, env.root);
+    // validate() refused paths outside the root, so this resolves.
+    const path = resolveUnderRoot(env.root, spec.path) ?? env.root;
+    const content = spec.content !== undefined ? Buffer.from(spec.content, "utf8") : await readContentFrom(object, spec.contentFrom ?? "", context);
+    return { path, content, sha256: sha256Hex(content), mode: normalizeMode(spec.mode) };
+  }
+
+  return {
+    async start() {
+      for (const name of await env.store.list("File")) {
+        const record = await env.store.read<FileRecord>("File", name);
+        if (record) records.set(name, record);
+      }
+    },
+
+    async describe(object, context) {
+      const desired = await desiredOf(object, context);
+      return fileComparable(desired.path, desired.sha256, desired.mode);
+    },
+
+    async apply(object, context): Promise<ApplyOutcome> {
+      const name = nameOf(object);
+      const desired = await desiredOf(object, context);
+      const record = records.get(name);
+      assertOwner("File", name, record?.owner, context.application);
+      if (!(await staysInsideRealRoot(env.root, desired.path))) {
+        throw fieldError("PathEscapesRoot", object, "/spec/path", `path ${desired.path} resolves through a symlink to a place outside the allowed root ${env.root}`);
+      }
+      const live = await inspectFile(desired.path);
+      const next: FileRecord = { name, owner: context.application, path: desired.path, sha256: desired.sha256, mode: desired.mode };
+      if (record && record.path === next.path && record.sha256 === next.sha256 && record.mode === next.mode && fileCondition(next, live) === "applied") {
+        return "unchanged";
+      }
+      if (live && !live.regular) {
+        throw fieldError("PathNotAFile", object, "/spec/path", `path ${desired.path} exists and is not a regular file`);
+      }
+      drift.hold(name);
+      try {
+        await writeFileAtomic(desired.path, desired.content, parseInt(desired.mode, 8));
+        await env.store.write("File", name, next);
+        records.set(name, next);
+        // The file moved: the old one is Ferry's and would otherwise be left behind.
+        if (record && record.path !== next.path) await rm(record.path, { force: true });
+        drift.accept(next, await inspectFile(next.path));
+      } finally {
+        drift.release(name);
+      }
+      return record || live ? "configured" : "created";
+    },
+
+    async read(name) {
+      const record = records.get(name);
+      if (!record) return undefined;
+      const live = await inspectFile(record.path);
+      if (!live) return undefined;
+      return { state: fileComparable(record.path, live.sha256, live.mode), owner: record.owner };
+    },
+
+    async health(name) {
+      const record = records.get(name);
+      if (!record) return { status: "Missing", message: `file ${name} is not managed here` };
+      return fileHealth(record, await inspectFile(record.path));
+    },
+
+    async delete(name, application) {
+      const record = records.get(name);
+      if (!record || record.owner !== application) return;
+      drift.hold(name);
+      try {
+        await rm(record.path, { force: true });
+        await env.store.remove("File", name);
+        records.delete(name);
+        drift.forget(name);
+      } finally {
+        drift.release(name);
+      }
+    },
+
+    async stopAll() {},
+
+    close() {
+      drift.setActive(false);
+    },
+
+    setWatching(active) {
+      drift.setActive(active);
+    },
+  };
+}
+
+async function readContentFrom(object: RenderedObject, contentFrom: string, context: ObjectContext): Promise<Buffer> {
+  const source = resolveInArtifact(context.artifactDirectory, object.origin.file, contentFrom);
+  if (source === undefined || !(await staysInsideRealRoot(context.artifactDirectory, source))) {
+    throw fieldError("PathEscapesRepository", object, "/spec/contentFrom", `contentFrom ${JSON.stringify(contentFrom)} points outside the repository`);
+  }
+  try {
+    return await readFile(source);
+  } catch (error) {
+    const why = isNotFound(error) ? "does not exist in the repository" : "cannot be read";
+    throw fieldError("ContentFromUnreadable", object, "/spec/contentFrom", `contentFrom ${JSON.stringify(contentFrom)} ${why}`, error);
+  }
+}

@@ -1,0 +1,183 @@
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { problemAt } from "../../core/errors.js";
+import type { Health } from "../../core/health.js";
+import type { ResourceKey } from "../../core/ids.js";
+import { groupOf, parseResourceKey, resourceKey } from "../../core/ids.js";
+import type { RenderedObject } from "../../core/objects.js";
+import { locate } from "../../core/objects.js";
+import type { LiveChange, LiveObject, Target } from "../target.js";
+import { createFileHandler } from "./file-kind.js";
+import type { HostKind } from "./host-schemas.js";
+import { HOST_API_VERSION, isHostKind } from "./host-schemas.js";
+import { validateHostObject } from "./host-validate.js";
+import { createJobHandler } from "./job-kind.js";
+import type { HostEnvironment, KindHandler } from "./kind-handler.js";
+import { createServiceHandler } from "./service-kind.js";
+import { createStateStore } from "./state-store.js";
+
+/** Where the host target works, and how often it looks. */
+export interface HostTargetOptions {
+  /** The allowed root: files are written under it and relative working directories start from it. */
+  readonly root: string;
+  /** Where the target keeps its records: pids, spec digests, logs, job results. One target per directory at a time. */
+  readonly stateDir: string;
+  /** Name Applications select the target by (default `host`). */
+  readonly name?: string;
+  /** How often managed files are checked for outside edits while watched (default 1000 ms). */
+  readonly filePollIntervalMs?: number;
+  /** How often a service started by an earlier agent is checked for life (default 500 ms). */
+  readonly livenessPollMs?: number;
+  /** A service that stayed up this long restarts its backoff from the beginning (default 10 s). */
+  readonly backoffResetMs?: number;
+}
+
+/** The local machine as a target: Services, Files and Jobs of `host.ferry.dev/v1`. */
+export interface HostTarget extends Target {
+  readonly root: string;
+  readonly stateDir: string;
+  /** Stops every service and job this target runs (records stay, so an apply starts them again). */
+  stopAll(): Promise<void>;
+}
+
+const HOST_GROUP = groupOf(HOST_API_VERSION);
+
+/**
+ * Creates the host target. Records of an earlier agent over the same state
+ * directory are loaded at once and services still running are adopted.
+ */
+export function createHostTarget(options: HostTargetOptions): HostTarget {
+  const root = path.resolve(options.root);
+  const stateDir = path.resolve(options.stateDir);
+  const store = createStateStore(stateDir);
+  const listeners = new Set<(change: LiveChange) => void>();
+  const environment = (kind: HostKind): HostEnvironment => ({
+    root,
+    store,
+    notify(name, owner, message) {
+      const change: LiveChange = { key: resourceKey(HOST_API_VERSION, kind, name), message, ...(owner === undefined ? {} : { owner }) };
+      for (const listener of [...listeners]) {
+        try {
+          listener(change);
+        } catch {
+          // One failing listener must not keep the others from hearing about the change.
+        }
+      }
+    },
+  });
+  const files = createFileHandler(environment("File"), options.filePollIntervalMs ?? 1000);
+  const handlers: Readonly<Record<HostKind, KindHandler>> = {
+    Service: createServiceHandler(environment("Service"), {
+      livenessPollMs: options.livenessPollMs ?? 500,
+      backoffResetMs: options.backoffResetMs ?? 10_000,
+    }),
+    File: files,
+    Job: createJobHandler(environment("Job")),
+  };
+  const ready = (async () => {
+    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    await mkdir(root, { recursive: true });
+    for (const handler of Object.values(handlers)) await handler.start();
+  })();
+  // Failures surface from the first call that awaits `ready`, not as an unhandled rejection.
+  ready.catch(() => undefined);
+
+  // One operation at a time per object: a replace and a delete of the same service must not interleave.
+  const queues = new Map<string, Promise<unknown>>();
+  function serialize<T>(key: string, run: () => Promise<T>): Promise<T> {
+    const previous = queues.get(key) ?? Promise.resolve();
+    const next = previous.then(run, run);
+    const settled = next.catch(() => undefined);
+    queues.set(key, settled);
+    void settled.then(() => queues.get(key) === settled && queues.delete(key));
+    return next;
+  }
+
+  function handlerOf(key: ResourceKey): { handler: KindHandler; name: string } | undefined {
+    const ref = parseResourceKey(key);
+    if (ref.group !== HOST_GROUP || !isHostKind(ref.kind) || ref.namespace !== "") return undefined;
+    return { handler: handlers[ref.kind], name: ref.name };
+  }
+
+  function handlerFor(object: RenderedObject): KindHandler {
+    const kind = object.manifest.kind;
+    if (object.manifest.apiVersion !== HOST_API_VERSION || !isHostKind(kind)) {
+      throw new TypeError(`the host target does not manage ${object.manifest.apiVersion} ${kind}`);
+    }
+    return handlers[kind];
+  }
+
+  return {
+    name: options.name ?? "host",
+    root,
+    stateDir,
+
+    supports: (apiVersion, kind) => apiVersion === HOST_API_VERSION && isHostKind(kind),
+
+    validate(object) {
+      if (object.manifest.apiVersion !== HOST_API_VERSION) {
+        const message = `apiVersion ${JSON.stringify(object.manifest.apiVersion)} is not managed by the host target (expected ${HOST_API_VERSION})`;
+        return [problemAt(message, locate(object.origin, "/apiVersion"), "/apiVersion")];
+      }
+      return validateHostObject(object, root);
+    },
+
+    async describe(object, context) {
+      return handlerFor(object).describe(object, context);
+    },
+
+    async read(keys) {
+      await ready;
+      const live = new Map<ResourceKey, LiveObject>();
+      for (const key of keys) {
+        const found = handlerOf(key);
+        const state = found && (await found.handler.read(found.name));
+        if (state) live.set(key, { key, state: state.state, owner: state.owner });
+      }
+      return live;
+    },
+
+    async apply(object, context) {
+      await ready;
+      const handler = handlerFor(object);
+      return serialize(object.key, () => handler.apply(object, context));
+    },
+
+    async delete(key, context) {
+      await ready;
+      const found = handlerOf(key);
+      if (!found) return;
+      await serialize(key, () => found.handler.delete(found.name, context.application));
+    },
+
+    async health(keys) {
+      await ready;
+      const result = new Map<ResourceKey, Health>();
+      for (const key of keys) {
+        const found = handlerOf(key);
+        result.set(key, found ? await found.handler.health(found.name) : { status: "Missing", message: "not an object of the host target" });
+      }
+      return result;
+    },
+
+    watch(listener) {
+      listeners.add(listener);
+      files.setWatching(true);
+      return () => {
+        listeners.delete(listener);
+        files.setWatching(listeners.size > 0);
+      };
+    },
+
+    async close() {
+      listeners.clear();
+      await ready.catch(() => undefined);
+      for (const handler of Object.values(handlers)) handler.close();
+    },
+
+    async stopAll() {
+      await ready;
+      for (const handler of Object.values(handlers)) await handler.stopAll();
+    },
+  };
+}

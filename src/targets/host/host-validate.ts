@@ -1,0 +1,88 @@
+import path from "node:path";
+import type { FerryError, Problem } from "../../core/errors.js";
+import { formatProblem, problemAt, stalled } from "../../core/errors.js";
+import type { RenderedObject } from "../../core/objects.js";
+import { locate } from "../../core/objects.js";
+import { schemaProblems } from "../../validate/schema-problems.js";
+import { resolveUnderRoot } from "./host-paths.js";
+import type { FileSpec, HostKind, JobSpec, ServiceSpec } from "./host-schemas.js";
+import { fileSpecSchema, isHostKind, jobSpecSchema, serviceSpecSchema } from "./host-schemas.js";
+
+/** Names become file names in the state directory, so they are kept to a safe alphabet. */
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+
+/** The normalized spec of each host kind. */
+export interface HostSpecs {
+  readonly Service: ServiceSpec;
+  readonly File: FileSpec;
+  readonly Job: JobSpec;
+}
+
+const SCHEMAS = { Service: serviceSpecSchema, File: fileSpecSchema, Job: jobSpecSchema } as const;
+
+/**
+ * Every problem of one host object that can be known without I/O: the schema
+ * of its kind, its name, and paths that escape the root or the repository.
+ */
+export function validateHostObject(object: RenderedObject, root: string): Problem[] {
+  const { manifest, origin } = object;
+  if (!isHostKind(manifest.kind)) {
+    return [problemAt(`kind ${JSON.stringify(manifest.kind)} is not managed by the host target`, locate(origin, "/kind"), "/kind")];
+  }
+  const problems: Problem[] = [];
+  const name = manifest.metadata.name;
+  if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
+    problems.push(
+      problemAt(
+        "host object names must start with a letter or digit and contain only letters, digits, '.', '_' and '-'",
+        locate(origin, "/metadata/name"),
+        "/metadata/name",
+      ),
+    );
+  }
+  const namespace = manifest.metadata.namespace;
+  if (namespace !== undefined && namespace !== "") {
+    problems.push(problemAt("host objects have no namespace; remove metadata.namespace", locate(origin, "/metadata/namespace"), "/metadata/namespace"));
+  }
+  const schemaIssues = schemaProblems(SCHEMAS[manifest.kind], manifest["spec"], origin, "/spec");
+  problems.push(...schemaIssues);
+  if (schemaIssues.length > 0) return problems;
+  const spec = SCHEMAS[manifest.kind].parse(manifest["spec"]);
+  const at = (field: string, message: string): Problem => problemAt(message, locate(origin, field), field);
+  if ("workingDir" in spec && spec.workingDir !== undefined && resolveUnderRoot(root, spec.workingDir) === undefined) {
+    problems.push(at("/spec/workingDir", `working directory ${JSON.stringify(spec.workingDir)} escapes the allowed root ${root}`));
+  }
+  if ("path" in spec) {
+    if (resolveUnderRoot(root, spec.path) === undefined) {
+      problems.push(at("/spec/path", `path ${JSON.stringify(spec.path)} escapes the allowed root ${root}`));
+    }
+    if (spec.contentFrom !== undefined && escapesRepository(origin.file, spec.contentFrom)) {
+      problems.push(at("/spec/contentFrom", `contentFrom ${JSON.stringify(spec.contentFrom)} must be a relative path that stays inside the repository`));
+    }
+  }
+  return problems;
+}
+
+/**
+ * The normalized spec of a host object, or a stalled `InvalidSpec` error
+ * carrying every problem with its file, line and field.
+ */
+export function parseHostSpec<K extends HostKind>(kind: K, object: RenderedObject, root: string): HostSpecs[K] {
+  const problems = validateHostObject(object, root);
+  if (problems.length > 0) {
+    throw stalled("InvalidSpec", problems.map(formatProblem).join("; "), { problems });
+  }
+  return SCHEMAS[kind].parse(object.manifest["spec"]) as HostSpecs[K];
+}
+
+/** A stalled error about one field of an object, naming its file and line. */
+export function fieldError(reason: string, object: RenderedObject, field: string, message: string, cause?: unknown): FerryError {
+  const problem = problemAt(message, locate(object.origin, field), field);
+  return stalled(reason, formatProblem(problem), { problems: [problem], ...(cause === undefined ? {} : { cause }) });
+}
+
+function escapesRepository(manifestFile: string, written: string): boolean {
+  if (path.isAbsolute(written)) return true;
+  const joined = path.normalize(path.join(path.dirname(manifestFile), written));
+  return joined === ".." || joined.startsWith(`..${path.sep}`) || path.isAbsolute(joined);
+}

@@ -1,0 +1,134 @@
+import { open, rm } from "node:fs/promises";
+import { stalled, waiting } from "../../core/errors.js";
+import type { RenderedObject } from "../../core/objects.js";
+import type { ApplyOutcome } from "../target.js";
+import { digestOf } from "./digest.js";
+import { resolveUnderRoot } from "./host-paths.js";
+import { parseHostSpec } from "./host-validate.js";
+import type { JobDesired, JobOutcome, JobRecord } from "./job-state.js";
+import { describeJob, jobFailureMessage, jobHealth, lastLines } from "./job-state.js";
+import type { HostEnvironment, KindHandler } from "./kind-handler.js";
+import { assertOwner, checkCommand, checkWorkingDir, nameOf } from "./kind-handler.js";
+import type { ProcessIdentity } from "./processes.js";
+import { isAlive, signalGroup } from "./processes.js";
+import { processEnv } from "./service-supervisor.js";
+import { spawnDetached } from "./spawn-detached.js";
+import { toComparable } from "./service-state.js";
+
+/** Handles `Job` objects: each spec runs once, to completion, and its result is kept. */
+export function createJobHandler(env: HostEnvironment): KindHandler {
+  /** Runs under way in this agent, by job name. */
+  const runs = new Map<string, ProcessIdentity>();
+
+  function desiredOf(object: RenderedObject): JobDesired {
+    const spec = parseHostSpec("Job", object, env.root);
+    // validate() refused working directories outside the root, so this resolves.
+    return describeJob(spec, resolveUnderRoot(env.root, spec.workingDir ?? ".") ?? env.root);
+  }
+
+  async function run(name: string, owner: string, digest: string, desired: JobDesired): Promise<JobRecord> {
+    const logPath = env.store.logPath("Job", name);
+    const { child, identity } = await spawnDetached({
+      command: desired.command,
+      args: desired.args,
+      cwd: desired.workingDir,
+      env: processEnv(desired.env),
+      logPath,
+      logMode: "truncate",
+    });
+    runs.set(name, identity);
+    const started: JobRecord = { name, owner, digest, desired, startedAt: new Date().toISOString(), outcome: { status: "running", ...identity } };
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+      child.once("exit", (code, signal) => resolve({ code, signal }));
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      signalGroup(identity.pid, "SIGKILL");
+    }, desired.timeoutSeconds * 1000);
+    try {
+      await env.store.write("Job", name, started);
+      const { code, signal } = await exited;
+      const outcome: JobOutcome =
+        code === 0 && !timedOut
+          ? { status: "succeeded" }
+          : { status: "failed", exitCode: code, signal, timedOut, outputTail: lastLines(await readTail(logPath), 10) };
+      const finished: JobRecord = { ...started, finishedAt: new Date().toISOString(), outcome };
+      await env.store.write("Job", name, finished);
+      return finished;
+    } finally {
+      clearTimeout(timer);
+      runs.delete(name);
+    }
+  }
+
+  return {
+    async start() {},
+
+    async describe(object) {
+      return toComparable(desiredOf(object));
+    },
+
+    async apply(object, context): Promise<ApplyOutcome> {
+      const name = nameOf(object);
+      const desired = desiredOf(object);
+      const digest = digestOf(desired);
+      const record = await env.store.read<JobRecord>("Job", name);
+      assertOwner("Job", name, record?.owner, context.application);
+      if (record?.outcome.status === "running" && isAlive(record.outcome)) {
+        throw waiting("JobRunning", `job ${name} is still running from an earlier start (pid ${record.outcome.pid}); waiting for it to finish`);
+      }
+      if (record && record.digest === digest) {
+        if (record.outcome.status === "succeeded") return "unchanged";
+        // A failed run is not retried until the spec changes; the error stays until then.
+        if (record.outcome.status === "failed") throw stalled("JobFailed", jobFailureMessage(record));
+      }
+      await checkWorkingDir(object, env.root, desired.workingDir);
+      await checkCommand(object, desired.command, desired.workingDir, processEnv(desired.env));
+      const finished = await run(name, context.application, digest, desired);
+      if (finished.outcome.status !== "succeeded") throw stalled("JobFailed", jobFailureMessage(finished));
+      return record ? "configured" : "created";
+    },
+
+    async read(name) {
+      const record = await env.store.read<JobRecord>("Job", name);
+      return record ? { state: toComparable(record.desired), owner: record.owner } : undefined;
+    },
+
+    async health(name) {
+      const record = await env.store.read<JobRecord>("Job", name);
+      const leftover = record?.outcome.status === "running" && isAlive(record.outcome);
+      return jobHealth(record, runs.has(name) || leftover);
+    },
+
+    async delete(name, application) {
+      const record = await env.store.read<JobRecord>("Job", name);
+      if (!record || record.owner !== application) return;
+      const running = runs.get(name) ?? (record.outcome.status === "running" ? record.outcome : undefined);
+      if (running && isAlive(running)) signalGroup(running.pid, "SIGKILL");
+      await env.store.remove("Job", name);
+      await rm(env.store.logPath("Job", name), { force: true });
+    },
+
+    async stopAll() {
+      for (const identity of runs.values()) if (isAlive(identity)) signalGroup(identity.pid, "SIGKILL");
+    },
+
+    close() {},
+  };
+}
+
+/** The end of a log: enough for the last lines without reading a large file whole. */
+async function readTail(path: string, bytes = 8192): Promise<string> {
+  const handle = await open(path, "r").catch(() => undefined);
+  if (!handle) return "";
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, bytes);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    return buffer.toString("utf8");
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,82 @@
+import type { Health } from "../../core/health.js";
+import type { JobSpec } from "./host-schemas.js";
+
+/** A Job as it is run: the normalized spec with the working directory resolved. */
+export interface JobDesired {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  /** Absolute, inside the root. */
+  readonly workingDir: string;
+  readonly timeoutSeconds: number;
+}
+
+/** How the last run of a job ended, or that it is still under way. */
+export type JobOutcome =
+  | { readonly status: "running"; readonly pid: number; readonly startTime: string }
+  | { readonly status: "succeeded" }
+  | {
+      readonly status: "failed";
+      readonly exitCode: number | null;
+      readonly signal: string | null;
+      readonly timedOut: boolean;
+      /** The last lines of its output, for the error message. */
+      readonly outputTail: string;
+    };
+
+/** What the state directory holds for one Job: the last run, for the spec it ran. */
+export interface JobRecord {
+  readonly name: string;
+  readonly owner: string;
+  readonly digest: string;
+  readonly desired: JobDesired;
+  /** ISO times. */
+  readonly startedAt: string;
+  readonly finishedAt?: string;
+  readonly outcome: JobOutcome;
+}
+
+/** Builds the desired state of a Job from its spec. */
+export function describeJob(spec: JobSpec, workingDir: string): JobDesired {
+  return { command: spec.command, args: spec.args, env: spec.env, workingDir, timeoutSeconds: spec.timeoutSeconds };
+}
+
+/** `exited with code 3` or `timed out after 5s`: how a failed run ended. */
+export function describeFailure(record: JobRecord): string {
+  const outcome = record.outcome;
+  if (outcome.status !== "failed") return "did not fail";
+  if (outcome.timedOut) return `timed out after ${record.desired.timeoutSeconds}s and was killed`;
+  if (outcome.exitCode !== null) return `exited with code ${outcome.exitCode}`;
+  return `was killed by signal ${outcome.signal ?? "unknown"}`;
+}
+
+/** The error message of a failed run: how it ended and what it said last. */
+export function jobFailureMessage(record: JobRecord): string {
+  const tail = record.outcome.status === "failed" ? record.outcome.outputTail : "";
+  const output = tail === "" ? "it printed nothing" : `last output:\n${tail}`;
+  return `job ${record.name} ${describeFailure(record)}; it runs again when its spec changes; ${output}`;
+}
+
+/** Health of a job from its record; `running` says whether a run is under way right now. */
+export function jobHealth(record: JobRecord | undefined, running: boolean): Health {
+  if (running) return { status: "Progressing", message: "running" };
+  if (!record) return { status: "Missing", message: "never ran" };
+  switch (record.outcome.status) {
+    case "succeeded":
+      return { status: "Healthy", message: `completed at ${record.finishedAt ?? record.startedAt}` };
+    case "failed":
+      return { status: "Degraded", message: describeFailure(record) };
+    case "running":
+      return { status: "Degraded", message: "its last run was interrupted; it runs again on the next apply" };
+  }
+}
+
+/** The last `count` non-empty lines of some output, each indented for reading inside a message. */
+export function lastLines(output: string, count: number): string {
+  return output
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== "")
+    .slice(-count)
+    .map((line) => `  ${line}`)
+    .join("\n");
+}

@@ -1,0 +1,72 @@
+import { stat } from "node:fs/promises";
+import { stalled } from "../../core/errors.js";
+import type { Health } from "../../core/health.js";
+import type { RenderedObject } from "../../core/objects.js";
+import type { ApplyOutcome, Comparable, ObjectContext } from "../target.js";
+import { staysInsideRealRoot } from "./host-paths.js";
+import { fieldError } from "./host-validate.js";
+import { findExecutable } from "./processes.js";
+import type { StateStore } from "./state-store.js";
+
+/** What every kind's handler shares: the root, the records, and the way to tell watchers. */
+export interface HostEnvironment {
+  /** Absolute allowed root. */
+  readonly root: string;
+  readonly store: StateStore;
+  /** Tells watchers about a change of one object of the handler's kind. */
+  readonly notify: (name: string, owner: string | undefined, message: string) => void;
+}
+
+/** One kind's side of the Target interface, addressed by object name. */
+export interface KindHandler {
+  /** Loads the records (and adopts what still runs). Called once, before anything else. */
+  start(): Promise<void>;
+  describe(object: RenderedObject, context: ObjectContext): Promise<Comparable>;
+  apply(object: RenderedObject, context: ObjectContext): Promise<ApplyOutcome>;
+  read(name: string): Promise<{ readonly state: Comparable; readonly owner: string } | undefined>;
+  health(name: string): Promise<Health>;
+  delete(name: string, application: string): Promise<void>;
+  /** Stops every process of the kind (records stay). */
+  stopAll(): Promise<void>;
+  /** Ends timers and watchers; processes keep running. */
+  close(): void;
+}
+
+/** Refuses to take over an object another application recorded as its own. */
+export function assertOwner(kind: string, name: string, recordedOwner: string | undefined, application: string): void {
+  if (recordedOwner !== undefined && recordedOwner !== application) {
+    throw stalled(
+      "OwnedByAnotherApplication",
+      `${kind.toLowerCase()} ${name} is managed by application ${JSON.stringify(recordedOwner)}; rename one of them or delete it there first`,
+    );
+  }
+}
+
+/** Checks at apply what validate could not: the working directory exists and is not a symlink out of the root. */
+export async function checkWorkingDir(object: RenderedObject, root: string, workingDir: string): Promise<void> {
+  if (!(await staysInsideRealRoot(root, workingDir))) {
+    throw fieldError("PathEscapesRoot", object, "/spec/workingDir", `working directory ${workingDir} resolves through a symlink to a place outside the allowed root ${root}`);
+  }
+  const info = await stat(workingDir).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw fieldError("WorkingDirMissing", object, "/spec/workingDir", `working directory ${workingDir} does not exist or is not a directory`);
+  }
+}
+
+/** The executable a command names, or a stalled error naming the command (never a silent crash loop). */
+export async function checkCommand(
+  object: RenderedObject,
+  command: string,
+  cwd: string,
+  env: Readonly<Record<string, string>>,
+): Promise<string> {
+  const found = await findExecutable(command, cwd, env["PATH"] ?? process.env["PATH"]);
+  if (found !== undefined) return found;
+  const where = command.includes("/") ? `relative to ${cwd}` : "on PATH";
+  throw fieldError("CommandNotFound", object, "/spec/command", `command ${JSON.stringify(command)} was not found ${where} or is not executable`);
+}
+
+/** The object's name (validated before any handler sees it). */
+export function nameOf(object: RenderedObject): string {
+  return object.manifest.metadata.name;
+}

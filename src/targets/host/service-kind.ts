@@ -1,0 +1,105 @@
+import { rm } from "node:fs/promises";
+import type { RenderedObject } from "../../core/objects.js";
+import type { ApplyOutcome } from "../target.js";
+import { digestOf } from "./digest.js";
+import { resolveUnderRoot } from "./host-paths.js";
+import { parseHostSpec } from "./host-validate.js";
+import type { HostEnvironment, KindHandler } from "./kind-handler.js";
+import { assertOwner, checkCommand, checkWorkingDir, nameOf } from "./kind-handler.js";
+import { isAlive } from "./processes.js";
+import type { ServiceSupervisor, SupervisorDeps } from "./service-supervisor.js";
+import { adoptService, launchService, processEnv } from "./service-supervisor.js";
+import type { ServiceDesired, ServiceRecord } from "./service-state.js";
+import { describeService, serviceComparable, serviceHealth } from "./service-state.js";
+
+/** Timing of service supervision; the defaults suit an agent, tests shorten them. */
+export interface ServiceTiming {
+  readonly livenessPollMs: number;
+  readonly backoffResetMs: number;
+}
+
+/** Handles `Service` objects: one supervisor per recorded service. */
+export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming): KindHandler {
+  const supervisors = new Map<string, ServiceSupervisor>();
+  const deps: SupervisorDeps = { store: env.store, notify: env.notify, ...timing };
+
+  function desiredOf(object: RenderedObject): ServiceDesired {
+    const spec = parseHostSpec("Service", object, env.root);
+    // validate() refused working directories outside the root, so this resolves.
+    const workingDir = resolveUnderRoot(env.root, spec.workingDir ?? ".") ?? env.root;
+    return describeService(spec, workingDir);
+  }
+
+  return {
+    async start() {
+      for (const name of await env.store.list("Service")) {
+        const record = await env.store.read<ServiceRecord>("Service", name);
+        if (record) supervisors.set(name, adoptService(record, deps));
+      }
+    },
+
+    async describe(object) {
+      return serviceComparable(desiredOf(object), true);
+    },
+
+    async apply(object, context): Promise<ApplyOutcome> {
+      const name = nameOf(object);
+      const desired = desiredOf(object);
+      await checkWorkingDir(object, env.root, desired.workingDir);
+      await checkCommand(object, desired.command, desired.workingDir, processEnv(desired.env));
+      const digest = digestOf(desired);
+      const existing = supervisors.get(name);
+      const record = existing?.record();
+      assertOwner("Service", name, record?.owner, context.application);
+      if (existing && record && record.digest === digest && !record.stopped) {
+        const phase = existing.snapshot().phase;
+        // A service waiting out its restart backoff is left to its supervisor, so a crash loop is not hurried.
+        if ((phase === "running" && isAlive(record)) || phase === "backoff") return "unchanged";
+      }
+      if (existing) {
+        await existing.stop();
+        supervisors.delete(name);
+      }
+      const supervisor = await launchService({ name, owner: context.application, digest, desired }, deps);
+      supervisors.set(name, supervisor);
+      return record ? "configured" : "created";
+    },
+
+    async read(name) {
+      const record = supervisors.get(name)?.record();
+      if (!record) return undefined;
+      return { state: serviceComparable(record.desired, isAlive(record)), owner: record.owner };
+    },
+
+    async health(name) {
+      const supervisor = supervisors.get(name);
+      if (!supervisor) return { status: "Missing", message: `service ${name} has no process and no record` };
+      const snapshot = supervisor.snapshot();
+      // The exit may be seen here before the supervisor hears of it; health must not lag behind read().
+      if (snapshot.phase === "running" && !isAlive(supervisor.record())) {
+        return { status: "Degraded", message: `process ${snapshot.pid} has exited` };
+      }
+      return serviceHealth(snapshot);
+    },
+
+    async delete(name, application) {
+      const supervisor = supervisors.get(name);
+      if (!supervisor || supervisor.record().owner !== application) return;
+      await supervisor.stop();
+      supervisors.delete(name);
+      await env.store.remove("Service", name);
+      await rm(env.store.logPath("Service", name), { force: true });
+    },
+
+    async stopAll() {
+      for (const [name, supervisor] of supervisors) {
+        await supervisor.stop();
+        await env.store.write("Service", name, { ...supervisor.record(), stopped: true });
+      }
+    },
+
+    close() {
+      for (const supervisor of supervisors.values()) supervisor.detach();
+    },
+  };
+}

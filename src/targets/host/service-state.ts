@@ -1,0 +1,120 @@
+import type { Health } from "../../core/health.js";
+import type { JsonObject } from "../../core/json.js";
+import { canonicalJson } from "../../core/json.js";
+import type { Comparable } from "../target.js";
+import type { HealthCheckSpec, RestartSpec, ServiceSpec, StopSpec } from "./host-schemas.js";
+
+/** A Service as it is applied: the normalized spec with the working directory resolved. */
+export interface ServiceDesired {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  /** Absolute, inside the root. */
+  readonly workingDir: string;
+  readonly healthCheck?: HealthCheckSpec;
+  readonly restart: RestartSpec;
+  readonly stop: StopSpec;
+}
+
+/** What the state directory holds for one Service. */
+export interface ServiceRecord {
+  readonly name: string;
+  readonly owner: string;
+  /** Digest of `desired`: a different one means the process must be replaced. */
+  readonly digest: string;
+  readonly desired: ServiceDesired;
+  readonly pid: number;
+  readonly startTime: string;
+  /** Epoch milliseconds of the start of the recorded process. */
+  readonly startedAt: number;
+  /** Set by stopAll: the process was stopped on purpose and is not restarted on adoption. */
+  readonly stopped?: boolean;
+}
+
+/** Builds the desired state of a Service from its spec. */
+export function describeService(spec: ServiceSpec, workingDir: string): ServiceDesired {
+  return {
+    command: spec.command,
+    args: spec.args,
+    env: spec.env,
+    workingDir,
+    ...(spec.healthCheck ? { healthCheck: spec.healthCheck } : {}),
+    restart: spec.restart,
+    stop: spec.stop,
+  };
+}
+
+/** The comparable form shared by describe (running: true) and read (running: alive). */
+export function serviceComparable(desired: ServiceDesired, running: boolean): Comparable {
+  return toComparable({ ...desired, running });
+}
+
+/** Plain JSON with sorted keys and no undefined fields. */
+export function toComparable(value: object): Comparable {
+  return JSON.parse(canonicalJson(value)) as JsonObject;
+}
+
+/** Seconds to wait before the next restart, doubling per consecutive restart up to the maximum. */
+export function restartDelaySeconds(restart: RestartSpec, previousRestarts: number): number {
+  return Math.min(restart.backoffSeconds * 2 ** previousRestarts, restart.maxBackoffSeconds);
+}
+
+/** Whether a process that ended this way is started again under the policy. An unknown exit counts as a failure. */
+export function shouldRestart(restart: RestartSpec, exitCode: number | null): boolean {
+  if (restart.policy === "always") return true;
+  if (restart.policy === "never") return false;
+  return exitCode !== 0;
+}
+
+/** `exited with code 1`, `was killed by signal SIGKILL`, or `exited` when nothing is known. */
+export function describeExit(code: number | null, signal: string | null): string {
+  if (code !== null) return `exited with code ${code}`;
+  if (signal !== null) return `was killed by signal ${signal}`;
+  return "exited";
+}
+
+/** Health-check progress of a running service. */
+export interface CheckState {
+  readonly passedOnce: boolean;
+  readonly failures: number;
+  readonly threshold: number;
+  readonly lastFailure?: string;
+}
+
+/** What a supervisor knows about its service at one moment. */
+export type ServiceSnapshot =
+  | { readonly phase: "running"; readonly pid: number; readonly check?: CheckState }
+  | { readonly phase: "backoff"; readonly lastExit: string; readonly delaySeconds: number; readonly restart: number }
+  | { readonly phase: "exited"; readonly lastExit: string; readonly policy: RestartSpec["policy"] }
+  | { readonly phase: "stopping" }
+  | { readonly phase: "stopped" };
+
+/** Health of a service from its supervisor's snapshot. */
+export function serviceHealth(snapshot: ServiceSnapshot): Health {
+  switch (snapshot.phase) {
+    case "running": {
+      const check = snapshot.check;
+      if (!check) return { status: "Healthy", message: `running (pid ${snapshot.pid})` };
+      if (check.failures >= check.threshold) {
+        return { status: "Degraded", message: `health check failed ${check.failures} times in a row: ${check.lastFailure ?? "no reason given"}` };
+      }
+      if (check.passedOnce) return { status: "Healthy", message: `running (pid ${snapshot.pid}) and passing its health check` };
+      return { status: "Progressing", message: `started (pid ${snapshot.pid}), waiting for the first passing health check` };
+    }
+    case "backoff":
+      return {
+        status: "Degraded",
+        message: `${snapshot.lastExit}, restarting in ${formatSeconds(snapshot.delaySeconds)} (restart ${snapshot.restart})`,
+      };
+    case "exited":
+      return { status: "Degraded", message: `${snapshot.lastExit} and is not restarted (restart policy ${snapshot.policy})` };
+    case "stopping":
+      return { status: "Progressing", message: "stopping" };
+    case "stopped":
+      return { status: "Degraded", message: "stopped" };
+  }
+}
+
+function formatSeconds(seconds: number): string {
+  return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)}s`;
+}
