@@ -65,29 +65,47 @@ export function execGit(args: readonly string[], options: GitOptions = {}): Prom
       cwd: options.cwd,
       env: gitEnvironment(process.env, options.env),
       stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, so a timeout also ends the ssh or helper git started;
+      // and no controlling terminal, so nothing can prompt on one.
+      detached: true,
     });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
-    let timedOut = false;
+    let settled = false;
     const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
+      settled = true;
+      killGroup(child.pid);
+      reject(transient("GitFailed", `${describeCommand(args)} timed out after ${formatSeconds(timeoutMs)}`));
     }, timeoutMs);
     child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
     child.on("error", (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      if (settled) return;
+      settled = true;
       reject(spawnFailure(args, options, error));
     });
     child.on("close", (code) => {
       clearTimeout(timer);
-      if (timedOut) {
-        reject(transient("GitFailed", `${describeCommand(args)} timed out after ${Math.round(timeoutMs / 1000)}s`));
-        return;
-      }
+      if (settled) return;
+      settled = true;
       resolvePromise({ code: code ?? -1, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") });
     });
   });
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch (error) {
+    // ESRCH: the group is already gone, which is what we wanted.
+    if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : `${Math.round(ms / 1000)}s`;
 }
 
 /** Runs git and returns its standard output; a non-zero exit is a transient `GitFailed` naming the command. */
