@@ -82,7 +82,8 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number):
       } finally {
         drift.release(name);
       }
-      return record || live ? "configured" : "created";
+      // Measured against what read() showed: a recorded file that was deleted is created again.
+      return live ? "configured" : "created";
     },
 
     async read(name) {

@@ -36,6 +36,8 @@ export function createJobHandler(env: HostEnvironment): KindHandler {
       logPath,
       logMode: "truncate",
     });
+    // The apply that started the run waits for it, so the run keeps the event loop alive meanwhile.
+    child.ref();
     runs.set(name, identity);
     const started: JobRecord = { name, owner, digest, desired, startedAt: new Date().toISOString(), outcome: { status: "running", ...identity } };
     const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {

@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { JsonObject } from "../../core/json.js";
+import { formatProblem } from "../../core/errors.js";
+import { createHostTarget } from "./host-target.js";
+import { hostObject } from "./host-test-support.js";
+
+const target = createHostTarget({ root: "/srv/ferry", stateDir: "/var/lib/ferry-never-created" });
+
+function problems(kind: string, spec: JsonObject, name = "web"): string[] {
+  return target.validate(hostObject(kind, name, spec)).map(formatProblem);
+}
+
+test("a complete service spec is valid", () => {
+  const spec = {
+    command: "node",
+    args: ["server.js"],
+    env: { PORT: "8080" },
+    workingDir: "apps/web",
+    healthCheck: { http: { url: "http://127.0.0.1:8080/healthz" }, intervalSeconds: 5, startPeriodSeconds: 10 },
+    restart: { policy: "on-failure", backoffSeconds: 2, maxBackoffSeconds: 60 },
+    stop: { signal: "SIGINT", gracePeriodSeconds: 30 },
+  };
+  assert.deepEqual(problems("Service", spec), []);
+});
+
+test("a typo is an unknown field, named with its line", () => {
+  assert.deepEqual(problems("Service", { comand: "node" }), [
+    "deploy/app.yaml:6:14: spec.command: required field is missing (expected string)",
+    'deploy/app.yaml:5:3: spec.comand: unknown field "comand"',
+  ]);
+});
+
+test("kind-specific rules: one probe, one content source, octal modes, the allowed root", () => {
+  assert.deepEqual(problems("Service", { command: "x", healthCheck: { http: { url: "http://a/" }, tcp: { port: 80 } } }), [
+    "deploy/app.yaml:5:3: spec.healthCheck: exactly one of http, tcp or exec is required",
+  ]);
+  assert.deepEqual(problems("Service", { command: "x", restart: { policy: "sometimes" } }), [
+    'deploy/app.yaml:5:3: spec.restart.policy: invalid option: expected one of "always"|"on-failure"|"never"',
+  ]);
+  assert.deepEqual(problems("File", { path: "a", content: "x", contentFrom: "b" }), ["deploy/app.yaml:5:3: spec.contentFrom: set either content or contentFrom, not both"]);
+  assert.deepEqual(problems("File", { path: "a" }), ["deploy/app.yaml:5:3: spec: one of content or contentFrom is required"]);
+  assert.deepEqual(problems("File", { path: "a", content: "", mode: "rw-r--r--" }), ['deploy/app.yaml:5:3: spec.mode: mode must be an octal string like "0644"']);
+  assert.deepEqual(problems("Job", { command: "x", workingDir: "../elsewhere" }), [
+    'deploy/app.yaml:5:3: spec.workingDir: working directory "../elsewhere" escapes the allowed root /srv/ferry',
+  ]);
+  const wrongType = problems("Job", { command: "x", timeoutSeconds: "5m" });
+  assert.equal(wrongType.length, 1);
+  assert.match(wrongType[0] ?? "", /^deploy\/app\.yaml:5:3: spec\.timeoutSeconds: /);
+});
+
+test("names must be safe as file names, and host objects have no namespace", () => {
+  assert.equal(problems("Job", { command: "x" }, "../../etc").length, 1);
+  const object = hostObject("Job", "migrate", { command: "x" });
+  const namespaced = { ...object, manifest: { ...object.manifest, metadata: { name: "migrate", namespace: "prod" } } };
+  assert.match(target.validate(namespaced).map(formatProblem).join(), /metadata\.namespace: host objects have no namespace/);
+});
+
+test("only host.ferry.dev/v1 kinds are supported", () => {
+  assert.equal(target.supports("host.ferry.dev/v1", "Service"), true);
+  assert.equal(target.supports("host.ferry.dev/v1", "Deployment"), false);
+  assert.equal(target.supports("apps/v1", "Service"), false);
+  const object = hostObject("Service", "web", { command: "x" });
+  const foreign = { ...object, manifest: { ...object.manifest, apiVersion: "v1" } };
+  assert.match(target.validate(foreign).map(formatProblem).join(), /apiVersion "v1" is not managed by the host target/);
+});
