@@ -11,11 +11,17 @@ export const STOP_SIGNALS = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1"
 
 const seconds = z.number().nonnegative();
 const positiveSeconds = z.number().positive();
-const envSchema = z.record(z.string().regex(/^[^=\0]+$/, "environment variable names must not contain '=' or NUL"), z.string());
-const workingDirSchema = z.string().min(1).optional();
+const envSchema = z
+  .record(z.string().regex(/^[^=\0]+$/, "environment variable names must not contain '=' or NUL"), z.string())
+  .describe("Environment variables, added to PATH and HOME of the agent.");
+const workingDirSchema = z
+  .string()
+  .min(1)
+  .optional()
+  .describe("Working directory: relative to the allowed root, or absolute inside it. Default: the root.");
 
 const httpCheckSchema = z.strictObject({
-  url: z.url({ protocol: /^https?$/ }),
+  url: z.url({ protocol: /^https?$/ }).describe("Healthy on any 2xx or 3xx answer."),
 });
 const tcpCheckSchema = z.strictObject({
   host: z.string().min(1).optional(),
@@ -54,7 +60,7 @@ const stopSchema = z.strictObject({
 
 /** The spec of a `Service`: a long-running process, restarted when it dies. */
 export const serviceSpecSchema = z.strictObject({
-  command: z.string().min(1),
+  command: z.string().min(1).describe("An executable: a path (relative to the working directory) or a name found on PATH."),
   args: z.array(z.string()).default([]),
   env: envSchema.default({}),
   workingDir: workingDirSchema,
@@ -66,9 +72,9 @@ export const serviceSpecSchema = z.strictObject({
 /** The spec of a `File`: content written atomically under the allowed root. */
 export const fileSpecSchema = z
   .strictObject({
-    path: z.string().min(1),
-    content: z.string().optional(),
-    contentFrom: z.string().min(1).optional(),
+    path: z.string().min(1).describe("Where the file is written: relative to the allowed root, or absolute inside it."),
+    content: z.string().optional().describe("The content, inline. Exactly one of content and contentFrom."),
+    contentFrom: z.string().min(1).optional().describe("A file of the repository, relative to the directory of this manifest."),
     mode: z.string().regex(/^0?[0-7]{3}$/, "mode must be an octal string like \"0644\"").default("0644"),
   })
   .superRefine((file, ctx) => {
@@ -85,7 +91,7 @@ export const jobSpecSchema = z.strictObject({
   args: z.array(z.string()).default([]),
   env: envSchema.default({}),
   workingDir: workingDirSchema,
-  timeoutSeconds: positiveSeconds.default(300),
+  timeoutSeconds: positiveSeconds.default(300).describe("The run is killed, with its process group, after this many seconds."),
 });
 
 /** Normalized specs: defaults filled in. */

@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { problemAt } from "../../core/errors.js";
+import { problemAt, stalled } from "../../core/errors.js";
 import type { Health } from "../../core/health.js";
 import type { ResourceKey } from "../../core/ids.js";
 import { groupOf, parseResourceKey, resourceKey } from "../../core/ids.js";
@@ -102,7 +102,7 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
   function handlerFor(object: RenderedObject): KindHandler {
     const kind = object.manifest.kind;
     if (object.manifest.apiVersion !== HOST_API_VERSION || !isHostKind(kind)) {
-      throw new TypeError(`the host target does not manage ${object.manifest.apiVersion} ${kind}`);
+      throw stalled("UnsupportedKind", `${object.origin.file}: the host target does not manage ${object.manifest.apiVersion} ${kind}`);
     }
     return handlers[kind];
   }

@@ -246,4 +246,11 @@ test("a crash-looping service is degraded with its exit code and restart count",
     return health?.status === "Degraded" && restarts >= 3 && health.message;
   });
   assert.match(message, /^exited with code 1, restarting in 0\.\ds \(restart \d+\)$/);
+
+  // Deleting it in the middle of the loop must cancel the pending restart, and one being launched.
+  await target.delete(object.key, sandbox.context);
+  const count = (await starts(sandbox)).length;
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.equal((await starts(sandbox)).length, count);
+  assert.equal((await target.health([object.key])).get(object.key)?.status, "Missing");
 });

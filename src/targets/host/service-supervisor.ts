@@ -166,8 +166,10 @@ class Supervisor implements ServiceSupervisor {
       const started = await spawnService(this.name, this.current.desired, this.deps.store);
       this.current = { ...this.current, ...started.identity, startedAt: Date.now() };
       await this.deps.store.write("Service", this.name, this.current);
-      this.watch(started.child);
+      // A stop() that came in meanwhile waits for this launch and then stops the new process itself.
+      if (this.phase === "backoff") this.watch(started.child);
     } catch (error) {
+      if (this.phase !== "backoff") return;
       const reason = error instanceof Error ? error.message : String(error);
       this.current = { ...this.current, startedAt: Date.now() };
       this.handleLoss(`could not be started: ${reason}`, null);
