@@ -1,0 +1,145 @@
+import { z } from "zod";
+import type { Problem } from "../core/errors.js";
+import type { Origin, RenderedObject } from "../core/objects.js";
+import { isObjectName, NAME_RULE, OBJECT_NAME_PATTERN, quoteForMessage } from "../render/names.js";
+import { schemaProblems } from "../validate/schema-problems.js";
+import { DURATION_PATTERN, formatDuration, parseDuration } from "./duration.js";
+import { gitRefSchema, normalizeSourcePath, repoUrlSchema, sourcePathSchema } from "./source-fields.js";
+import { explainSchemaProblems } from "./explain-problems.js";
+
+/** apiVersion of Ferry's own configuration documents. */
+export const FERRY_API_VERSION = "ferry.dev/v1";
+/** Kind of the document that declares one application. */
+export const APPLICATION_KIND = "Application";
+
+/** Timers in Node cannot wait longer than 2^31-1 ms; a longer interval would fire at once, in a loop. */
+export const MAX_INTERVAL_MS = 596 * 3_600_000;
+
+/** The defaults a user gets for every field left out. */
+export const APPLICATION_DEFAULTS = {
+  target: "host",
+  automated: true,
+  prune: true,
+  selfHeal: true,
+  interval: "1m",
+  suspend: false,
+} as const;
+
+/** An application name, as written in `metadata.name` and `dependsOn`. */
+export const applicationNameSchema = z
+  .string()
+  .refine(isObjectName, { error: (issue) => `${quoteForMessage(issue.input)} is not a valid application name: use ${NAME_RULE}` })
+  .meta({ pattern: OBJECT_NAME_PATTERN });
+
+const intervalSchema = z
+  .string()
+  .superRefine((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) ctx.addIssue({ code: "custom", message: `invalid duration ${quoteForMessage(text)}: use a Go-style duration such as 500ms, 30s, 5m or 1h30m` });
+    else if (ms < 1) ctx.addIssue({ code: "custom", message: "must be at least 1ms" });
+    else if (ms > MAX_INTERVAL_MS) ctx.addIssue({ code: "custom", message: `must be at most ${formatDuration(MAX_INTERVAL_MS)}` });
+  })
+  .meta({ pattern: DURATION_PATTERN, description: "How often live state is re-read and compared (Go-style duration).", examples: ["30s", "5m", "1h30m"] });
+
+/** The `spec` of an Application as users write it: every default optional, every typo an error. */
+export const applicationSpecSchema = z
+  .strictObject({
+    source: z.strictObject({ path: sourcePathSchema, repoURL: repoUrlSchema.optional(), ref: gitRefSchema.optional() }),
+    target: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a target name such as host")
+      .default(APPLICATION_DEFAULTS.target)
+      .meta({ description: "The target the objects are applied to." }),
+    syncPolicy: z
+      .strictObject({
+        automated: z.boolean().default(APPLICATION_DEFAULTS.automated).meta({ description: "Apply new revisions without being asked." }),
+        prune: z.boolean().default(APPLICATION_DEFAULTS.prune).meta({ description: "Delete objects that left Git." }),
+        selfHeal: z.boolean().default(APPLICATION_DEFAULTS.selfHeal).meta({ description: "Correct drift." }),
+        interval: intervalSchema.default(APPLICATION_DEFAULTS.interval),
+      })
+      .optional(),
+    dependsOn: z.array(applicationNameSchema).optional().meta({ description: "Applications that must be Ready before this one runs." }),
+    suspend: z.boolean().default(APPLICATION_DEFAULTS.suspend).meta({ description: "Stop reconciling until set back to false." }),
+  })
+  .meta({ title: "Application spec" });
+
+/** A whole Application document. */
+export const applicationSchema = z.strictObject({
+  apiVersion: z.literal(FERRY_API_VERSION),
+  kind: z.literal(APPLICATION_KIND),
+  metadata: z.strictObject({
+    name: applicationNameSchema,
+    namespace: z.string().optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+  }),
+  spec: applicationSpecSchema,
+});
+
+/** What users write in an Application's `spec` (the loose shape). */
+export type ApplicationSpecInput = z.input<typeof applicationSpecSchema>;
+
+/** Where an application's manifests come from. `repoURL` and `ref` undefined: the config repository's. */
+export interface ApplicationSource {
+  /** Directory relative to the repository root, normalized (`apps/web`, `.` for the root). */
+  readonly path: string;
+  readonly repoURL?: string;
+  readonly ref?: string;
+}
+
+/** How an application is kept in sync. */
+export interface SyncPolicy {
+  readonly automated: boolean;
+  readonly prune: boolean;
+  readonly selfHeal: boolean;
+  /** Milliseconds between re-reads of live state. */
+  readonly interval: number;
+}
+
+/** The normalized spec: every default filled in, read-only. */
+export interface ApplicationSpec {
+  readonly source: ApplicationSource;
+  readonly target: string;
+  readonly syncPolicy: SyncPolicy;
+  /** Names of applications that must be Ready first, without duplicates. */
+  readonly dependsOn: readonly string[];
+  readonly suspend: boolean;
+}
+
+/** One application, as the engine runs it. */
+export interface Application {
+  readonly name: string;
+  readonly spec: ApplicationSpec;
+  readonly origin: Origin;
+}
+
+/**
+ * Checks one Application document and fills in its defaults. Problems name
+ * the field and its line (unknown fields suggest the closest known one).
+ */
+export function normalizeApplication(object: RenderedObject): { application?: Application; problems: Problem[] } {
+  const problems = explainSchemaProblems(schemaProblems(applicationSchema, object.manifest, object.origin), applicationSchema, object.manifest);
+  const parsed = applicationSchema.safeParse(object.manifest);
+  if (problems.length > 0 || !parsed.success) return { problems };
+  const { metadata, spec } = parsed.data;
+  const source: ApplicationSource = {
+    path: normalizeSourcePath(spec.source.path),
+    ...(spec.source.repoURL !== undefined ? { repoURL: spec.source.repoURL } : {}),
+    ...(spec.source.ref !== undefined ? { ref: spec.source.ref } : {}),
+  };
+  const policy = spec.syncPolicy;
+  const syncPolicy: SyncPolicy = {
+    automated: policy?.automated ?? APPLICATION_DEFAULTS.automated,
+    prune: policy?.prune ?? APPLICATION_DEFAULTS.prune,
+    selfHeal: policy?.selfHeal ?? APPLICATION_DEFAULTS.selfHeal,
+    interval: parseDuration(policy?.interval ?? APPLICATION_DEFAULTS.interval) ?? 60_000,
+  };
+  const applicationSpec: ApplicationSpec = {
+    source,
+    target: spec.target,
+    syncPolicy,
+    dependsOn: [...new Set(spec.dependsOn ?? [])],
+    suspend: spec.suspend,
+  };
+  return { application: { name: metadata.name, spec: applicationSpec, origin: object.origin }, problems: [] };
+}

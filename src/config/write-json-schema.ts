@@ -1,0 +1,40 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { hostKindSchemas } from "../targets/host/host-schemas.js";
+import { APPLICATION_KIND, applicationSpecSchema, FERRY_API_VERSION } from "./application.js";
+import type { KindSchema } from "./json-schema.js";
+import { jsonSchemaFor } from "./json-schema.js";
+
+/** Every document kind a Ferry repository can hold: the Application and the host target's kinds. */
+export const FERRY_KINDS: readonly KindSchema[] = [
+  { apiVersion: FERRY_API_VERSION, kind: APPLICATION_KIND, schema: applicationSpecSchema },
+  ...hostKindSchemas,
+];
+
+/** Name of the file editors are pointed at (`# yaml-language-server: $schema=...`). */
+export const SCHEMA_FILE_NAME = "ferry.schema.json";
+
+/** Writes `ferry.schema.json` for every Ferry kind into `outDir` (created if needed); returns its path. */
+export async function writeJsonSchema(outDir: string): Promise<string> {
+  await mkdir(outDir, { recursive: true });
+  const file = path.join(outDir, SCHEMA_FILE_NAME);
+  await writeFile(file, JSON.stringify(jsonSchemaFor(FERRY_KINDS), null, 2) + "\n");
+  return file;
+}
+
+// Run as a script: `node dist/src/config/write-json-schema.js <outDir>`.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  const outDir = process.argv[2];
+  if (outDir === undefined || process.argv.length > 3) {
+    console.error("usage: node dist/src/config/write-json-schema.js <outDir>");
+    process.exit(2);
+  }
+  writeJsonSchema(outDir).then(
+    (file) => console.log(`wrote ${file}`),
+    (error: unknown) => {
+      console.error(`cannot write the json schema: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    },
+  );
+}
