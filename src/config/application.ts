@@ -5,7 +5,6 @@ import { isObjectName, NAME_RULE, OBJECT_NAME_PATTERN, quoteForMessage } from ".
 import { schemaProblems } from "../validate/schema-problems.js";
 import { DURATION_PATTERN, formatDuration, parseDuration } from "./duration.js";
 import { gitRefSchema, normalizeSourcePath, repoUrlSchema, sourcePathSchema } from "./source-fields.js";
-import { explainSchemaProblems } from "./explain-problems.js";
 
 /** apiVersion of Ferry's own configuration documents. */
 export const FERRY_API_VERSION = "ferry.dev/v1";
@@ -118,7 +117,7 @@ export interface Application {
  * the field and its line (unknown fields suggest the closest known one).
  */
 export function normalizeApplication(object: RenderedObject): { application?: Application; problems: Problem[] } {
-  const problems = explainSchemaProblems(schemaProblems(applicationSchema, object.manifest, object.origin), applicationSchema, object.manifest);
+  const problems = schemaProblems(applicationSchema, object.manifest, object.origin);
   const parsed = applicationSchema.safeParse(object.manifest);
   if (problems.length > 0 || !parsed.success) return { problems };
   const { metadata, spec } = parsed.data;

@@ -1,5 +1,5 @@
 import type { Condition } from "../core/conditions.js";
-import { removeCondition, setCondition } from "../core/conditions.js";
+import { findCondition, removeCondition, setCondition } from "../core/conditions.js";
 import type { FerryError } from "../core/errors.js";
 import { toFerryError } from "../core/errors.js";
 import type { Health } from "../core/health.js";
@@ -241,6 +241,9 @@ async function reportOnly(input: ReconcileInput, compared: Compared, found: { pe
     message = appHealth.status === "Healthy" ? `revision ${shortRevision(artifact.revision)} is applied and healthy` : appHealth.message;
   }
   const ready = inSync && appHealth.status === "Healthy";
+  // A run that finds everything as the last sync left it keeps that sync's message, so it writes nothing.
+  const previousReady = findCondition(record.status.conditions, "Ready");
+  if (ready && previousReady?.status === "True") message = previousReady.message;
   const status: ApplicationStatus = {
     ...record.status,
     target: input.target.name,

@@ -1,33 +1,51 @@
 import type { z } from "zod";
 import type { Problem } from "../core/errors.js";
+import type { JsonValue } from "../core/json.js";
 import { toPointer } from "../core/json.js";
 import type { Origin } from "../core/objects.js";
 import { locate } from "../core/objects.js";
+import { explainSchemaProblems } from "./explain-problems.js";
 
 /**
  * Checks a value against a zod schema and returns one problem per issue, each
  * naming the field (as a JSON pointer under `base`) and its line in the file.
+ * Unknown fields get a "did you mean" hint; wrong types say what was found.
  */
 export function schemaProblems(schema: z.ZodType, value: unknown, origin: Origin, base = ""): Problem[] {
-  const result = schema.safeParse(value);
+  // reportInput keeps the offending value on each issue, so a wrong type is not mistaken for a missing field.
+  const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return [];
-  const problems: Problem[] = [];
+  const relative: Problem[] = [];
   for (const issue of result.error.issues) {
     const path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
     if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) {
-        const field = base + toPointer([...path, key]);
-        problems.push({ severity: "error", message: `unknown field ${JSON.stringify(key)}`, field, location: locate(origin, field) });
-      }
+      for (const key of issue.keys) relative.push({ severity: "error", message: `unknown field ${JSON.stringify(key)}`, field: toPointer([...path, key]) });
       continue;
     }
-    const field = base + toPointer(path);
-    problems.push({ severity: "error", message: describeIssue(issue), field, location: locate(origin, field) });
+    relative.push({ severity: "error", message: describeIssue(issue), field: toPointer(path) });
   }
-  return problems;
+  return explainSchemaProblems(relative, schema, value as JsonValue).map((p) => {
+    const field = base + (p.field ?? "");
+    return { ...p, field, location: locate(origin, field) };
+  });
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === "invalid_type" && issue.input === undefined) return `required field is missing (expected ${issue.expected})`;
+  if (issue.code === "invalid_type") {
+    if (issue.input === undefined) return `required field is missing (expected ${issue.expected})`;
+    return `must be ${article(issue.expected)}, got ${typeName(issue.input)}`;
+  }
   return issue.message.charAt(0).toLowerCase() + issue.message.slice(1);
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  return typeof value === "object" ? "a mapping" : article(typeof value);
+}
+
+function article(type: string): string {
+  if (type === "object") return "a mapping";
+  if (type === "array") return "a list";
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }

@@ -27,7 +27,7 @@ test("a complete service spec is valid", () => {
 test("a typo is an unknown field, named with its line", () => {
   assert.deepEqual(problems("Service", { comand: "node" }), [
     "deploy/app.yaml:6:14: spec.command: required field is missing (expected string)",
-    'deploy/app.yaml:5:3: spec.comand: unknown field "comand"',
+    'deploy/app.yaml:5:3: spec.comand: unknown field "comand" (did you mean "command"?)',
   ]);
 });
 

@@ -5,9 +5,8 @@ import { isJsonObject } from "../core/json.js";
 
 /**
  * Makes schema problems more useful: `unknown field` gets "did you mean"
- * (`syncPolicy.prun` is a typo of `prune`), and a field that is present
- * with the wrong type is not called missing (zod reports both the same way
- * unless asked for the input).
+ * (`syncPolicy.prun` is a typo of `prune`), and a field reported missing
+ * that is present says what it holds instead.
  */
 export function explainSchemaProblems(problems: readonly Problem[], schema: z.ZodType, value: JsonValue): Problem[] {
   return problems.map((problem) => {

@@ -1,0 +1,270 @@
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { findCondition } from "../core/conditions.js";
+import type { Digest, ResourceKey, Revision } from "../core/ids.js";
+import type { Application } from "../config/application.js";
+import type { Artifact, RefreshResult, SourceFetcher } from "../source/artifact.js";
+import { createMemoryTarget } from "../targets/memory/memory-target.js";
+import type { MemoryTarget } from "../targets/memory/memory-target.js";
+import { MemoryRecordStore } from "./app-record.js";
+import { Engine } from "./engine.js";
+import type { EngineEvent } from "./events.js";
+
+const roots: string[] = [];
+after(async () => {
+  for (const root of roots) await rm(root, { recursive: true, force: true });
+});
+
+/** A source whose commits are directories written by the test. */
+class FakeSource implements SourceFetcher {
+  readonly url = "fake";
+  readonly ref = "main";
+  #artifact: Artifact | undefined;
+  #count = 0;
+
+  async commit(files: Record<string, string>): Promise<Artifact> {
+    const dir = await mkdtemp(join(tmpdir(), "ferry-engine-"));
+    roots.push(dir);
+    for (const [path, content] of Object.entries(files)) {
+      await mkdir(join(dir, path, ".."), { recursive: true });
+      await writeFile(join(dir, path), content);
+    }
+    this.#count++;
+    const revision = this.#count.toString(16).padStart(40, "0") as Revision;
+    this.#artifact = {
+      url: this.url,
+      ref: this.ref,
+      revision,
+      digest: `sha256:${revision.padEnd(64, "0")}` as Digest,
+      directory: dir,
+      commit: { author: "Test", email: "t@example.com", subject: `commit ${this.#count}`, time: new Date().toISOString() },
+    };
+    return this.#artifact;
+  }
+  async refresh(): Promise<RefreshResult> {
+    if (!this.#artifact) throw new Error("nothing committed");
+    return { artifact: this.#artifact, changed: false, fetched: false };
+  }
+  current(): Artifact | undefined {
+    return this.#artifact;
+  }
+}
+
+const thing = (name: string, value: string, extra = "") => `apiVersion: test.ferry.dev/v1
+kind: Thing
+metadata:
+  name: ${name}
+spec:
+  value: "${value}"${extra}
+`;
+
+function app(name: string, spec: Partial<Application["spec"]> = {}, policy: Partial<Application["spec"]["syncPolicy"]> = {}): Application {
+  return {
+    name,
+    spec: {
+      source: { path: `apps/${name}` },
+      target: "memory",
+      syncPolicy: { automated: true, prune: true, selfHeal: true, interval: 3_600_000, ...policy },
+      dependsOn: [],
+      suspend: false,
+      ...spec,
+    },
+    origin: { file: "ferry/apps.yaml", line: 1, column: 1, document: 0, positions: {} },
+  } as Application;
+}
+
+interface Rig {
+  engine: Engine;
+  target: MemoryTarget;
+  source: FakeSource;
+  store: MemoryRecordStore;
+  events: EngineEvent[];
+}
+
+async function rig(): Promise<Rig> {
+  const target = createMemoryTarget();
+  const source = new FakeSource();
+  const store = new MemoryRecordStore();
+  const engine = new Engine({ targets: new Map([["memory", target]]), fetcherFor: () => source, store, healthTimeoutMs: 2000, retry: { baseMs: 50, maxMs: 200 } });
+  const events: EngineEvent[] = [];
+  engine.subscribe((e) => events.push(e));
+  await engine.start();
+  return { engine, target, source, store, events };
+}
+
+const key = (name: string) => `test.ferry.dev/Thing//${name}` as ResourceKey;
+const ready = (engine: Engine, name: string) => findCondition(engine.status(name)?.conditions ?? [], "Ready");
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe("engine", () => {
+  it("applies a revision, and applying the same revision again writes nothing", async () => {
+    const { engine, target, source, store } = await rig();
+    const first = await source.commit({ "apps/web/a.yaml": thing("a", "1") + "---\n" + thing("b", "1") });
+    engine.setApplications([app("web")]);
+    await engine.whenIdle();
+    assert.equal(ready(engine, "web")?.status, "True");
+    assert.equal(engine.status("web")?.sync.revision, first.revision);
+    assert.deepEqual(engine.status("web")?.lastSync?.changeSet.created, [key("a"), key("b")]);
+    assert.deepEqual([...target.live.keys()].sort(), [key("a"), key("b")]);
+
+    target.resetCalls();
+    const saves = store.saves;
+    engine.enqueue("web", "interval");
+    await engine.whenIdle();
+    assert.equal(target.calls.apply.total, 0);
+    assert.equal(target.calls.write.total, 0);
+    assert.equal(store.saves, saves, "an unchanged run saves nothing");
+    await engine.stop();
+  });
+
+  it("updates changed objects and prunes objects that left Git; the inventory follows", async () => {
+    const { engine, target, source, events } = await rig();
+    await source.commit({ "apps/web/a.yaml": thing("a", "1") + "---\n" + thing("b", "1") });
+    engine.setApplications([app("web")]);
+    await engine.whenIdle();
+    await source.commit({ "apps/web/a.yaml": thing("a", "2") });
+    engine.sourceChanged(source);
+    await engine.whenIdle();
+    const status = engine.status("web");
+    assert.deepEqual(status?.lastSync?.changeSet.configured, [key("a")]);
+    assert.deepEqual(status?.lastSync?.changeSet.deleted, [key("b")]);
+    assert.deepEqual(status?.inventory.map((e) => e.key), [key("a")]);
+    assert.deepEqual([...target.live.keys()], [key("a")]);
+    assert.equal(target.live.get(key("a"))?.state.spec && (target.live.get(key("a"))?.state.spec as { value: string }).value, "2");
+    assert.ok(events.some((e) => e.type === "SyncFinished" && e.outcome === "Succeeded" && e.trigger === "revision"));
+    await engine.stop();
+  });
+
+  it("an invalid revision stalls with file and line, applies and prunes nothing; the next good one recovers", async () => {
+    const { engine, target, source } = await rig();
+    const good = await source.commit({ "apps/web/a.yaml": thing("a", "1") + "---\n" + thing("b", "1") });
+    engine.setApplications([app("web")]);
+    await engine.whenIdle();
+    target.resetCalls();
+
+    await source.commit({ "apps/web/a.yaml": thing("a", "2", "\n  invalid: true") });
+    engine.sourceChanged(source);
+    await engine.whenIdle();
+    let status = engine.status("web");
+    assert.equal(findCondition(status?.conditions ?? [], "Stalled")?.reason, "ValidationFailed");
+    assert.equal(ready(engine, "web")?.status, "False");
+    assert.match(ready(engine, "web")?.message ?? "", /apps\/web\/a\.yaml:\d+:\d+/);
+    assert.equal(status?.sync.revision, good.revision, "still synced to the last good revision");
+    assert.equal(target.calls.write.total, 0, "nothing applied, nothing pruned");
+    assert.deepEqual([...target.live.keys()].sort(), [key("a"), key("b")]);
+
+    await source.commit({ "apps/web/a.yaml": "apiVersion: test.ferry.dev/v1\nkind: Thing\nmetadata:\n  name: [broken" });
+    engine.sourceChanged(source);
+    await engine.whenIdle();
+    status = engine.status("web");
+    assert.equal(findCondition(status?.conditions ?? [], "Stalled")?.reason, "RenderFailed");
+    assert.match(status?.problems[0]?.location?.file ?? "", /apps\/web\/a\.yaml/);
+    assert.equal(target.calls.write.total, 0);
+
+    const fixed = await source.commit({ "apps/web/a.yaml": thing("a", "3") + "---\n" + thing("b", "1") });
+    engine.sourceChanged(source);
+    await engine.whenIdle();
+    assert.equal(ready(engine, "web")?.status, "True");
+    assert.equal(findCondition(engine.status("web")?.conditions ?? [], "Stalled"), undefined);
+    assert.equal(engine.status("web")?.sync.revision, fixed.revision);
+    await engine.stop();
+  });
+
+  it("corrects drift when self-heal is on, and says so", async () => {
+    const { engine, target, source, events } = await rig();
+    await source.commit({ "apps/web/a.yaml": thing("a", "1") });
+    engine.setApplications([app("web")]);
+    await engine.whenIdle();
+    target.tamper(key("a"));
+    await until(() => events.some((e) => e.type === "DriftCorrected"), "drift to be corrected");
+    await engine.whenIdle();
+    const detected = events.find((e) => e.type === "DriftDetected");
+    assert.ok(detected && detected.type === "DriftDetected" && detected.objects[0]?.key === key("a"));
+    assert.equal((target.live.get(key("a"))?.state.spec as { value: string }).value, "1");
+    assert.equal(ready(engine, "web")?.status, "True");
+    await engine.stop();
+  });
+
+  it("reports drift without correcting it when self-heal is off", async () => {
+    const { engine, target, source, events } = await rig();
+    await source.commit({ "apps/web/a.yaml": thing("a", "1") });
+    engine.setApplications([app("web", {}, { selfHeal: false })]);
+    await engine.whenIdle();
+    target.resetCalls();
+    target.tamper(key("a"));
+    await until(() => events.some((e) => e.type === "DriftDetected"), "drift to be detected");
+    await engine.whenIdle();
+    assert.equal(target.calls.apply.total, 0);
+    assert.equal(ready(engine, "web")?.reason, "DriftDetected");
+    assert.deepEqual(engine.status("web")?.drift.map((d) => d.key), [key("a")]);
+    assert.ok(!events.some((e) => e.type === "DriftCorrected"));
+    await engine.stop();
+  });
+
+  it("a manual policy applies only on request", async () => {
+    const { engine, target, source } = await rig();
+    await source.commit({ "apps/web/a.yaml": thing("a", "1") });
+    engine.setApplications([app("web", {}, { automated: false })]);
+    await engine.whenIdle();
+    assert.equal(target.live.size, 0);
+    assert.equal(engine.status("web")?.sync.status, "OutOfSync");
+    const status = await engine.sync("web");
+    assert.equal(findCondition(status.conditions, "Ready")?.status, "True");
+    assert.equal(target.live.size, 1);
+    await engine.stop();
+  });
+
+  it("dependsOn waits for the dependency to be Ready and wakes as soon as it is", async () => {
+    const { engine, target, source } = await rig();
+    await source.commit({ "apps/db/a.yaml": thing("db", "1"), "apps/web/a.yaml": thing("web", "1") });
+    target.setHealth(key("db"), { status: "Degraded", message: "not yet" });
+    engine.setApplications([app("web", { dependsOn: ["db"] }), app("db")]);
+    await engine.whenIdle();
+    assert.equal(ready(engine, "web")?.reason, "DependencyNotReady");
+    assert.equal(target.live.has(key("web")), false);
+    target.setHealth(key("db"), undefined);
+    await until(() => ready(engine, "web")?.status === "True", "web to become ready after db");
+    assert.equal(target.live.has(key("web")), true);
+    await engine.stop();
+  });
+
+  it("a failed delete stays in the inventory and is retried", async () => {
+    const { engine, target, source } = await rig();
+    await source.commit({ "apps/web/a.yaml": thing("a", "1") + "---\n" + thing("b", "1") });
+    engine.setApplications([app("web")]);
+    await engine.whenIdle();
+    target.failDelete(key("b"), new Error("busy"));
+    await source.commit({ "apps/web/a.yaml": thing("a", "1") });
+    engine.sourceChanged(source);
+    await engine.whenIdle();
+    assert.deepEqual(engine.status("web")?.inventory.map((e) => e.key), [key("a"), key("b")]);
+    assert.equal(ready(engine, "web")?.status, "False");
+    target.clearFailures();
+    await until(() => engine.status("web")?.inventory.length === 1, "the retry to prune b");
+    assert.equal(target.live.has(key("b")), false);
+    await engine.stop();
+  });
+
+  it("an application removed from Git has its objects pruned", async () => {
+    const { engine, target, source, events } = await rig();
+    await source.commit({ "apps/web/a.yaml": thing("a", "1"), "apps/db/a.yaml": thing("db", "1") });
+    engine.setApplications([app("web"), app("db")]);
+    await engine.whenIdle();
+    engine.setApplications([app("db")]);
+    await engine.whenIdle();
+    assert.deepEqual([...target.live.keys()], [key("db")]);
+    assert.ok(events.some((e) => e.type === "ApplicationRemoved" && e.application === "web"));
+    assert.equal(engine.status("web"), undefined);
+    await engine.stop();
+  });
+});
