@@ -118,3 +118,28 @@ export function formatEvent(event: EngineEvent, now = new Date()): string | unde
 }
 
 export { formatDiffs };
+
+/**
+ * A listener that prints engine events for people. Progress is shown for
+ * runs that change something (between SyncStarted and SyncFinished) and for
+ * failures; the many quiet runs that find nothing to do print nothing.
+ */
+export function eventPrinter(write: (line: string) => void, options: { readonly allProgress?: boolean } = {}): (event: EngineEvent) => void {
+  const syncing = new Set<string>();
+  const lastFailure = new Map<string, string>();
+  return (event) => {
+    if (event.type === "SyncStarted") syncing.add(event.application);
+    if (event.type === "Progress") {
+      const failed = event.message.startsWith("failed:");
+      if (failed && lastFailure.get(event.application) === event.message) return;
+      if (failed) lastFailure.set(event.application, event.message);
+      if (!failed && !syncing.has(event.application) && !options.allProgress) return;
+    }
+    if (event.type === "SyncFinished") {
+      syncing.delete(event.application);
+      if (event.outcome === "Succeeded") lastFailure.delete(event.application);
+    }
+    const line = formatEvent(event);
+    if (line) write(line);
+  };
+}

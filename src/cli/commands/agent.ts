@@ -2,7 +2,7 @@ import { Agent } from "../../agent/agent.js";
 import { findCondition } from "../../core/conditions.js";
 import { parseDuration } from "../../config/duration.js";
 import { CliError, EXIT } from "../exit-codes.js";
-import { formatConfig, formatEvent, formatStatusTable } from "../format.js";
+import { eventPrinter, formatConfig, formatStatusTable } from "../format.js";
 
 /** Options of `ferry agent`. */
 export interface AgentCommandOptions {
@@ -50,13 +50,7 @@ export function agentFromOptions(options: Omit<AgentCommandOptions, "once" | "ou
 export async function runAgentCommand(options: AgentCommandOptions): Promise<number> {
   const agent = agentFromOptions(options, !options.once);
   const json = options.output === "json";
-  agent.engine.subscribe((event) => {
-    if (json) console.log(JSON.stringify(event));
-    else {
-      const line = formatEvent(event);
-      if (line) console.log(line);
-    }
-  });
+  agent.engine.subscribe(json ? (event) => console.log(JSON.stringify(event)) : eventPrinter((line) => console.log(line)));
   if (options.once) return runOnce(agent, json);
   await agent.start();
   if (!json) console.log(`ferry agent: watching ${options.repo} (${options.ref}) ${options.path}; state in ${agent.options.stateDir}; press Ctrl-C to stop`);

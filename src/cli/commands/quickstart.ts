@@ -1,4 +1,4 @@
-import { formatStatusTable, formatEvent } from "../format.js";
+import { eventPrinter, formatStatusTable } from "../format.js";
 import { EXIT } from "../exit-codes.js";
 import { createQuickstart, quickstartAgent, quickstartGuide, quickstartLayout, resetQuickstart } from "../../quickstart/quickstart.js";
 import { waitForSignal } from "./agent.js";
@@ -17,10 +17,7 @@ export async function runQuickstartCommand(dir: string, options: { port: number;
   const { created, port } = await createQuickstart(layout, options.port);
   console.log(created ? `created the example repository ${layout.repo}` : `using the existing quickstart in ${layout.dir}`);
   const agent = quickstartAgent(layout);
-  agent.engine.subscribe((event) => {
-    const line = formatEvent(event);
-    if (line) console.log(line);
-  });
+  agent.engine.subscribe(eventPrinter((line) => console.log(line)));
   await agent.start();
   await agent.engine.whenIdle();
   console.log("\n" + formatStatusTable(agent.statuses()));

@@ -3,7 +3,8 @@ import { formatProblem } from "../../core/errors.js";
 import type { ApplicationStatus } from "../../engine/status.js";
 import { AgentClient } from "../client.js";
 import { CliError, EXIT } from "../exit-codes.js";
-import { formatEvent, formatStatusDetail } from "../format.js";
+import { eventPrinter, formatStatusDetail } from "../format.js";
+import type { EngineEvent } from "../../engine/events.js";
 import { withLocalAgent } from "./offline.js";
 
 /**
@@ -13,10 +14,9 @@ import { withLocalAgent } from "./offline.js";
  */
 export async function runSyncCommand(stateDir: string, name: string, options: { prune: boolean; output: "text" | "json" }): Promise<number> {
   const json = options.output === "json";
-  const onEvent = (event: Parameters<typeof formatEvent>[0]): void => {
-    if (json) return;
-    const line = formatEvent(event);
-    if (line) console.error(line);
+  const print = eventPrinter((line) => console.error(line), { allProgress: true });
+  const onEvent = (event: EngineEvent): void => {
+    if (!json) print(event);
   };
   const client = await AgentClient.find(stateDir);
   let status: ApplicationStatus;
