@@ -63,11 +63,15 @@ describe("normalizeApplication", () => {
     assert.deepEqual(problemsOf("  source:\n    path: apps/web\n  syncPolicy:\n    prun: false\n"), [
       'config/web.yaml:9:11: spec.syncPolicy.prun: unknown field "prun" (did you mean "prune"?)',
     ]);
+    // A misspelt mapping is named at its key, not at the first field inside it.
+    assert.deepEqual(problemsOf("  source:\n    path: apps/web\n  syncPolcy:\n    prune: false\n"), [
+      'config/web.yaml:8:3: spec.syncPolcy: unknown field "syncPolcy" (did you mean "syncPolicy"?)',
+    ]);
   });
 
   it("says a field is missing only when it is, and names the wrong type otherwise", () => {
-    // A missing field is located at its parent.
-    assert.deepEqual(problemsOf("  syncPolicy: {}\n"), ["config/web.yaml:6:3: spec.source: required field is missing (expected object)"]);
+    // A missing field is located at its parent's key.
+    assert.deepEqual(problemsOf("  syncPolicy: {}\n"), ["config/web.yaml:5:1: spec.source: required field is missing (expected object)"]);
     assert.deepEqual(problemsOf("  source:\n    path: 42\n  suspend: \"yes\"\n"), [
       "config/web.yaml:7:11: spec.source.path: must be a string, got a number",
       "config/web.yaml:8:12: spec.suspend: must be a boolean, got a string",

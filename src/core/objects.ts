@@ -21,7 +21,7 @@ export interface Manifest extends JsonObject {
 export interface Origin extends SourceLocation {
   /** 0-based index of the document inside its file. */
   readonly document: number;
-  /** JSON pointer (`/spec/command`) -> position of that field's value. */
+  /** JSON pointer (`/spec/command`) -> position of that field: its value, or its key when the value is a block mapping or list. */
   readonly positions: Readonly<Record<string, SourcePosition>>;
 }
 

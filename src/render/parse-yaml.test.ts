@@ -19,14 +19,14 @@ describe("parseManifests", () => {
     );
   });
 
-  it("records the position of every mapping value and list item, escaping pointers", () => {
+  it("records where every field is (its value, or its key for a block mapping or list), escaping pointers", () => {
     const [doc] = parse("metadata:\n  name: web\n  empty:\nspec:\n  args:\n    - a\n    - {x: 1}\n  a/b~c: 1\n").documents;
     assert.deepEqual(doc?.positions, {
-      "/metadata": { line: 2, column: 3 },
+      "/metadata": { line: 1, column: 1 }, // a block mapping: the key
       "/metadata/name": { line: 2, column: 9 },
       "/metadata/empty": { line: 3, column: 3 }, // no value: the key
-      "/spec": { line: 5, column: 3 },
-      "/spec/args": { line: 6, column: 5 },
+      "/spec": { line: 4, column: 1 },
+      "/spec/args": { line: 5, column: 3 },
       "/spec/args/0": { line: 6, column: 7 },
       "/spec/args/1": { line: 7, column: 7 },
       "/spec/args/1/x": { line: 7, column: 11 },

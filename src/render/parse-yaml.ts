@@ -147,7 +147,7 @@ interface Collector {
   readonly where: (offset: number) => SourceLocation;
 }
 
-/** Records the position of every mapping value and sequence item, and refuses keys JSON cannot carry. */
+/** Records where every mapping field (its value, or its key when the value is a block mapping or list) and sequence item is, and refuses keys JSON cannot carry. */
 function collectPositions(node: YamlNode, path: (string | number)[], collector: Collector): void {
   const { positions, problems, at, where } = collector;
   if (isMap(node)) {
@@ -175,7 +175,9 @@ function collectPositions(node: YamlNode, path: (string | number)[], collector: 
       seen.add(name);
       const value = pair.value;
       const empty = value === null || (isScalar(value) && value.value === null);
-      positions[toPointer(childPath)] = at(empty || !value?.range ? keyOffset : value.range[0]);
+      // A block mapping or list starts on a later line than its key; the key is where people look for the field.
+      const block = (isMap(value) || isSeq(value)) && !value.flow;
+      positions[toPointer(childPath)] = at(empty || block || !value?.range ? keyOffset : value.range[0]);
       if (value) collectPositions(value, childPath, collector);
     }
   } else if (isSeq(node)) {
