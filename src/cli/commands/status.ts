@@ -1,3 +1,4 @@
+import type { ConfigStatus } from "../../agent/agent.js";
 import { FileRecordStore } from "../../state/file-record-store.js";
 import { findCondition } from "../../core/conditions.js";
 import { AgentClient } from "../client.js";
@@ -11,10 +12,12 @@ import { formatConfig, formatStatusDetail, formatStatusTable } from "../format.j
 export async function runStatusCommand(stateDir: string, name: string | undefined, output: "text" | "json"): Promise<number> {
   const client = await AgentClient.find(stateDir);
   let statuses;
+  let config: ConfigStatus | undefined;
   let header = "";
   if (client) {
     const list = await client.applications();
     statuses = list.applications;
+    config = list.config;
     header = formatConfig(list.config);
   } else {
     statuses = (await new FileRecordStore(stateDir).list()).map((r) => r.status);
@@ -22,7 +25,8 @@ export async function runStatusCommand(stateDir: string, name: string | undefine
   }
   if (name) statuses = statuses.filter((s) => s.name === name);
   if (name && statuses.length === 0) throw new CliError(`unknown application ${JSON.stringify(name)}`);
-  if (output === "json") console.log(JSON.stringify(name ? statuses[0] : { applications: statuses }, null, 2));
+  // Scripts see a rejected configuration too: `config` is there whenever an agent answered.
+  if (output === "json") console.log(JSON.stringify(name ? statuses[0] : { ...(config ? { config } : {}), applications: statuses }, null, 2));
   else {
     if (header) console.error(header);
     console.log(name && statuses[0] ? formatStatusDetail(statuses[0]) : formatStatusTable(statuses));
