@@ -12,6 +12,7 @@ import { loadManifestFiles } from "../render/load-files.js";
 import { renderDirectory } from "../render/render.js";
 import type { Artifact, SourceFetcher } from "../source/artifact.js";
 import { Poller } from "../source/poller.js";
+import { redactSecrets } from "../source/repository-url.js";
 import { SourceRegistry } from "../source/source-registry.js";
 import { FileRecordStore } from "../state/file-record-store.js";
 import { createHostTarget } from "../targets/host/host-target.js";
@@ -85,7 +86,7 @@ export class Agent {
       ...(options.healthTimeoutMs !== undefined ? { healthTimeoutMs: options.healthTimeoutMs } : {}),
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     });
-    this.#config = { repo: options.repo, ref: options.ref, path: options.path, problems: [], applications: [] };
+    this.#config = { repo: redactSecrets(options.repo), ref: options.ref, path: options.path, problems: [], applications: [] };
   }
 
   /** The shared fetcher of an application's source: its own repository and ref, or the configuration's. */
@@ -157,7 +158,7 @@ export class Agent {
           const result = poller ? await poller.triggerNow() : await fetcher.refresh();
           if (!poller && result.changed) this.engine.sourceChanged(fetcher);
         } catch (error) {
-          console.error(`refresh of ${fetcher.url} failed: ${toFerryError(error).message}`);
+          console.error(`refresh of ${redactSecrets(fetcher.url)} failed: ${toFerryError(error).message}`);
         }
       }),
     );
@@ -218,7 +219,7 @@ export class Agent {
             if (result.changed) this.engine.sourceChanged(fetcher);
           });
         },
-        onError: (error) => console.error(`polling ${fetcher.url} failed: ${toFerryError(error).message}`),
+        onError: (error) => console.error(`polling ${redactSecrets(fetcher.url)} failed: ${toFerryError(error).message}`),
       });
       this.#pollers.set(fetcher, poller);
       poller.start();
