@@ -23,6 +23,7 @@ class FakeSource implements SourceFetcher {
   readonly url = "fake";
   readonly ref = "main";
   #artifact: Artifact | undefined;
+  readonly #all = new Map<string, Artifact>();
   #count = 0;
 
   async commit(files: Record<string, string>): Promise<Artifact> {
@@ -42,6 +43,7 @@ class FakeSource implements SourceFetcher {
       directory: dir,
       commit: { author: "Test", email: "t@example.com", subject: `commit ${this.#count}`, time: new Date().toISOString() },
     };
+    this.#all.set(revision, this.#artifact);
     return this.#artifact;
   }
   async refresh(): Promise<RefreshResult> {
@@ -50,6 +52,11 @@ class FakeSource implements SourceFetcher {
   }
   current(): Artifact | undefined {
     return this.#artifact;
+  }
+  async artifactAt(revision: string): Promise<Artifact> {
+    const artifact = this.#all.get(revision);
+    if (!artifact) throw new Error(`no commit ${revision}`);
+    return artifact;
   }
 }
 
@@ -177,6 +184,25 @@ describe("engine", () => {
     assert.equal(ready(engine, "web")?.status, "True");
     assert.equal(findCondition(engine.status("web")?.conditions ?? [], "Stalled"), undefined);
     assert.equal(engine.status("web")?.sync.revision, fixed.revision);
+    await engine.stop();
+  });
+
+  it("while the newest revision is stalled, drift is still corrected to the last good one", async () => {
+    const { engine, target, source, events } = await rig();
+    const good = await source.commit({ "apps/web/a.yaml": thing("a", "1") });
+    engine.setApplications([app("web")]);
+    await engine.whenIdle();
+    const broken = await source.commit({ "apps/web/a.yaml": "kind: [" });
+    engine.sourceChanged(source);
+    await engine.whenIdle();
+    target.tamper(key("a"));
+    await until(() => events.some((e) => e.type === "DriftCorrected"), "drift to be corrected");
+    await engine.whenIdle();
+    assert.equal((target.live.get(key("a"))?.state.spec as { value: string }).value, "1");
+    const status = engine.status("web");
+    assert.equal(findCondition(status?.conditions ?? [], "Stalled")?.reason, "RenderFailed", "the newest revision is still reported stalled");
+    assert.equal(status?.lastAttemptedRevision, broken.revision);
+    assert.equal(status?.sync.revision, good.revision);
     await engine.stop();
   });
 

@@ -10,7 +10,7 @@ import type { AppRecord, RecordStore } from "./app-record.js";
 import { newRecord } from "./app-record.js";
 import type { EngineEvent, EngineListener } from "./events.js";
 import { EventBus } from "./events.js";
-import type { SyncRequest } from "./reconcile.js";
+import type { ReconcileInput, SyncRequest } from "./reconcile.js";
 import { reconcileApplication } from "./reconcile.js";
 import { describeStage, renderStage, validateStage } from "./stages.js";
 import type { ApplicationStatus, Trigger } from "./status.js";
@@ -229,7 +229,7 @@ export class Engine {
       const e = toFerryError(error, "SourceFailed");
       return { record: erroredStatus(record, app, e, now), ...(e.disposition === "transient" ? { retry: "backoff" as const } : {}) };
     }
-    return reconcileApplication({
+    const input = {
       application: app,
       artifact,
       target,
@@ -238,9 +238,38 @@ export class Engine {
       ...(manual ? { manual } : {}),
       now: this.#now,
       progress,
-      emit: (event) => this.#bus.emit(event),
+      emit: (event: EngineEvent) => this.#bus.emit(event),
       healthTimeoutMs: this.#options.healthTimeoutMs ?? 120_000,
-    });
+    };
+    const stalledHere = record.stalledOn?.revision === artifact.revision && record.stalledOn.digest === undefined;
+    if (stalledHere && !manual && record.applied && record.applied.revision !== artifact.revision) {
+      return this.#healLastGood(input, record.applied.revision);
+    }
+    return reconcileApplication(input);
+  }
+
+  /**
+   * The newest revision cannot be rendered, so the last good one keeps
+   * running: drift is still corrected against it, while the status keeps
+   * saying the newest revision is stalled.
+   */
+  async #healLastGood(input: ReconcileInput, revision: string): Promise<{ record: AppRecord; retry?: "backoff" | "soon" }> {
+    const { record } = input;
+    let good;
+    try {
+      good = await this.#options.fetcherFor(input.application).artifactAt(revision);
+    } catch {
+      return { record };
+    }
+    const healed = await reconcileApplication({ ...input, artifact: good, record: { ...record, stalledOn: undefined } });
+    const { conditions, lastAttemptedRevision, problems, sync } = record.status;
+    return {
+      record: {
+        ...healed.record,
+        stalledOn: record.stalledOn,
+        status: { ...healed.record.status, conditions, problems, sync, ...(lastAttemptedRevision ? { lastAttemptedRevision } : {}) },
+      },
+    };
   }
 
   #finish(app: Application, previous: AppRecord, next: AppRecord, retry: "backoff" | "soon" | undefined): void {

@@ -44,4 +44,6 @@ export interface SourceFetcher {
   refresh(): Promise<RefreshResult>;
   /** The artifact of the last successful refresh, if any. */
   current(): Artifact | undefined;
+  /** The artifact of one commit (an earlier good revision, a rollback target), fetched when not cached. */
+  artifactAt(revision: string): Promise<Artifact>;
 }

@@ -20,7 +20,7 @@ async function eventually(condition: () => boolean, what: string, deadlineMs = 1
 }
 
 /** A fetcher whose refreshes finish only when the test says so. */
-class GatedFetcher implements SourceFetcher {
+class GatedFetcher implements Pick<SourceFetcher, "refresh" | "current"> {
   readonly url = "gated";
   readonly ref = "main";
   started = 0;
@@ -80,7 +80,7 @@ describe("Poller", () => {
     let calls = 0;
     const errors: unknown[] = [];
     const results: RefreshResult[] = [];
-    const fetcher: SourceFetcher = {
+    const fetcher: Pick<SourceFetcher, "url" | "ref" | "refresh" | "current"> = {
       url: "flaky",
       ref: "main",
       refresh: () => (++calls === 1 ? Promise.reject(new Error("network down")) : Promise.resolve({ changed: false, fetched: false } as RefreshResult)),

@@ -27,14 +27,14 @@ export function nextPollDelay(intervalMs: number, jitter: number, random: number
  * poller never keeps the process alive by itself.
  */
 export class Poller {
-  readonly #fetcher: SourceFetcher;
+  readonly #fetcher: Pick<SourceFetcher, "refresh">;
   readonly #options: PollerOptions;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<RefreshResult> | undefined;
   #queued: Promise<RefreshResult> | undefined;
   #started = false;
 
-  constructor(fetcher: SourceFetcher, options: PollerOptions) {
+  constructor(fetcher: Pick<SourceFetcher, "refresh">, options: PollerOptions) {
     this.#fetcher = fetcher;
     this.#options = options;
   }
