@@ -29,9 +29,14 @@ export function resolveStateDir(flag: string | undefined, cwd = process.cwd()): 
 
 /** Writes agent.json (mode 0600) atomically. */
 export async function writeAgentInfo(stateDir: string, info: AgentInfo): Promise<void> {
-  await mkdir(stateDir, { recursive: true });
-  const path = join(stateDir, "agent.json");
-  await writeFile(`${path}.tmp`, JSON.stringify(info, null, 2) + "\n", { mode: 0o600 });
+  await writePrivateJson(stateDir, "agent.json", info);
+}
+
+/** Writes a JSON file readable by its owner only, through a temporary file and a rename. */
+async function writePrivateJson(dir: string, name: string, value: unknown): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, name);
+  await writeFile(`${path}.tmp`, JSON.stringify(value, null, 2) + "\n", { mode: 0o600 });
   await rename(`${path}.tmp`, path);
 }
 
@@ -107,10 +112,7 @@ export interface AgentSettings {
 
 /** Saves the settings of the agent using this state directory. */
 export async function saveAgentSettings(stateDir: string, settings: AgentSettings): Promise<void> {
-  await mkdir(stateDir, { recursive: true });
-  const path = join(stateDir, "settings.json");
-  await writeFile(`${path}.tmp`, JSON.stringify(settings, null, 2) + "\n", { mode: 0o600 });
-  await rename(`${path}.tmp`, path);
+  await writePrivateJson(stateDir, "settings.json", settings);
 }
 
 /** The settings last saved in this state directory, if any. */

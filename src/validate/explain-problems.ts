@@ -37,13 +37,15 @@ function valueAt(value: JsonValue | undefined, segments: readonly string[]): Jso
   return current;
 }
 
-function describeType(value: JsonValue): string {
+/** `a string`, `a list`, `a mapping`, `null`: the type of a value, as problems name it. */
+export function describeType(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   return typeof value === "object" ? "a mapping" : article(typeof value);
 }
 
-function article(type: string): string {
+/** A type name with its article: `a string`, `an integer`; object and array read as mapping and list. */
+export function article(type: string): string {
   if (type === "object") return "a mapping";
   if (type === "array") return "a list";
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;

@@ -4,7 +4,7 @@ import type { JsonValue } from "../core/json.js";
 import { toPointer } from "../core/json.js";
 import type { Origin } from "../core/objects.js";
 import { locate } from "../core/objects.js";
-import { explainSchemaProblems } from "./explain-problems.js";
+import { article, describeType, explainSchemaProblems } from "./explain-problems.js";
 
 /**
  * Checks a value against a zod schema and returns one problem per issue, each
@@ -33,19 +33,7 @@ export function schemaProblems(schema: z.ZodType, value: unknown, origin: Origin
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === "invalid_type") {
     if (issue.input === undefined) return `required field is missing (expected ${issue.expected})`;
-    return `must be ${article(issue.expected)}, got ${typeName(issue.input)}`;
+    return `must be ${article(issue.expected)}, got ${describeType(issue.input)}`;
   }
   return issue.message.charAt(0).toLowerCase() + issue.message.slice(1);
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  return typeof value === "object" ? "a mapping" : article(typeof value);
-}
-
-function article(type: string): string {
-  if (type === "object") return "a mapping";
-  if (type === "array") return "a list";
-  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }
