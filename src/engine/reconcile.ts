@@ -70,7 +70,10 @@ export async function reconcileApplication(input: ReconcileInput): Promise<Recon
     const diffs = diffObjects(desired, live, inventory);
     return await syncStage(input, { desired, diffs, digest: rendered.digest, context });
   } catch (error) {
-    return { record: failedRecord(input, toFerryError(error)), retry: toFerryError(error).disposition === "transient" ? "backoff" : undefined };
+    const e = toFerryError(error);
+    const record = failedRecord(input, e);
+    if (e.disposition === "stalled") return { record };
+    return { record, retry: e.disposition === "waiting" ? "soon" : "backoff" };
   }
 }
 
