@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { findCondition } from "../core/conditions.js";
+import { TestRepository } from "../source/test-repository.js";
+import { Agent } from "./agent.js";
+import type { ApplicationList } from "./api-types.js";
+import { readAgentInfo } from "./state-dir.js";
+import type { AgentInfo } from "./state-dir.js";
+
+const APPS = `apiVersion: ferry.dev/v1
+kind: Application
+metadata:
+  name: notes
+spec:
+  source:
+    path: apps/notes
+`;
+const file = (text: string) => `apiVersion: host.ferry.dev/v1
+kind: File
+metadata:
+  name: note
+spec:
+  path: note.txt
+  content: "${text}"
+`;
+
+describe("agent and its control API", () => {
+  let repo: TestRepository;
+  let work: string;
+  let agent: Agent;
+  let info: AgentInfo;
+  const api = (path: string, init: RequestInit = {}, token = info.token) =>
+    fetch(info.url + path, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers ?? {}) } });
+
+  before(async () => {
+    repo = await TestRepository.create();
+    await repo.commit({ "ferry/apps.yaml": APPS, "apps/notes/note.yaml": file("one") });
+    work = await mkdtemp(join(tmpdir(), "ferry-agent-"));
+    agent = new Agent({
+      repo: repo.directory,
+      ref: "main",
+      path: "ferry",
+      stateDir: join(work, "state"),
+      root: join(work, "root"),
+      pollIntervalMs: 3_600_000,
+      jitter: 0,
+      listen: { host: "127.0.0.1", port: 0 },
+    });
+    await agent.start();
+    await agent.engine.whenIdle();
+    const found = await readAgentInfo(join(work, "state"));
+    assert.ok(found, "agent.json names the running agent");
+    info = found;
+  });
+
+  after(async () => {
+    await agent.stop();
+    await repo.remove();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it("applies the configuration's applications and answers with their status", async () => {
+    assert.equal(await readFile(join(work, "root", "note.txt"), "utf8"), "one");
+    const res = await api("/api/v1/applications");
+    assert.equal(res.status, 200);
+    const list = (await res.json()) as ApplicationList;
+    assert.deepEqual(list.config.applications, ["notes"]);
+    assert.equal(findCondition(list.applications[0]?.conditions ?? [], "Ready")?.status, "True");
+  });
+
+  it("refuses requests without the right token and changes nothing", async () => {
+    assert.equal((await fetch(info.url + "/api/v1/applications")).status, 401);
+    assert.equal((await api("/api/v1/applications", {}, "x".repeat(info.token.length))).status, 401);
+    assert.equal((await api("/api/v1/applications/notes/sync", { method: "POST" }, "wrong")).status, 401);
+    assert.equal((await fetch(info.url + "/healthz")).status, 200);
+  });
+
+  it("rejects oversized bodies and unknown routes and applications", async () => {
+    assert.equal((await api("/api/v1/refresh", { method: "POST", body: "x".repeat(70 * 1024) })).status, 413);
+    assert.equal((await api("/api/v1/nothing")).status, 404);
+    assert.equal((await api("/api/v1/applications/ghost")).status, 404);
+  });
+
+  it("a sync streams progress and ends with the status", async () => {
+    await repo.commit({ "apps/notes/note.yaml": file("two") });
+    const res = await api("/api/v1/applications/notes/sync", { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
+    const lines = (await res.text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string });
+    assert.ok(lines.some((l) => l.type === "Progress"));
+    assert.equal(lines.at(-1)?.type, "Result");
+    assert.equal(await readFile(join(work, "root", "note.txt"), "utf8"), "two");
+  });
+
+  it("a broken configuration is rejected with file and line, and the last good one stays", async () => {
+    await repo.commit({ "ferry/apps.yaml": APPS.replace("path: apps/notes", "path: apps/notes\n  sincPolicy: {}") });
+    await agent.refresh();
+    const list = (await (await api("/api/v1/applications")).json()) as ApplicationList;
+    assert.match(list.config.problems[0]?.message ?? "", /unknown field "sincPolicy"/);
+    assert.equal(list.config.problems[0]?.location?.file, "ferry/apps.yaml");
+    assert.equal(list.config.problems[0]?.location?.line, 8);
+    assert.deepEqual(list.config.applications, ["notes"]);
+    assert.ok(list.config.revision !== list.config.lastAttemptedRevision);
+    assert.deepEqual(
+      agent.engine.applications().map((a) => a.name),
+      ["notes"],
+    );
+  });
+});
