@@ -1,0 +1,275 @@
+import { migrate } from "./migrations.js";
+import type { SqlDatabase, SqlExecutor, SqlRow, SqlValue } from "./sql-database.js";
+import { integer, optionalInteger, text } from "./sql-database.js";
+import type { Deployment, DeploymentQuery, HistoryEntry, HistoryEventInput, HistoryEventType, HistoryQuery, HistoryStore, Hold, Page } from "./types.js";
+import { pageSize } from "./types.js";
+
+const EVENT_COLUMNS =
+  "id, at, type, application, environment, target, revision, digest, versions, outcome, reason, message, triggered_by, author, subject, duration_ms, details, related_id, agent";
+const DEPLOYMENT_COLUMNS =
+  "id, application, environment, target, revision, digest, versions, started_at, ended_at, author, subject, outcome, event_id, rollback_id, agent";
+
+/**
+ * The history over SQL: the same statements on SQLite and PostgreSQL.
+ * Appending a SyncFinished that changed the target closes the application's
+ * open deployment and opens the next one, in the same transaction.
+ */
+export class SqlHistoryStore implements HistoryStore {
+  readonly #db: SqlDatabase;
+
+  private constructor(db: SqlDatabase) {
+    this.#db = db;
+  }
+
+  /** Opens a store over a database, migrating its schema first. */
+  static async open(db: SqlDatabase): Promise<SqlHistoryStore> {
+    try {
+      await migrate(db);
+    } catch (error) {
+      await db.close().catch(() => undefined);
+      throw error;
+    }
+    return new SqlHistoryStore(db);
+  }
+
+  get location(): string {
+    return this.#db.location;
+  }
+
+  append(events: readonly HistoryEventInput[], agent: string): Promise<number[]> {
+    if (events.length === 0) return Promise.resolve([]);
+    return this.#db.transaction(async (tx) => {
+      const ids: number[] = [];
+      for (const event of events) ids.push(await appendOne(tx, event, agent));
+      return ids;
+    });
+  }
+
+  async events(query: HistoryQuery): Promise<Page<HistoryEntry>> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    const add = (clause: string, ...values: SqlValue[]): void => {
+      where.push(clause);
+      params.push(...values);
+    };
+    if (query.application !== undefined) add("application = ?", query.application);
+    if (query.environment !== undefined) add("environment = ?", query.environment);
+    if (query.version !== undefined) add("id IN (SELECT event_id FROM event_versions WHERE version = ?)", query.version);
+    if (query.outcome !== undefined) add("outcome = ?", query.outcome);
+    if (query.types && query.types.length > 0) add(`type IN (${query.types.map(() => "?").join(", ")})`, ...query.types);
+    if (query.revision !== undefined) add("revision LIKE ?", `${escapeLike(query.revision)}%`);
+    if (query.since) add("at >= ?", query.since.getTime());
+    if (query.until) add("at < ?", query.until.getTime());
+    if (query.before !== undefined) add("id < ?", query.before);
+    const limit = pageSize(query.limit);
+    const rows = await this.#db.all(
+      `SELECT ${EVENT_COLUMNS} FROM events${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`,
+      [...params, limit + 1],
+    );
+    return page(rows.map(toEntry), limit);
+  }
+
+  async event(id: number): Promise<HistoryEntry | undefined> {
+    const [row] = await this.#db.all(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ?`, [id]);
+    return row ? toEntry(row) : undefined;
+  }
+
+  async deployments(query: DeploymentQuery): Promise<Page<Deployment>> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    const add = (clause: string, ...values: SqlValue[]): void => {
+      where.push(clause);
+      params.push(...values);
+    };
+    if (query.application !== undefined) add("application = ?", query.application);
+    if (query.environment !== undefined) add("environment = ?", query.environment);
+    if (query.version !== undefined) add("id IN (SELECT deployment_id FROM deployment_versions WHERE version = ?)", query.version);
+    if (query.revision !== undefined) add("revision LIKE ?", `${escapeLike(query.revision)}%`);
+    if (query.at) add("started_at <= ? AND (ended_at IS NULL OR ended_at > ?)", query.at.getTime(), query.at.getTime());
+    if (query.before !== undefined) add("id < ?", query.before);
+    const limit = pageSize(query.limit);
+    const rows = await this.#db.all(
+      `SELECT ${DEPLOYMENT_COLUMNS} FROM deployments${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`,
+      [...params, limit + 1],
+    );
+    return page(rows.map(toDeployment), limit);
+  }
+
+  async hold(hold: Hold): Promise<void> {
+    await this.#db.run(
+      "INSERT INTO holds (application, reason, since, event_id) VALUES (?, ?, ?, ?) ON CONFLICT (application) DO UPDATE SET reason = excluded.reason, since = excluded.since, event_id = excluded.event_id",
+      [hold.application, hold.reason, Date.parse(hold.since), hold.eventId ?? null],
+    );
+  }
+
+  async release(application: string): Promise<boolean> {
+    return (await this.#db.run("DELETE FROM holds WHERE application = ?", [application])) > 0;
+  }
+
+  async holds(): Promise<Hold[]> {
+    const rows = await this.#db.all("SELECT application, reason, since, event_id FROM holds ORDER BY application");
+    return rows.map((r) => {
+      const eventId = optionalInteger(r.event_id);
+      return { application: String(r.application), reason: String(r.reason), since: iso(r.since), ...(eventId !== undefined ? { eventId } : {}) };
+    });
+  }
+
+  prune(before: Date): Promise<number> {
+    const cutoff = before.getTime();
+    return this.#db.transaction(async (tx) => {
+      await tx.run("DELETE FROM event_versions WHERE event_id IN (SELECT id FROM events WHERE at < ?)", [cutoff]);
+      const removed = await tx.run("DELETE FROM events WHERE at < ?", [cutoff]);
+      await tx.run("DELETE FROM deployment_versions WHERE deployment_id IN (SELECT id FROM deployments WHERE ended_at < ?)", [cutoff]);
+      await tx.run("DELETE FROM deployments WHERE ended_at < ?", [cutoff]);
+      return removed;
+    });
+  }
+
+  close(): Promise<void> {
+    return this.#db.close();
+  }
+}
+
+async function appendOne(tx: SqlExecutor, event: HistoryEventInput, agent: string): Promise<number> {
+  const at = Date.parse(event.at);
+  if (Number.isNaN(at)) throw new Error(`history event ${event.type} has an invalid time ${JSON.stringify(event.at)}`);
+  const environment = event.environment ?? "";
+  const versions = [...new Set(event.versions ?? [])].sort();
+  const id = await tx.insert(
+    `INSERT INTO events (at, type, application, environment, target, revision, digest, versions, outcome, reason, message, triggered_by, author, subject, duration_ms, details, related_id, agent)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    [
+      at,
+      event.type,
+      event.application ?? null,
+      environment,
+      event.target ?? null,
+      event.revision ?? null,
+      event.digest ?? null,
+      versions.length > 0 ? JSON.stringify(versions) : null,
+      event.outcome ?? null,
+      event.reason ?? null,
+      event.message ?? null,
+      event.trigger ?? null,
+      event.author ?? null,
+      event.subject ?? null,
+      event.durationMs ?? null,
+      event.details ? JSON.stringify(event.details) : null,
+      event.relatedId ?? null,
+      agent,
+    ],
+  );
+  for (const version of versions) await tx.run("INSERT INTO event_versions (version, event_id) VALUES (?, ?)", [version, id]);
+  if (event.application === undefined) return id;
+  if (event.type === "SyncFinished" && event.changed && event.revision && event.digest) {
+    await startDeployment(tx, { ...event, application: event.application, revision: event.revision, digest: event.digest }, { id, at, environment, versions, agent });
+  } else if (event.type === "ApplicationRemoved") {
+    await tx.run("UPDATE deployments SET ended_at = ? WHERE application = ? AND environment = ? AND ended_at IS NULL", [at, event.application, environment]);
+  }
+  return id;
+}
+
+/** Closes the open deployment and opens one for this sync, unless the rendered state is the same. */
+async function startDeployment(
+  tx: SqlExecutor,
+  event: HistoryEventInput & { readonly application: string; readonly revision: string; readonly digest: string },
+  stored: { readonly id: number; readonly at: number; readonly environment: string; readonly versions: readonly string[]; readonly agent: string },
+): Promise<void> {
+  const [open] = await tx.all("SELECT id, digest FROM deployments WHERE application = ? AND environment = ? AND ended_at IS NULL", [
+    event.application,
+    stored.environment,
+  ]);
+  if (open && open.digest === event.digest) return;
+  if (open) await tx.run("UPDATE deployments SET ended_at = ? WHERE id = ?", [stored.at, integer(open.id)]);
+  const [rollback] = await tx.all("SELECT id FROM events WHERE revision = ? AND type = 'Rollback' AND application = ? ORDER BY id DESC LIMIT 1", [
+    event.revision,
+    event.application,
+  ]);
+  const rollbackId = rollback ? integer(rollback.id) : null;
+  const deploymentId = await tx.insert(
+    `INSERT INTO deployments (application, environment, target, revision, digest, versions, started_at, ended_at, author, subject, outcome, event_id, rollback_id, agent)
+     VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    [
+      event.application,
+      stored.environment,
+      event.target ?? null,
+      event.revision,
+      event.digest,
+      JSON.stringify(stored.versions),
+      stored.at,
+      event.author ?? null,
+      event.subject ?? null,
+      event.outcome ?? null,
+      stored.id,
+      rollbackId,
+      stored.agent,
+    ],
+  );
+  for (const version of stored.versions) await tx.run("INSERT INTO deployment_versions (version, deployment_id) VALUES (?, ?)", [version, deploymentId]);
+  if (rollbackId !== null) await tx.run("UPDATE events SET related_id = ? WHERE id = ?", [rollbackId, stored.id]);
+}
+
+function page<T extends { readonly id: number }>(items: T[], limit: number): Page<T> {
+  if (items.length <= limit) return { items };
+  const kept = items.slice(0, limit);
+  return { items: kept, next: kept[kept.length - 1]?.id };
+}
+
+function toEntry(row: SqlRow): HistoryEntry {
+  const entry: Record<string, unknown> = {
+    id: integer(row.id),
+    at: iso(row.at),
+    type: String(row.type) as HistoryEventType,
+    agent: String(row.agent),
+    application: text(row.application),
+    environment: text(row.environment) || undefined,
+    target: text(row.target),
+    revision: text(row.revision),
+    digest: text(row.digest),
+    versions: row.versions ? (JSON.parse(String(row.versions)) as string[]) : undefined,
+    outcome: text(row.outcome),
+    reason: text(row.reason),
+    message: text(row.message),
+    trigger: text(row.triggered_by),
+    author: text(row.author),
+    subject: text(row.subject),
+    durationMs: optionalInteger(row.duration_ms),
+    details: row.details ? (JSON.parse(String(row.details)) as Record<string, unknown>) : undefined,
+    relatedId: optionalInteger(row.related_id),
+  };
+  return withoutUndefined(entry) as unknown as HistoryEntry;
+}
+
+function toDeployment(row: SqlRow): Deployment {
+  const deployment: Record<string, unknown> = {
+    id: integer(row.id),
+    application: String(row.application),
+    environment: text(row.environment) || undefined,
+    target: text(row.target),
+    revision: String(row.revision),
+    digest: String(row.digest),
+    versions: JSON.parse(String(row.versions)) as string[],
+    from: iso(row.started_at),
+    to: row.ended_at === null || row.ended_at === undefined ? undefined : iso(row.ended_at),
+    author: text(row.author),
+    subject: text(row.subject),
+    outcome: text(row.outcome),
+    eventId: integer(row.event_id),
+    rollbackId: optionalInteger(row.rollback_id),
+    agent: String(row.agent),
+  };
+  return withoutUndefined(deployment) as unknown as Deployment;
+}
+
+function withoutUndefined(record: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
+}
+
+function iso(ms: unknown): string {
+  return new Date(integer(ms)).toISOString();
+}
+
+/** A prefix searched with LIKE: revisions are hex, so wildcard characters are dropped, never honoured. */
+function escapeLike(prefix: string): string {
+  return prefix.replace(/[\\%_]/g, "");
+}
