@@ -58,6 +58,11 @@ export const applicationSpecSchema = z
       })
       .optional(),
     dependsOn: z.array(applicationNameSchema).optional().meta({ description: "Applications that must be Ready before this one runs." }),
+    environment: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be an environment name such as dev, acc or prd")
+      .optional()
+      .meta({ description: "The environment this application deploys to (dev, acc, prd); the history records it." }),
     suspend: z.boolean().default(APPLICATION_DEFAULTS.suspend).meta({ description: "Stop reconciling until set back to false." }),
   })
   .meta({ title: "Application spec" });
@@ -103,6 +108,8 @@ export interface ApplicationSpec {
   /** Names of applications that must be Ready first, without duplicates. */
   readonly dependsOn: readonly string[];
   readonly suspend: boolean;
+  /** The environment it deploys to, for the history. */
+  readonly environment?: string;
 }
 
 /** One application, as the engine runs it. */
@@ -139,6 +146,7 @@ export function normalizeApplication(object: RenderedObject): { application?: Ap
     syncPolicy,
     dependsOn: [...new Set(spec.dependsOn ?? [])],
     suspend: spec.suspend,
+    ...(spec.environment !== undefined ? { environment: spec.environment } : {}),
   };
   return { application: { name: metadata.name, spec: applicationSpec, origin: object.origin }, problems: [] };
 }

@@ -14,6 +14,8 @@ export type EngineEvent =
       readonly revision: Revision;
       readonly digest?: Digest;
       readonly commit?: CommitInfo;
+      /** Artifact versions the rendered objects run (labels, annotations, image tags). */
+      readonly versions: readonly string[];
       readonly trigger: Trigger;
       readonly outcome: "Succeeded" | "Failed";
       readonly reason: string;

@@ -6,6 +6,7 @@ import type { Health } from "../core/health.js";
 import { aggregateHealth } from "../core/health.js";
 import type { Digest, ResourceKey } from "../core/ids.js";
 import { displayKey, shortRevision } from "../core/ids.js";
+import { versionsOf } from "../core/versions.js";
 import type { Application } from "../config/application.js";
 import type { DesiredState, ObjectDiff } from "../diff/diff-objects.js";
 import { diffObjects } from "../diff/diff-objects.js";
@@ -117,6 +118,7 @@ async function syncStage(input: ReconcileInput, compared: Compared): Promise<Rec
     ? firstError.message
     : `applied revision ${shortRevision(artifact.revision)}: ${summarizeChangeSet(changeSet)}${appHealth.status === "Healthy" ? "" : `; ${appHealth.message}`}`;
   const finishedAt = input.now();
+  const versions = versionsOf(compared.desired.map((d) => d.object.manifest));
   input.emit({
     type: "SyncFinished",
     application: app.name,
@@ -124,6 +126,7 @@ async function syncStage(input: ReconcileInput, compared: Compared): Promise<Rec
     revision: artifact.revision,
     digest: compared.digest,
     commit: artifact.commit,
+    versions,
     trigger: input.trigger,
     outcome,
     reason,
@@ -157,6 +160,7 @@ async function syncStage(input: ReconcileInput, compared: Compared): Promise<Rec
       revision: artifact.revision,
       digest: compared.digest,
       commit: artifact.commit,
+      versions,
       trigger: input.trigger,
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),

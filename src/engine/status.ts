@@ -37,6 +37,8 @@ export interface SyncSummary {
   readonly revision: Revision;
   readonly digest?: Digest;
   readonly commit?: CommitInfo;
+  /** Artifact versions the rendered objects run. */
+  readonly versions?: readonly string[];
   readonly trigger: Trigger;
   readonly startedAt: string;
   readonly finishedAt: string;

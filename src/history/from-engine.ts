@@ -1,0 +1,95 @@
+import { formatProblem } from "../core/errors.js";
+import type { EngineEvent } from "../engine/events.js";
+import { redactSecrets } from "../source/repository-url.js";
+import type { HistoryEventInput } from "./types.js";
+
+/** At most this many problems of a rejected configuration are kept. */
+const MAX_PROBLEMS = 20;
+
+/**
+ * What the history keeps of an engine event, or undefined for events it does
+ * not keep (progress, status changes). Field values never go in: drift keeps
+ * the paths of the fields that differ, not what they hold.
+ */
+export function historyEventOf(event: EngineEvent, at: Date, environmentOf: (application: string) => string | undefined): HistoryEventInput | undefined {
+  const time = at.toISOString();
+  const env = (application: string): { environment?: string } => {
+    const environment = environmentOf(application);
+    return environment === undefined ? {} : { environment };
+  };
+  switch (event.type) {
+    case "SyncStarted":
+      return { type: event.type, at: time, application: event.application, ...env(event.application), revision: event.revision, trigger: event.trigger };
+    case "SyncFinished": {
+      const { changeSet } = event;
+      return {
+        type: event.type,
+        at: time,
+        application: event.application,
+        ...env(event.application),
+        target: event.target,
+        revision: event.revision,
+        ...(event.digest ? { digest: event.digest } : {}),
+        versions: event.versions,
+        outcome: event.outcome,
+        reason: event.reason,
+        message: redactSecrets(event.message),
+        trigger: event.trigger,
+        ...(event.commit ? { author: event.commit.author, subject: event.commit.subject } : {}),
+        durationMs: event.durationMs,
+        changed: changeSet.created.length + changeSet.configured.length + changeSet.deleted.length > 0,
+        details: {
+          changeSet: {
+            created: changeSet.created,
+            configured: changeSet.configured,
+            deleted: changeSet.deleted,
+            failed: changeSet.failed.map((f) => ({ key: f.key, message: redactSecrets(f.message) })),
+            unchanged: changeSet.unchanged.length,
+          },
+          ...(event.commit ? { commitTime: event.commit.time } : {}),
+        },
+      };
+    }
+    case "DriftDetected":
+      return {
+        type: event.type,
+        at: time,
+        application: event.application,
+        ...env(event.application),
+        revision: event.revision,
+        message: `${event.objects.length} object${event.objects.length === 1 ? "" : "s"} differ from Git${event.selfHeal ? "" : " (self-heal is off)"}`,
+        details: { selfHeal: event.selfHeal, objects: event.objects.map((o) => ({ key: o.key, fields: o.differences.map((d) => d.path) })) },
+      };
+    case "DriftCorrected":
+      return {
+        type: event.type,
+        at: time,
+        application: event.application,
+        ...env(event.application),
+        revision: event.revision,
+        message: `${event.objects.length} object${event.objects.length === 1 ? "" : "s"} put back as Git says`,
+        details: { objects: event.objects },
+      };
+    case "ConfigRejected":
+      return {
+        type: event.type,
+        at: time,
+        revision: event.revision,
+        message: redactSecrets(event.problems[0] ? formatProblem(event.problems[0]) : "configuration rejected"),
+        details: { problems: event.problems.slice(0, MAX_PROBLEMS).map((p) => redactSecrets(formatProblem(p))), count: event.problems.length },
+      };
+    case "ApplicationRemoved":
+      return {
+        type: event.type,
+        at: time,
+        application: event.application,
+        ...env(event.application),
+        message: `removed from the configuration; ${event.pruned.length} object${event.pruned.length === 1 ? "" : "s"} pruned`,
+        details: { pruned: event.pruned },
+      };
+    case "Progress":
+    case "StatusChanged":
+    case "ConfigLoaded":
+      return undefined;
+  }
+}
