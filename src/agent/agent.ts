@@ -1,13 +1,16 @@
 import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type { Problem } from "../core/errors.js";
-import { toFerryError } from "../core/errors.js";
+import { stalled, toFerryError } from "../core/errors.js";
 import type { Revision } from "../core/ids.js";
 import { shortRevision } from "../core/ids.js";
 import type { Application } from "../config/application.js";
 import { loadApplications } from "../config/load-config.js";
 import { Engine } from "../engine/engine.js";
 import type { ApplicationStatus } from "../engine/status.js";
+import { defaultHistoryUrl, openHistory } from "../history/open-history.js";
+import { HistoryRecorder } from "../history/recorder.js";
 import { loadManifestFiles } from "../render/load-files.js";
 import { renderDirectory } from "../render/render.js";
 import type { Artifact, SourceFetcher } from "../source/artifact.js";
@@ -18,6 +21,8 @@ import { FileRecordStore } from "../state/file-record-store.js";
 import { createHostTarget } from "../targets/host/host-target.js";
 import type { Target } from "../targets/target.js";
 import type { ControlServer } from "./control-server.js";
+import type { RollbackRequest, RollbackResult } from "./rollback.js";
+import { rollbackApplication } from "./rollback.js";
 import { startControlServer } from "./control-server.js";
 import { clearAgentInfo, lockStateDir, saveAgentSettings, writeAgentInfo } from "./state-dir.js";
 
@@ -39,6 +44,12 @@ export interface AgentOptions {
   readonly listen: { readonly host: string; readonly port: number } | false;
   readonly healthTimeoutMs?: number;
   readonly concurrency?: number;
+  /** Where the history goes: `sqlite:<path>` or `postgres://...`; default a SQLite file in the state directory. */
+  readonly history?: string;
+  /** Events older than this are pruned from the history; default: keep everything. */
+  readonly historyRetentionMs?: number;
+  /** This agent's name in a shared history; default the host name. */
+  readonly name?: string;
 }
 
 /** Where the configuration stands: the revision loaded and what was wrong with the newest one. */
@@ -62,6 +73,8 @@ export interface ConfigStatus {
 export class Agent {
   readonly options: AgentOptions;
   readonly engine: Engine;
+  /** Writes every sync, drift and rollback to the history. */
+  readonly history: HistoryRecorder;
   readonly #sources: SourceRegistry;
   readonly #targets: Map<string, Target>;
   readonly #configFetcher: SourceFetcher;
@@ -87,6 +100,20 @@ export class Agent {
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     });
     this.#config = { repo: redactSecrets(options.repo), ref: options.ref, path: options.path, problems: [], applications: [] };
+    const historyUrl = this.historyUrl;
+    this.history = new HistoryRecorder({
+      open: () => openHistory(historyUrl),
+      agent: options.name ?? hostname(),
+      environmentOf: (name) => this.engine.applications().find((a) => a.name === name)?.spec.environment,
+      spillFile: join(this.options.stateDir, "history-pending.jsonl"),
+      ...(options.historyRetentionMs !== undefined ? { retentionMs: options.historyRetentionMs } : {}),
+    });
+    this.engine.subscribe(this.history.listener);
+  }
+
+  /** The URL of the history this agent writes. */
+  get historyUrl(): string {
+    return this.options.history ?? defaultHistoryUrl(this.options.stateDir);
   }
 
   /** The shared fetcher of an application's source: its own repository and ref, or the configuration's. */
@@ -100,7 +127,8 @@ export class Agent {
     this.#release = await lockStateDir(this.options.stateDir);
     try {
       const { repo, ref, path, root } = this.options;
-      await saveAgentSettings(this.options.stateDir, { repo, ref, path, root });
+      await saveAgentSettings(this.options.stateDir, { repo, ref, path, root, history: this.historyUrl });
+      await this.history.start();
       await this.engine.start();
       await this.refreshConfig();
       if (this.options.listen) {
@@ -131,6 +159,7 @@ export class Agent {
     await this.#server?.close();
     this.#server = undefined;
     await this.engine.stop();
+    await this.history.stop();
     for (const target of this.#targets.values()) await target.close();
     clearAgentInfo(this.options.stateDir);
     this.#release?.();
@@ -151,17 +180,56 @@ export class Agent {
   async refresh(): Promise<void> {
     await this.refreshConfig();
     const fetchers = new Set(this.engine.applications().map((a) => this.fetcherFor(a)));
-    await Promise.all(
-      [...fetchers].map(async (fetcher) => {
-        const poller = this.#pollers.get(fetcher);
-        try {
-          const result = poller ? await poller.triggerNow() : await fetcher.refresh();
-          if (!poller && result.changed) this.engine.sourceChanged(fetcher);
-        } catch (error) {
-          console.error(`refresh of ${redactSecrets(fetcher.url)} failed: ${toFerryError(error).message}`);
-        }
-      }),
-    );
+    await Promise.all([...fetchers].map((fetcher) => this.#checkSource(fetcher)));
+  }
+
+  /**
+   * Rolls an application back through Git (see rollbackApplication), records
+   * it, holds the application against automatic promotion, and checks its
+   * source at once so the rollback commit is applied without waiting for a poll.
+   */
+  async rollback(name: string, request: RollbackRequest): Promise<RollbackResult> {
+    const app = this.engine.applications().find((a) => a.name === name);
+    if (!app) throw stalled("UnknownApplication", `unknown application ${JSON.stringify(name)}`);
+    // The current deployment must be known: write what is queued first.
+    await this.history.flush();
+    const store = await this.history.store();
+    const result = await rollbackApplication({
+      application: app,
+      store,
+      url: app.spec.source.repoURL ?? this.options.repo,
+      ref: app.spec.source.ref ?? this.options.ref,
+      workDir: join(this.options.stateDir, "work"),
+      request,
+      now: new Date(),
+    });
+    this.history.record(result.event);
+    await this.history.flush().catch(() => undefined);
+    const [entry] = (await store.events({ application: name, types: ["Rollback"], limit: 1 })).items;
+    const reason = `rolled back to ${result.to.versions.join(", ") || result.to.revision.slice(0, 8)}${request.reason ? `: ${request.reason}` : ""}`;
+    await store.hold({ application: name, reason, since: result.event.at, ...(entry ? { eventId: entry.id } : {}) });
+    this.history.record({ type: "Hold", at: result.event.at, application: name, message: reason, ...(entry ? { relatedId: entry.id } : {}) });
+    await this.#checkSource(this.fetcherFor(app));
+    return result;
+  }
+
+  /** Releases an application's hold; false when it had none. */
+  async release(name: string): Promise<boolean> {
+    const store = await this.history.store();
+    const released = await store.release(name);
+    if (released) this.history.record({ type: "Release", at: new Date().toISOString(), application: name, message: "hold released" });
+    await this.history.flush().catch(() => undefined);
+    return released;
+  }
+
+  async #checkSource(fetcher: SourceFetcher): Promise<void> {
+    const poller = this.#pollers.get(fetcher);
+    try {
+      const result = poller ? await poller.triggerNow() : await fetcher.refresh();
+      if (!poller && result.changed) this.engine.sourceChanged(fetcher);
+    } catch (error) {
+      console.error(`refresh of ${redactSecrets(fetcher.url)} failed: ${toFerryError(error).message}`);
+    }
   }
 
   /**

@@ -2,9 +2,12 @@ import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { toFerryError } from "../core/errors.js";
+import { FerryError, toFerryError } from "../core/errors.js";
 import { toDiffView } from "../diff/format-diff.js";
+import type { HistoryParams } from "../history/query-params.js";
+import { deploymentQueryOf, historyQueryOf, InvalidHistoryParam } from "../history/query-params.js";
 import type { Agent } from "./agent.js";
+import type { RollbackRequest } from "./rollback.js";
 
 /** A running control API. */
 export interface ControlServer {
@@ -71,13 +74,51 @@ async function handle(agent: Agent, req: IncomingMessage, res: ServerResponse, e
       }
     }
     if (req.method === "POST" && action === "sync") return streamSync(agent, name, body ?? {}, res);
+    if (req.method === "POST" && action === "rollback") return answer(res, () => agent.rollback(name, rollbackRequestOf(body ?? {})));
+    if (req.method === "POST" && action === "release") return answer(res, async () => ({ released: await agent.release(name) }));
   }
+  if (req.method === "GET" && resource === "history" && !name) {
+    return answer(res, async () => (await agent.history.store()).events(historyQueryOf(paramsOf(url), new Date())));
+  }
+  if (req.method === "GET" && resource === "deployments" && !name) {
+    return answer(res, async () => (await agent.history.store()).deployments(deploymentQueryOf(paramsOf(url), new Date())));
+  }
+  if (req.method === "GET" && resource === "holds" && !name) return answer(res, async () => ({ holds: await (await agent.history.store()).holds() }));
   if (req.method === "POST" && resource === "refresh") {
     await agent.refresh();
     return send(res, 200, { ok: true });
   }
   if (req.method === "GET" && resource === "events") return streamEvents(agent, req, res);
   return send(res, 404, { error: `no route ${req.method ?? ""} ${url.pathname}` });
+}
+
+/**
+ * Sends what `work` returns; bad filters and refused requests (a revision that
+ * never ran, a rejected push) are 422 with the reason, an unreachable history 503.
+ */
+async function answer(res: ServerResponse, work: () => Promise<unknown>): Promise<void> {
+  try {
+    send(res, 200, await work());
+  } catch (error) {
+    if (error instanceof InvalidHistoryParam) return send(res, 400, { error: error.message });
+    if (error instanceof FerryError && error.disposition === "stalled") return send(res, 422, { error: error.message, reason: error.reason });
+    const e = toFerryError(error);
+    send(res, 503, { error: e.message, reason: e.reason });
+  }
+}
+
+function paramsOf(url: URL): HistoryParams {
+  const keys = ["application", "environment", "version", "outcome", "type", "revision", "since", "until", "at", "limit", "before"] as const;
+  return Object.fromEntries(keys.flatMap((k) => (url.searchParams.has(k) ? [[k, url.searchParams.get(k) ?? ""]] : [])));
+}
+
+function rollbackRequestOf(body: Record<string, unknown>): RollbackRequest {
+  const author = body.author as { name?: unknown; email?: unknown } | undefined;
+  return {
+    ...(typeof body.to === "string" ? { to: body.to } : {}),
+    ...(typeof body.reason === "string" ? { reason: body.reason.slice(0, 1000) } : {}),
+    ...(author && typeof author.name === "string" && typeof author.email === "string" ? { author: { name: author.name, email: author.email } } : {}),
+  };
 }
 
 async function streamSync(agent: Agent, name: string, body: Record<string, unknown>, res: ServerResponse): Promise<void> {

@@ -108,6 +108,8 @@ export interface AgentSettings {
   readonly ref: string;
   readonly path: string;
   readonly root: string;
+  /** URL of the history the agent writes. */
+  readonly history?: string;
 }
 
 /** Saves the settings of the agent using this state directory. */

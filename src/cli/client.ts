@@ -1,4 +1,5 @@
 import type { ApplicationList, DiffResponse, SyncStreamLine } from "../agent/api-types.js";
+import type { RollbackRequest, RollbackResult } from "../agent/rollback.js";
 import type { AgentInfo } from "../agent/state-dir.js";
 import { readAgentInfo } from "../agent/state-dir.js";
 import type { EngineEvent } from "../engine/events.js";
@@ -25,6 +26,14 @@ export class AgentClient {
 
   async diff(name: string): Promise<DiffResponse> {
     return (await this.#request("GET", `/api/v1/applications/${encodeURIComponent(name)}/diff`, undefined, [422])) as DiffResponse;
+  }
+
+  async rollback(name: string, request: RollbackRequest): Promise<RollbackResult> {
+    return (await this.#request("POST", `/api/v1/applications/${encodeURIComponent(name)}/rollback`, request)) as RollbackResult;
+  }
+
+  async release(name: string): Promise<boolean> {
+    return ((await this.#request("POST", `/api/v1/applications/${encodeURIComponent(name)}/release`, {})) as { released: boolean }).released;
   }
 
   async refresh(): Promise<void> {

@@ -5,6 +5,8 @@ import { resolveStateDir } from "../agent/state-dir.js";
 import { toFerryError } from "../core/errors.js";
 import { runAgentCommand } from "./commands/agent.js";
 import { runDiffCommand } from "./commands/diff.js";
+import { runHistoryCommand } from "./commands/history.js";
+import { runReleaseCommand, runRollbackCommand } from "./commands/rollback.js";
 import { runQuickstartCommand } from "./commands/quickstart.js";
 import { runStatusCommand } from "./commands/status.js";
 import { runRefreshCommand, runSyncCommand } from "./commands/sync.js";
@@ -28,7 +30,15 @@ Exit codes: 0 ok; 1 ran and found a failure (sync failed, not Ready, diff found 
 
 Start here: ferry quickstart`,
     );
-  const stateDir = (): string => resolveStateDir(program.opts<{ stateDir?: string }>().stateDir);
+  // Program options are read before the command only, so a command may have
+  // options of the same name (history --version); --state-dir is offered on
+  // every command as well, and the command's own wins.
+  program.enablePositionalOptions();
+  let commandStateDir: string | undefined;
+  program.hook("preAction", (_program, command) => {
+    commandStateDir = command.opts<{ stateDir?: string }>().stateDir;
+  });
+  const stateDir = (): string => resolveStateDir(commandStateDir ?? program.opts<{ stateDir?: string }>().stateDir);
 
   program
     .command("quickstart")
@@ -50,6 +60,9 @@ Start here: ferry quickstart`,
     .option("--listen <host:port>", "address of the control API (port 0: any free port)", "127.0.0.1:0")
     .option("--health-timeout <duration>", "how long a sync waits for objects to become healthy", "2m")
     .option("--once", "reconcile every application once and exit: 0 when all are Ready, 1 otherwise", false)
+    .option("--history <url>", "where the history goes: sqlite:<path> or postgres://user@host:port/db (default: $FERRY_HISTORY_URL, else sqlite:<state-dir>/history.db)")
+    .option("--history-retention <duration>", "prune history events older than this (e.g. 2160h); default: keep everything")
+    .option("--name <name>", "this agent's name in a shared history (default: the host name)")
     .addOption(output())
     .action((o: Record<string, string | boolean>) =>
       run(() =>
@@ -65,6 +78,9 @@ Start here: ferry quickstart`,
           once: o.once === true,
           output: o.output === "json" ? "json" : "text",
           stateDir: stateDir(),
+          ...(typeof o.history === "string" ? { history: o.history } : {}),
+          ...(typeof o.historyRetention === "string" ? { historyRetention: o.historyRetention } : {}),
+          ...(typeof o.name === "string" ? { name: o.name } : {}),
         }),
       ),
     );
@@ -92,10 +108,63 @@ Start here: ferry quickstart`,
     .action((app: string, o: { prune: boolean; output: "text" | "json" }) => run(() => runSyncCommand(stateDir(), app, o)));
 
   program
+    .command("history")
+    .description("what ran where and when: every sync, drift, rollback and hold, newest first")
+    .argument("[app]", "one application")
+    .option("--env <environment>", "one environment")
+    .option("--version <version>", "where this version ran, from when to when, and who put it there")
+    .option("--at <time>", "what was running at this time (2026-11-17, 2026-11-17T14:00:00Z, 36h, 7d)")
+    .option("--outcome <outcome>", "only syncs that Succeeded or Failed")
+    .option("--type <types>", "only these event types, comma-separated (SyncFinished,DriftDetected,Rollback,...)")
+    .option("--revision <hex>", "only entries of this revision (a prefix is enough)")
+    .option("--since <time>", "entries at or after this time")
+    .option("--until <time>", "entries before this time")
+    .option("--limit <n>", "entries per page", "50")
+    .option("--before <id>", "the page after this entry id (printed as 'more:')")
+    .option("--history <url>", "read this history instead of the agent's (sqlite:<path> or postgres://...)")
+    .addOption(output())
+    .action((app: string | undefined, o: Record<string, string | undefined>) =>
+      run(() =>
+        runHistoryCommand(stateDir(), app, {
+          output: o.output === "json" ? "json" : "text",
+          ...defined({
+            environment: o.env,
+            version: o.version,
+            at: o.at,
+            outcome: o.outcome,
+            type: o.type,
+            revision: o.revision,
+            since: o.since,
+            until: o.until,
+            limit: o.limit,
+            before: o.before,
+            history: o.history,
+          }),
+        }),
+      ),
+    );
+
+  program
+    .command("rollback")
+    .description("commit the application's directory as it was at an earlier deployment, and let the agent sync it")
+    .argument("<app>", "the application")
+    .option("--to <revision-or-entry>", "a revision that ran before (a prefix is enough) or a history entry id (#123); default: the deployment before the current one")
+    .option("--reason <text>", "why, for the commit message and the history")
+    .addOption(output())
+    .action((app: string, o: { to?: string; reason?: string; output: "text" | "json" }) => run(() => runRollbackCommand(stateDir(), app, o)));
+
+  program
+    .command("release")
+    .description("release the hold a rollback put on an application, so automatic promotion may move it again")
+    .argument("<app>", "the application")
+    .action((app: string) => run(() => runReleaseCommand(stateDir(), app)));
+
+  program
     .command("refresh")
     .description("ask the running agent to check every repository now instead of at the next poll")
     .action(() => run(() => runRefreshCommand(stateDir())));
 
+  for (const command of program.commands) command.option("--state-dir <dir>", "agent state directory (as the global option)");
   return program;
 }
 
@@ -112,6 +181,11 @@ async function run(command: () => Promise<number>): Promise<void> {
       process.exitCode = EXIT.error;
     }
   }
+}
+
+/** The entries whose value is set. */
+function defined<T extends Record<string, string | undefined>>(values: T): { [K in keyof T]?: string } {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: string };
 }
 
 function parsePort(value: string): number {

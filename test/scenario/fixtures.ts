@@ -14,6 +14,7 @@ export interface ApplicationOptions {
   readonly selfHeal?: boolean;
   readonly interval?: string;
   readonly dependsOn?: readonly string[];
+  readonly environment?: string;
 }
 
 /** One Application document. */
@@ -34,6 +35,7 @@ export function applicationYaml(options: ApplicationOptions): string {
     `    path: ${options.path ?? `apps/${options.name}`}`,
     ...(policy ? ["  syncPolicy:", policy.trimEnd()] : []),
     ...(options.dependsOn ? ["  dependsOn:", ...options.dependsOn.map((d) => `    - ${d}`)] : []),
+    ...(options.environment ? [`  environment: ${options.environment}`] : []),
     "",
   ].join("\n");
 }
@@ -84,6 +86,8 @@ export interface ServiceAppOptions {
   /** Failed health checks in the first seconds do not count (a slow start is not a failure). */
   readonly startPeriodSeconds?: number;
   readonly dependencyUrl?: string;
+  /** The version the Service runs: its app.kubernetes.io/version label and its VERSION variable. */
+  readonly version?: string;
   /** Overrides the Service's command (default `node`). */
   readonly command?: string;
   /** More File documents appended to files.yaml. */
@@ -97,12 +101,14 @@ export function serviceApp(options: ServiceAppOptions): Record<string, string> {
     `    PORT: "${port}"`,
     ...(options.startDelayMs !== undefined ? [`    START_DELAY_MS: "${options.startDelayMs}"`] : []),
     ...(options.dependencyUrl !== undefined ? [`    DEPENDENCY_URL: "${options.dependencyUrl}"`] : []),
+    ...(options.version !== undefined ? [`    VERSION: "${options.version}"`] : []),
   ];
   const service = [
     "apiVersion: host.ferry.dev/v1",
     "kind: Service",
     "metadata:",
     `  name: ${name}`,
+    ...(options.version !== undefined ? ["  labels:", `    app.kubernetes.io/version: "${options.version}"`] : []),
     "spec:",
     `  command: ${options.command ?? "node"}`,
     "  args: [server.mjs]",

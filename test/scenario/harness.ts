@@ -268,7 +268,7 @@ export class Scenario {
   }
 
   /** The arguments of `ferry agent` for this scenario. */
-  agentArgs(options: { interval?: string; json?: boolean; once?: boolean } = {}): string[] {
+  agentArgs(options: { interval?: string; json?: boolean; once?: boolean; extra?: readonly string[] } = {}): string[] {
     return [
       "--state-dir",
       this.state,
@@ -285,11 +285,12 @@ export class Scenario {
       "20s",
       ...(options.json ? ["-o", "json"] : []),
       ...(options.once ? ["--once"] : []),
+      ...(options.extra ?? []),
     ];
   }
 
   /** Starts `ferry agent` in the background. */
-  startAgent(options: { interval?: string; json?: boolean } = {}): BackgroundCommand {
+  startAgent(options: { interval?: string; json?: boolean; extra?: readonly string[] } = {}): BackgroundCommand {
     const agent = new BackgroundCommand(this.agentArgs(options), this.dir);
     this.agents.push(agent);
     return agent;

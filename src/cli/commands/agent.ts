@@ -17,6 +17,12 @@ export interface AgentCommandOptions {
   readonly once: boolean;
   readonly healthTimeout: string;
   readonly output: "text" | "json";
+  /** History URL; default $FERRY_HISTORY_URL, else SQLite in the state directory. */
+  readonly history?: string;
+  /** Retention of the history as a duration; default keep everything. */
+  readonly historyRetention?: string;
+  /** Name of this agent in a shared history. */
+  readonly name?: string;
 }
 
 /** Builds an Agent from command-line options, checking them first. */
@@ -27,6 +33,14 @@ export function agentFromOptions(options: Omit<AgentCommandOptions, "once" | "ou
   if (healthTimeoutMs === undefined) throw new CliError(`--health-timeout: not a duration: ${JSON.stringify(options.healthTimeout)}`);
   const jitter = Number(options.jitter);
   if (!Number.isFinite(jitter) || jitter < 0 || jitter > 1) throw new CliError(`--jitter: a fraction from 0 to 1, got ${JSON.stringify(options.jitter)}`);
+  let historyRetentionMs: number | undefined;
+  if (options.historyRetention !== undefined) {
+    historyRetentionMs = parseDuration(options.historyRetention);
+    if (historyRetentionMs === undefined || historyRetentionMs < 60_000) {
+      throw new CliError(`--history-retention: not a duration of at least 1m: ${JSON.stringify(options.historyRetention)} (use e.g. 720h for 30 days)`);
+    }
+  }
+  const history = options.history ?? process.env.FERRY_HISTORY_URL;
   const match = /^(.+):(\d+)$/.exec(options.listen);
   if (!match) throw new CliError(`--listen: expected host:port, got ${JSON.stringify(options.listen)}`);
   return new Agent({
@@ -39,6 +53,9 @@ export function agentFromOptions(options: Omit<AgentCommandOptions, "once" | "ou
     jitter,
     healthTimeoutMs,
     listen: listen ? { host: match[1] ?? "127.0.0.1", port: Number(match[2]) } : false,
+    ...(history ? { history } : {}),
+    ...(historyRetentionMs !== undefined ? { historyRetentionMs } : {}),
+    ...(options.name ? { name: options.name } : {}),
   });
 }
 
