@@ -30,6 +30,8 @@ spec:
 kind: Service
 metadata:
   name: web
+  labels:   # the version label: the history records which version ran when
+    app.kubernetes.io/version: "1"
 spec:
   command: node
   args: [server.mjs]

@@ -113,6 +113,13 @@ Try it, in another terminal:
   # roll back with git: the agent applies the revert like any commit
   git revert --no-edit HEAD
 
+  # release 2: the service is replaced, and the history records each version
+  sed -i 's/"1"$/"2"/' apps/web/service.yaml && git commit -qam "Release 2"
+  sleep 3; ferry history web; ferry history --version 1
+
+  # roll back to release 1: Ferry commits it to Git, and the agent applies it
+  ferry rollback web --reason "trying it out"; git log -1; sleep 3; curl http://127.0.0.1:${port}/
+
 Ctrl-C stops the agent; the service keeps running and the next agent adopts it.
 Remove everything with: ferry quickstart --reset
 `;
