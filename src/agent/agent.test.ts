@@ -4,9 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { findCondition } from "../core/conditions.js";
+import type { Deployment, HistoryEntry, Page } from "../history/types.js";
 import { TestRepository } from "../source/test-repository.js";
 import { Agent } from "./agent.js";
 import type { ApplicationList } from "./api-types.js";
+import type { RollbackResult } from "./rollback.js";
 import { readAgentInfo } from "./state-dir.js";
 import type { AgentInfo } from "./state-dir.js";
 
@@ -94,6 +96,39 @@ describe("agent and its control API", () => {
     assert.ok(lines.some((l) => l.type === "Progress"));
     assert.equal(lines.at(-1)?.type, "Result");
     assert.equal(await readFile(join(work, "root", "note.txt"), "utf8"), "two");
+  });
+
+  it("serves the history, refuses what it cannot do, and rolls back through Git", async () => {
+    await agent.history.flush();
+    const post = (path: string, body: unknown) => api(path, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+    const history = (await (await api("/api/v1/history?application=notes&type=SyncFinished")).json()) as Page<HistoryEntry>;
+    assert.equal(history.items.length, 2, "two syncs: the first commit and the sync of the second");
+    const bad = await api("/api/v1/history?limit=0");
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: string }).error, /limit: expected a positive whole number/);
+    const running = (await (await api("/api/v1/deployments?application=notes&at=now")).json()) as Page<Deployment>;
+    assert.equal(running.items.length, 1);
+
+    const never = await post("/api/v1/applications/notes/rollback", { to: "deadbeef" });
+    assert.equal(never.status, 422);
+    assert.match(((await never.json()) as { error: string }).error, /revision deadbeef never ran for notes/);
+    assert.equal((await post("/api/v1/applications/ghost/rollback", {})).status, 404);
+    const head = await repo.head();
+
+    const res = await post("/api/v1/applications/notes/rollback", { reason: "two is wrong", author: { name: "Ada", email: "ada@example.com" } });
+    assert.equal(res.status, 200);
+    const result = (await res.json()) as RollbackResult;
+    assert.equal(result.from.revision, running.items[0]?.revision);
+    assert.notEqual(await repo.head(), head);
+    assert.equal((await repo.git("log", "-1", "--format=%an <%ae>")).trim(), "Ada <ada@example.com>");
+    for (let i = 0; i < 100 && (await readFile(join(work, "root", "note.txt"), "utf8")) !== "one"; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await readFile(join(work, "root", "note.txt"), "utf8"), "one");
+    const holds = (await (await api("/api/v1/holds")).json()) as { holds: { application: string }[] };
+    assert.deepEqual(
+      holds.holds.map((h) => h.application),
+      ["notes"],
+    );
+    assert.deepEqual(await (await post("/api/v1/applications/notes/release", {})).json(), { released: true });
   });
 
   it("a broken configuration is rejected with file and line, and the last good one stays", async () => {
