@@ -1,5 +1,5 @@
-import type { ApplicationList, DiffResponse, SyncStreamLine } from "../agent/api-types.js";
-import type { RollbackRequest, RollbackResult } from "../agent/rollback.js";
+import type { ApplicationList, DiffResponse, ReleaseResponse, RollbackResponse, SyncStreamLine } from "../agent/api-types.js";
+import type { RollbackRequest } from "../agent/rollback.js";
 import type { AgentInfo } from "../agent/state-dir.js";
 import { readAgentInfo } from "../agent/state-dir.js";
 import type { EngineEvent } from "../engine/events.js";
@@ -29,11 +29,11 @@ export class AgentClient {
   }
 
   async rollback(name: string, request: RollbackRequest): Promise<RollbackResult> {
-    return (await this.#request("POST", `/api/v1/applications/${encodeURIComponent(name)}/rollback`, request)) as RollbackResult;
+    return (await this.#request("POST", `/api/v1/applications/${encodeURIComponent(name)}/rollback`, request)) as RollbackResponse;
   }
 
   async release(name: string): Promise<boolean> {
-    return ((await this.#request("POST", `/api/v1/applications/${encodeURIComponent(name)}/release`, {})) as { released: boolean }).released;
+    return ((await this.#request("POST", `/api/v1/applications/${encodeURIComponent(name)}/release`, {})) as ReleaseResponse).released;
   }
 
   async refresh(): Promise<void> {
