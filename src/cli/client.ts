@@ -28,7 +28,7 @@ export class AgentClient {
     return (await this.#request("GET", `/api/v1/applications/${encodeURIComponent(name)}/diff`, undefined, [422])) as DiffResponse;
   }
 
-  async rollback(name: string, request: RollbackRequest): Promise<RollbackResult> {
+  async rollback(name: string, request: RollbackRequest): Promise<RollbackResponse> {
     return (await this.#request("POST", `/api/v1/applications/${encodeURIComponent(name)}/rollback`, request)) as RollbackResponse;
   }
 
