@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,6 +30,15 @@ spec:
   content: "${text}"
 `;
 
+const WEBHOOK_SECRET = "test-webhook-secret-0123456789";
+
+/** A request to the generic webhook receiver, signed (or not) with the secret. */
+function genericHook(body: unknown, secret = WEBHOOK_SECRET, seconds = Math.floor(Date.now() / 1000)): RequestInit {
+  const text = JSON.stringify(body);
+  const signature = createHmac("sha256", secret).update(`${seconds}.${text}`).digest("hex");
+  return { method: "POST", body: text, headers: { "content-type": "application/json", "x-ferry-timestamp": String(seconds), "x-ferry-signature": `sha256=${signature}` } };
+}
+
 describe("agent and its control API", () => {
   let repo: TestRepository;
   let work: string;
@@ -50,6 +60,7 @@ describe("agent and its control API", () => {
       pollIntervalMs: 3_600_000,
       jitter: 0,
       listen: { host: "127.0.0.1", port: 0 },
+      webhookSecret: WEBHOOK_SECRET,
     });
     await agent.start();
     await agent.engine.whenIdle();
@@ -129,6 +140,42 @@ describe("agent and its control API", () => {
       ["notes"],
     );
     assert.deepEqual(await (await post("/api/v1/applications/notes/release", {})).json(), { released: true });
+  });
+
+  it("a signed push webhook applies the commit at once; forged and replayed ones change nothing", async () => {
+    await repo.commit({ "apps/notes/note.yaml": file("pushed") });
+    const forged = await fetch(info.url + "/hooks/generic", genericHook({ repository: repo.directory, ref: "main" }, "not-the-secret-at-all"));
+    assert.equal(forged.status, 401);
+    assert.equal((await fetch(info.url + "/hooks/bitbucket", genericHook({ repository: repo.directory }))).status, 404);
+    assert.equal((await fetch(info.url + "/hooks/generic", { method: "POST", body: "x".repeat(3 * 1024 * 1024) })).status, 413);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.notEqual(await readFile(join(work, "root", "note.txt"), "utf8"), "pushed", "nothing was refreshed by refused requests");
+
+    const request = genericHook({ repository: repo.directory, ref: "main" });
+    const res = await fetch(info.url + "/hooks/generic", request);
+    assert.equal(res.status, 202);
+    const { refreshed } = (await res.json()) as { refreshed: string[] };
+    assert.equal(refreshed.length, 1);
+    for (let i = 0; i < 100 && (await readFile(join(work, "root", "note.txt"), "utf8")) !== "pushed"; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await readFile(join(work, "root", "note.txt"), "utf8"), "pushed");
+    assert.equal((await fetch(info.url + "/hooks/generic", request)).status, 409, "the same delivery again is a replay");
+    const other = await fetch(info.url + "/hooks/generic", genericHook({ repository: "/somewhere/else", ref: "main" }));
+    assert.deepEqual(await other.json(), { refreshed: [] });
+  });
+
+  it("serves Prometheus metrics to token holders only", async () => {
+    assert.equal((await fetch(info.url + "/metrics")).status, 401);
+    const res = await api("/metrics");
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    assert.match(text, /^ferry_syncs_total\{application="notes",outcome="Succeeded"\} [1-9]\d*$/m);
+    assert.match(text, /^ferry_git_ls_remote_total\{repository=".*ferry-test-repo-.*",ref="main"\} [1-9]\d*$/m);
+    assert.match(text, /^ferry_webhook_requests_total\{provider="generic",status="202"\} 2$/m);
+    assert.match(text, /^ferry_webhook_requests_total\{provider="generic",status="401"\} 1$/m);
+    assert.match(text, /^ferry_reconcile_stage_duration_seconds_count\{stage="render"\} [1-9]\d*$/m);
+    assert.match(text, /^ferry_commit_to_applied_seconds_count [1-9]\d*$/m);
+    assert.match(text, /^ferry_applications\{ready="true"\} 1$/m);
   });
 
   it("a broken configuration is rejected with file and line, and the last good one stays", async () => {

@@ -23,6 +23,10 @@ import type { Target } from "../targets/target.js";
 import type { ControlServer } from "./control-server.js";
 import type { RollbackRequest, RollbackResult } from "./rollback.js";
 import { rollbackApplication } from "./rollback.js";
+import { AgentMetrics } from "./metrics.js";
+import { ReplayGuard } from "../webhooks/replay-guard.js";
+import type { PushNotice } from "../webhooks/verify.js";
+import { repositoryIdentity } from "../webhooks/verify.js";
 import { startControlServer } from "./control-server.js";
 import { clearAgentInfo, lockStateDir, saveAgentSettings, writeAgentInfo } from "./state-dir.js";
 
@@ -50,6 +54,8 @@ export interface AgentOptions {
   readonly historyRetentionMs?: number;
   /** This agent's name in a shared history; default the host name. */
   readonly name?: string;
+  /** Shared secret of the webhook receivers (HMAC key, or GitLab's token); none: webhooks are refused. */
+  readonly webhookSecret?: string;
 }
 
 /** Where the configuration stands: the revision loaded and what was wrong with the newest one. */
@@ -75,6 +81,10 @@ export class Agent {
   readonly engine: Engine;
   /** Writes every sync, drift and rollback to the history. */
   readonly history: HistoryRecorder;
+  /** Counts what Prometheus scrapes at /metrics. */
+  readonly metrics = new AgentMetrics();
+  /** Webhook deliveries already acted on. */
+  readonly webhookDeliveries = new ReplayGuard();
   readonly #sources: SourceRegistry;
   readonly #targets: Map<string, Target>;
   readonly #configFetcher: SourceFetcher;
@@ -109,6 +119,36 @@ export class Agent {
       ...(options.historyRetentionMs !== undefined ? { retentionMs: options.historyRetentionMs } : {}),
     });
     this.engine.subscribe(this.history.listener);
+    this.engine.subscribe(this.metrics.listener);
+  }
+
+  /** The metrics in Prometheus' text format. */
+  metricsText(): string {
+    const statuses = this.statuses();
+    const ready = statuses.filter((s) => s.conditions.some((c) => c.type === "Ready" && c.status === "True")).length;
+    const fetchers = new Set<SourceFetcher>([this.#configFetcher, ...this.engine.applications().map((a) => this.fetcherFor(a))]);
+    return this.metrics.render({
+      queueDepth: this.engine.queueDepth,
+      historyPending: this.history.pending,
+      applications: { ready, notReady: statuses.length - ready },
+      repositories: [...fetchers].map((f) => {
+        const { lsRemote, fetches } = f.stats?.() ?? { lsRemote: 0, fetches: 0 };
+        return { url: redactSecrets(f.url), ref: f.ref, lsRemote, fetches };
+      }),
+    });
+  }
+
+  /**
+   * A verified push arrived: checks at once the sources it names (repository
+   * and branch), instead of waiting for their next poll. Returns what was checked.
+   */
+  async onPush(push: PushNotice): Promise<string[]> {
+    const named = new Set(push.repositories);
+    const fetchers = new Set<SourceFetcher>([this.#configFetcher, ...this.engine.applications().map((a) => this.fetcherFor(a))]);
+    const matching = [...fetchers].filter((f) => named.has(repositoryIdentity(f.url)) && (push.ref === undefined || push.ref === f.ref));
+    if (matching.includes(this.#configFetcher)) await this.refreshConfig();
+    await Promise.all(matching.filter((f) => f !== this.#configFetcher).map((f) => this.#checkSource(f)));
+    return matching.map((f) => `${redactSecrets(f.url)} ${f.ref}`);
   }
 
   /** The URL of the history this agent writes. */

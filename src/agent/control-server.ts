@@ -8,6 +8,8 @@ import type { HistoryParams } from "../history/query-params.js";
 import { deploymentQueryOf, historyQueryOf, InvalidHistoryParam } from "../history/query-params.js";
 import type { Agent } from "./agent.js";
 import type { RollbackRequest } from "./rollback.js";
+import type { WebhookProvider } from "../webhooks/verify.js";
+import { verifyWebhook, WEBHOOK_PROVIDERS } from "../webhooks/verify.js";
 
 /** A running control API. */
 export interface ControlServer {
@@ -16,6 +18,8 @@ export interface ControlServer {
 }
 
 const MAX_BODY = 64 * 1024;
+/** Push payloads list commits and files: larger than API requests, still bounded. */
+const MAX_WEBHOOK_BODY = 2 * 1024 * 1024;
 
 /**
  * The agent's control API on loopback: status, diff, sync (streamed as
@@ -49,11 +53,13 @@ export async function startControlServer(agent: Agent, options: { host: string; 
 async function handle(agent: Agent, req: IncomingMessage, res: ServerResponse, expected: Buffer): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
   if (url.pathname === "/healthz") return send(res, 200, { ok: true });
+  if (url.pathname.startsWith("/hooks/")) return receiveWebhook(agent, url.pathname.slice("/hooks/".length), req, res);
   const given = Buffer.from(req.headers.authorization ?? "");
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return send(res, 401, { error: "missing or wrong token" });
   const body = req.method === "POST" ? await readBody(req) : undefined;
   if (body === null) return send(res, 413, { error: `request body larger than ${MAX_BODY} bytes` });
 
+  if (req.method === "GET" && url.pathname === "/metrics") return sendMetrics(agent, res);
   const parts = url.pathname.split("/").filter(Boolean);
   if (parts[0] !== "api" || parts[1] !== "v1") return send(res, 404, { error: `no route ${url.pathname}` });
   const [resource, name, action] = parts.slice(2);
@@ -142,21 +148,72 @@ function streamEvents(agent: Agent, req: IncomingMessage, res: ServerResponse): 
   req.on("close", unsubscribe);
 }
 
-async function readBody(req: IncomingMessage): Promise<Record<string, unknown> | null> {
+/**
+ * A webhook: no bearer token, the provider's signature instead. Answers 404
+ * for an unknown provider, 503 when no secret is configured, 401 for a bad
+ * signature, 409 for a replayed delivery, 413 for an oversized body, 400 for a
+ * malformed payload, 202 with what was refreshed for a push. Every refusal is
+ * logged; only a verified push triggers anything.
+ */
+async function receiveWebhook(agent: Agent, provider: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const from = req.socket.remoteAddress ?? "unknown";
+  const refuse = (status: number, reason: string): void => {
+    agent.metrics.webhook(provider, String(status));
+    console.error(`webhook ${provider} from ${from} refused (${status}): ${reason}`);
+    send(res, status, { error: reason });
+  };
+  if (req.method !== "POST") return refuse(405, "webhooks are POST requests");
+  if (!WEBHOOK_PROVIDERS.includes(provider as WebhookProvider)) return refuse(404, `no webhook receiver ${JSON.stringify(provider)}: use ${WEBHOOK_PROVIDERS.join(", ")}`);
+  const secret = agent.options.webhookSecret;
+  if (!secret) return refuse(503, "webhooks are not configured: start the agent with --webhook-secret-file or $FERRY_WEBHOOK_SECRET");
+  const body = await readRaw(req, MAX_WEBHOOK_BODY);
+  if (body === null) return refuse(413, `request body larger than ${MAX_WEBHOOK_BODY} bytes`);
+  const verdict = verifyWebhook(provider as WebhookProvider, req.headers, body, secret, new Date());
+  if (verdict.kind === "rejected") return refuse(verdict.status, verdict.reason);
+  if (verdict.delivery !== undefined && !agent.webhookDeliveries.firstTime(verdict.delivery)) return refuse(409, "delivery already received (replayed)");
+  if (verdict.kind === "ignored") {
+    agent.metrics.webhook(provider, String(verdict.status));
+    return send(res, verdict.status, { ignored: verdict.reason });
+  }
+  const refreshed = await agent.onPush(verdict.push);
+  agent.metrics.webhook(provider, "202");
+  send(res, 202, { refreshed });
+}
+
+/**
+ * The body, or null when it is larger than `limit`. An oversized body is read
+ * on and dropped (up to a bound, then the connection is cut), so the client
+ * gets its 413 instead of a reset connection.
+ */
+async function readRaw(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return null;
-    chunks.push(chunk as Buffer);
+    if (size > limit * 8) {
+      req.destroy();
+      return null;
+    }
+    if (size <= limit) chunks.push(chunk as Buffer);
   }
-  if (size === 0) return {};
+  return size > limit ? null : Buffer.concat(chunks);
+}
+
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown> | null> {
+  const raw = await readRaw(req, MAX_BODY);
+  if (raw === null) return null;
+  if (raw.length === 0) return {};
   try {
-    const value: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    const value: unknown = JSON.parse(raw.toString("utf8"));
     return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
   } catch {
     return {};
   }
+}
+
+function sendMetrics(agent: Agent, res: ServerResponse): void {
+  res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+  res.end(agent.metricsText());
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

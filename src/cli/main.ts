@@ -63,6 +63,7 @@ Start here: ferry quickstart`,
     .option("--history <url>", "where the history goes: sqlite:<path> or postgres://user@host:port/db (default: $FERRY_HISTORY_URL, else sqlite:<state-dir>/history.db)")
     .option("--history-retention <duration>", "prune history events older than this (e.g. 2160h); default: keep everything")
     .option("--name <name>", "this agent's name in a shared history (default: the host name)")
+    .option("--webhook-secret-file <file>", "enable the webhook receivers (/hooks/github, gitlab, gitea, generic) with the secret in this file (default: $FERRY_WEBHOOK_SECRET)")
     .addOption(output())
     .action((o: Record<string, string | boolean>) =>
       run(() =>
@@ -81,6 +82,7 @@ Start here: ferry quickstart`,
           ...(typeof o.history === "string" ? { history: o.history } : {}),
           ...(typeof o.historyRetention === "string" ? { historyRetention: o.historyRetention } : {}),
           ...(typeof o.name === "string" ? { name: o.name } : {}),
+          ...(typeof o.webhookSecretFile === "string" ? { webhookSecretFile: o.webhookSecretFile } : {}),
         }),
       ),
     );

@@ -46,4 +46,6 @@ export interface SourceFetcher {
   current(): Artifact | undefined;
   /** The artifact of one commit (an earlier good revision, a rollback target), fetched when not cached. */
   artifactAt(revision: string): Promise<Artifact>;
+  /** How often the remote was asked and fetched from, for metrics. */
+  stats?(): { readonly lsRemote: number; readonly fetches: number };
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Agent } from "../../agent/agent.js";
 import { findCondition } from "../../core/conditions.js";
 import { parseDuration } from "../../config/duration.js";
@@ -23,6 +24,8 @@ export interface AgentCommandOptions {
   readonly historyRetention?: string;
   /** Name of this agent in a shared history. */
   readonly name?: string;
+  /** File holding the webhook secret; default $FERRY_WEBHOOK_SECRET. */
+  readonly webhookSecretFile?: string;
 }
 
 /** Builds an Agent from command-line options, checking them first. */
@@ -41,6 +44,7 @@ export function agentFromOptions(options: Omit<AgentCommandOptions, "once" | "ou
     }
   }
   const history = options.history ?? process.env.FERRY_HISTORY_URL;
+  const webhookSecret = options.webhookSecretFile !== undefined ? readSecret(options.webhookSecretFile) : process.env.FERRY_WEBHOOK_SECRET;
   const match = /^(.+):(\d+)$/.exec(options.listen);
   if (!match) throw new CliError(`--listen: expected host:port, got ${JSON.stringify(options.listen)}`);
   return new Agent({
@@ -56,7 +60,20 @@ export function agentFromOptions(options: Omit<AgentCommandOptions, "once" | "ou
     ...(history ? { history } : {}),
     ...(historyRetentionMs !== undefined ? { historyRetentionMs } : {}),
     ...(options.name ? { name: options.name } : {}),
+    ...(webhookSecret ? { webhookSecret } : {}),
   });
+}
+
+/** The secret in a file, without its trailing newline; at least 16 characters. */
+function readSecret(file: string): string {
+  let secret: string;
+  try {
+    secret = readFileSync(file, "utf8").replace(/\r?\n$/, "");
+  } catch (error) {
+    throw new CliError(`--webhook-secret-file: cannot read ${file}: ${(error as Error).message}`);
+  }
+  if (secret.length < 16) throw new CliError(`--webhook-secret-file: the secret in ${file} is shorter than 16 characters`);
+  return secret;
 }
 
 /**

@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { describe, test } from "node:test";
+import { ReplayGuard } from "./replay-guard.js";
+import { repositoryIdentity, verifyWebhook } from "./verify.js";
+
+const SECRET = "a-webhook-secret-of-some-length";
+const now = new Date("2026-11-23T12:00:00Z");
+const hmac = (text: string | Buffer, secret = SECRET): string => createHmac("sha256", secret).update(text).digest("hex");
+
+const githubPush = Buffer.from(
+  JSON.stringify({
+    ref: "refs/heads/main",
+    repository: { clone_url: "https://github.com/Acme/Deploy.git", ssh_url: "git@github.com:Acme/Deploy.git", html_url: "https://github.com/Acme/Deploy" },
+    commits: [
+      { added: ["apps/web/new.yaml"], modified: ["apps/web/service.yaml"], removed: [] },
+      { added: [], modified: ["ferry/applications.yaml"], removed: ["apps/old/x.yaml"] },
+    ],
+  }),
+);
+
+describe("webhook verification", () => {
+  test("a signed GitHub push names the repository, branch and touched paths", () => {
+    const verdict = verifyWebhook(
+      "github",
+      { "x-hub-signature-256": `sha256=${hmac(githubPush)}`, "x-github-event": "push", "x-github-delivery": "d-1" },
+      githubPush,
+      SECRET,
+      now,
+    );
+    assert.deepEqual(verdict, {
+      kind: "push",
+      push: {
+        repositories: ["github.com/acme/deploy"],
+        ref: "main",
+        paths: ["apps/old/x.yaml", "apps/web/new.yaml", "apps/web/service.yaml", "ferry/applications.yaml"],
+      },
+      delivery: "d-1",
+    });
+  });
+
+  test("a forged, unsigned or malformed GitHub request is rejected; a ping or another event is not a push", () => {
+    const forged = verifyWebhook("github", { "x-hub-signature-256": `sha256=${hmac(githubPush, "wrong")}`, "x-github-event": "push" }, githubPush, SECRET, now);
+    assert.deepEqual(forged, { kind: "rejected", status: 401, reason: "signature does not match" });
+    const tampered = Buffer.from(githubPush.toString().replace("main", "prod"));
+    assert.equal(verifyWebhook("github", { "x-hub-signature-256": `sha256=${hmac(githubPush)}`, "x-github-event": "push" }, tampered, SECRET, now).kind, "rejected");
+    assert.deepEqual(verifyWebhook("github", { "x-github-event": "push" }, githubPush, SECRET, now), { kind: "rejected", status: 401, reason: "missing X-Hub-Signature-256 header" });
+    assert.equal(verifyWebhook("github", { "x-hub-signature-256": hmac(githubPush), "x-github-event": "push" }, githubPush, SECRET, now).kind, "rejected");
+    const junk = Buffer.from("{not json");
+    assert.deepEqual(verifyWebhook("github", { "x-hub-signature-256": `sha256=${hmac(junk)}`, "x-github-event": "push" }, junk, SECRET, now), {
+      kind: "rejected",
+      status: 400,
+      reason: "body is not a JSON object",
+    });
+    const ping = verifyWebhook("github", { "x-hub-signature-256": `sha256=${hmac(junk)}`, "x-github-event": "ping" }, junk, SECRET, now);
+    assert.equal(ping.kind === "ignored" && ping.status, 200);
+    const issue = verifyWebhook("github", { "x-hub-signature-256": `sha256=${hmac(junk)}`, "x-github-event": "issues" }, junk, SECRET, now);
+    assert.equal(issue.kind === "ignored" && issue.status, 202);
+  });
+
+  test("Gitea and Forgejo sign with a bare hex HMAC", () => {
+    for (const prefix of ["x-gitea", "x-forgejo"]) {
+      const verdict = verifyWebhook("gitea", { [`${prefix}-signature`]: hmac(githubPush), [`${prefix}-event`]: "push", [`${prefix}-delivery`]: "g-1" }, githubPush, SECRET, now);
+      assert.equal(verdict.kind, "push", prefix);
+    }
+    assert.equal(verifyWebhook("gitea", { "x-gitea-signature": hmac(githubPush, "nope"), "x-gitea-event": "push" }, githubPush, SECRET, now).kind, "rejected");
+  });
+
+  test("GitLab sends its token, compared in constant time", () => {
+    const body = Buffer.from(
+      JSON.stringify({ ref: "refs/heads/main", project: { git_http_url: "https://gitlab.example.com/team/deploy.git", git_ssh_url: "git@gitlab.example.com:team/deploy.git" }, commits: [] }),
+    );
+    const verdict = verifyWebhook("gitlab", { "x-gitlab-token": SECRET, "x-gitlab-event": "Push Hook", "x-gitlab-event-uuid": "u-1" }, body, SECRET, now);
+    assert.deepEqual(verdict, { kind: "push", push: { repositories: ["gitlab.example.com/team/deploy"], ref: "main" }, delivery: "u-1" });
+    assert.equal(verifyWebhook("gitlab", { "x-gitlab-token": "guess", "x-gitlab-event": "Push Hook" }, body, SECRET, now).kind, "rejected");
+    assert.equal(verifyWebhook("gitlab", { "x-gitlab-event": "Push Hook" }, body, SECRET, now).kind, "rejected");
+  });
+
+  test("the generic receiver signs the timestamp too, so an old request is refused", () => {
+    const body = Buffer.from(JSON.stringify({ repository: "/srv/git/deploy.git", ref: "main", paths: ["apps/web/a.yaml"] }));
+    const ts = String(Math.floor(now.getTime() / 1000));
+    const signature = `sha256=${hmac(`${ts}.${body.toString()}`)}`;
+    assert.deepEqual(verifyWebhook("generic", { "x-ferry-signature": signature, "x-ferry-timestamp": ts }, body, SECRET, now), {
+      kind: "push",
+      push: { repositories: ["/srv/git/deploy"], ref: "main", paths: ["apps/web/a.yaml"] },
+      delivery: signature,
+    });
+    const old = String(Math.floor(now.getTime() / 1000) - 3600);
+    const oldSignature = `sha256=${hmac(`${old}.${body.toString()}`)}`;
+    assert.match(JSON.stringify(verifyWebhook("generic", { "x-ferry-signature": oldSignature, "x-ferry-timestamp": old }, body, SECRET, now)), /too far from now/);
+    assert.match(JSON.stringify(verifyWebhook("generic", { "x-ferry-signature": signature, "x-ferry-timestamp": old }, body, SECRET, now)), /does not match/);
+    const noRepo = Buffer.from("{}");
+    const s2 = `sha256=${hmac(`${ts}.{}`)}`;
+    assert.equal(verifyWebhook("generic", { "x-ferry-signature": s2, "x-ferry-timestamp": ts }, noRepo, SECRET, now).kind, "rejected");
+  });
+
+  test("one repository spelled many ways has one identity", () => {
+    const forms = ["https://github.com/Acme/Deploy.git", "https://token@github.com/acme/deploy/", "git@github.com:acme/deploy.git", "ssh://git@github.com:22/acme/deploy", "http://github.com/acme/deploy"];
+    assert.deepEqual(new Set(forms.map(repositoryIdentity)), new Set(["github.com/acme/deploy"]));
+    assert.equal(repositoryIdentity("file:///srv/git/deploy.git"), "/srv/git/deploy");
+    assert.equal(repositoryIdentity("/srv/git/deploy/"), "/srv/git/deploy");
+  });
+
+  test("a delivery is acted on once", () => {
+    const guard = new ReplayGuard({ maxEntries: 2, ttlMs: 1000 });
+    assert.equal(guard.firstTime("a", 0), true);
+    assert.equal(guard.firstTime("a", 10), false);
+    assert.equal(guard.firstTime("a", 2000), true, "after the time to live it is new again");
+    guard.firstTime("b", 2001);
+    guard.firstTime("c", 2002);
+    assert.equal(guard.firstTime("a", 2003), true, "the oldest entry made room");
+  });
+});
