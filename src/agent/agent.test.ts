@@ -178,6 +178,17 @@ describe("agent and its control API", () => {
     assert.match(text, /^ferry_applications\{ready="true"\} 1$/m);
   });
 
+  it("a read token may read but not act", async () => {
+    const readToken = info.readToken ?? "";
+    assert.ok(readToken.length > 20 && readToken !== info.token);
+    assert.equal((await api("/api/v1/applications", {}, readToken)).status, 200);
+    assert.equal((await api("/metrics", {}, readToken)).status, 200);
+    const refused = await api("/api/v1/applications/notes/sync", { method: "POST", body: "{}" }, readToken);
+    assert.equal(refused.status, 403);
+    assert.match(((await refused.json()) as { error: string }).error, /may only read/);
+    assert.equal((await api("/api/v1/refresh", { method: "POST", body: "{}" }, readToken)).status, 403);
+  });
+
   it("a broken configuration is rejected with file and line, and the last good one stays", async () => {
     await repo.commit({ "ferry/apps.yaml": APPS.replace("path: apps/notes", "path: apps/notes\n  sincPolicy: {}") });
     await agent.refresh();
@@ -191,5 +202,12 @@ describe("agent and its control API", () => {
       agent.engine.applications().map((a) => a.name),
       ["notes"],
     );
+  });
+
+  it("answers 429 to a client that sends too many requests", async () => {
+    const statuses = await Promise.all(Array.from({ length: 40 }, () => fetch(info.url + "/hooks/generic", { method: "POST", body: "{}" }).then((r) => r.status)));
+    assert.ok(statuses.includes(401), "the first ones are checked (and refused: unsigned)");
+    assert.ok(statuses.includes(429), `the rest are limited: ${statuses.join(",")}`);
+    assert.equal((await fetch(info.url + "/healthz")).status, 200, "health is never limited");
   });
 });

@@ -173,11 +173,13 @@ export class Agent {
       await this.refreshConfig();
       if (this.options.listen) {
         const token = randomBytes(24).toString("base64url");
-        this.#server = await startControlServer(this, { ...this.options.listen, token });
+        const readToken = randomBytes(24).toString("base64url");
+        this.#server = await startControlServer(this, { ...this.options.listen, token, readToken });
         await writeAgentInfo(this.options.stateDir, {
           pid: process.pid,
           url: this.#server.url,
           token,
+          readToken,
           repo: this.options.repo,
           ref: this.options.ref,
           path: this.options.path,

@@ -7,6 +7,7 @@ import { toDiffView } from "../diff/format-diff.js";
 import type { HistoryParams } from "../history/query-params.js";
 import { deploymentQueryOf, historyQueryOf, InvalidHistoryParam } from "../history/query-params.js";
 import type { Agent } from "./agent.js";
+import { RateLimiter } from "./rate-limit.js";
 import type { RollbackRequest } from "./rollback.js";
 import type { WebhookProvider } from "../webhooks/verify.js";
 import { verifyWebhook, WEBHOOK_PROVIDERS } from "../webhooks/verify.js";
@@ -24,12 +25,15 @@ const MAX_WEBHOOK_BODY = 2 * 1024 * 1024;
 /**
  * The agent's control API on loopback: status, diff, sync (streamed as
  * newline-delimited JSON progress), refresh and a server-sent event stream.
- * Every route but /healthz needs the bearer token from agent.json.
+ * Every route but /healthz and the webhooks needs a bearer token from
+ * agent.json: the admin token for actions, or the read token for GET requests.
+ * Requests are rate-limited per client address.
  */
-export async function startControlServer(agent: Agent, options: { host: string; port: number; token: string }): Promise<ControlServer> {
-  const expected = Buffer.from(`Bearer ${options.token}`);
+export async function startControlServer(agent: Agent, options: { host: string; port: number; token: string; readToken: string }): Promise<ControlServer> {
+  const tokens: Tokens = { admin: Buffer.from(`Bearer ${options.token}`), read: Buffer.from(`Bearer ${options.readToken}`) };
+  const limits = { api: new RateLimiter({ burst: 100, perSecond: 50 }), hooks: new RateLimiter({ burst: 20, perSecond: 5 }) };
   const server = createServer((req, res) => {
-    handle(agent, req, res, expected).catch((error: unknown) => {
+    handle(agent, req, res, tokens, limits).catch((error: unknown) => {
       if (!res.headersSent) send(res, 500, { error: toFerryError(error).message });
       else res.end();
     });
@@ -50,12 +54,27 @@ export async function startControlServer(agent: Agent, options: { host: string; 
   };
 }
 
-async function handle(agent: Agent, req: IncomingMessage, res: ServerResponse, expected: Buffer): Promise<void> {
+/** The bearer headers that grant each scope. */
+interface Tokens {
+  /** Everything, including actions (sync, refresh, rollback, release). */
+  readonly admin: Buffer;
+  /** GET requests only. */
+  readonly read: Buffer;
+}
+
+async function handle(agent: Agent, req: IncomingMessage, res: ServerResponse, tokens: Tokens, limits: { api: RateLimiter; hooks: RateLimiter }): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
   if (url.pathname === "/healthz") return send(res, 200, { ok: true });
-  if (url.pathname.startsWith("/hooks/")) return receiveWebhook(agent, url.pathname.slice("/hooks/".length), req, res);
-  const given = Buffer.from(req.headers.authorization ?? "");
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return send(res, 401, { error: "missing or wrong token" });
+  const client = req.socket.remoteAddress ?? "unknown";
+  const isHook = url.pathname.startsWith("/hooks/");
+  if (!(isHook ? limits.hooks : limits.api).take(client)) {
+    res.setHeader("retry-after", "1");
+    return send(res, 429, { error: "too many requests: slow down" });
+  }
+  if (isHook) return receiveWebhook(agent, url.pathname.slice("/hooks/".length), req, res);
+  const scope = scopeOf(req.headers.authorization, tokens);
+  if (!scope) return send(res, 401, { error: "missing or wrong token" });
+  if (scope === "read" && req.method !== "GET") return send(res, 403, { error: "this token may only read: actions need the admin token" });
   const body = req.method === "POST" ? await readBody(req) : undefined;
   if (body === null) return send(res, 413, { error: `request body larger than ${MAX_BODY} bytes` });
 
@@ -209,6 +228,15 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown> |
   } catch {
     return {};
   }
+}
+
+/** The scope the Authorization header grants, compared in constant time; undefined for none. */
+function scopeOf(header: string | undefined, tokens: Tokens): "admin" | "read" | undefined {
+  const given = Buffer.from(header ?? "");
+  const matches = (expected: Buffer): boolean => given.length === expected.length && timingSafeEqual(given, expected);
+  if (matches(tokens.admin)) return "admin";
+  if (matches(tokens.read)) return "read";
+  return undefined;
 }
 
 function sendMetrics(agent: Agent, res: ServerResponse): void {

@@ -9,6 +9,8 @@ export interface AgentInfo {
   readonly url: string;
   /** Bearer token for the control API; the file is readable by its owner only. */
   readonly token: string;
+  /** Bearer token that may only read (GET): for dashboards and monitoring. */
+  readonly readToken?: string;
   readonly repo: string;
   readonly ref: string;
   readonly path: string;
