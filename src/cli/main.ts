@@ -104,8 +104,9 @@ Start here: ferry quickstart`,
     .description("fetch and apply one application now, whatever its policy; prints progress")
     .argument("<app>", "the application")
     .option("--prune", "delete objects that left Git even when the application's policy does not prune", false)
+    .option("--allow-mass-delete", "delete even when that removes more than half (or all) of the application's objects", false)
     .addOption(output())
-    .action((app: string, o: { prune: boolean; output: "text" | "json" }) => run(() => runSyncCommand(stateDir(), app, o)));
+    .action((app: string, o: { prune: boolean; allowMassDelete: boolean; output: "text" | "json" }) => run(() => runSyncCommand(stateDir(), app, o)));
 
   program
     .command("history")
