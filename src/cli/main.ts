@@ -9,6 +9,7 @@ import { runHistoryCommand } from "./commands/history.js";
 import { runReleaseCommand, runRollbackCommand } from "./commands/rollback.js";
 import { runQuickstartCommand } from "./commands/quickstart.js";
 import { runStatusCommand } from "./commands/status.js";
+import { runValidateCommand } from "./commands/validate.js";
 import { runRefreshCommand, runSyncCommand } from "./commands/sync.js";
 import { CliError, EXIT } from "./exit-codes.js";
 
@@ -83,6 +84,18 @@ Start here: ferry quickstart`,
           ...(typeof o.name === "string" ? { name: o.name } : {}),
         }),
       ),
+    );
+
+  program
+    .command("validate")
+    .description("check a checkout before merge, offline: schemas, references, duplicate objects and policies (exit 1 on errors)")
+    .argument("[dir]", "the repository checkout", ".")
+    .option("--path <dir>", "directory of the Application (and Policy) documents inside it", "ferry")
+    .option("--root <dir>", "the host target's allowed root, to judge absolute paths (default: only relative paths are checked)")
+    .addOption(new Option("--format <format>", "text, or github for GitHub Actions annotations").choices(["text", "github"]).default("text"))
+    .addOption(output())
+    .action((dir: string, o: { path: string; root?: string; format: "text" | "github"; output: "text" | "json" }) =>
+      run(() => runValidateCommand(dir, { path: o.path, output: o.output, format: o.format, ...(o.root !== undefined ? { root: o.root } : {}) })),
     );
 
   program
