@@ -1,4 +1,5 @@
 import path from "node:path";
+import { FERRY_API_VERSION } from "../config/application.js";
 import type { PolicyRule } from "../config/policy.js";
 import type { Problem } from "../core/errors.js";
 import type { JsonValue } from "../core/json.js";
@@ -14,9 +15,14 @@ export interface PolicyProblem extends Problem {
 
 const HOST_API_VERSION = "host.ferry.dev/v1";
 
-/** True when the rule applies to the object (its match names the object's apiVersion and kind, or nothing). */
+/**
+ * True when the rule applies to the object: its match names the object's
+ * apiVersion and kind, or leaves them out. Ferry's own documents (Application,
+ * Policy) are matched only by a rule that names their apiVersion or kind.
+ */
 export function ruleMatches(rule: PolicyRule, object: RenderedObject): boolean {
   const { apiVersion, kind } = object.manifest;
+  if (apiVersion === FERRY_API_VERSION && rule.match?.apiVersion === undefined && rule.match?.kind === undefined) return false;
   return (rule.match?.apiVersion === undefined || rule.match.apiVersion === apiVersion) && (rule.match?.kind === undefined || rule.match.kind === kind);
 }
 
