@@ -27,7 +27,7 @@ export function buildProgram(): Command {
     .addHelpText(
       "after",
       `
-Exit codes: 0 ok; 1 ran and found a failure (sync failed, not Ready, diff found changes); 2 could not run.
+Exit codes: 0 ok; 1 ran and found a failure (sync failed, not Ready, diff found changes, validate found errors); 2 could not run.
 
 Start here: ferry quickstart`,
     );
