@@ -152,7 +152,7 @@ async function streamSync(agent: Agent, name: string, body: Record<string, unkno
     if ("application" in event && event.application === name && event.type !== "StatusChanged") res.write(JSON.stringify(event) + "\n");
   });
   try {
-    const status = await agent.engine.sync(name, { prune: body.prune === true });
+    const status = await agent.engine.sync(name, { prune: body.prune === true, allowMassDelete: body.allowMassDelete === true });
     res.write(JSON.stringify({ type: "Result", status }) + "\n");
   } finally {
     unsubscribe();

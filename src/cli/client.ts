@@ -41,7 +41,7 @@ export class AgentClient {
   }
 
   /** Starts a sync and calls `onLine` for each progress line; resolves with the final status. */
-  async sync(name: string, body: { prune: boolean }, onEvent: (event: EngineEvent) => void): Promise<ApplicationStatus> {
+  async sync(name: string, body: { prune: boolean; allowMassDelete: boolean }, onEvent: (event: EngineEvent) => void): Promise<ApplicationStatus> {
     const res = await this.#fetch("POST", `/api/v1/applications/${encodeURIComponent(name)}/sync`, body);
     if (!res.ok || !res.body) throw new CliError(await errorText(res));
     let buffer = "";

@@ -9,6 +9,7 @@ import { runHistoryCommand } from "./commands/history.js";
 import { runReleaseCommand, runRollbackCommand } from "./commands/rollback.js";
 import { runQuickstartCommand } from "./commands/quickstart.js";
 import { runStatusCommand } from "./commands/status.js";
+import { runValidateCommand } from "./commands/validate.js";
 import { runRefreshCommand, runSyncCommand } from "./commands/sync.js";
 import { CliError, EXIT } from "./exit-codes.js";
 
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
     .addHelpText(
       "after",
       `
-Exit codes: 0 ok; 1 ran and found a failure (sync failed, not Ready, diff found changes); 2 could not run.
+Exit codes: 0 ok; 1 ran and found a failure (sync failed, not Ready, diff found changes, validate found errors); 2 could not run.
 
 Start here: ferry quickstart`,
     );
@@ -88,6 +89,18 @@ Start here: ferry quickstart`,
     );
 
   program
+    .command("validate")
+    .description("check a checkout before merge, offline: schemas, references, duplicate objects and policies (exit 1 on errors)")
+    .argument("[dir]", "the repository checkout", ".")
+    .option("--path <dir>", "directory of the Application (and Policy) documents inside it", "ferry")
+    .option("--root <dir>", "the host target's allowed root, to judge absolute paths (default: only relative paths are checked)")
+    .addOption(new Option("--format <format>", "text, or github for GitHub Actions annotations").choices(["text", "github"]).default("text"))
+    .addOption(output())
+    .action((dir: string, o: { path: string; root?: string; format: "text" | "github"; output: "text" | "json" }) =>
+      run(() => runValidateCommand(dir, { path: o.path, output: o.output, format: o.format, ...(o.root !== undefined ? { root: o.root } : {}) })),
+    );
+
+  program
     .command("status")
     .description("show each application's readiness, sync state, revision and health (exit 1 when one is not Ready)")
     .argument("[app]", "one application, in detail")
@@ -106,8 +119,9 @@ Start here: ferry quickstart`,
     .description("fetch and apply one application now, whatever its policy; prints progress")
     .argument("<app>", "the application")
     .option("--prune", "delete objects that left Git even when the application's policy does not prune", false)
+    .option("--allow-mass-delete", "delete even when that removes more than half (or all) of the application's objects", false)
     .addOption(output())
-    .action((app: string, o: { prune: boolean; output: "text" | "json" }) => run(() => runSyncCommand(stateDir(), app, o)));
+    .action((app: string, o: { prune: boolean; allowMassDelete: boolean; output: "text" | "json" }) => run(() => runSyncCommand(stateDir(), app, o)));
 
   program
     .command("history")

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import type { Problem } from "../core/errors.js";
+import { problemAt } from "../core/errors.js";
 import type { Origin, RenderedObject } from "../core/objects.js";
+import { ANNOTATIONS, locate } from "../core/objects.js";
 import { isObjectName, NAME_RULE, OBJECT_NAME_PATTERN, quoteForMessage } from "../render/names.js";
 import { schemaProblems } from "../validate/schema-problems.js";
 import { DURATION_PATTERN, formatDuration, parseDuration } from "./duration.js";
@@ -110,6 +112,8 @@ export interface ApplicationSpec {
   readonly suspend: boolean;
   /** The environment it deploys to, for the history. */
   readonly environment?: string;
+  /** Set (true) by the `ferry.dev/allow-mass-delete: "true"` annotation: a sync may delete most or all of its objects. */
+  readonly allowMassDelete?: true;
 }
 
 /** One application, as the engine runs it. */
@@ -124,7 +128,7 @@ export interface Application {
  * the field and its line (unknown fields suggest the closest known one).
  */
 export function normalizeApplication(object: RenderedObject): { application?: Application; problems: Problem[] } {
-  const problems = schemaProblems(applicationSchema, object.manifest, object.origin);
+  const problems = [...schemaProblems(applicationSchema, object.manifest, object.origin), ...annotationProblems(object)];
   const parsed = applicationSchema.safeParse(object.manifest);
   if (problems.length > 0 || !parsed.success) return { problems };
   const { metadata, spec } = parsed.data;
@@ -147,6 +151,16 @@ export function normalizeApplication(object: RenderedObject): { application?: Ap
     dependsOn: [...new Set(spec.dependsOn ?? [])],
     suspend: spec.suspend,
     ...(spec.environment !== undefined ? { environment: spec.environment } : {}),
+    ...(metadata.annotations?.[ANNOTATIONS.allowMassDelete] === "true" ? { allowMassDelete: true as const } : {}),
   };
   return { application: { name: metadata.name, spec: applicationSpec, origin: object.origin }, problems: [] };
+}
+
+/** Ferry's annotations on an Application must say what they mean: a typo must not silently allow nothing. */
+function annotationProblems(object: RenderedObject): Problem[] {
+  const annotations = object.manifest.metadata.annotations;
+  const value = annotations?.[ANNOTATIONS.allowMassDelete];
+  if (typeof value !== "string" || value === "true" || value === "false") return [];
+  const field = `/metadata/annotations/${ANNOTATIONS.allowMassDelete.replace(/\//g, "~1")}`;
+  return [problemAt(`must be "true" or "false", got ${quoteForMessage(value)}`, locate(object.origin, field), field)];
 }

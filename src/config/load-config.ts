@@ -7,9 +7,14 @@ import { locate } from "../core/objects.js";
 import { isObjectName } from "../render/names.js";
 import type { Application } from "./application.js";
 import { APPLICATION_KIND, FERRY_API_VERSION, normalizeApplication } from "./application.js";
+import type { PolicyRule } from "./policy.js";
+import { normalizePolicy, POLICY_KIND } from "./policy.js";
 
 /** The kinds Ferry accepts at its config path. */
-export const CONFIG_KINDS: readonly { readonly apiVersion: string; readonly kind: string }[] = [{ apiVersion: FERRY_API_VERSION, kind: APPLICATION_KIND }];
+export const CONFIG_KINDS: readonly { readonly apiVersion: string; readonly kind: string }[] = [
+  { apiVersion: FERRY_API_VERSION, kind: APPLICATION_KIND },
+  { apiVersion: FERRY_API_VERSION, kind: POLICY_KIND },
+];
 
 /** One `dependsOn` entry as written: the name and its index in the list (for its line). */
 interface Dependency {
@@ -18,15 +23,16 @@ interface Dependency {
 }
 
 /**
- * Turns the objects rendered from the agent's config path into applications.
- * Every object must be a Ferry config kind; names must be unique; `dependsOn`
+ * Turns the objects rendered from the agent's config path into applications
+ * (and the rules of Policy documents). Every object must be a Ferry config kind; names must be unique; `dependsOn`
  * must name declared applications and must not form a cycle. Applications
  * with a problem of their own stay out of `applications`; every problem is
  * reported (the engine keeps the last good configuration while any exist),
  * sorted by file and line. Pure.
  */
-export function loadApplications(objects: readonly RenderedObject[]): { applications: Application[]; problems: Problem[] } {
+export function loadApplications(objects: readonly RenderedObject[]): { applications: Application[]; policies: PolicyRule[]; problems: Problem[] } {
   const problems: Problem[] = [];
+  const policies: PolicyRule[] = [];
   const declared = new Map<string, RenderedObject>();
   const valid = new Map<string, Application>();
   for (const object of objects) {
@@ -34,6 +40,13 @@ export function loadApplications(objects: readonly RenderedObject[]): { applicat
     if (!CONFIG_KINDS.some((k) => k.apiVersion === apiVersion && k.kind === kind)) {
       const expected = CONFIG_KINDS.map((k) => `${k.apiVersion} ${k.kind}`).join(" or ");
       problems.push(problemAt(`unknown kind ${JSON.stringify(kind)} (apiVersion ${apiVersion}) at the config path: expected ${expected}`, locate(object.origin, "")));
+      continue;
+    }
+    if (kind === POLICY_KIND) {
+      // Policies are for `ferry validate`; the agent checks their schema so a broken one is caught either way.
+      const policy = normalizePolicy(object);
+      problems.push(...policy.problems);
+      policies.push(...policy.rules);
       continue;
     }
     const first = declared.get(metadata.name);
@@ -75,7 +88,7 @@ export function loadApplications(objects: readonly RenderedObject[]): { applicat
   }
 
   const applications = [...valid.values()].filter((a) => !broken.has(a.name)).sort((a, b) => compare(a.name, b.name));
-  return { applications, problems: sortByLocation(problems) };
+  return { applications, policies, problems: sortByLocation(problems) };
 }
 
 /**

@@ -38,6 +38,8 @@ export const ANNOTATIONS = {
   wave: "ferry.dev/wave",
   /** `disabled` keeps an object from being pruned when it leaves Git. */
   prune: "ferry.dev/prune",
+  /** On an Application: `"true"` lets a sync delete more than the allowed share of its objects. */
+  allowMassDelete: "ferry.dev/allow-mass-delete",
 } as const;
 
 /** Best position for a field: the field itself, else its nearest parent, else the document. */

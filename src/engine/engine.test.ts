@@ -293,4 +293,51 @@ describe("engine", () => {
     assert.equal(engine.status("web"), undefined);
     await engine.stop();
   });
+
+  it("refuses a sync that would delete more than half of an application's objects, until overridden", async () => {
+    const { engine, target, source, events } = await rig();
+    const four = ["a", "b", "c", "d"].map((n) => thing(n, "1")).join("---\n");
+    const good = await source.commit({ "apps/web/a.yaml": four });
+    engine.setApplications([app("web")]);
+    await engine.whenIdle();
+    assert.equal(target.live.size, 4);
+
+    const emptied = await source.commit({ "apps/web/a.yaml": thing("a", "2") });
+    target.resetCalls();
+    engine.enqueue("web", "revision");
+    await engine.whenIdle();
+    const stalledCondition = findCondition(engine.status("web")?.conditions ?? [], "Stalled");
+    assert.equal(stalledCondition?.reason, "MassDeleteRefused");
+    assert.match(stalledCondition?.message ?? "", /refusing to delete 3 of 4 objects/);
+    assert.match(stalledCondition?.message ?? "", /ferry sync web --allow-mass-delete/);
+    assert.equal(target.calls.apply.total, 0, "nothing is applied when refused");
+    assert.equal(target.live.size, 4, "nothing is pruned when refused");
+    assert.equal(engine.status("web")?.sync.revision, good.revision, "the last good revision stays synced");
+    assert.ok(!events.some((e) => e.type === "SyncStarted" && e.revision === emptied.revision));
+
+    const status = await engine.sync("web", { allowMassDelete: true });
+    assert.equal(findCondition(status.conditions, "Ready")?.status, "True");
+    assert.deepEqual([...target.live.keys()], [key("a")]);
+    assert.deepEqual(status.lastSync?.changeSet.deleted.length, 3);
+    await engine.stop();
+  });
+
+  it("the allow-mass-delete annotation lets a sync delete every object, and an unset one refuses it", async () => {
+    const { engine, target, source } = await rig();
+    await source.commit({ "apps/web/a.yaml": thing("a", "1") + "---\n" + thing("b", "1") });
+    engine.setApplications([app("web")]);
+    await engine.whenIdle();
+    await source.commit({ "apps/web/README.md": "moved away\n" });
+    engine.enqueue("web", "revision");
+    await engine.whenIdle();
+    assert.equal(findCondition(engine.status("web")?.conditions ?? [], "Stalled")?.reason, "MassDeleteRefused");
+    assert.match(findCondition(engine.status("web")?.conditions ?? [], "Stalled")?.message ?? "", /2 of 2 objects \(all/);
+    assert.equal(target.live.size, 2);
+
+    engine.setApplications([app("web", { allowMassDelete: true })]);
+    await engine.whenIdle();
+    assert.equal(target.live.size, 0);
+    assert.equal(findCondition(engine.status("web")?.conditions ?? [], "Stalled"), undefined);
+    await engine.stop();
+  });
 });

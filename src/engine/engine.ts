@@ -28,6 +28,8 @@ export interface EngineOptions {
   readonly concurrency?: number;
   /** How long a run waits for applied objects to become healthy. */
   readonly healthTimeoutMs?: number;
+  /** Share of an application's objects one sync may delete without an override (default one half). */
+  readonly maxDeleteShare?: number;
   /** Backoff after transient failures. */
   readonly retry?: { readonly baseMs: number; readonly maxMs: number };
 }
@@ -103,7 +105,12 @@ export class Engine {
       this.#apps.set(name, app);
       if (!run) continue;
       if (!previous) this.#queue.add(name, this.#records.has(name) ? "startup" : "config");
-      else if (JSON.stringify(previous.spec) !== JSON.stringify(app.spec)) this.#queue.add(name, "config");
+      else if (JSON.stringify(previous.spec) !== JSON.stringify(app.spec)) {
+        // A changed spec (another path, an override annotation) is new input even at the revision that stalled.
+        const record = this.#records.get(name);
+        if (record?.stalledOn) this.#records.set(name, { ...record, stalledOn: undefined });
+        this.#queue.add(name, "config");
+      }
     }
   }
 
@@ -240,6 +247,7 @@ export class Engine {
       progress,
       emit: (event: EngineEvent) => this.#bus.emit(event),
       healthTimeoutMs: this.#options.healthTimeoutMs ?? 120_000,
+      ...(this.#options.maxDeleteShare !== undefined ? { maxDeleteShare: this.#options.maxDeleteShare } : {}),
     };
     const stalledHere = record.stalledOn?.revision === artifact.revision && record.stalledOn.digest === undefined;
     if (stalledHere && !manual && record.applied && record.applied.revision !== artifact.revision) {

@@ -1,7 +1,7 @@
 import type { Condition } from "../core/conditions.js";
 import { findCondition, removeCondition, setCondition } from "../core/conditions.js";
 import type { FerryError } from "../core/errors.js";
-import { toFerryError } from "../core/errors.js";
+import { stalled, toFerryError } from "../core/errors.js";
 import type { Health } from "../core/health.js";
 import { aggregateHealth } from "../core/health.js";
 import type { Digest, ResourceKey } from "../core/ids.js";
@@ -12,6 +12,7 @@ import type { DesiredState, ObjectDiff } from "../diff/diff-objects.js";
 import { diffObjects } from "../diff/diff-objects.js";
 import type { SyncPlan } from "../plan/plan-sync.js";
 import { planSync } from "../plan/plan-sync.js";
+import { DEFAULT_MAX_DELETE_SHARE, findMassDelete, massDeleteMessage } from "../plan/mass-delete.js";
 import type { Artifact } from "../source/artifact.js";
 import type { ObjectContext, Target } from "../targets/target.js";
 import type { AppRecord } from "./app-record.js";
@@ -24,6 +25,8 @@ import { summarizeChangeSet } from "./status.js";
 export interface SyncRequest {
   /** Prune even when the application's policy does not. */
   readonly prune?: boolean;
+  /** Delete even when that removes more than the allowed share of the application's objects. */
+  readonly allowMassDelete?: boolean;
 }
 
 /** Everything one run of one application needs; the engine gathers it. */
@@ -39,6 +42,8 @@ export interface ReconcileInput {
   readonly progress: (message: string) => void;
   readonly emit: (event: EngineEvent) => void;
   readonly healthTimeoutMs: number;
+  /** Share of its objects one sync may delete without an override (default one half). */
+  readonly maxDeleteShare?: number;
 }
 
 /** What the run decided. */
@@ -101,6 +106,7 @@ async function syncStage(input: ReconcileInput, compared: Compared): Promise<Rec
     pending &&
     (input.manual !== undefined || (policy.automated && (desiredChanged || (drift.length > 0 ? policy.selfHeal : plan.prune.length > 0))));
   if (!apply) return reportOnly(input, compared, { pending, drift });
+  guardMassDelete(input, plan);
 
   const startedAt = input.now();
   input.emit({ type: "SyncStarted", application: app.name, revision: artifact.revision, trigger: input.trigger });
@@ -179,6 +185,19 @@ async function syncStage(input: ReconcileInput, compared: Compared): Promise<Rec
   };
   const retry = firstError ? (firstError.disposition === "stalled" ? undefined : "backoff") : appHealth.status === "Healthy" ? undefined : "soon";
   return retry ? { record: next, retry } : { record: next };
+}
+
+/**
+ * Refuses, before anything is applied, a sync that would delete more than the
+ * allowed share of the application's objects (or all of them): an emptied
+ * directory or a bad merge must not wipe a running application.
+ */
+function guardMassDelete(input: ReconcileInput, plan: SyncPlan): void {
+  const { application: app, record } = input;
+  if (app.spec.allowMassDelete === true || input.manual?.allowMassDelete === true) return;
+  const share = input.maxDeleteShare ?? DEFAULT_MAX_DELETE_SHARE;
+  const found = findMassDelete(plan.prune.length, record.status.inventory.length, share);
+  if (found) throw stalled("MassDeleteRefused", massDeleteMessage(app.name, found, share));
 }
 
 /** Applies wave by wave; a wave must be healthy before the next. Prunes only after every apply succeeded. */

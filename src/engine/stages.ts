@@ -1,15 +1,15 @@
 import type { Problem } from "../core/errors.js";
-import { formatProblem, problemAt, stalled } from "../core/errors.js";
+import { formatProblem, stalled } from "../core/errors.js";
 import type { Health } from "../core/health.js";
 import type { Digest, ResourceKey } from "../core/ids.js";
 import { displayKey, shortRevision } from "../core/ids.js";
 import type { RenderedObject } from "../core/objects.js";
-import { ANNOTATIONS, locate } from "../core/objects.js";
 import type { DesiredState } from "../diff/diff-objects.js";
 import { loadManifestFiles } from "../render/load-files.js";
 import { renderDigest, renderDirectory } from "../render/render.js";
 import type { Artifact } from "../source/artifact.js";
 import type { ObjectContext, Target } from "../targets/target.js";
+import { objectProblems } from "../validate/object-problems.js";
 
 /** The output of the render stage. */
 export interface Rendered {
@@ -41,33 +41,9 @@ export async function renderStage(artifact: Artifact, path: string): Promise<Ren
  * schema; Ferry's own annotations must be well formed. Pure.
  */
 export function validateStage(objects: readonly RenderedObject[], target: Target): void {
-  const problems: Problem[] = [];
-  for (const object of objects) {
-    const { apiVersion, kind } = object.manifest;
-    if (!target.supports(apiVersion, kind)) {
-      problems.push(problemAt(`unknown kind ${JSON.stringify(kind)} (apiVersion ${apiVersion}) for target ${target.name}`, locate(object.origin, "/kind"), "/kind"));
-      continue;
-    }
-    problems.push(...annotationProblems(object), ...target.validate(object));
-  }
+  const problems = objectProblems(objects, target);
   const errors = problems.filter((p) => p.severity === "error");
   if (errors.length > 0) throw stalled("ValidationFailed", summarizeProblems("validation failed", errors), { problems });
-}
-
-function annotationProblems(object: RenderedObject): Problem[] {
-  const annotations = object.manifest.metadata.annotations ?? {};
-  const problems: Problem[] = [];
-  const wave = annotations[ANNOTATIONS.wave];
-  if (wave !== undefined && !/^-?\d+$/.test(wave)) {
-    const field = `/metadata/annotations/${ANNOTATIONS.wave.replace(/\//g, "~1")}`;
-    problems.push(problemAt(`wave must be an integer, got ${JSON.stringify(wave)}`, locate(object.origin, field), field));
-  }
-  const prune = annotations[ANNOTATIONS.prune];
-  if (prune !== undefined && prune !== "disabled" && prune !== "enabled") {
-    const field = `/metadata/annotations/${ANNOTATIONS.prune.replace(/\//g, "~1")}`;
-    problems.push(problemAt(`prune must be "enabled" or "disabled", got ${JSON.stringify(prune)}`, locate(object.origin, field), field));
-  }
-  return problems;
 }
 
 /** Describe: each desired object in the target's comparable form. */

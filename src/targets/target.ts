@@ -39,16 +39,23 @@ export interface LiveChange {
 }
 
 /**
- * Where objects are applied. One interface, several implementations (host,
- * kubernetes, an in-memory fake), all passing one conformance suite.
+ * The pure side of a target: which kinds it manages and their schemas. Enough
+ * to check a repository before any agent runs it (`ferry validate`).
  */
-export interface Target {
+export interface TargetValidator {
   /** The name Applications use to select it (`host`). */
   readonly name: string;
   /** True when this target manages objects of that apiVersion and kind. */
   supports(apiVersion: string, kind: string): boolean;
   /** Checks one object against the schema of its kind. Pure: no I/O. */
   validate(object: RenderedObject): readonly Problem[];
+}
+
+/**
+ * Where objects are applied. One interface, several implementations (host,
+ * kubernetes, an in-memory fake), all passing one conformance suite.
+ */
+export interface Target extends TargetValidator {
   /**
    * The desired state of an object in comparable form. May read files of the
    * artifact (content taken from the repository); throws a stalled FerryError

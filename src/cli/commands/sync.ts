@@ -12,7 +12,7 @@ import { withLocalAgent } from "./offline.js";
  * the revision stalled before. Progress is printed as it happens. Exit 0 when
  * the application ends Ready, 1 when not.
  */
-export async function runSyncCommand(stateDir: string, name: string, options: { prune: boolean; output: "text" | "json" }): Promise<number> {
+export async function runSyncCommand(stateDir: string, name: string, options: { prune: boolean; allowMassDelete: boolean; output: "text" | "json" }): Promise<number> {
   const json = options.output === "json";
   const print = eventPrinter((line) => console.error(line), { allProgress: true });
   const onEvent = (event: EngineEvent): void => {
@@ -20,13 +20,13 @@ export async function runSyncCommand(stateDir: string, name: string, options: { 
   };
   const client = await AgentClient.find(stateDir);
   let status: ApplicationStatus;
-  if (client) status = await client.sync(name, { prune: options.prune }, onEvent);
+  if (client) status = await client.sync(name, { prune: options.prune, allowMassDelete: options.allowMassDelete }, onEvent);
   else {
     status = await withLocalAgent(stateDir, async (agent) => {
       if (!agent.engine.applications().some((a) => a.name === name)) throw new CliError(`unknown application ${JSON.stringify(name)}`);
       const unsubscribe = agent.engine.subscribe(onEvent);
       try {
-        return await agent.engine.sync(name, { prune: options.prune });
+        return await agent.engine.sync(name, { prune: options.prune, allowMassDelete: options.allowMassDelete });
       } finally {
         unsubscribe();
       }

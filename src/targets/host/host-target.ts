@@ -6,7 +6,7 @@ import type { ResourceKey } from "../../core/ids.js";
 import { groupOf, parseResourceKey, resourceKey } from "../../core/ids.js";
 import type { RenderedObject } from "../../core/objects.js";
 import { locate } from "../../core/objects.js";
-import type { LiveChange, LiveObject, Target } from "../target.js";
+import type { LiveChange, LiveObject, Target, TargetValidator } from "../target.js";
 import { createFileHandler } from "./file-kind.js";
 import type { HostKind } from "./host-schemas.js";
 import { HOST_API_VERSION, isHostKind } from "./host-schemas.js";
@@ -43,11 +43,31 @@ export interface HostTarget extends Target {
 const HOST_GROUP = groupOf(HOST_API_VERSION);
 
 /**
+ * The host target's kinds and schemas, without the target: no directories are
+ * made and nothing is started. Without a `root`, absolute paths are not judged
+ * (`ferry validate` does not know where the agent will write). Pure.
+ */
+export function hostValidator(root?: string, name = "host"): TargetValidator {
+  return {
+    name,
+    supports: (apiVersion, kind) => apiVersion === HOST_API_VERSION && isHostKind(kind),
+    validate(object) {
+      if (object.manifest.apiVersion !== HOST_API_VERSION) {
+        const message = `apiVersion ${JSON.stringify(object.manifest.apiVersion)} is not managed by the host target (expected ${HOST_API_VERSION})`;
+        return [problemAt(message, locate(object.origin, "/apiVersion"), "/apiVersion")];
+      }
+      return validateHostObject(object, root);
+    },
+  };
+}
+
+/**
  * Creates the host target. Records of an earlier agent over the same state
  * directory are loaded at once and services still running are adopted.
  */
 export function createHostTarget(options: HostTargetOptions): HostTarget {
   const root = path.resolve(options.root);
+  const validator = hostValidator(root, options.name);
   const stateDir = path.resolve(options.stateDir);
   const store = createStateStore(stateDir);
   const listeners = new Set<(change: LiveChange) => void>();
@@ -112,15 +132,8 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
     root,
     stateDir,
 
-    supports: (apiVersion, kind) => apiVersion === HOST_API_VERSION && isHostKind(kind),
-
-    validate(object) {
-      if (object.manifest.apiVersion !== HOST_API_VERSION) {
-        const message = `apiVersion ${JSON.stringify(object.manifest.apiVersion)} is not managed by the host target (expected ${HOST_API_VERSION})`;
-        return [problemAt(message, locate(object.origin, "/apiVersion"), "/apiVersion")];
-      }
-      return validateHostObject(object, root);
-    },
+    supports: validator.supports,
+    validate: validator.validate,
 
     async describe(object, context) {
       return handlerFor(object).describe(object, context);

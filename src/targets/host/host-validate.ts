@@ -23,8 +23,10 @@ const SCHEMAS = { Service: serviceSpecSchema, File: fileSpecSchema, Job: jobSpec
 /**
  * Every problem of one host object that can be known without I/O: the schema
  * of its kind, its name, and paths that escape the root or the repository.
+ * Without a `root` (checking a repository before any agent runs it), relative
+ * paths must stay below the root and absolute ones cannot be judged.
  */
-export function validateHostObject(object: RenderedObject, root: string): Problem[] {
+export function validateHostObject(object: RenderedObject, root?: string): Problem[] {
   const { manifest, origin } = object;
   if (!isHostKind(manifest.kind)) {
     return [problemAt(`kind ${JSON.stringify(manifest.kind)} is not managed by the host target`, locate(origin, "/kind"), "/kind")];
@@ -49,12 +51,13 @@ export function validateHostObject(object: RenderedObject, root: string): Proble
   if (schemaIssues.length > 0) return problems;
   const spec = SCHEMAS[manifest.kind].parse(manifest["spec"]);
   const at = (field: string, message: string): Problem => problemAt(message, locate(origin, field), field);
-  if ("workingDir" in spec && spec.workingDir !== undefined && resolveUnderRoot(root, spec.workingDir) === undefined) {
-    problems.push(at("/spec/workingDir", `working directory ${JSON.stringify(spec.workingDir)} escapes the allowed root ${root}`));
+  const allowedRoot = root === undefined ? "allowed root" : `allowed root ${root}`;
+  if ("workingDir" in spec && spec.workingDir !== undefined && escapesRoot(root, spec.workingDir)) {
+    problems.push(at("/spec/workingDir", `working directory ${JSON.stringify(spec.workingDir)} escapes the ${allowedRoot}`));
   }
   if ("path" in spec) {
-    if (resolveUnderRoot(root, spec.path) === undefined) {
-      problems.push(at("/spec/path", `path ${JSON.stringify(spec.path)} escapes the allowed root ${root}`));
+    if (escapesRoot(root, spec.path)) {
+      problems.push(at("/spec/path", `path ${JSON.stringify(spec.path)} escapes the ${allowedRoot}`));
     }
     if (spec.contentFrom !== undefined && escapesRepository(origin.file, spec.contentFrom)) {
       problems.push(at("/spec/contentFrom", `contentFrom ${JSON.stringify(spec.contentFrom)} must be a relative path that stays inside the repository`));
@@ -79,6 +82,13 @@ export function parseHostSpec<K extends HostKind>(kind: K, object: RenderedObjec
 export function fieldError(reason: string, object: RenderedObject, field: string, message: string, cause?: unknown): FerryError {
   const problem = problemAt(message, locate(object.origin, field), field);
   return stalled(reason, formatProblem(problem), { problems: [problem], ...(cause === undefined ? {} : { cause }) });
+}
+
+function escapesRoot(root: string | undefined, written: string): boolean {
+  if (root !== undefined) return resolveUnderRoot(root, written) === undefined;
+  if (path.isAbsolute(written)) return false;
+  const joined = path.normalize(written);
+  return joined === ".." || joined.startsWith(`..${path.sep}`);
 }
 
 function escapesRepository(manifestFile: string, written: string): boolean {

@@ -1,0 +1,109 @@
+// How fast `ferry validate` checks a large repository: 100 applications of 100
+// manifests each (10,000 files), validated in-process a few times, next to a
+// baseline measured in the same run: only reading and parsing the same YAML.
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseAllDocuments } from "yaml";
+import { validateRepository } from "../src/validate/validate-repository.js";
+
+const APPS = Number(process.env["APPS"] ?? 100);
+const PER_APP = Number(process.env["PER_APP"] ?? 100);
+const ROUNDS = Number(process.env["ROUNDS"] ?? 5);
+
+function manifest(app: string, i: number): string {
+  if (i % 2 === 0) {
+    return `apiVersion: host.ferry.dev/v1
+kind: File
+metadata:
+  name: ${app}-file-${i}
+  labels:
+    team: bench
+spec:
+  path: ${app}/file-${i}.txt
+  content: |
+    line one of file ${i}
+    line two
+  mode: "0644"
+`;
+  }
+  return `apiVersion: host.ferry.dev/v1
+kind: Service
+metadata:
+  name: ${app}-service-${i}
+  labels:
+    team: bench
+spec:
+  command: node
+  args: [server.mjs, --port, "${8000 + i}"]
+  env:
+    GREETING: hello
+  workingDir: ${app}
+  healthCheck:
+    http:
+      url: http://127.0.0.1:${8000 + i}/healthz
+`;
+}
+
+async function generate(dir: string): Promise<number> {
+  const apps: string[] = [];
+  for (let a = 0; a < APPS; a++) {
+    const app = `app-${a}`;
+    apps.push(`apiVersion: ferry.dev/v1\nkind: Application\nmetadata:\n  name: ${app}\nspec:\n  source:\n    path: apps/${app}\n`);
+    await mkdir(join(dir, "apps", app), { recursive: true });
+    await Promise.all(Array.from({ length: PER_APP }, (_, i) => writeFile(join(dir, "apps", app, `m-${i}.yaml`), manifest(app, i))));
+  }
+  await mkdir(join(dir, "ferry"), { recursive: true });
+  await writeFile(join(dir, "ferry", "apps.yaml"), apps.join("---\n"));
+  await writeFile(
+    join(dir, "ferry", "policies.yaml"),
+    `apiVersion: ferry.dev/v1\nkind: Policy\nmetadata:\n  name: bench\nspec:\n  rules:\n    - name: team\n      requireLabels: [team]\n    - name: no-shell\n      forbid: {pointer: /spec/command, pattern: "^(sh|bash)$"}\n`,
+  );
+  return APPS * PER_APP + 2;
+}
+
+/** The baseline: read every YAML file and parse it, nothing else. */
+async function readAndParse(dir: string): Promise<number> {
+  let documents = 0;
+  const walk = async (d: string): Promise<void> => {
+    for (const entry of await readdir(d, { withFileTypes: true })) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.name.endsWith(".yaml")) documents += parseAllDocuments(await readFile(path, "utf8")).length;
+    }
+  };
+  await walk(dir);
+  return documents;
+}
+
+async function time(run: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await run();
+  return performance.now() - started;
+}
+
+const dir = await mkdtemp(join(tmpdir(), "ferry-bench-validate-"));
+try {
+  const files = await generate(dir);
+  const baseline: number[] = [];
+  const validate: number[] = [];
+  let problems = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    baseline.push(await time(() => readAndParse(dir)));
+    validate.push(
+      await time(async () => {
+        problems = (await validateRepository(dir)).problems.length;
+      }),
+    );
+  }
+  if (problems !== 0) throw new Error(`the generated repository should be valid, found ${problems} problems`);
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  const v = median(validate);
+  const b = median(baseline);
+  console.log(`validate: ${files} files (${APPS} applications x ${PER_APP} manifests), ${ROUNDS} rounds, medians`);
+  console.log(`  ferry validate        ${v.toFixed(0).padStart(6)} ms  ${Math.round(files / (v / 1000)).toString().padStart(7)} files/s`);
+  console.log(`  read + parse (base)   ${b.toFixed(0).padStart(6)} ms  ${Math.round(files / (b / 1000)).toString().padStart(7)} files/s`);
+  console.log(`  validation adds ${(v / b).toFixed(2)}x the time of reading and parsing`);
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}

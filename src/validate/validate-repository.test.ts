@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { after, describe, it } from "node:test";
+import { escapeData, escapeProperty, githubAnnotation, reportJson } from "./format-report.js";
+import { validateRepository } from "./validate-repository.js";
+
+const dirs: string[] = [];
+after(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+async function repository(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "ferry-validate-"));
+  dirs.push(dir);
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  return dir;
+}
+
+const APP = "apiVersion: ferry.dev/v1\nkind: Application\nmetadata:\n  name: web\nspec:\n  source:\n    path: apps/web\n";
+const SERVICE = `apiVersion: host.ferry.dev/v1
+kind: Service
+metadata:
+  name: web
+  labels:
+    team: shop
+spec:
+  command: node
+  args: [server.mjs, --port, "8080"]
+  env:
+    GREETING: hello
+  workingDir: web
+---
+apiVersion: host.ferry.dev/v1
+kind: File
+metadata:
+  name: web-config
+spec:
+  path: web/config.json
+  content: |
+    { "greeting": "hello" }
+`;
+
+describe("validateRepository", () => {
+  it("cannot run without a directory or without Application documents", async () => {
+    await assert.rejects(validateRepository(join(tmpdir(), "ferry-no-such-dir-1")), /is not a directory/);
+    const empty = await repository({ "ferry/README.md": "nothing\n" });
+    await assert.rejects(validateRepository(empty), /no Application documents found in ferry\//);
+    await assert.rejects(validateRepository(empty, { configPath: "elsewhere" }), /directory elsewhere not found/);
+  });
+
+  it("judges absolute paths only against a given root", async () => {
+    const file = "apiVersion: host.ferry.dev/v1\nkind: File\nmetadata:\n  name: f\nspec:\n  path: /srv/app/f\n  content: x\n";
+    const dir = await repository({ "ferry/apps.yaml": APP, "apps/web/f.yaml": file });
+    assert.deepEqual((await validateRepository(dir)).problems, []);
+    const [problem] = (await validateRepository(dir, { root: "/var/lib/ferry" })).problems;
+    assert.match(problem?.message ?? "", /escapes the allowed root \/var\/lib\/ferry/);
+    assert.deepEqual((await validateRepository(dir, { root: "/srv" })).problems, []);
+  });
+
+  it("reports json with file, line, column, field, severity, message and rule", async () => {
+    const dir = await repository({ "ferry/apps.yaml": APP, "apps/web/s.yaml": SERVICE.replace("  command: node", "  comand: node") });
+    const json = reportJson(await validateRepository(dir));
+    assert.deepEqual(json[1], {
+      file: "apps/web/s.yaml",
+      line: 8,
+      column: 11,
+      field: "spec.comand",
+      severity: "error",
+      message: 'unknown field "comand" (did you mean "command"?)',
+      rule: "schema",
+    });
+  });
+});
+
+describe("github annotations", () => {
+  it("escape data and properties as the runner expects", () => {
+    assert.equal(escapeData("100% done\r\nnext"), "100%25 done%0D%0Anext");
+    assert.equal(escapeProperty("a:b,c%"), "a%3Ab%2Cc%25");
+    const line = githubAnnotation({
+      severity: "warning",
+      message: "line one\nline: two, 50%",
+      field: "/spec/args/0",
+      location: { file: "apps/a,b:c.yaml", line: 3, column: 7 },
+      rule: "policy/no-latest",
+    });
+    assert.equal(line, "::warning file=apps/a%2Cb%3Ac.yaml,line=3,col=7,title=policy/no-latest::spec.args[0]: line one%0Aline: two, 50%25");
+  });
+});
+
+/** A small deterministic generator (mulberry32), so a failure can be replayed. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe("validateRepository on malformed input", () => {
+  it("never crashes or hangs, and every problem names a file and line (300 mutations, seed 6)", async () => {
+    const next = random(6);
+    const dir = await repository({ "ferry/apps.yaml": APP, "apps/web/s.yaml": SERVICE });
+    const bytes = Buffer.from(SERVICE, "utf8");
+    const noise = [":", "-", "[", "{", "&a", "*a", "!!", "\t", "\0", '"', "'", "#", "\n", " ", "|", ">", "\uFFFD", "%"];
+    for (let i = 0; i < 300; i++) {
+      let mutated: Buffer;
+      const kind = i % 3;
+      if (kind === 0) mutated = bytes.subarray(0, Math.floor(next() * bytes.length));
+      else if (kind === 1) {
+        mutated = Buffer.from(bytes);
+        for (let flips = 1 + Math.floor(next() * 4); flips > 0; flips--) {
+          const at = Math.floor(next() * mutated.length);
+          mutated[at] = (mutated[at] ?? 0) ^ (1 << Math.floor(next() * 8));
+        }
+      } else {
+        const text = SERVICE;
+        const at = Math.floor(next() * text.length);
+        const insert = noise[Math.floor(next() * noise.length)] ?? "";
+        mutated = Buffer.from(text.slice(0, at) + insert + text.slice(at + Math.floor(next() * 3)), "utf8");
+      }
+      await writeFile(join(dir, "apps/web/s.yaml"), mutated);
+      const started = Date.now();
+      const report = await validateRepository(dir);
+      assert.ok(Date.now() - started < 5000, `mutation ${i} took ${Date.now() - started} ms`);
+      for (const problem of report.problems) {
+        assert.ok(problem.location.file.length > 0 && problem.location.line >= 1 && problem.location.column >= 1, `mutation ${i}: ${JSON.stringify(problem)}`);
+        assert.ok(problem.message.length > 0, `mutation ${i}: empty message`);
+      }
+    }
+  });
+});

@@ -1,0 +1,182 @@
+import { stat } from "node:fs/promises";
+import type { Application } from "../config/application.js";
+import { APPLICATION_KIND, FERRY_API_VERSION, normalizeApplication } from "../config/application.js";
+import { loadApplications } from "../config/load-config.js";
+import type { Problem } from "../core/errors.js";
+import { stalled, toFerryError } from "../core/errors.js";
+import type { ResourceKey } from "../core/ids.js";
+import { displayKey } from "../core/ids.js";
+import { isJsonObject } from "../core/json.js";
+import type { SourceLocation } from "../core/location.js";
+import { formatLocation } from "../core/location.js";
+import type { RenderedObject } from "../core/objects.js";
+import { locate } from "../core/objects.js";
+import type { ManifestFile } from "../render/load-files.js";
+import { loadManifestFiles } from "../render/load-files.js";
+import { renderDirectory } from "../render/render.js";
+import { hostValidator } from "../targets/host/host-target.js";
+import { resolveInArtifact, staysInsideRealRoot } from "../targets/host/host-paths.js";
+import type { TargetValidator } from "../targets/target.js";
+import { objectProblems } from "./object-problems.js";
+import { policyProblems } from "./policy-check.js";
+
+/** A problem `ferry validate` reports: always at a place in a file, and named by the check that found it. */
+export interface ReportedProblem extends Problem {
+  readonly location: SourceLocation;
+  /** `render`, `schema`, `references`, `duplicates` or `policy/<rule>`. */
+  readonly rule: string;
+}
+
+/** What validating a repository found, and what it looked at. */
+export interface ValidationReport {
+  /** Sorted by file, line and column. */
+  readonly problems: readonly ReportedProblem[];
+  readonly applications: number;
+  readonly files: number;
+  readonly objects: number;
+  /** Text of every manifest file read, by path relative to the repository, for snippets. */
+  readonly sources: ReadonlyMap<string, string>;
+}
+
+/** How to validate. */
+export interface ValidateOptions {
+  /** Directory of the Application documents, relative to the repository (default `ferry`). */
+  readonly configPath?: string;
+  /** The host target's allowed root, when known: absolute paths are judged against it. */
+  readonly root?: string;
+  /** The targets Applications may name (default: host). */
+  readonly targets?: ReadonlyMap<string, TargetValidator>;
+}
+
+/**
+ * Checks a checkout as the agent would before applying it, without an agent:
+ * Ferry's own documents, every application's rendered objects against its
+ * target's schemas, references (dependsOn, target, source.path, contentFrom),
+ * objects claimed by two applications, and the repository's Policy rules.
+ * Throws when it cannot run at all (no such directory, no Application documents).
+ */
+export async function validateRepository(dir: string, options: ValidateOptions = {}): Promise<ValidationReport> {
+  const configPath = options.configPath ?? "ferry";
+  const targets = options.targets ?? new Map([["host", hostValidator(options.root)]]);
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) throw stalled("ValidateFailed", `${dir} is not a directory`);
+  const sources = new Map<string, string>();
+  const problems: ReportedProblem[] = [];
+  const add = (found: readonly Problem[], rule: string | ((p: Problem) => string), fallback: SourceLocation): void => {
+    for (const p of found) problems.push({ ...p, location: p.location ?? fallback, rule: typeof rule === "string" ? rule : rule(p) });
+  };
+
+  const configFiles = await loadManifestFiles(dir, configPath);
+  for (const f of configFiles) sources.set(f.path, f.content);
+  const config = renderDirectory(configFiles, {});
+  const configFallback = { file: configFiles[0]?.path ?? configPath, line: 1, column: 1 };
+  add(config.problems, "render", configFallback);
+  const documents = config.objects.filter((o) => o.manifest.apiVersion === FERRY_API_VERSION && o.manifest.kind === APPLICATION_KIND);
+  if (documents.length === 0 && config.problems.length === 0) {
+    throw stalled("ValidateFailed", `no Application documents found in ${configPath}/ (use --path to point at them)`);
+  }
+  const loaded = loadApplications(config.objects);
+  add(loaded.problems, configRule, configFallback);
+
+  // Every Application that passes its own schema is rendered, also when its references are broken, so one run reports everything.
+  const applications = new Map<string, Application>();
+  for (const document of documents) {
+    const app = normalizeApplication(document).application;
+    if (app && !applications.has(app.name)) applications.set(app.name, app);
+  }
+  const owners = new Map<ResourceKey, { application: string; object: RenderedObject }>();
+  const allObjects: RenderedObject[] = [...config.objects];
+  let files = configFiles.length;
+  for (const app of applications.values()) {
+    const at = (field: string): SourceLocation => locate(app.origin, field);
+    const target = targets.get(app.spec.target);
+    if (!target) {
+      const known = [...targets.keys()].join(", ");
+      add([{ severity: "error", message: `unknown target ${JSON.stringify(app.spec.target)}: known targets are ${known}`, field: "/spec/target", location: at("/spec/target") }], "references", app.origin);
+    }
+    if (app.spec.source.repoURL !== undefined) {
+      const message = "source.repoURL names another repository: its manifests are not checked here (validate that repository too)";
+      add([{ severity: "warning", message, field: "/spec/source/repoURL", location: at("/spec/source/repoURL") }], "references", app.origin);
+      continue;
+    }
+    let appFiles: ManifestFile[];
+    try {
+      appFiles = await loadManifestFiles(dir, app.spec.source.path);
+    } catch (error) {
+      const message = `application ${app.name}: ${toFerryError(error).message}`;
+      add([{ severity: "error", message, field: "/spec/source/path", location: at("/spec/source/path") }], "references", app.origin);
+      continue;
+    }
+    files += appFiles.length;
+    for (const f of appFiles) sources.set(f.path, f.content);
+    const rendered = renderDirectory(appFiles, { dir: app.spec.source.path });
+    add(
+      rendered.problems.map((p) => (/cannot render yet/.test(p.message) ? { ...p, message: `application ${app.name}: ${p.message}` } : p)),
+      (p) => (/declared twice/.test(p.message) ? "duplicates" : "render"),
+      app.origin,
+    );
+    if (target) add(objectProblems(rendered.objects, target), "schema", app.origin);
+    add(await contentFromProblems(dir, rendered.objects), "references", app.origin);
+    for (const object of rendered.objects) {
+      allObjects.push(object);
+      const first = owners.get(object.key);
+      if (!first) {
+        owners.set(object.key, { application: app.name, object });
+        continue;
+      }
+      const where = formatLocation(locate(first.object.origin, "/metadata/name"));
+      const message = `${displayKey(object.key)} is declared by applications ${JSON.stringify(first.application)} (at ${where}) and ${JSON.stringify(app.name)}: one object can have one owner`;
+      add([{ severity: "error", message, field: "/metadata/name", location: locate(object.origin, "/metadata/name") }], "duplicates", object.origin);
+    }
+  }
+  for (const p of policyProblems(loaded.policies, allObjects)) problems.push({ ...p, location: p.location ?? configFallback });
+  return { problems: sortProblems(problems), applications: applications.size, files, objects: allObjects.length, sources };
+}
+
+/** Host Files whose `contentFrom` names a file that is not in the repository (resolved as the host target does). */
+async function contentFromProblems(repository: string, objects: readonly RenderedObject[]): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  for (const object of objects) {
+    const spec = object.manifest["spec"];
+    const written = isJsonObject(spec) ? spec["contentFrom"] : undefined;
+    if (object.manifest.kind !== "File" || typeof written !== "string" || written === "") continue;
+    const field = "/spec/contentFrom";
+    const source = resolveInArtifact(repository, object.origin.file, written);
+    // Escaping paths are the schema's problem (reported by the target's validation).
+    if (source === undefined) continue;
+    const inside = await staysInsideRealRoot(repository, source).catch(() => false);
+    const info = inside ? await stat(source).catch(() => undefined) : undefined;
+    let message: string | undefined;
+    if (!inside) message = `contentFrom ${JSON.stringify(written)} resolves through a symbolic link to a place outside the repository`;
+    else if (!info) message = `contentFrom ${JSON.stringify(written)} does not exist in the repository (it is relative to ${dirOf(object.origin.file)})`;
+    else if (!info.isFile()) message = `contentFrom ${JSON.stringify(written)} is not a file`;
+    if (message) problems.push({ severity: "error", message, field, location: locate(object.origin, field) });
+  }
+  return problems;
+}
+
+function dirOf(file: string): string {
+  const slash = file.lastIndexOf("/");
+  return slash === -1 ? "the repository root" : `${file.slice(0, slash)}/`;
+}
+
+/** The check a problem of the config loader belongs to. */
+function configRule(problem: Problem): string {
+  if (/^(unknown application|dependency cycle|application .* depends on itself)/.test(problem.message)) return "references";
+  if (/declared twice/.test(problem.message)) return "duplicates";
+  return "schema";
+}
+
+function sortProblems(problems: readonly ReportedProblem[]): ReportedProblem[] {
+  const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  return problems
+    .map((problem, order) => ({ problem, order }))
+    .sort(
+      (a, b) =>
+        compare(a.problem.location.file, b.problem.location.file) ||
+        a.problem.location.line - b.problem.location.line ||
+        a.problem.location.column - b.problem.location.column ||
+        a.order - b.order,
+    )
+    .map((x) => x.problem);
+}
