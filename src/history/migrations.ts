@@ -44,7 +44,7 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
       "CREATE INDEX events_at ON events (at)",
       "CREATE INDEX events_application ON events (application, id)",
-      "CREATE INDEX events_environment ON events (environment, id)",
+      "CREATE INDEX events_application_environment ON events (application, environment, at)",
       "CREATE INDEX events_type ON events (type, id)",
       "CREATE INDEX events_revision ON events (revision)",
       "CREATE TABLE event_versions (version TEXT NOT NULL, event_id BIGINT NOT NULL, PRIMARY KEY (version, event_id))",

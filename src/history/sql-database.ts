@@ -26,6 +26,8 @@ export interface SqlDatabase extends SqlExecutor {
   readonly location: string;
   /** Runs statements in one transaction; rolls back when `work` throws. Transactions never interleave. */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Refreshes the planner's statistics where the database does not do it by itself. */
+  optimize?(): void;
   close(): Promise<void>;
 }
 

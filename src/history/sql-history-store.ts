@@ -4,6 +4,9 @@ import { integer, optionalInteger, text } from "./sql-database.js";
 import type { Deployment, DeploymentQuery, HistoryEntry, HistoryEventInput, HistoryEventType, HistoryQuery, HistoryStore, Hold, Page } from "./types.js";
 import { pageSize } from "./types.js";
 
+/** Appended events between refreshes of the planner's statistics. */
+const OPTIMIZE_EVERY = 50_000;
+
 const EVENT_COLUMNS =
   "id, at, type, application, environment, target, revision, digest, versions, outcome, reason, message, triggered_by, author, subject, duration_ms, details, related_id, agent";
 const DEPLOYMENT_COLUMNS =
@@ -16,6 +19,7 @@ const DEPLOYMENT_COLUMNS =
  */
 export class SqlHistoryStore implements HistoryStore {
   readonly #db: SqlDatabase;
+  #appendedSinceOptimize = 0;
 
   private constructor(db: SqlDatabase) {
     this.#db = db;
@@ -29,6 +33,7 @@ export class SqlHistoryStore implements HistoryStore {
       await db.close().catch(() => undefined);
       throw error;
     }
+    db.optimize?.();
     return new SqlHistoryStore(db);
   }
 
@@ -36,13 +41,20 @@ export class SqlHistoryStore implements HistoryStore {
     return this.#db.location;
   }
 
-  append(events: readonly HistoryEventInput[], agent: string): Promise<number[]> {
-    if (events.length === 0) return Promise.resolve([]);
-    return this.#db.transaction(async (tx) => {
-      const ids: number[] = [];
-      for (const event of events) ids.push(await appendOne(tx, event, agent));
-      return ids;
+  async append(events: readonly HistoryEventInput[], agent: string): Promise<number[]> {
+    if (events.length === 0) return [];
+    const ids = await this.#db.transaction(async (tx) => {
+      const appended: number[] = [];
+      for (const event of events) appended.push(await appendOne(tx, event, agent));
+      return appended;
     });
+    // Without statistics the planner can pick a poor index as the tables grow.
+    this.#appendedSinceOptimize += events.length;
+    if (this.#appendedSinceOptimize >= OPTIMIZE_EVERY) {
+      this.#appendedSinceOptimize = 0;
+      this.#db.optimize?.();
+    }
+    return ids;
   }
 
   async events(query: HistoryQuery): Promise<Page<HistoryEntry>> {
@@ -57,7 +69,7 @@ export class SqlHistoryStore implements HistoryStore {
     if (query.version !== undefined) add("id IN (SELECT event_id FROM event_versions WHERE version = ?)", query.version);
     if (query.outcome !== undefined) add("outcome = ?", query.outcome);
     if (query.types && query.types.length > 0) add(`type IN (${query.types.map(() => "?").join(", ")})`, ...query.types);
-    if (query.revision !== undefined) add("revision LIKE ?", `${escapeLike(query.revision)}%`);
+    if (query.revision !== undefined) add("revision >= ? AND revision < ?", ...prefixRange(query.revision));
     if (query.since) add("at >= ?", query.since.getTime());
     if (query.until) add("at < ?", query.until.getTime());
     if (query.before !== undefined) add("id < ?", query.before);
@@ -84,7 +96,7 @@ export class SqlHistoryStore implements HistoryStore {
     if (query.application !== undefined) add("application = ?", query.application);
     if (query.environment !== undefined) add("environment = ?", query.environment);
     if (query.version !== undefined) add("id IN (SELECT deployment_id FROM deployment_versions WHERE version = ?)", query.version);
-    if (query.revision !== undefined) add("revision LIKE ?", `${escapeLike(query.revision)}%`);
+    if (query.revision !== undefined) add("revision >= ? AND revision < ?", ...prefixRange(query.revision));
     if (query.at) add("started_at <= ? AND (ended_at IS NULL OR ended_at > ?)", query.at.getTime(), query.at.getTime());
     if (query.before !== undefined) add("id < ?", query.before);
     const limit = pageSize(query.limit);
@@ -269,7 +281,11 @@ function iso(ms: unknown): string {
   return new Date(integer(ms)).toISOString();
 }
 
-/** A prefix searched with LIKE: revisions are hex, so wildcard characters are dropped, never honoured. */
-function escapeLike(prefix: string): string {
-  return prefix.replace(/[\\%_]/g, "");
+/**
+ * The range of revisions that start with a prefix, as bounds an index can
+ * use: revisions are lowercase hex, and "g" sorts after every hex digit.
+ */
+function prefixRange(prefix: string): [string, string] {
+  const hex = prefix.toLowerCase().replace(/[^0-9a-f]/g, "");
+  return [hex, `${hex}g`];
 }
