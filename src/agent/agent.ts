@@ -11,6 +11,8 @@ import { Engine } from "../engine/engine.js";
 import type { ApplicationStatus } from "../engine/status.js";
 import { defaultHistoryUrl, openHistory } from "../history/open-history.js";
 import { HistoryRecorder } from "../history/recorder.js";
+import type { Notification } from "../config/notification.js";
+import { Notifier } from "../notify/notifier.js";
 import { loadManifestFiles } from "../render/load-files.js";
 import { renderDirectory } from "../render/render.js";
 import type { Artifact, SourceFetcher } from "../source/artifact.js";
@@ -81,6 +83,8 @@ export class Agent {
   readonly engine: Engine;
   /** Writes every sync, drift and rollback to the history. */
   readonly history: HistoryRecorder;
+  /** Sends alerts to the endpoints of the configuration's Notification documents. */
+  readonly notifier: Notifier;
   /** Counts what Prometheus scrapes at /metrics. */
   readonly metrics = new AgentMetrics();
   /** Webhook deliveries already acted on. */
@@ -120,6 +124,8 @@ export class Agent {
     });
     this.engine.subscribe(this.history.listener);
     this.engine.subscribe(this.metrics.listener);
+    this.notifier = new Notifier({ agent: options.name ?? hostname() });
+    this.engine.subscribe(this.notifier.listener);
   }
 
   /** The metrics in Prometheus' text format. */
@@ -201,6 +207,9 @@ export class Agent {
     await this.#server?.close();
     this.#server = undefined;
     await this.engine.stop();
+    // Alerts already raised get a moment to go out; an endpoint that hangs does not hold the stop.
+    await Promise.race([this.notifier.drain(), new Promise((r) => setTimeout(r, 2000).unref())]);
+    this.notifier.close();
     await this.history.stop();
     for (const target of this.#targets.values()) await target.close();
     clearAgentInfo(this.options.stateDir);
@@ -251,6 +260,7 @@ export class Agent {
     const reason = `rolled back to ${result.to.versions.join(", ") || result.to.revision.slice(0, 8)}${request.reason ? `: ${request.reason}` : ""}`;
     await store.hold({ application: name, reason, since: result.event.at, ...(entry ? { eventId: entry.id } : {}) });
     this.history.record({ type: "Hold", at: result.event.at, application: name, message: reason, ...(entry ? { relatedId: entry.id } : {}) });
+    this.notifier.alert({ event: "Rollback", application: name, revision: result.commit, reason: "Rollback", message: result.event.subject ?? reason, at: result.event.at });
     await this.#checkSource(this.fetcherFor(app));
     return result;
   }
@@ -294,11 +304,12 @@ export class Agent {
     if (artifact.revision === this.#config.lastAttemptedRevision) return;
     let problems: readonly Problem[];
     let applications: Application[] = [];
+    let notifications: Notification[] = [];
     try {
       const files = await loadManifestFiles(artifact.directory, this.options.path);
       const rendered = renderDirectory(files, {});
       problems = rendered.problems;
-      if (problems.length === 0) ({ applications, problems } = loadApplications(rendered.objects));
+      if (problems.length === 0) ({ applications, notifications, problems } = loadApplications(rendered.objects));
     } catch (error) {
       problems = [{ severity: "error", message: `configuration at ${shortRevision(artifact.revision)}: ${toFerryError(error).message}` }];
     }
@@ -309,6 +320,7 @@ export class Agent {
       return;
     }
     this.#config = { ...this.#config, revision: artifact.revision, lastAttemptedRevision: artifact.revision, problems, applications: applications.map((a) => a.name) };
+    this.notifier.configure(notifications);
     this.engine.setApplications(applications, { run: this.#reconcile });
     this.engine.reportConfig({ type: "ConfigLoaded", revision: artifact.revision, applications: applications.map((a) => a.name) });
     this.#ensurePollers();

@@ -29,13 +29,13 @@ describe("loadApplications", () => {
   });
 
   it("returns nothing, without problems, for an empty config path", () => {
-    assert.deepEqual(loadApplications([]), { applications: [], policies: [], problems: [] });
+    assert.deepEqual(loadApplications([]), { applications: [], policies: [], notifications: [], problems: [] });
   });
 
   it("refuses other kinds at the config path, at their line", () => {
     const { names, problems } = load({ web: [] }, "# stray\napiVersion: host.ferry.dev/v1\nkind: Service\nmetadata:\n  name: web\n");
     assert.deepEqual(names, ["web"]);
-    assert.deepEqual(problems, ['config/zz-extra.yaml:2:1: unknown kind "Service" (apiVersion host.ferry.dev/v1) at the config path: expected ferry.dev/v1 Application or ferry.dev/v1 Policy']);
+    assert.deepEqual(problems, ['config/zz-extra.yaml:2:1: unknown kind "Service" (apiVersion host.ferry.dev/v1) at the config path: expected ferry.dev/v1 Application, Policy or Notification']);
   });
 
   it("names the line of a dependency that is not declared", () => {
@@ -75,6 +75,27 @@ describe("loadApplications", () => {
   it("reports problems in file and line order", () => {
     const { problems } = load({ b: ["x"], a: ["y"] });
     assert.deepEqual(problems.map((p) => p.split(":")[0]), ["config/a.yaml", "config/b.yaml"]);
+  });
+});
+
+describe("Notification documents", () => {
+  const notification = (spec: string): string => `apiVersion: ferry.dev/v1\nkind: Notification\nmetadata:\n  name: team\nspec:\n${spec}`;
+
+  it("are read with their defaults beside the applications", () => {
+    const files = [{ path: "config/n.yaml", content: notification("  type: slack\n  urlFrom:\n    env: SLACK_URL\n  applications: [web]\n") }];
+    const result = loadApplications(renderPlain(files).objects);
+    assert.deepEqual(result.problems, []);
+    assert.deepEqual(result.notifications, [
+      { name: "team", type: "slack", target: { env: "SLACK_URL" }, events: ["SyncFailed", "HealthDegraded", "DriftDetected", "DriftCorrected", "Rollback"], applications: ["web"] },
+    ]);
+  });
+
+  it("name the field and line of what is wrong", () => {
+    const problems = (spec: string): string[] =>
+      loadApplications(renderPlain([{ path: "config/n.yaml", content: notification(spec) }]).objects).problems.map(formatProblem);
+    assert.deepEqual(problems("  url: ftp://example.com/hook\n"), ["config/n.yaml:6:8: spec.url: must be an http or https URL"]);
+    assert.match(problems("  url: https://example.com/hook\n  events: [SyncFailed, Deployed]\n")[0] ?? "", /^config\/n\.yaml:7:24: spec\.events\[1\]: /);
+    assert.match(problems("  url: https://example.com/hook\n  urlFrom:\n    env: HOOK\n")[0] ?? "", /give exactly one of url and urlFrom/);
   });
 });
 

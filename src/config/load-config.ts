@@ -9,11 +9,14 @@ import type { Application } from "./application.js";
 import { APPLICATION_KIND, FERRY_API_VERSION, normalizeApplication } from "./application.js";
 import type { PolicyRule } from "./policy.js";
 import { normalizePolicy, POLICY_KIND } from "./policy.js";
+import type { Notification } from "./notification.js";
+import { normalizeNotification, NOTIFICATION_KIND } from "./notification.js";
 
 /** The kinds Ferry accepts at its config path. */
 export const CONFIG_KINDS: readonly { readonly apiVersion: string; readonly kind: string }[] = [
   { apiVersion: FERRY_API_VERSION, kind: APPLICATION_KIND },
   { apiVersion: FERRY_API_VERSION, kind: POLICY_KIND },
+  { apiVersion: FERRY_API_VERSION, kind: NOTIFICATION_KIND },
 ];
 
 /** One `dependsOn` entry as written: the name and its index in the list (for its line). */
@@ -24,21 +27,28 @@ interface Dependency {
 
 /**
  * Turns the objects rendered from the agent's config path into applications
- * (and the rules of Policy documents). Every object must be a Ferry config kind; names must be unique; `dependsOn`
+ * (and the rules of Policy documents, and Notifications). Every object must be a Ferry config kind; names must be unique; `dependsOn`
  * must name declared applications and must not form a cycle. Applications
  * with a problem of their own stay out of `applications`; every problem is
  * reported (the engine keeps the last good configuration while any exist),
  * sorted by file and line. Pure.
  */
-export function loadApplications(objects: readonly RenderedObject[]): { applications: Application[]; policies: PolicyRule[]; problems: Problem[] } {
+export function loadApplications(objects: readonly RenderedObject[]): {
+  applications: Application[];
+  policies: PolicyRule[];
+  notifications: Notification[];
+  problems: Problem[];
+} {
   const problems: Problem[] = [];
   const policies: PolicyRule[] = [];
+  const notifications = new Map<string, Notification>();
   const declared = new Map<string, RenderedObject>();
   const valid = new Map<string, Application>();
   for (const object of objects) {
     const { apiVersion, kind, metadata } = object.manifest;
     if (!CONFIG_KINDS.some((k) => k.apiVersion === apiVersion && k.kind === kind)) {
-      const expected = CONFIG_KINDS.map((k) => `${k.apiVersion} ${k.kind}`).join(" or ");
+      const kinds = CONFIG_KINDS.map((k) => k.kind);
+      const expected = `${FERRY_API_VERSION} ${kinds.slice(0, -1).join(", ")} or ${kinds.at(-1) ?? ""}`;
       problems.push(problemAt(`unknown kind ${JSON.stringify(kind)} (apiVersion ${apiVersion}) at the config path: expected ${expected}`, locate(object.origin, "")));
       continue;
     }
@@ -47,6 +57,14 @@ export function loadApplications(objects: readonly RenderedObject[]): { applicat
       const policy = normalizePolicy(object);
       problems.push(...policy.problems);
       policies.push(...policy.rules);
+      continue;
+    }
+    if (kind === NOTIFICATION_KIND) {
+      const normalized = normalizeNotification(object);
+      problems.push(...normalized.problems);
+      if (normalized.notification && notifications.has(normalized.notification.name)) {
+        problems.push(problemAt(`notification ${JSON.stringify(metadata.name)} is declared twice`, locate(object.origin, "/metadata/name"), "/metadata/name"));
+      } else if (normalized.notification) notifications.set(normalized.notification.name, normalized.notification);
       continue;
     }
     const first = declared.get(metadata.name);
@@ -88,7 +106,7 @@ export function loadApplications(objects: readonly RenderedObject[]): { applicat
   }
 
   const applications = [...valid.values()].filter((a) => !broken.has(a.name)).sort((a, b) => compare(a.name, b.name));
-  return { applications, policies, problems: sortByLocation(problems) };
+  return { applications, policies, notifications: [...notifications.values()], problems: sortByLocation(problems) };
 }
 
 /**
