@@ -2,6 +2,8 @@
 export interface SourcePosition {
   readonly line: number;
   readonly column: number;
+  /** The file, when it is not the one of the object around it (a field an overlay patched). */
+  readonly file?: string;
 }
 
 /** Where something came from: a file relative to the repository root, and a position in it. */

@@ -47,7 +47,7 @@ export function locate(origin: Origin, pointer: string): SourceLocation {
   let p = pointer;
   for (;;) {
     const pos = origin.positions[p];
-    if (pos) return { file: origin.file, line: pos.line, column: pos.column };
+    if (pos) return { file: pos.file ?? origin.file, line: pos.line, column: pos.column };
     if (p === "") return { file: origin.file, line: origin.line, column: origin.column };
     p = p.slice(0, p.lastIndexOf("/"));
   }

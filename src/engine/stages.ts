@@ -5,7 +5,7 @@ import type { Digest, ResourceKey } from "../core/ids.js";
 import { displayKey, shortRevision } from "../core/ids.js";
 import type { RenderedObject } from "../core/objects.js";
 import type { DesiredState } from "../diff/diff-objects.js";
-import { loadManifestFiles } from "../render/load-files.js";
+import { loadSourceFiles } from "../render/load-source.js";
 import { renderDigest, renderDirectory } from "../render/render.js";
 import type { Artifact } from "../source/artifact.js";
 import type { ObjectContext, Target } from "../targets/target.js";
@@ -24,12 +24,12 @@ export interface Rendered {
 export async function renderStage(artifact: Artifact, path: string): Promise<Rendered> {
   let files;
   try {
-    files = await loadManifestFiles(artifact.directory, path);
+    files = await loadSourceFiles(artifact.directory, path);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw stalled("RenderFailed", `${message} (revision ${shortRevision(artifact.revision)})`, { cause: error });
   }
-  const result = renderDirectory(files, {});
+  const result = renderDirectory(files, { dir: path });
   if (result.problems.length > 0) {
     throw stalled("RenderFailed", summarizeProblems("rendering failed", result.problems), { problems: result.problems });
   }

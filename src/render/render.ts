@@ -6,6 +6,8 @@ import { asDigest } from "../core/ids.js";
 import { canonicalJson } from "../core/json.js";
 import type { RenderedObject } from "../core/objects.js";
 import type { ManifestFile } from "./load-files.js";
+import { normalizeDir } from "./load-source.js";
+import { overlayFileOf, renderOverlay } from "./overlay.js";
 import { renderPlain } from "./render-plain.js";
 import type { Renderer, RenderOptions, RenderResult } from "./renderer.js";
 
@@ -13,15 +15,20 @@ export type { Renderer, RendererName, RenderOptions, RenderResult } from "./rend
 
 const plain: Renderer = { name: "plain", detect: () => true, render: (files) => renderPlain(files) };
 
+const overlay: Renderer = {
+  name: "overlay",
+  detect: (files, options) => overlayFileOf(files, normalizeDir(options.dir ?? "")) !== undefined,
+  render: (files, options) => renderOverlay(files, normalizeDir(options.dir ?? "")),
+};
+
 /** Asked in order; the first that recognizes the directory renders it. Plain YAML takes whatever is left. */
-const RENDERERS: readonly Renderer[] = [plain];
+const RENDERERS: readonly Renderer[] = [overlay, plain];
 
 /**
  * Layouts people will point Ferry at that it cannot render yet. Rendering
  * them as plain YAML would report confusing errors about their marker files.
  */
 const UNSUPPORTED_LAYOUTS: readonly { readonly marker: RegExp; readonly layout: string }[] = [
-  { marker: /(^|\/)ferry-overlay\.ya?ml$/, layout: "an overlay (base/ plus envs/<env>/)" },
   { marker: /(^|\/)kustomization\.ya?ml$/, layout: "a kustomize" },
   { marker: /(^|\/)Chart\.ya?ml$/, layout: "a helm chart" },
 ];

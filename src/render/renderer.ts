@@ -15,7 +15,7 @@ export interface RenderOptions {
 }
 
 /** The layouts Ferry renders. */
-export type RendererName = "plain";
+export type RendererName = "plain" | "overlay";
 
 /**
  * One way of turning a directory into objects. `render.ts` asks each

@@ -13,6 +13,7 @@ import type { RenderedObject } from "../core/objects.js";
 import { locate } from "../core/objects.js";
 import type { ManifestFile } from "../render/load-files.js";
 import { loadManifestFiles } from "../render/load-files.js";
+import { loadSourceFiles } from "../render/load-source.js";
 import { renderDirectory } from "../render/render.js";
 import { hostValidator } from "../targets/host/host-target.js";
 import { resolveInArtifact, staysInsideRealRoot } from "../targets/host/host-paths.js";
@@ -101,7 +102,7 @@ export async function validateRepository(dir: string, options: ValidateOptions =
     }
     let appFiles: ManifestFile[];
     try {
-      appFiles = await loadManifestFiles(dir, app.spec.source.path);
+      appFiles = await loadSourceFiles(dir, app.spec.source.path);
     } catch (error) {
       const message = `application ${app.name}: ${toFerryError(error).message}`;
       add([{ severity: "error", message, field: "/spec/source/path", location: at("/spec/source/path") }], "references", app.origin);
@@ -141,14 +142,15 @@ async function contentFromProblems(repository: string, objects: readonly Rendere
     const written = isJsonObject(spec) ? spec["contentFrom"] : undefined;
     if (object.manifest.kind !== "File" || typeof written !== "string" || written === "") continue;
     const field = "/spec/contentFrom";
-    const source = resolveInArtifact(repository, object.origin.file, written);
+    const from = locate(object.origin, field).file;
+    const source = resolveInArtifact(repository, from, written);
     // Escaping paths are the schema's problem (reported by the target's validation).
     if (source === undefined) continue;
     const inside = await staysInsideRealRoot(repository, source).catch(() => false);
     const info = inside ? await stat(source).catch(() => undefined) : undefined;
     let message: string | undefined;
     if (!inside) message = `contentFrom ${JSON.stringify(written)} resolves through a symbolic link to a place outside the repository`;
-    else if (!info) message = `contentFrom ${JSON.stringify(written)} does not exist in the repository (it is relative to ${dirOf(object.origin.file)})`;
+    else if (!info) message = `contentFrom ${JSON.stringify(written)} does not exist in the repository (it is relative to ${dirOf(from)})`;
     else if (!info.isFile()) message = `contentFrom ${JSON.stringify(written)} is not a file`;
     if (message) problems.push({ severity: "error", message, field, location: locate(object.origin, field) });
   }

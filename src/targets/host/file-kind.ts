@@ -1,4 +1,5 @@
 import { readFile, rm } from "node:fs/promises";
+import { locate } from "../../core/objects.js";
 import type { RenderedObject } from "../../core/objects.js";
 import type { ApplyOutcome, ObjectContext } from "../target.js";
 import { writeFileAtomic } from "./atomic-write.js";
@@ -127,7 +128,8 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number):
 }
 
 async function readContentFrom(object: RenderedObject, contentFrom: string, context: ObjectContext): Promise<Buffer> {
-  const source = resolveInArtifact(context.artifactDirectory, object.origin.file, contentFrom);
+  // Relative to the file that wrote the field: an overlay's patch may have set it.
+  const source = resolveInArtifact(context.artifactDirectory, locate(object.origin, "/spec/contentFrom").file, contentFrom);
   if (source === undefined || !(await staysInsideRealRoot(context.artifactDirectory, source))) {
     throw fieldError("PathEscapesRepository", object, "/spec/contentFrom", `contentFrom ${JSON.stringify(contentFrom)} points outside the repository`);
   }

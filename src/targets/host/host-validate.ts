@@ -59,7 +59,7 @@ export function validateHostObject(object: RenderedObject, root?: string): Probl
     if (escapesRoot(root, spec.path)) {
       problems.push(at("/spec/path", `path ${JSON.stringify(spec.path)} escapes the ${allowedRoot}`));
     }
-    if (spec.contentFrom !== undefined && escapesRepository(origin.file, spec.contentFrom)) {
+    if (spec.contentFrom !== undefined && escapesRepository(locate(origin, "/spec/contentFrom").file, spec.contentFrom)) {
       problems.push(at("/spec/contentFrom", `contentFrom ${JSON.stringify(spec.contentFrom)} must be a relative path that stays inside the repository`));
     }
   }
