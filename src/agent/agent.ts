@@ -309,7 +309,7 @@ export class Agent {
   #rejectRefusedConfig(refusal: SourceRefusal): Promise<void> {
     this.#configLoading = this.#configLoading.then(() => {
       if (refusal.revision === this.#config.lastAttemptedRevision) return;
-      const problems: Problem[] = [{ severity: "error", message: `configuration ${refusal.error.message}` }];
+      const problems: Problem[] = [{ severity: "error", message: refusal.error.message }];
       this.#config = { ...this.#config, lastAttemptedRevision: refusal.revision, problems };
       this.engine.reportConfig({ type: "ConfigRejected", revision: refusal.revision, problems });
     });
