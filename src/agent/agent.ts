@@ -15,9 +15,11 @@ import type { Notification } from "../config/notification.js";
 import { Notifier } from "../notify/notifier.js";
 import { loadManifestFiles } from "../render/load-files.js";
 import { renderDirectory } from "../render/render.js";
-import type { Artifact, SourceFetcher } from "../source/artifact.js";
+import type { Artifact, SourceFetcher, SourceRefusal } from "../source/artifact.js";
 import { Poller } from "../source/poller.js";
 import { redactSecrets } from "../source/repository-url.js";
+import { SignatureVerifier } from "../source/signature-verifier.js";
+import type { SignaturePolicy } from "../source/signatures.js";
 import { SourceRegistry } from "../source/source-registry.js";
 import { FileRecordStore } from "../state/file-record-store.js";
 import { createHostTarget } from "../targets/host/host-target.js";
@@ -58,6 +60,11 @@ export interface AgentOptions {
   readonly name?: string;
   /** Shared secret of the webhook receivers (HMAC key, or GitLab's token); none: webhooks are refused. */
   readonly webhookSecret?: string;
+  /**
+   * Verify commit signatures of every source (the configuration and every
+   * application's repository) against these keys; none: commits are not checked.
+   */
+  readonly signatures?: SignaturePolicy;
 }
 
 /** Where the configuration stands: the revision loaded and what was wrong with the newest one. */
@@ -93,6 +100,9 @@ export class Agent {
   readonly #targets: Map<string, Target>;
   readonly #configFetcher: SourceFetcher;
   readonly #pollers = new Map<SourceFetcher, Poller>();
+  readonly #verifier: SignatureVerifier | undefined;
+  /** The refused revision last reported per source, so a refusal is told once, not at every poll. */
+  readonly #reportedRefusals = new Map<SourceFetcher, string>();
   #config: ConfigStatus;
   #server: ControlServer | undefined;
   #release: (() => void) | undefined;
@@ -102,7 +112,8 @@ export class Agent {
 
   constructor(options: AgentOptions) {
     this.options = { ...options, stateDir: resolve(options.stateDir), root: resolve(options.root) };
-    this.#sources = new SourceRegistry(join(this.options.stateDir, "sources"));
+    this.#verifier = options.signatures ? new SignatureVerifier(options.signatures, join(this.options.stateDir, "gnupg")) : undefined;
+    this.#sources = new SourceRegistry(join(this.options.stateDir, "sources"), this.#verifier ? { verifier: this.#verifier } : {});
     this.#configFetcher = this.#sources.fetcher(options.repo, options.ref);
     const host = createHostTarget({ root: this.options.root, stateDir: join(this.options.stateDir, "host") });
     this.#targets = new Map<string, Target>([[host.name, host]]);
@@ -173,7 +184,9 @@ export class Agent {
     this.#release = await lockStateDir(this.options.stateDir);
     try {
       const { repo, ref, path, root } = this.options;
-      await saveAgentSettings(this.options.stateDir, { repo, ref, path, root, history: this.historyUrl });
+      const signatures = this.options.signatures;
+      await saveAgentSettings(this.options.stateDir, { repo, ref, path, root, history: this.historyUrl, ...(signatures ? { signatures } : {}) });
+      await this.#verifier?.prepare();
       await this.history.start();
       await this.engine.start();
       await this.refreshConfig();
@@ -290,8 +303,44 @@ export class Agent {
    */
   async refreshConfig(): Promise<void> {
     const poller = this.#pollers.get(this.#configFetcher);
-    const result = poller ? await poller.triggerNow() : await this.#configFetcher.refresh();
+    let result;
+    try {
+      result = poller ? await poller.triggerNow() : await this.#configFetcher.refresh();
+    } catch (error) {
+      const refusal = this.#configFetcher.refusal?.();
+      if (!refusal || refusal.error !== error) throw error;
+      await this.#rejectRefusedConfig(refusal);
+      return;
+    }
     await this.#loadConfig(result.artifact);
+  }
+
+  /** The configuration's newest revision was refused (its signature): rejected like an invalid one, the last good stays. */
+  #rejectRefusedConfig(refusal: SourceRefusal): Promise<void> {
+    this.#configLoading = this.#configLoading.then(() => {
+      if (refusal.revision === this.#config.lastAttemptedRevision) return;
+      const problems: Problem[] = [{ severity: "error", message: refusal.error.message }];
+      this.#config = { ...this.#config, lastAttemptedRevision: refusal.revision, problems };
+      this.engine.reportConfig({ type: "ConfigRejected", revision: refusal.revision, problems });
+    });
+    return this.#configLoading;
+  }
+
+  /**
+   * A poll failed. A refused revision is news once: the configuration is
+   * rejected, and the applications reading the source run to say why.
+   */
+  #onPollError(fetcher: SourceFetcher, error: unknown): void {
+    const refusal = fetcher.refusal?.();
+    if (!refusal || refusal.error !== error) {
+      console.error(`polling ${redactSecrets(fetcher.url)} failed: ${toFerryError(error).message}`);
+      return;
+    }
+    if (this.#reportedRefusals.get(fetcher) === refusal.revision) return;
+    this.#reportedRefusals.set(fetcher, refusal.revision);
+    console.error(`${redactSecrets(fetcher.url)} ${fetcher.ref}: ${refusal.error.message}`);
+    const reload = fetcher === this.#configFetcher ? this.#rejectRefusedConfig(refusal) : Promise.resolve();
+    void reload.then(() => this.engine.sourceChanged(fetcher));
   }
 
   /** Loads one configuration revision; calls are serialized and a revision already seen is skipped. */
@@ -336,12 +385,13 @@ export class Agent {
         intervalMs: this.options.pollIntervalMs,
         jitter: this.options.jitter,
         onResult: (result) => {
+          this.#reportedRefusals.delete(fetcher);
           const reload = fetcher === this.#configFetcher ? this.#loadConfig(result.artifact) : Promise.resolve();
           void reload.then(() => {
             if (result.changed) this.engine.sourceChanged(fetcher);
           });
         },
-        onError: (error) => console.error(`polling ${redactSecrets(fetcher.url)} failed: ${toFerryError(error).message}`),
+        onError: (error) => this.#onPollError(fetcher, error),
       });
       this.#pollers.set(fetcher, poller);
       poller.start();

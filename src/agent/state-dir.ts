@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
+import type { SignaturePolicy } from "../source/signatures.js";
 
 /** What a running agent publishes in its state directory so the CLI can reach it. */
 export interface AgentInfo {
@@ -112,6 +113,8 @@ export interface AgentSettings {
   readonly root: string;
   /** URL of the history the agent writes. */
   readonly history?: string;
+  /** The keys commits must be signed with, when the agent verifies signatures. */
+  readonly signatures?: SignaturePolicy;
 }
 
 /** Saves the settings of the agent using this state directory. */

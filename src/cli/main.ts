@@ -65,6 +65,9 @@ Start here: ferry quickstart`,
     .option("--history-retention <duration>", "prune history events older than this (e.g. 2160h); default: keep everything")
     .option("--name <name>", "this agent's name in a shared history (default: the host name)")
     .option("--webhook-secret-file <file>", "enable the webhook receivers (/hooks/github, gitlab, gitea, generic) with the secret in this file (default: $FERRY_WEBHOOK_SECRET)")
+    .option("--verify-signatures", "use only commits signed by an allowed key, in every repository the agent reads; others are refused and reported", false)
+    .option("--allowed-signers <file>", "with --verify-signatures: the allowed SSH keys, in git's gpg.ssh.allowedSignersFile format")
+    .option("--gpg-keyring <file>", "with --verify-signatures: the allowed GPG keys (exported public keys, binary or armored)")
     .addOption(output())
     .action((o: Record<string, string | boolean>) =>
       run(() =>
@@ -84,6 +87,9 @@ Start here: ferry quickstart`,
           ...(typeof o.historyRetention === "string" ? { historyRetention: o.historyRetention } : {}),
           ...(typeof o.name === "string" ? { name: o.name } : {}),
           ...(typeof o.webhookSecretFile === "string" ? { webhookSecretFile: o.webhookSecretFile } : {}),
+          verifySignatures: o.verifySignatures === true,
+          ...(typeof o.allowedSigners === "string" ? { allowedSigners: o.allowedSigners } : {}),
+          ...(typeof o.gpgKeyring === "string" ? { gpgKeyring: o.gpgKeyring } : {}),
         }),
       ),
     );

@@ -6,7 +6,8 @@ import { after, describe, it } from "node:test";
 import { findCondition } from "../core/conditions.js";
 import type { Digest, ResourceKey, Revision } from "../core/ids.js";
 import type { Application } from "../config/application.js";
-import type { Artifact, RefreshResult, SourceFetcher } from "../source/artifact.js";
+import { stalled } from "../core/errors.js";
+import type { Artifact, RefreshResult, SourceFetcher, SourceRefusal } from "../source/artifact.js";
 import { createMemoryTarget } from "../targets/memory/memory-target.js";
 import type { MemoryTarget } from "../targets/memory/memory-target.js";
 import { MemoryRecordStore } from "./app-record.js";
@@ -25,6 +26,18 @@ class FakeSource implements SourceFetcher {
   #artifact: Artifact | undefined;
   readonly #all = new Map<string, Artifact>();
   #count = 0;
+  #refusal: SourceRefusal | undefined;
+
+  /** The ref moves to a commit the source refuses (as an unsigned one); current() stays where it was. */
+  refuse(): SourceRefusal {
+    this.#count++;
+    const revision = this.#count.toString(16).padStart(40, "0") as Revision;
+    this.#refusal = { revision, error: stalled("SignatureRefused", `revision ${revision.slice(0, 8)} refused: unsigned`) };
+    return this.#refusal;
+  }
+  refusal(): SourceRefusal | undefined {
+    return this.#refusal;
+  }
 
   async commit(files: Record<string, string>): Promise<Artifact> {
     const dir = await mkdtemp(join(tmpdir(), "ferry-engine-"));
@@ -34,6 +47,7 @@ class FakeSource implements SourceFetcher {
       await writeFile(join(dir, path), content);
     }
     this.#count++;
+    this.#refusal = undefined;
     const revision = this.#count.toString(16).padStart(40, "0") as Revision;
     this.#artifact = {
       url: this.url,
@@ -47,6 +61,7 @@ class FakeSource implements SourceFetcher {
     return this.#artifact;
   }
   async refresh(): Promise<RefreshResult> {
+    if (this.#refusal) throw this.#refusal.error;
     if (!this.#artifact) throw new Error("nothing committed");
     return { artifact: this.#artifact, changed: false, fetched: false };
   }
@@ -203,6 +218,57 @@ describe("engine", () => {
     assert.equal(findCondition(status?.conditions ?? [], "Stalled")?.reason, "RenderFailed", "the newest revision is still reported stalled");
     assert.equal(status?.lastAttemptedRevision, broken.revision);
     assert.equal(status?.sync.revision, good.revision);
+    await engine.stop();
+  });
+
+  it("a refused revision stalls with its reason; the accepted one stays applied and healed, even by a manual sync; the next commit recovers", async () => {
+    const { engine, target, source, events } = await rig();
+    const good = await source.commit({ "apps/web/a.yaml": thing("a", "1") });
+    engine.setApplications([app("web")]);
+    await engine.whenIdle();
+    const refused = source.refuse();
+    engine.sourceChanged(source);
+    await engine.whenIdle();
+    let status = engine.status("web");
+    assert.equal(findCondition(status?.conditions ?? [], "Stalled")?.reason, "SignatureRefused");
+    assert.equal(findCondition(status?.conditions ?? [], "Ready")?.message, `revision ${refused.revision.slice(0, 8)} refused: unsigned`);
+    assert.equal(status?.lastAttemptedRevision, refused.revision);
+    assert.deepEqual(status?.sync, { status: "OutOfSync", revision: good.revision, digest: status?.sync.digest });
+
+    target.tamper(key("a"));
+    await until(() => events.some((e) => e.type === "DriftCorrected"), "drift to be corrected");
+    await engine.whenIdle();
+    assert.equal((target.live.get(key("a"))?.state.spec as { value: string }).value, "1");
+    status = await engine.sync("web");
+    assert.equal(findCondition(status.conditions, "Stalled")?.reason, "SignatureRefused", "a manual sync does not get past the refusal");
+    assert.ok(!events.some((e) => e.type === "SyncFinished" && e.revision === refused.revision), "nothing of the refused revision was applied");
+
+    const next = await source.commit({ "apps/web/a.yaml": thing("a", "2") });
+    engine.sourceChanged(source);
+    await engine.whenIdle();
+    assert.equal(ready(engine, "web")?.status, "True");
+    assert.equal(engine.status("web")?.sync.revision, next.revision);
+    assert.equal(findCondition(engine.status("web")?.conditions ?? [], "Stalled"), undefined);
+    await engine.stop();
+  });
+
+  it("a refused revision after one that stalled still heals the last applied one", async () => {
+    const { engine, target, source, events } = await rig();
+    const good = await source.commit({ "apps/web/a.yaml": thing("a", "1") });
+    engine.setApplications([app("web")]);
+    await engine.whenIdle();
+    await source.commit({ "apps/web/a.yaml": "kind: [" });
+    engine.sourceChanged(source);
+    await engine.whenIdle();
+    source.refuse();
+    engine.sourceChanged(source);
+    await engine.whenIdle();
+    target.tamper(key("a"));
+    await until(() => events.some((e) => e.type === "DriftCorrected"), "drift to be corrected");
+    await engine.whenIdle();
+    assert.equal((target.live.get(key("a"))?.state.spec as { value: string }).value, "1");
+    assert.equal(engine.status("web")?.sync.revision, good.revision);
+    assert.equal(findCondition(engine.status("web")?.conditions ?? [], "Stalled")?.reason, "SignatureRefused");
     await engine.stop();
   });
 

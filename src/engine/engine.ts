@@ -4,7 +4,7 @@ import type { ResourceKey } from "../core/ids.js";
 import type { Application } from "../config/application.js";
 import type { ObjectDiff } from "../diff/diff-objects.js";
 import { diffObjects } from "../diff/diff-objects.js";
-import type { SourceFetcher } from "../source/artifact.js";
+import type { Artifact, SourceFetcher } from "../source/artifact.js";
 import type { LiveChange, Target } from "../targets/target.js";
 import type { AppRecord, RecordStore } from "./app-record.js";
 import { newRecord } from "./app-record.js";
@@ -15,7 +15,7 @@ import { reconcileApplication } from "./reconcile.js";
 import { describeStage, renderStage, validateStage } from "./stages.js";
 import type { ApplicationStatus, Trigger } from "./status.js";
 import { WorkQueue } from "./work-queue.js";
-import { erroredStatus, finishRun, removeApplication, waitingStatus } from "./lifecycle.js";
+import { erroredStatus, finishRun, refusedRecord, removeApplication, waitingStatus } from "./lifecycle.js";
 
 /** What the engine is built from: targets, sources and a record store. */
 export interface EngineOptions {
@@ -226,15 +226,18 @@ export class Engine {
     };
     let target: Target;
     let artifact;
+    const fetcher = this.#options.fetcherFor(app);
     try {
       target = this.#target(app);
-      const fetcher = this.#options.fetcherFor(app);
       progress("fetching source");
       const current = fetcher.current();
       artifact = !current || trigger === "manual" || trigger === "refresh" ? (await fetcher.refresh()).artifact : current;
     } catch (error) {
       const e = toFerryError(error, "SourceFailed");
-      return { record: erroredStatus(record, app, e, now), ...(e.disposition === "transient" ? { retry: "backoff" as const } : {}) };
+      const lastGood = fetcher.refusal?.()?.error === e ? await this.#lastAccepted(fetcher, record) : undefined;
+      if (!lastGood) return { record: erroredStatus(record, app, e, now), ...(e.disposition === "transient" ? { retry: "backoff" as const } : {}) };
+      target = this.#target(app);
+      artifact = lastGood;
     }
     const input = {
       application: app,
@@ -249,11 +252,35 @@ export class Engine {
       healthTimeoutMs: this.#options.healthTimeoutMs ?? 120_000,
       ...(this.#options.maxDeleteShare !== undefined ? { maxDeleteShare: this.#options.maxDeleteShare } : {}),
     };
+    const refusal = fetcher.refusal?.();
+    const result = await this.#runRevision(input);
+    return refusal ? { ...result, record: refusedRecord(result.record, refusal, now) } : result;
+  }
+
+  /** Runs the artifact's revision, or heals the last good one when that revision stalled. */
+  #runRevision(input: ReconcileInput): Promise<{ record: AppRecord; retry?: "backoff" | "soon" }> {
+    const { record, artifact } = input;
     const stalledHere = record.stalledOn?.revision === artifact.revision && record.stalledOn.digest === undefined;
-    if (stalledHere && !manual && record.applied && record.applied.revision !== artifact.revision) {
+    if (stalledHere && !input.manual && record.applied && record.applied.revision !== artifact.revision) {
       return this.#healLastGood(input, record.applied.revision);
     }
     return reconcileApplication(input);
+  }
+
+  /**
+   * The newest accepted artifact of a source whose newest revision was
+   * refused: the fetcher's current one, or after a restart the revision last
+   * applied (verified again on the way).
+   */
+  async #lastAccepted(fetcher: SourceFetcher, record: AppRecord): Promise<Artifact | undefined> {
+    const current = fetcher.current();
+    if (current) return current;
+    if (!record.applied) return undefined;
+    try {
+      return await fetcher.artifactAt(record.applied.revision);
+    } catch {
+      return undefined;
+    }
   }
 
   /**

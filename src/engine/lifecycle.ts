@@ -2,6 +2,7 @@ import { findCondition, removeCondition, setCondition } from "../core/conditions
 import type { FerryError } from "../core/errors.js";
 import type { ResourceKey } from "../core/ids.js";
 import type { Application } from "../config/application.js";
+import type { SourceRefusal } from "../source/artifact.js";
 import type { Target } from "../targets/target.js";
 import type { AppRecord, RecordStore } from "./app-record.js";
 import type { EventBus } from "./events.js";
@@ -25,6 +26,20 @@ export function erroredStatus(record: AppRecord, app: Application, error: FerryE
       ? setCondition(conditions, { type: "Stalled", status: "True", reason: error.reason, message: error.message }, now)
       : removeCondition(conditions, "Stalled");
   return { ...record, status: { ...record.status, target: app.spec.target, conditions, problems: error.problems } };
+}
+
+/**
+ * The record after a run of the last accepted revision while the source's
+ * newest revision is refused: whatever that run did (self-heal included)
+ * stands, but the application is Stalled on the refused revision and says why.
+ */
+export function refusedRecord(record: AppRecord, refusal: SourceRefusal, now: Date): AppRecord {
+  const { reason, message } = refusal.error;
+  let conditions = setCondition(record.status.conditions, { type: "Ready", status: "False", reason, message }, now);
+  conditions = removeCondition(conditions, "Reconciling");
+  conditions = setCondition(conditions, { type: "Stalled", status: "True", reason, message }, now);
+  const sync = { ...record.status.sync, status: "OutOfSync" as const };
+  return { ...record, status: { ...record.status, conditions, sync, lastAttemptedRevision: refusal.revision, problems: refusal.error.problems } };
 }
 
 /**

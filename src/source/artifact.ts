@@ -1,3 +1,4 @@
+import type { FerryError } from "../core/errors.js";
 import type { Digest, Revision } from "../core/ids.js";
 
 /** The commit behind an artifact, as history and people want it. */
@@ -30,10 +31,17 @@ export interface Artifact {
 /** What one check of a source found. */
 export interface RefreshResult {
   readonly artifact: Artifact;
-  /** True when the revision differs from the one before this refresh. */
+  /** True when the revision differs from the one before this refresh, or a refused revision gave way to it. */
   readonly changed: boolean;
   /** True when a `git fetch` ran (false when `ls-remote` showed nothing moved). */
   readonly fetched: boolean;
+}
+
+/** A commit the source would not turn into an artifact (its signature did not verify). */
+export interface SourceRefusal {
+  readonly revision: Revision;
+  /** A stalled error naming the revision, the signer if any, and what was wrong. */
+  readonly error: FerryError;
 }
 
 /** Fetches one (repository, ref) and turns commits into artifacts. Shared by every application reading it. */
@@ -46,6 +54,11 @@ export interface SourceFetcher {
   current(): Artifact | undefined;
   /** The artifact of one commit (an earlier good revision, a rollback target), fetched when not cached. */
   artifactAt(revision: string): Promise<Artifact>;
+  /**
+   * The newest commit of the ref when it was refused, while `current()` stays
+   * the last accepted one; `refresh()` throws its error until the ref moves on.
+   */
+  refusal?(): SourceRefusal | undefined;
   /** How often the remote was asked and fetched from, for metrics. */
   stats?(): { readonly lsRemote: number; readonly fetches: number };
 }

@@ -4,13 +4,14 @@ import type { FerryError } from "../core/errors.js";
 import { stalled, toFerryError } from "../core/errors.js";
 import type { Digest, Revision } from "../core/ids.js";
 import { asDigest, asRevision } from "../core/ids.js";
-import type { Artifact, CommitInfo, RefreshResult, SourceFetcher } from "./artifact.js";
+import type { Artifact, CommitInfo, RefreshResult, SourceFetcher, SourceRefusal } from "./artifact.js";
 import { ArtifactStore } from "./artifact-store.js";
 import { BareRepository } from "./bare-repository.js";
 import { runGit } from "./git.js";
 import type { RemoteRef } from "./remote-ref.js";
 import { lsRemotePatterns, refProblem, resolveRemoteRef } from "./remote-ref.js";
 import { normalizeRepositoryUrl, redactSecrets, repositoryKey, repositoryProblem } from "./repository-url.js";
+import type { CommitVerifier } from "./signature-verifier.js";
 
 /** Settings of one git fetcher. */
 export interface GitFetcherOptions {
@@ -24,6 +25,8 @@ export interface GitFetcherOptions {
   readonly cwd?: string;
   /** Told when removing old artifacts fails; the refresh still succeeds. Default: a process warning. */
   readonly onCleanupError?: (error: FerryError) => void;
+  /** Checks every commit (its signature) before it becomes an artifact; none: every commit is used. */
+  readonly verifier?: CommitVerifier;
 }
 
 /** How much network work a fetcher did, for metrics. */
@@ -54,10 +57,12 @@ export class GitFetcher implements SourceFetcher {
   readonly #onCleanupError: (error: FerryError) => void;
   readonly #store: ArtifactStore;
   readonly #owner: string;
+  readonly #verifier: CommitVerifier | undefined;
   readonly #metadata = new Map<Revision, Promise<{ digest: Digest; commit: CommitInfo }>>();
   readonly #pendingRevisions = new Map<Revision, Promise<Artifact>>();
   #repository: Promise<BareRepository> | undefined;
   #current: Artifact | undefined;
+  #refusal: SourceRefusal | undefined;
   #refreshing: Promise<RefreshResult> | undefined;
   #lsRemote = 0;
   #fetches = 0;
@@ -75,6 +80,7 @@ export class GitFetcher implements SourceFetcher {
     this.#onCleanupError = options.onCleanupError ?? ((error) => process.emitWarning(error.message, { code: error.reason }));
     this.#store = ArtifactStore.at(join(options.cacheDir, "artifacts"));
     this.#owner = `${this.remoteUrl} ${ref} #${nextOwnerId++}`;
+    this.#verifier = options.verifier;
   }
 
   /** Asks the remote for the ref's commit and fetches only when the commit is new here. Concurrent calls share one run. */
@@ -88,6 +94,11 @@ export class GitFetcher implements SourceFetcher {
   /** The artifact of the last successful refresh, if any. */
   current(): Artifact | undefined {
     return this.#current;
+  }
+
+  /** The newest commit of the ref when it was refused; `current()` stays the last accepted one. */
+  refusal(): SourceRefusal | undefined {
+    return this.#refusal;
   }
 
   /** Number of `ls-remote` runs and fetches so far. */
@@ -125,7 +136,14 @@ export class GitFetcher implements SourceFetcher {
     const repository = await this.#openRepository();
     const remote = await this.#resolveRef(repository);
     const previous = this.#current;
-    if (previous?.revision === remote.commit) return { artifact: previous, changed: false, fetched: false };
+    const refused = this.#refusal;
+    if (previous?.revision === remote.commit) {
+      this.#refusal = undefined;
+      // Back from a refused revision to the accepted one: the status that named the refusal must be redone.
+      return { artifact: previous, changed: refused !== undefined, fetched: false };
+    }
+    // A refused revision is not fetched or checked again (its verdict cannot change).
+    if (refused?.revision === remote.commit) throw refused.error;
     let commit = remote.commit;
     let fetched = false;
     if (!(await repository.hasCommit(commit))) {
@@ -133,19 +151,30 @@ export class GitFetcher implements SourceFetcher {
       commit = await this.#fetch(repository, remote.name);
       fetched = true;
     }
-    const artifact = await this.#artifactOf(repository, asRevision(commit));
+    const revision = asRevision(commit);
+    try {
+      await this.#verifier?.verify(repository.directory, revision);
+    } catch (error) {
+      const e = toFerryError(error, "VerificationFailed");
+      // Only a verdict on the commit is remembered; a verifier that could not run is asked again next time.
+      if (e.disposition === "stalled") this.#refusal = { revision, error: e };
+      throw e;
+    }
+    this.#refusal = undefined;
+    const artifact = await this.#artifactOf(repository, revision);
     this.#current = artifact;
     try {
       await this.pruneArtifacts();
     } catch (error) {
       this.#onCleanupError(toFerryError(error, "CleanupFailed"));
     }
-    return { artifact, changed: previous?.revision !== artifact.revision, fetched };
+    return { artifact, changed: previous?.revision !== artifact.revision || refused !== undefined, fetched };
   }
 
   async #artifactAt(commit: Revision): Promise<Artifact> {
     const repository = await this.#openRepository();
     if (!(await repository.hasCommit(commit))) await this.#fetch(repository, commit);
+    await this.#verifier?.verify(repository.directory, commit);
     return this.#artifactOf(repository, commit);
   }
 

@@ -6,6 +6,12 @@ import { runGit } from "./git.js";
 /** Content of one file in a test commit: text, or text with an executable bit; `null` deletes the file. */
 export type TestFile = string | { readonly content: string; readonly executable: true } | null;
 
+/** How a test commit is signed: git settings (`-c` pairs) and environment, e.g. `GNUPGHOME`. */
+export interface CommitSigning {
+  readonly config: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 const IDENTITY = ["-c", "user.name=Ferry Test", "-c", "user.email=test@ferry.invalid", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"];
 
 /**
@@ -31,8 +37,8 @@ export class TestRepository {
     return runGit([...IDENTITY, ...args], { cwd: this.directory });
   }
 
-  /** Writes (or deletes, for `null`) the given files and commits all changes; returns the commit id. */
-  async commit(files: Readonly<Record<string, TestFile>>, message = "change"): Promise<string> {
+  /** Writes (or deletes, for `null`) the given files and commits all changes, signed when asked; returns the commit id. */
+  async commit(files: Readonly<Record<string, TestFile>>, message = "change", signing?: CommitSigning): Promise<string> {
     for (const [path, file] of Object.entries(files)) {
       const full = join(this.directory, path);
       if (file === null) {
@@ -44,7 +50,10 @@ export class TestRepository {
       await chmod(full, typeof file === "string" ? 0o644 : 0o755);
     }
     await this.git("add", "--all");
-    await this.git("commit", "--quiet", "--allow-empty", "-m", message);
+    if (signing) {
+      const args = [...IDENTITY, ...signing.config, "commit", "--quiet", "--allow-empty", "-S", "-m", message];
+      await runGit(args, { cwd: this.directory, ...(signing.env ? { env: signing.env } : {}) });
+    } else await this.git("commit", "--quiet", "--allow-empty", "-m", message);
     return this.head();
   }
 

@@ -244,11 +244,11 @@ export class Scenario {
     }
   }
 
-  /** Writes the files, commits everything and returns the new commit id. */
-  async commit(message: string, files: Readonly<Record<string, string | null>> = {}): Promise<string> {
+  /** Writes the files, commits everything (signed, with `signing` as git `-c` settings) and returns the new commit id. */
+  async commit(message: string, files: Readonly<Record<string, string | null>> = {}, signing?: readonly string[]): Promise<string> {
     await this.write(files);
     await this.git("add", "--all");
-    await this.git("commit", "-q", "--allow-empty", "-m", message);
+    await this.git(...(signing ?? []), "commit", "-q", "--allow-empty", ...(signing ? ["-S"] : []), "-m", message);
     return this.head();
   }
 

@@ -1,7 +1,9 @@
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { Agent } from "../../agent/agent.js";
 import { findCondition } from "../../core/conditions.js";
 import { parseDuration } from "../../config/duration.js";
+import type { SignaturePolicy } from "../../source/signatures.js";
 import { CliError, EXIT } from "../exit-codes.js";
 import { eventPrinter, formatConfig, formatStatusTable } from "../format.js";
 
@@ -26,6 +28,14 @@ export interface AgentCommandOptions {
   readonly name?: string;
   /** File holding the webhook secret; default $FERRY_WEBHOOK_SECRET. */
   readonly webhookSecretFile?: string;
+  /** Refuse commits whose signature does not verify against `allowedSigners` or `gpgKeyring`. */
+  readonly verifySignatures?: boolean;
+  /** SSH allowed-signers file (git's gpg.ssh.allowedSignersFile format). */
+  readonly allowedSigners?: string;
+  /** File of exported OpenPGP public keys. */
+  readonly gpgKeyring?: string;
+  /** The policy saved by an earlier agent (offline commands verify as it did). */
+  readonly signatures?: SignaturePolicy;
 }
 
 /** Builds an Agent from command-line options, checking them first. */
@@ -45,6 +55,7 @@ export function agentFromOptions(options: Omit<AgentCommandOptions, "once" | "ou
   }
   const history = options.history ?? process.env.FERRY_HISTORY_URL;
   const webhookSecret = options.webhookSecretFile !== undefined ? readSecret(options.webhookSecretFile) : process.env.FERRY_WEBHOOK_SECRET;
+  const signatures = signaturePolicy(options);
   const match = /^(.+):(\d+)$/.exec(options.listen);
   if (!match) throw new CliError(`--listen: expected host:port, got ${JSON.stringify(options.listen)}`);
   return new Agent({
@@ -61,7 +72,34 @@ export function agentFromOptions(options: Omit<AgentCommandOptions, "once" | "ou
     ...(historyRetentionMs !== undefined ? { historyRetentionMs } : {}),
     ...(options.name ? { name: options.name } : {}),
     ...(webhookSecret ? { webhookSecret } : {}),
+    ...(signatures ? { signatures } : {}),
   });
+}
+
+/** The signature policy the flags ask for (files made absolute and checked readable), or the saved one. */
+function signaturePolicy(options: Pick<AgentCommandOptions, "verifySignatures" | "allowedSigners" | "gpgKeyring" | "signatures">): SignaturePolicy | undefined {
+  if (!options.verifySignatures) {
+    if (options.allowedSigners !== undefined || options.gpgKeyring !== undefined) {
+      throw new CliError("--allowed-signers and --gpg-keyring take effect with --verify-signatures; add it, or drop them");
+    }
+    return options.signatures;
+  }
+  if (options.allowedSigners === undefined && options.gpgKeyring === undefined) {
+    throw new CliError("--verify-signatures needs the allowed keys: --allowed-signers <file> (SSH) and/or --gpg-keyring <file> (GPG)");
+  }
+  const readable = (flag: string, file: string): string => {
+    const path = resolve(file);
+    try {
+      accessSync(path, constants.R_OK);
+    } catch (error) {
+      throw new CliError(`${flag}: cannot read ${path}: ${(error as Error).message}`);
+    }
+    return path;
+  };
+  return {
+    ...(options.allowedSigners !== undefined ? { allowedSignersFile: readable("--allowed-signers", options.allowedSigners) } : {}),
+    ...(options.gpgKeyring !== undefined ? { gpgKeyringFile: readable("--gpg-keyring", options.gpgKeyring) } : {}),
+  };
 }
 
 /** The secret in a file, without its trailing newline; at least 16 characters. */
