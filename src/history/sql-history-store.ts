@@ -58,12 +58,7 @@ export class SqlHistoryStore implements HistoryStore {
   }
 
   async events(query: HistoryQuery): Promise<Page<HistoryEntry>> {
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    const add = (clause: string, ...values: SqlValue[]): void => {
-      where.push(clause);
-      params.push(...values);
-    };
+    const { add, where, params } = conditions();
     if (query.application !== undefined) add("application = ?", query.application);
     if (query.environment !== undefined) add("environment = ?", query.environment);
     if (query.version !== undefined) add("id IN (SELECT event_id FROM event_versions WHERE version = ?)", query.version);
@@ -87,12 +82,7 @@ export class SqlHistoryStore implements HistoryStore {
   }
 
   async deployments(query: DeploymentQuery): Promise<Page<Deployment>> {
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    const add = (clause: string, ...values: SqlValue[]): void => {
-      where.push(clause);
-      params.push(...values);
-    };
+    const { add, where, params } = conditions();
     if (query.application !== undefined) add("application = ?", query.application);
     if (query.environment !== undefined) add("environment = ?", query.environment);
     if (query.version !== undefined) add("id IN (SELECT deployment_id FROM deployment_versions WHERE version = ?)", query.version);
@@ -219,6 +209,20 @@ async function startDeployment(
   );
   for (const version of stored.versions) await tx.run("INSERT INTO deployment_versions (version, deployment_id) VALUES (?, ?)", [version, deploymentId]);
   if (rollbackId !== null) await tx.run("UPDATE events SET related_id = ? WHERE id = ?", [rollbackId, stored.id]);
+}
+
+/** WHERE clauses and their parameters, added together so they stay in step. */
+function conditions(): { add: (clause: string, ...values: SqlValue[]) => void; where: string[]; params: SqlValue[] } {
+  const where: string[] = [];
+  const params: SqlValue[] = [];
+  return {
+    where,
+    params,
+    add: (clause, ...values) => {
+      where.push(clause);
+      params.push(...values);
+    },
+  };
 }
 
 function page<T extends { readonly id: number }>(items: T[], limit: number): Page<T> {

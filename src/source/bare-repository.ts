@@ -108,7 +108,8 @@ export class BareRepository {
   }
 }
 
-async function isDirectory(path: string): Promise<boolean> {
+/** True when `path` is a directory; false when nothing is there. */
+export async function isDirectory(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isDirectory();
   } catch (error) {

@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { ErrorDisposition } from "../core/errors.js";
 import { FerryError, stalled } from "../core/errors.js";
 import { shortRevision } from "../core/ids.js";
 import type { GitOutput } from "./git.js";
+import { isDirectory } from "./bare-repository.js";
 import { execGit, gitFailure, runGit } from "./git.js";
 import { refProblem } from "./remote-ref.js";
 import { normalizeRepositoryUrl, redactSecrets, repositoryKey, repositoryProblem } from "./repository-url.js";
@@ -273,15 +274,6 @@ async function openClone(directory: string): Promise<void> {
     await rm(temporary, { recursive: true, force: true });
     // Another process created it first: theirs is as good as ours.
     if (!(await isDirectory(directory))) throw error;
-  }
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw error;
   }
 }
 
