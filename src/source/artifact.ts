@@ -46,6 +46,8 @@ export interface SourceFetcher {
   current(): Artifact | undefined;
   /** The artifact of one commit (an earlier good revision, a rollback target), fetched when not cached. */
   artifactAt(revision: string): Promise<Artifact>;
+  /** The full commit id a commit id or prefix (7+ hex digits) of this repository names; undefined when unknown. */
+  resolveCommit?(idOrPrefix: string): Promise<Revision | undefined>;
   /** How often the remote was asked and fetched from, for metrics. */
   stats?(): { readonly lsRemote: number; readonly fetches: number };
 }
