@@ -117,6 +117,12 @@ Start here: ferry quickstart`,
       "compare a commit (id, or a prefix of 7+ hex digits), branch or tag instead of what is deployed: what merging it would create, change and prune; nothing is applied",
     )
     .addOption(output())
+    .addHelpText(
+      "after",
+      `
+With --revision: exit 0 when nothing would change; 1 when something would, or the revision does not render or validate (its problems are printed with file:line); 2 when the revision or application is unknown or a source could not be fetched.
+Applications declared only in the configuration at that revision are shown as new.`,
+    )
     .action((app: string | undefined, o: { output: "text" | "json"; revision?: string }) =>
       run(() => (o.revision !== undefined ? runDiffRevisionCommand(stateDir(), app, o.revision, o.output) : runDiffCommand(stateDir(), app, o.output))),
     );
