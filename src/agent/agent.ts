@@ -178,6 +178,11 @@ export class Agent {
     return this.#sources.fetcher(app.spec.source.repoURL ?? this.options.repo, app.spec.source.ref ?? this.options.ref);
   }
 
+  /** The shared fetcher of any (repository, ref): a branch to preview, say. */
+  sourceAt(url: string, ref: string): SourceFetcher {
+    return this.#sources.fetcher(url, ref);
+  }
+
   /** Takes the state directory, loads the configuration and starts the engine (and the control API when listening). */
   async start(options: { readonly poll?: boolean; readonly reconcile?: boolean } = {}): Promise<void> {
     this.#reconcile = options.reconcile ?? true;

@@ -4,6 +4,7 @@ import type { EngineEvent } from "../engine/events.js";
 import type { ApplicationStatus } from "../engine/status.js";
 import type { Deployment, HistoryEntry, Hold, Page } from "../history/types.js";
 import type { ConfigStatus } from "./agent.js";
+import type { RevisionDiffReport } from "./revision-diff.js";
 import type { RollbackResult } from "./rollback.js";
 
 /** The typed contract between the agent's control API and its clients (CLI, dashboard). */
@@ -17,6 +18,9 @@ export interface ApplicationList {
 
 /** GET /api/v1/applications/:name/diff */
 export type DiffResponse = { readonly diffs: readonly DiffView[] } | { readonly error: string; readonly reason: string; readonly problems: readonly Problem[] };
+
+/** GET /api/v1/diff?revision=<commit, prefix, branch or tag> (every application) and GET /api/v1/applications/:name/diff?revision= (one) */
+export type RevisionDiffResponse = RevisionDiffReport;
 
 /** One line of POST /api/v1/applications/:name/sync (newline-delimited JSON). */
 export type SyncStreamLine = EngineEvent | { readonly type: "Result"; readonly status: ApplicationStatus };

@@ -8,6 +8,7 @@ import type { HistoryParams } from "../history/query-params.js";
 import { deploymentQueryOf, historyQueryOf, InvalidHistoryParam } from "../history/query-params.js";
 import type { Agent } from "./agent.js";
 import { RateLimiter } from "./rate-limit.js";
+import { diffAtRevision } from "./revision-diff.js";
 import type { RollbackRequest } from "./rollback.js";
 import type { WebhookProvider } from "../webhooks/verify.js";
 import { verifyWebhook, WEBHOOK_PROVIDERS } from "../webhooks/verify.js";
@@ -23,7 +24,7 @@ const MAX_BODY = 64 * 1024;
 const MAX_WEBHOOK_BODY = 2 * 1024 * 1024;
 
 /**
- * The agent's control API on loopback: status, diff, sync (streamed as
+ * The agent's control API on loopback: status, diff (now, or at a revision), sync (streamed as
  * newline-delimited JSON progress), refresh and a server-sent event stream.
  * Every route but /healthz and the webhooks needs a bearer token from
  * agent.json: the admin token for actions, or the read token for GET requests.
@@ -86,6 +87,10 @@ async function handle(agent: Agent, req: IncomingMessage, res: ServerResponse, t
     return send(res, 200, { config: agent.config(), applications: agent.statuses() });
   }
   if (resource === "applications" && name) {
+    // Before the check below: an application may exist only in the configuration at that revision.
+    if (req.method === "GET" && action === "diff" && url.searchParams.has("revision")) {
+      return answer(res, () => diffAtRevision(agent, url.searchParams.get("revision") ?? "", name));
+    }
     if (!agent.engine.applications().some((a) => a.name === name) && !agent.engine.status(name)) {
       return send(res, 404, { error: `unknown application ${JSON.stringify(name)}` });
     }
@@ -101,6 +106,11 @@ async function handle(agent: Agent, req: IncomingMessage, res: ServerResponse, t
     if (req.method === "POST" && action === "sync") return streamSync(agent, name, body ?? {}, res);
     if (req.method === "POST" && action === "rollback") return answer(res, () => agent.rollback(name, rollbackRequestOf(body ?? {})));
     if (req.method === "POST" && action === "release") return answer(res, async () => ({ released: await agent.release(name) }));
+  }
+  if (req.method === "GET" && resource === "diff" && !name) {
+    const revision = url.searchParams.get("revision");
+    if (!revision) return send(res, 400, { error: "revision is required: GET /api/v1/diff?revision=<commit, branch or tag>" });
+    return answer(res, () => diffAtRevision(agent, revision));
   }
   if (req.method === "GET" && resource === "history" && !name) {
     return answer(res, async () => (await agent.history.store()).events(historyQueryOf(paramsOf(url), new Date())));

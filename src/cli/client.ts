@@ -1,4 +1,4 @@
-import type { ApplicationList, DiffResponse, ReleaseResponse, RollbackResponse, SyncStreamLine } from "../agent/api-types.js";
+import type { ApplicationList, DiffResponse, ReleaseResponse, RevisionDiffResponse, RollbackResponse, SyncStreamLine } from "../agent/api-types.js";
 import type { RollbackRequest } from "../agent/rollback.js";
 import type { AgentInfo } from "../agent/state-dir.js";
 import { readAgentInfo } from "../agent/state-dir.js";
@@ -26,6 +26,13 @@ export class AgentClient {
 
   async diff(name: string): Promise<DiffResponse> {
     return (await this.#request("GET", `/api/v1/applications/${encodeURIComponent(name)}/diff`, undefined, [422])) as DiffResponse;
+  }
+
+  /** What merging a revision would change: every application, or the one named. */
+  async diffRevision(revision: string, name?: string): Promise<RevisionDiffResponse> {
+    const query = `?revision=${encodeURIComponent(revision)}`;
+    const path = name === undefined ? `/api/v1/diff${query}` : `/api/v1/applications/${encodeURIComponent(name)}/diff${query}`;
+    return (await this.#request("GET", path)) as RevisionDiffResponse;
   }
 
   async rollback(name: string, request: RollbackRequest): Promise<RollbackResponse> {

@@ -5,6 +5,7 @@ import { resolveStateDir } from "../agent/state-dir.js";
 import { toFerryError } from "../core/errors.js";
 import { runAgentCommand } from "./commands/agent.js";
 import { runDiffCommand } from "./commands/diff.js";
+import { runDiffRevisionCommand } from "./commands/diff-revision.js";
 import { runHistoryCommand } from "./commands/history.js";
 import { runReleaseCommand, runRollbackCommand } from "./commands/rollback.js";
 import { runQuickstartCommand } from "./commands/quickstart.js";
@@ -115,10 +116,22 @@ Start here: ferry quickstart`,
 
   program
     .command("diff")
-    .description("show what a sync would change now, per object and field (exit 1 when something would change)")
+    .description("show what a sync would change now, or what merging a revision would change, per object and field (exit 1 when something would change)")
     .argument("[app]", "one application")
+    .option(
+      "--revision <commit-or-branch>",
+      "compare a commit (id, or a prefix of 7+ hex digits), branch or tag instead of what is deployed: what merging it would create, change and prune; nothing is applied",
+    )
     .addOption(output())
-    .action((app: string | undefined, o: { output: "text" | "json" }) => run(() => runDiffCommand(stateDir(), app, o.output)));
+    .addHelpText(
+      "after",
+      `
+With --revision: exit 0 when nothing would change; 1 when something would, or the revision does not render or validate (its problems are printed with file:line); 2 when the revision or application is unknown or a source could not be fetched.
+Applications declared only in the configuration at that revision are shown as new.`,
+    )
+    .action((app: string | undefined, o: { output: "text" | "json"; revision?: string }) =>
+      run(() => (o.revision !== undefined ? runDiffRevisionCommand(stateDir(), app, o.revision, o.output) : runDiffCommand(stateDir(), app, o.output))),
+    );
 
   program
     .command("sync")

@@ -40,6 +40,8 @@ export const ANNOTATIONS = {
   prune: "ferry.dev/prune",
   /** On an Application: `"true"` lets a sync delete more than the allowed share of its objects. */
   allowMassDelete: "ferry.dev/allow-mass-delete",
+  /** `"true"` marks every field value of the object secret: diffs, drift and status show a marker instead. */
+  secret: "ferry.dev/secret",
 } as const;
 
 /** Best position for a field: the field itself, else its nearest parent, else the document. */

@@ -2,12 +2,15 @@ import type { ResourceKey } from "../core/ids.js";
 import type { JsonValue } from "../core/json.js";
 import { canonicalJson, escapePointerSegment, isJsonObject } from "../core/json.js";
 import type { RenderedObject } from "../core/objects.js";
-import type { Comparable, LiveObject } from "../targets/target.js";
+import type { Comparable, LiveObject, SecretFields } from "../targets/target.js";
+import { maskDifferences } from "./secrets.js";
 
 /** A desired object with the comparable state its target derived from it. */
 export interface DesiredState {
   readonly object: RenderedObject;
   readonly state: Comparable;
+  /** Fields whose values must never be reported (see secretFieldsOf); compared as they are. */
+  readonly secret?: SecretFields;
 }
 
 /** One field that differs; absent sides are undefined. */
@@ -35,7 +38,8 @@ export type ObjectDiff =
 /**
  * Pairs desired objects with live ones. Pure. Objects of the last inventory
  * that are no longer desired come out as `orphan` (whether or not they still
- * exist); the result is sorted by key.
+ * exist); the result is sorted by key. Differences are found on the real
+ * values, then secret values are masked: no secret leaves the diff stage.
  */
 export function diffObjects(
   desired: readonly DesiredState[],
@@ -52,7 +56,7 @@ export function diffObjects(
       out.push({ type: "missing", key, desired: d });
       continue;
     }
-    const differences = compareValues(d.state, l.state);
+    const differences = maskDifferences(compareValues(d.state, l.state), d.secret);
     out.push(differences.length === 0 ? { type: "same", key, desired: d, live: l } : { type: "changed", key, desired: d, live: l, differences });
   }
   for (const key of new Set(inventory)) {

@@ -149,6 +149,31 @@ describe("engine", () => {
     await engine.stop();
   });
 
+  it("previews another revision as a sync would decide it, pruning only what the policy prunes, and applies nothing", async () => {
+    const { engine, target, source } = await rig();
+    const keep = "\n  annotations:\n    ferry.dev/prune: disabled";
+    await source.commit({ "apps/web/a.yaml": [thing("a", "1"), thing("b", "1"), thing("k", "1").replace("  name: k", `  name: k${keep}`)].join("---\n") });
+    engine.setApplications([app("web")]);
+    await engine.whenIdle();
+    const deployed = engine.status("web")?.sync.revision;
+    const next = await source.commit({ "apps/web/a.yaml": thing("a", "2") + "---\n" + thing("c", "1") });
+    target.resetCalls();
+
+    const pruning = await engine.preview(app("web"), next);
+    assert.deepEqual(pruning.diffs.map((d) => [d.key, d.type]), [[key("a"), "changed"], [key("b"), "orphan"], [key("c"), "missing"]]);
+    assert.deepEqual(pruning.kept, [key("k")], "the prune annotation keeps k");
+    const keeping = await engine.preview(app("web", {}, { prune: false }), next);
+    assert.deepEqual(keeping.diffs.map((d) => d.type), ["changed", "missing"]);
+    assert.deepEqual(keeping.kept, [key("b"), key("k")]);
+    const fresh = await engine.preview(app("new", { source: { path: "apps/web" } }), next);
+    assert.deepEqual(fresh.diffs.map((d) => [d.key, d.type]), [[key("a"), "changed"], [key("c"), "missing"]], "a new application has no inventory to prune");
+
+    assert.equal(target.calls.apply.total, 0);
+    assert.equal(target.calls.write.total, 0);
+    assert.equal(engine.status("web")?.sync.revision, deployed);
+    await engine.stop();
+  });
+
   it("updates changed objects and prunes objects that left Git; the inventory follows", async () => {
     const { engine, target, source, events } = await rig();
     await source.commit({ "apps/web/a.yaml": thing("a", "1") + "---\n" + thing("b", "1") });

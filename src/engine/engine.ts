@@ -4,6 +4,7 @@ import type { ResourceKey } from "../core/ids.js";
 import type { Application } from "../config/application.js";
 import type { ObjectDiff } from "../diff/diff-objects.js";
 import { diffObjects } from "../diff/diff-objects.js";
+import { planSync } from "../plan/plan-sync.js";
 import type { Artifact, SourceFetcher } from "../source/artifact.js";
 import type { LiveChange, Target } from "../targets/target.js";
 import type { AppRecord, RecordStore } from "./app-record.js";
@@ -32,6 +33,14 @@ export interface EngineOptions {
   readonly maxDeleteShare?: number;
   /** Backoff after transient failures. */
   readonly retry?: { readonly baseMs: number; readonly maxMs: number };
+}
+
+/** What a sync at some artifact would do: objects created, changed and pruned; orphans the policy keeps. */
+export interface SyncPreview {
+  /** `missing` (created), `changed`, and `orphan` only for objects a sync would prune. */
+  readonly diffs: readonly ObjectDiff[];
+  /** Live objects that left Git but stay (pruning is off, or `ferry.dev/prune: disabled`). */
+  readonly kept: readonly ResourceKey[];
 }
 
 /** Priority of triggers when several queued up for one run: the first listed names the run. */
@@ -166,15 +175,40 @@ export class Engine {
   async diff(name: string): Promise<ObjectDiff[]> {
     const app = this.#apps.get(name);
     if (!app) throw new Error(`unknown application ${JSON.stringify(name)}`);
-    const target = this.#target(app);
     const fetcher = this.#options.fetcherFor(app);
     const artifact = fetcher.current() ?? (await fetcher.refresh()).artifact;
+    const diffs = await this.#compare(app, artifact);
+    return diffs.filter((d) => d.type !== "same" && !(d.type === "orphan" && !d.live));
+  }
+
+  /**
+   * What a sync of the application at another artifact (a branch, a pull
+   * request's commit) would change in its live target, exactly as a sync
+   * would decide it: render, validate, describe, read live, diff and plan,
+   * pruning only what the application's policy prunes. Nothing is applied.
+   * The application need not be configured (one that exists only at that
+   * revision is compared against an empty inventory).
+   */
+  async preview(app: Application, artifact: Artifact): Promise<SyncPreview> {
+    const diffs = await this.#compare(app, artifact);
+    const inventory = this.#records.get(app.name)?.status.inventory ?? [];
+    const orphanAnnotations = new Map(inventory.filter((e) => e.annotations).map((e) => [e.key, e.annotations ?? {}]));
+    const plan = planSync(diffs, { prune: app.spec.syncPolicy.prune, orphanAnnotations });
+    const pruned = new Set(plan.prune.map((p) => p.key));
+    return {
+      diffs: diffs.filter((d) => d.type === "missing" || d.type === "changed" || pruned.has(d.key)),
+      kept: plan.kept.filter((k) => diffs.some((d) => d.key === k.key && d.type === "orphan" && d.live)).map((k) => k.key),
+    };
+  }
+
+  async #compare(app: Application, artifact: Artifact): Promise<ObjectDiff[]> {
+    const target = this.#target(app);
     const rendered = await renderStage(artifact, app.spec.source.path);
     validateStage(rendered.objects, target);
-    const desired = await describeStage(rendered.objects, target, { application: name, artifactDirectory: artifact.directory });
-    const inventory = (this.#records.get(name)?.status.inventory ?? []).map((e) => e.key);
+    const desired = await describeStage(rendered.objects, target, { application: app.name, artifactDirectory: artifact.directory });
+    const inventory = (this.#records.get(app.name)?.status.inventory ?? []).map((e) => e.key);
     const live = await target.read([...new Set([...desired.map((d) => d.object.key), ...inventory])]);
-    return diffObjects(desired, live, inventory).filter((d) => d.type !== "same" && !(d.type === "orphan" && !d.live));
+    return diffObjects(desired, live, inventory);
   }
 
   /** Resolves when no run is queued or in flight. */

@@ -5,6 +5,7 @@ import type { Digest, ResourceKey } from "../core/ids.js";
 import { displayKey, shortRevision } from "../core/ids.js";
 import type { RenderedObject } from "../core/objects.js";
 import type { DesiredState } from "../diff/diff-objects.js";
+import { secretFieldsOf } from "../diff/secrets.js";
 import { loadSourceFiles } from "../render/load-source.js";
 import { renderDigest, renderDirectory } from "../render/render.js";
 import type { Artifact } from "../source/artifact.js";
@@ -46,9 +47,15 @@ export function validateStage(objects: readonly RenderedObject[], target: Target
   if (errors.length > 0) throw stalled("ValidationFailed", summarizeProblems("validation failed", errors), { problems });
 }
 
-/** Describe: each desired object in the target's comparable form. */
+/** Describe: each desired object in the target's comparable form, with the fields that are secret. */
 export async function describeStage(objects: readonly RenderedObject[], target: Target, context: ObjectContext): Promise<DesiredState[]> {
-  return Promise.all(objects.map(async (object) => ({ object, state: await target.describe(object, context) })));
+  return Promise.all(
+    objects.map(async (object) => {
+      const state = await target.describe(object, context);
+      const secret = secretFieldsOf(object, target.secretFields?.(object));
+      return secret ? { object, state, secret } : { object, state };
+    }),
+  );
 }
 
 /**

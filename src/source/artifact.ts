@@ -59,6 +59,8 @@ export interface SourceFetcher {
    * the last accepted one; `refresh()` throws its error until the ref moves on.
    */
   refusal?(): SourceRefusal | undefined;
+  /** The full commit id a commit id or prefix (7+ hex digits) of this repository names; undefined when unknown. */
+  resolveCommit?(idOrPrefix: string): Promise<Revision | undefined>;
   /** How often the remote was asked and fetched from, for metrics. */
   stats?(): { readonly lsRemote: number; readonly fetches: number };
 }

@@ -45,6 +45,12 @@ export class BareRepository {
     return output.code === 0;
   }
 
+  /** The full id of the commit a name or unambiguous id prefix names here, or undefined. */
+  async resolveCommit(name: string): Promise<string | undefined> {
+    const output = await execGit(this.#args("rev-parse", "--verify", "--quiet", "--end-of-options", `${name}^{commit}`), { cwd: this.directory });
+    return output.code === 0 ? output.stdout.trim() : undefined;
+  }
+
   /**
    * Fetches one ref or commit id of `url` with depth 1 and returns the commit
    * it resolved to (annotated tags peeled). The result may be newer than what

@@ -46,6 +46,22 @@ describe("GitFetcher", () => {
     assert.equal(fetcher.current(), artifact);
   });
 
+  it("resolves a commit prefix from the commits fetched, else from the remote's branch tips; unknown and ambiguous prefixes are undefined", async () => {
+    const first = await repo.commit({ "a.txt": "1" });
+    const fetcher = fetcherFor();
+    await fetcher.refresh();
+    assert.equal(await fetcher.resolveCommit(first.slice(0, 8)), first);
+    assert.equal(await fetcher.resolveCommit(first.toUpperCase().slice(0, 12)), first);
+    await repo.git("checkout", "-q", "-b", "feature");
+    const tip = await repo.commit({ "a.txt": "2" });
+    assert.equal(await fetcher.resolveCommit(tip.slice(0, 7)), tip, "a branch tip not fetched yet is found through ls-remote");
+    assert.equal((await fetcher.artifactAt(tip)).revision, tip);
+    assert.equal(await fetcher.resolveCommit("0000000"), undefined);
+    assert.equal(await fetcher.resolveCommit("main"), undefined);
+    assert.equal(await fetcher.resolveCommit(first.slice(0, 6)), undefined, "six digits are too few");
+    assert.equal(fetcher.current()?.revision, first, "resolving does not move the fetcher");
+  });
+
   it("asks the remote only with ls-remote when nothing moved", async () => {
     await repo.commit({ "a.txt": "1" });
     const fetcher = fetcherFor();

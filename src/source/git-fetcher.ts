@@ -126,6 +126,26 @@ export class GitFetcher implements SourceFetcher {
     return pending;
   }
 
+  /**
+   * The full commit id a commit id or prefix (7 or more hex digits) names:
+   * found among the commits fetched here, else among the tips of the remote's
+   * branches and tags (a pull request's head is one). Undefined when neither
+   * knows it or the prefix is ambiguous; a full id is taken as it is.
+   */
+  async resolveCommit(idOrPrefix: string): Promise<Revision | undefined> {
+    const id = idOrPrefix.toLowerCase();
+    if (!/^[0-9a-f]{7,64}$/.test(id)) return undefined;
+    if (/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(id)) return asRevision(id);
+    const repository = await this.#openRepository();
+    const local = await repository.resolveCommit(id);
+    if (local !== undefined) return asRevision(local);
+    this.#lsRemote++;
+    const output = await runGit(["ls-remote", "--", this.remoteUrl], { cwd: repository.directory, timeoutMs: this.#networkTimeoutMs });
+    const tips = new Set(output.split("\n").flatMap((line) => /^([0-9a-f]{40,64})\t/.exec(line)?.[1] ?? []));
+    const matches = [...tips].filter((commit) => commit.startsWith(id));
+    return matches.length === 1 && matches[0] ? asRevision(matches[0]) : undefined;
+  }
+
   /** Removes artifacts this source no longer needs, keeping the current one and the `keep` most recently used. */
   async pruneArtifacts(keep: number = this.#keep): Promise<readonly Revision[]> {
     const pinned = this.#current ? [this.#current.revision] : [];

@@ -11,6 +11,9 @@ import type { RenderedObject } from "../core/objects.js";
  */
 export type Comparable = JsonObject;
 
+/** Says whether the value at a JSON pointer of an object's comparable state is secret. */
+export type SecretFields = (pointer: string) => boolean;
+
 /** What the target needs to know about the application an object belongs to. */
 export interface ObjectContext {
   /** Application name: targets label what they own with it. */
@@ -62,6 +65,12 @@ export interface Target extends TargetValidator {
    * naming the file and field when it cannot.
    */
   describe(object: RenderedObject, context: ObjectContext): Promise<Comparable>;
+  /**
+   * Which fields of the object's comparable state hold secrets (for either
+   * side of a diff), so they are never reported. Pure. Absent: none beyond
+   * the `ferry.dev/secret` annotation.
+   */
+  secretFields?(object: RenderedObject): SecretFields | undefined;
   /** Reads the live state of the given objects; absent objects are missing from the map. */
   read(keys: readonly ResourceKey[]): Promise<ReadonlyMap<ResourceKey, LiveObject>>;
   /** Creates or updates one object so its live state matches `describe`. */

@@ -35,5 +35,10 @@ function annotationProblems(object: RenderedObject): Problem[] {
     const field = `/metadata/annotations/${ANNOTATIONS.prune.replace(/\//g, "~1")}`;
     problems.push(problemAt(`prune must be "enabled" or "disabled", got ${JSON.stringify(prune)}`, locate(object.origin, field), field));
   }
+  const secret = annotations[ANNOTATIONS.secret];
+  if (secret !== undefined && secret !== "true" && secret !== "false") {
+    const field = `/metadata/annotations/${ANNOTATIONS.secret.replace(/\//g, "~1")}`;
+    problems.push(problemAt(`secret must be "true" or "false", got ${JSON.stringify(secret)}`, locate(object.origin, field), field));
+  }
   return problems;
 }

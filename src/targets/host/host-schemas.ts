@@ -14,6 +14,12 @@ const positiveSeconds = z.number().positive();
 const envSchema = z
   .record(z.string().regex(/^[^=\0]+$/, "environment variable names must not contain '=' or NUL"), z.string())
   .describe("Environment variables, added to PATH and HOME of the agent.");
+const secretEnvSchema = z
+  .array(z.string().min(1))
+  .default([])
+  .describe(
+    "Names of env variables whose values are secret: never shown in diffs, drift or status. Names containing PASSWORD, PASSWD, SECRET, TOKEN, API_KEY, PRIVATE_KEY or CREDENTIAL are secret without being listed.",
+  );
 const workingDirSchema = z
   .string()
   .min(1)
@@ -63,6 +69,7 @@ export const serviceSpecSchema = z.strictObject({
   command: z.string().min(1).describe("An executable: a path (relative to the working directory) or a name found on PATH."),
   args: z.array(z.string()).default([]),
   env: envSchema.default({}),
+  secretEnv: secretEnvSchema,
   workingDir: workingDirSchema,
   healthCheck: healthCheckSchema.optional(),
   restart: restartSchema.prefault({}),
@@ -90,6 +97,7 @@ export const jobSpecSchema = z.strictObject({
   command: z.string().min(1),
   args: z.array(z.string()).default([]),
   env: envSchema.default({}),
+  secretEnv: secretEnvSchema,
   workingDir: workingDirSchema,
   timeoutSeconds: positiveSeconds.default(300).describe("The run is killed, with its process group, after this many seconds."),
 });

@@ -10,6 +10,7 @@ import type { LiveChange, LiveObject, Target, TargetValidator } from "../target.
 import { createFileHandler } from "./file-kind.js";
 import type { HostKind } from "./host-schemas.js";
 import { HOST_API_VERSION, isHostKind } from "./host-schemas.js";
+import { hostSecretFields } from "./host-secrets.js";
 import { validateHostObject } from "./host-validate.js";
 import { createJobHandler } from "./job-kind.js";
 import type { HostEnvironment, KindHandler } from "./kind-handler.js";
@@ -138,6 +139,8 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
     async describe(object, context) {
       return handlerFor(object).describe(object, context);
     },
+
+    secretFields: hostSecretFields,
 
     async read(keys) {
       await ready;

@@ -64,3 +64,10 @@ test("only host.ferry.dev/v1 kinds are supported", () => {
   const foreign = { ...object, manifest: { ...object.manifest, apiVersion: "v1" } };
   assert.match(target.validate(foreign).map(formatProblem).join(), /apiVersion "v1" is not managed by the host target/);
 });
+
+test("problems of a service's environment name the variable, never a value", () => {
+  const found = problems("Service", { command: "node", env: { "DB=PASSWORD": "hunter2", API_TOKEN: 42 }, secretEnv: ["LICENSE", ""] }).join("\n");
+  assert.match(found, /spec\.env/);
+  assert.match(found, /spec\.secretEnv/);
+  assert.doesNotMatch(found, /hunter2|42/);
+});
