@@ -27,8 +27,8 @@ export interface SessionResponse {
   readonly scope: "admin" | "read";
 }
 
-/** GET /api/v1/applications/:name */
-export type ApplicationResponse = ApplicationStatus;
+/** GET /api/v1/applications/:name: the status, with the environment the application deploys to. */
+export type ApplicationResponse = ListedApplication;
 
 /** GET /api/v1/applications/:name/diff */
 export type DiffResponse = { readonly diffs: readonly DiffView[] } | { readonly error: string; readonly reason: string; readonly problems: readonly Problem[] };

@@ -8,7 +8,7 @@ import type { HistoryParams } from "../history/query-params.js";
 import { deploymentQueryOf, historyQueryOf, InvalidHistoryParam } from "../history/query-params.js";
 import type { Agent } from "./agent.js";
 import { applicationQueryOf, InvalidApplicationQuery, queryApplications } from "./application-query.js";
-import type { ApplicationList, SessionResponse } from "./api-types.js";
+import type { ApplicationList, ApplicationResponse, SessionResponse } from "./api-types.js";
 import { DASHBOARD_DIR, isDashboardPath, serveDashboardFile } from "./dashboard-files.js";
 import { RateLimiter } from "./rate-limit.js";
 import type { RollbackRequest } from "./rollback.js";
@@ -115,7 +115,11 @@ async function handle(
     if (!agent.engine.applications().some((a) => a.name === name) && !agent.engine.status(name)) {
       return send(res, 404, { error: `unknown application ${JSON.stringify(name)}` });
     }
-    if (req.method === "GET" && !action) return send(res, 200, agent.engine.status(name));
+    const status = agent.engine.status(name);
+    if (req.method === "GET" && !action && status) {
+      const environment = agent.engine.applications().find((a) => a.name === name)?.spec.environment;
+      return send(res, 200, { ...status, ...(environment !== undefined ? { environment } : {}) } satisfies ApplicationResponse);
+    }
     if (req.method === "GET" && action === "diff") {
       try {
         return send(res, 200, { diffs: (await agent.engine.diff(name)).map(toDiffView) });
