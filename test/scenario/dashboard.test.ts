@@ -2,7 +2,7 @@
 // and the page in headless Chromium driven by playwright-core.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -36,7 +36,7 @@ describe("dashboard", () => {
     t.after(() => s.cleanup());
     const port = await freePort();
     const first = await s.commit("Add the web application", {
-      "ferry/applications.yaml": applicationYaml({ name: "web", environment: "prd" }),
+      "ferry/applications.yaml": applicationYaml({ name: "web", environment: "prd", selfHeal: false, interval: "500ms" }),
       ...serviceApp({ name: "web", port, greeting: "hello", version: "1.0.0" }),
     });
     const agent = s.startAgent();
@@ -88,6 +88,14 @@ describe("dashboard", () => {
     assert.equal(loads, 0, "the page was not reloaded");
     await page.getByText("Release 2.0.0").first().waitFor();
 
+    // A file edited by hand: the drift and a readable diff appear, still without a reload.
+    await writeFile(join(s.root, "web", "config.json"), '{ "greeting": "edited by hand" }\n');
+    await page.locator(".diff-object.change", { hasText: "File/web-config" }).waitFor({ timeout: 30_000 });
+    // The host target compares a file's digest, never its content (which may be secret).
+    assert.match(await page.locator(".diff-object.change").innerText(), /~ File\/web-config[\s\S]*sha256\s+"[0-9a-f]{64}"\s+"[0-9a-f]{64}"/);
+    await page.locator(".drift-list", { hasText: "File/web-config" }).waitFor({ timeout: 10_000 });
+    assert.equal(loads, 0, "the page was not reloaded");
+
     const shots = await mkdtemp(join(tmpdir(), "ferry-dashboard-"));
     const shot = join(shots, "application.png");
     await page.screenshot({ path: shot, fullPage: true });
@@ -97,6 +105,13 @@ describe("dashboard", () => {
     const listShot = join(shots, "applications.png");
     await page.screenshot({ path: listShot, fullPage: true });
     console.log(`dashboard screenshot: ${listShot}`);
+
+    await page.getByRole("link", { name: "Deployments" }).click();
+    await page.locator("table.deployments tr", { hasText: "2.0.0" }).waitFor({ timeout: 20_000 });
+    assert.match(await page.locator("table.deployments").innerText(), /web\s+prd\s+2\.0\.0[\s\S]*running[\s\S]*web\s+prd\s+1\.0\.0/);
+    const deploymentsShot = join(shots, "deployments.png");
+    await page.screenshot({ path: deploymentsShot, fullPage: true });
+    console.log(`dashboard screenshot: ${deploymentsShot}`);
 
     // A new tab without the token: the form, then the admin token shows the actions.
     const fresh = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();

@@ -101,8 +101,8 @@ function drawHeader(header: HTMLElement, s: ApplicationStatus & { environment?: 
       fact("Version", versions.length > 0 ? versions.join(", ") : "—"),
       fact("Environment", s.environment ?? "—"),
       fact("Target", s.target),
-      fact("Health", s.health.message),
     ),
+    s.health.status !== "Healthy" ? h("p", { class: "health-message" }, s.health.message) : null,
   );
 }
 

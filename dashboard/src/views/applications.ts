@@ -19,7 +19,7 @@ export const applicationsView: View = (main, context) => {
   const cursors: (string | undefined)[] = [undefined];
   let shown = new Set<string>();
 
-  const search = h("input", { type: "search", placeholder: "Search name, environment, revision, version", value: filters.search, "aria-label": "search" });
+  const search = h("input", { type: "search", class: "wide", placeholder: "Search name, environment, revision, version", value: filters.search, "aria-label": "search" });
   const health = select("health", ["", ...HEALTH_ORDER], filters.health, "all health");
   const sync = select("sync", ["", ...SYNC_STATUSES], filters.sync, "all sync statuses");
   const summary = h("span", { class: "muted", "data-testid": "summary" });
