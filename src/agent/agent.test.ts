@@ -84,6 +84,21 @@ describe("agent and its control API", () => {
     assert.equal(findCondition(list.applications[0]?.conditions ?? [], "Ready")?.status, "True");
   });
 
+  it("pages and filters the applications, and tells a token's scope", async () => {
+    const page = (await (await api("/api/v1/applications?limit=1&health=Healthy&search=NOT")).json()) as ApplicationList;
+    assert.deepEqual(page.applications.map((a) => a.name), ["notes"]);
+    assert.equal(page.total, 1);
+    assert.equal(page.continue, undefined);
+    assert.equal(((await (await api("/api/v1/applications?sync=OutOfSync")).json()) as ApplicationList).total, 0);
+    const bad = await api("/api/v1/applications?health=Fine");
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: string }).error, /health: expected one of/);
+    assert.deepEqual(await (await api("/api/v1/session")).json(), { scope: "admin" });
+    assert.ok(info.readToken);
+    assert.deepEqual(await (await api("/api/v1/session", {}, info.readToken)).json(), { scope: "read" });
+    assert.equal((await fetch(info.url + "/api/v1/session")).status, 401);
+  });
+
   it("refuses requests without the right token and changes nothing", async () => {
     assert.equal((await fetch(info.url + "/api/v1/applications")).status, 401);
     assert.equal((await api("/api/v1/applications", {}, "x".repeat(info.token.length))).status, 401);

@@ -32,7 +32,7 @@ import { ReplayGuard } from "../webhooks/replay-guard.js";
 import type { PushNotice } from "../webhooks/verify.js";
 import { repositoryIdentity } from "../webhooks/verify.js";
 import { startControlServer } from "./control-server.js";
-import { clearAgentInfo, lockStateDir, saveAgentSettings, writeAgentInfo } from "./state-dir.js";
+import { clearAgentInfo, dashboardUrl, lockStateDir, saveAgentSettings, writeAgentInfo } from "./state-dir.js";
 
 /** How an agent is set up: where its configuration lives in Git, and where it keeps state. */
 export interface AgentOptions {
@@ -105,6 +105,7 @@ export class Agent {
   readonly #reportedRefusals = new Map<SourceFetcher, string>();
   #config: ConfigStatus;
   #server: ControlServer | undefined;
+  #dashboardUrl: string | undefined;
   #release: (() => void) | undefined;
   #configLoading: Promise<void> = Promise.resolve();
   /** False for one-shot commands (diff, sync) that run only what they are asked to. */
@@ -199,6 +200,7 @@ export class Agent {
         const token = randomBytes(24).toString("base64url");
         const readToken = randomBytes(24).toString("base64url");
         this.#server = await startControlServer(this, { ...this.options.listen, token, readToken });
+        this.#dashboardUrl = dashboardUrl(this.#server.url, readToken);
         await writeAgentInfo(this.options.stateDir, {
           pid: process.pid,
           url: this.#server.url,
@@ -224,6 +226,7 @@ export class Agent {
     this.#pollers.clear();
     await this.#server?.close();
     this.#server = undefined;
+    this.#dashboardUrl = undefined;
     await this.engine.stop();
     // Alerts already raised get a moment to go out; an endpoint that hangs does not hold the stop.
     await Promise.race([this.notifier.drain(), new Promise((r) => setTimeout(r, 2000).unref())]);
@@ -233,6 +236,11 @@ export class Agent {
     clearAgentInfo(this.options.stateDir);
     this.#release?.();
     this.#release = undefined;
+  }
+
+  /** The web dashboard with the read token in its fragment, while the control API listens. */
+  get dashboardUrl(): string | undefined {
+    return this.#dashboardUrl;
   }
 
   /** The configuration's state. */

@@ -4,17 +4,32 @@ import type { EngineEvent } from "../engine/events.js";
 import type { ApplicationStatus } from "../engine/status.js";
 import type { Deployment, HistoryEntry, Hold, Page } from "../history/types.js";
 import type { ConfigStatus } from "./agent.js";
+import type { ListedApplication } from "./application-query.js";
 import type { RevisionDiffReport } from "./revision-diff.js";
 import type { RollbackResult } from "./rollback.js";
 
 /** The typed contract between the agent's control API and its clients (CLI, dashboard). */
 
-/** GET /api/v1/applications */
+/**
+ * GET /api/v1/applications?search=&health=&sync=&environment=&limit=&continue=
+ * Sorted by name. Without `limit`, every match (one page); with it, `continue`
+ * is the cursor of the next page while there is one.
+ */
 export interface ApplicationList {
   readonly config: ConfigStatus;
-  readonly applications: readonly ApplicationStatus[];
+  readonly applications: readonly ListedApplication[];
+  /** How many applications match the filters, over all pages. */
+  readonly total: number;
+  readonly continue?: string;
 }
 
+/** GET /api/v1/session: what the token in use may do. */
+export interface SessionResponse {
+  readonly scope: "admin" | "read";
+}
+
+/** GET /api/v1/applications/:name: the status, with the environment the application deploys to. */
+export type ApplicationResponse = ListedApplication;
 
 /** GET /api/v1/applications/:name/diff */
 export type DiffResponse = { readonly diffs: readonly DiffView[] } | { readonly error: string; readonly reason: string; readonly problems: readonly Problem[] };
@@ -30,6 +45,9 @@ export type HistoryResponse = Page<HistoryEntry>;
 
 /** GET /api/v1/deployments?application=&environment=&version=&revision=&at=&limit=&before= */
 export type DeploymentsResponse = Page<Deployment>;
+
+/** GET /api/v1/events: a server-sent event stream, one `event: <type>` with its JSON `data:` per engine event. */
+export type EventStreamMessage = EngineEvent;
 
 /** GET /api/v1/holds */
 export interface HoldsResponse {

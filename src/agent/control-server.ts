@@ -7,6 +7,9 @@ import { toDiffView } from "../diff/format-diff.js";
 import type { HistoryParams } from "../history/query-params.js";
 import { deploymentQueryOf, historyQueryOf, InvalidHistoryParam } from "../history/query-params.js";
 import type { Agent } from "./agent.js";
+import { applicationQueryOf, InvalidApplicationQuery, queryApplications } from "./application-query.js";
+import type { ApplicationList, ApplicationResponse, SessionResponse } from "./api-types.js";
+import { DASHBOARD_DIR, isDashboardPath, serveDashboardFile } from "./dashboard-files.js";
 import { RateLimiter } from "./rate-limit.js";
 import { diffAtRevision } from "./revision-diff.js";
 import type { RollbackRequest } from "./rollback.js";
@@ -25,16 +28,21 @@ const MAX_WEBHOOK_BODY = 2 * 1024 * 1024;
 
 /**
  * The agent's control API on loopback: status, diff (now, or at a revision), sync (streamed as
- * newline-delimited JSON progress), refresh and a server-sent event stream.
- * Every route but /healthz and the webhooks needs a bearer token from
+ * newline-delimited JSON progress), refresh and a server-sent event stream,
+ * and the web dashboard's files at `/` and `/assets/`. Every route but
+ * /healthz, the dashboard's files and the webhooks needs a bearer token from
  * agent.json: the admin token for actions, or the read token for GET requests.
  * Requests are rate-limited per client address.
  */
-export async function startControlServer(agent: Agent, options: { host: string; port: number; token: string; readToken: string }): Promise<ControlServer> {
+export async function startControlServer(
+  agent: Agent,
+  options: { host: string; port: number; token: string; readToken: string; dashboardDir?: string },
+): Promise<ControlServer> {
+  const dashboardDir = options.dashboardDir ?? DASHBOARD_DIR;
   const tokens: Tokens = { admin: Buffer.from(`Bearer ${options.token}`), read: Buffer.from(`Bearer ${options.readToken}`) };
   const limits = { api: new RateLimiter({ burst: 100, perSecond: 50 }), hooks: new RateLimiter({ burst: 20, perSecond: 5 }) };
   const server = createServer((req, res) => {
-    handle(agent, req, res, tokens, limits).catch((error: unknown) => {
+    handle(agent, req, res, tokens, limits, dashboardDir).catch((error: unknown) => {
       if (!res.headersSent) send(res, 500, { error: toFerryError(error).message });
       else res.end();
     });
@@ -63,7 +71,14 @@ interface Tokens {
   readonly read: Buffer;
 }
 
-async function handle(agent: Agent, req: IncomingMessage, res: ServerResponse, tokens: Tokens, limits: { api: RateLimiter; hooks: RateLimiter }): Promise<void> {
+async function handle(
+  agent: Agent,
+  req: IncomingMessage,
+  res: ServerResponse,
+  tokens: Tokens,
+  limits: { api: RateLimiter; hooks: RateLimiter },
+  dashboardDir: string,
+): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
   if (url.pathname === "/healthz") return send(res, 200, { ok: true });
   const client = req.socket.remoteAddress ?? "unknown";
@@ -73,6 +88,8 @@ async function handle(agent: Agent, req: IncomingMessage, res: ServerResponse, t
     return send(res, 429, { error: "too many requests: slow down" });
   }
   if (isHook) return receiveWebhook(agent, url.pathname.slice("/hooks/".length), req, res);
+  // The page holds no data: it asks the API for everything with the token the user gives it.
+  if (isDashboardPath(url.pathname)) return serveDashboardFile(dashboardDir, req.method ?? "GET", url.pathname, res);
   const scope = scopeOf(req.headers.authorization, tokens);
   if (!scope) return send(res, 401, { error: "missing or wrong token" });
   if (scope === "read" && req.method !== "GET") return send(res, 403, { error: "this token may only read: actions need the admin token" });
@@ -83,8 +100,17 @@ async function handle(agent: Agent, req: IncomingMessage, res: ServerResponse, t
   const parts = url.pathname.split("/").filter(Boolean);
   if (parts[0] !== "api" || parts[1] !== "v1") return send(res, 404, { error: `no route ${url.pathname}` });
   const [resource, name, action] = parts.slice(2);
+  if (req.method === "GET" && resource === "session" && !name) return send(res, 200, { scope } satisfies SessionResponse);
   if (req.method === "GET" && resource === "applications" && !name) {
-    return send(res, 200, { config: agent.config(), applications: agent.statuses() });
+    try {
+      const environments = new Map(agent.engine.applications().map((a) => [a.name, a.spec.environment]));
+      const page = queryApplications(agent.statuses(), (n) => environments.get(n), applicationQueryOf(url.searchParams));
+      const list: ApplicationList = { config: agent.config(), applications: page.items, total: page.total, ...(page.continue !== undefined ? { continue: page.continue } : {}) };
+      return send(res, 200, list);
+    } catch (error) {
+      if (error instanceof InvalidApplicationQuery) return send(res, 400, { error: error.message });
+      throw error;
+    }
   }
   if (resource === "applications" && name) {
     // Before the check below: an application may exist only in the configuration at that revision.
@@ -94,7 +120,11 @@ async function handle(agent: Agent, req: IncomingMessage, res: ServerResponse, t
     if (!agent.engine.applications().some((a) => a.name === name) && !agent.engine.status(name)) {
       return send(res, 404, { error: `unknown application ${JSON.stringify(name)}` });
     }
-    if (req.method === "GET" && !action) return send(res, 200, agent.engine.status(name));
+    const status = agent.engine.status(name);
+    if (req.method === "GET" && !action && status) {
+      const environment = agent.engine.applications().find((a) => a.name === name)?.spec.environment;
+      return send(res, 200, { ...status, ...(environment !== undefined ? { environment } : {}) } satisfies ApplicationResponse);
+    }
     if (req.method === "GET" && action === "diff") {
       try {
         return send(res, 200, { diffs: (await agent.engine.diff(name)).map(toDiffView) });

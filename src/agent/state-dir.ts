@@ -19,6 +19,14 @@ export interface AgentInfo {
   readonly startedAt: string;
 }
 
+/**
+ * The dashboard's address with a token in the fragment (`#token=`): browsers
+ * never send a fragment to the server, so the token stays out of requests and logs.
+ */
+export function dashboardUrl(apiUrl: string, token: string): string {
+  return `${apiUrl}/#token=${encodeURIComponent(token)}`;
+}
+
 /** The state directory: `--state-dir`, else $FERRY_STATE_DIR, else the nearest `.ferry` up from cwd, else `./.ferry`. */
 export function resolveStateDir(flag: string | undefined, cwd = process.cwd()): string {
   if (flag) return resolve(cwd, flag);

@@ -77,15 +77,16 @@ export async function resetQuickstart(layout: QuickstartLayout): Promise<void> {
   await rm(layout.dir, { recursive: true, force: true });
 }
 
-/** What to try next, printed once the example runs. */
-export function quickstartGuide(layout: QuickstartLayout, port: number): string {
+/** What to try next, printed once the example runs; `dashboard` is the agent's dashboard URL with its read token. */
+export function quickstartGuide(layout: QuickstartLayout, port: number, dashboard?: string): string {
   const cli = fileURLToPath(new URL("../cli/main.js", import.meta.url));
   const repo = relative(process.cwd(), layout.repo) || ".";
   return `
 Ferry is running the quickstart: Git is the desired state, this agent keeps it applied.
 
   service        http://127.0.0.1:${port}/
-  desired state  ${layout.repo}   (a Git repository)
+${dashboard ? `  dashboard      ${dashboard}
+` : ""}  desired state  ${layout.repo}   (a Git repository)
   live files     ${layout.live}
   agent state    ${layout.state}
 
@@ -95,7 +96,10 @@ Try it, in another terminal:
   cd ${repo}
   curl http://127.0.0.1:${port}/
   ferry status
-
+${dashboard ? `
+  # open the dashboard (link above): every step below shows up there as it happens;
+  # to sync or roll back from it, paste "token" from ${join(layout.state, "agent.json")}
+` : ""}
   # change the greeting in Git: it is served a few seconds after the commit
   sed -i 's/Hello from Ferry/Hello again/' apps/web/files.yaml && git commit -qam "New greeting"
   curl http://127.0.0.1:${port}/

@@ -32,6 +32,13 @@ test("ferry quickstart serves the example, stops on Ctrl-C, and --reset removes 
   assert.ok(match, `the service answers the greeting: ${JSON.stringify(answer)}`);
   const pid = Number(match[1]);
 
+  // The guide links the dashboard with the read token in the fragment; the page is served without it.
+  const dashboard = /^ {2}dashboard {6}(http:\/\/127\.0\.0\.1:\d+\/)#token=\S+$/m.exec(quickstart.output);
+  assert.ok(dashboard?.[1], "the guide prints the dashboard's address");
+  const page = await fetch(dashboard[1]);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<title>Ferry<\/title>/);
+
   // The guide's next step: `ferry status` from inside the example repository finds the agent.
   const status = await runCli(["status"], { cwd: join(folder, "repo") });
   assert.equal(status.code, 0, outputOf(status));

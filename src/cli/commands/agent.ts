@@ -125,11 +125,19 @@ export async function runAgentCommand(options: AgentCommandOptions): Promise<num
   agent.engine.subscribe(json ? (event) => console.log(JSON.stringify(event)) : eventPrinter((line) => console.log(line)));
   if (options.once) return runOnce(agent, json);
   await agent.start();
-  if (!json) console.log(`ferry agent: watching ${options.repo} (${options.ref}) ${options.path}; state in ${agent.options.stateDir}; press Ctrl-C to stop`);
+  if (!json) {
+    console.log(`ferry agent: watching ${options.repo} (${options.ref}) ${options.path}; state in ${agent.options.stateDir}; press Ctrl-C to stop`);
+    if (agent.dashboardUrl) console.log(dashboardLine(agent.dashboardUrl, agent.options.stateDir));
+  }
   await waitForSignal();
   if (!json) console.log("stopping the agent; services keep running and are adopted by the next agent");
   await agent.stop();
   return EXIT.ok;
+}
+
+/** What `ferry agent` and the quickstart say about the dashboard. */
+export function dashboardLine(url: string, stateDir: string): string {
+  return `dashboard (read-only): ${url}\n  actions (sync, refresh, rollback) need the admin token: "token" in ${stateDir}/agent.json`;
 }
 
 async function runOnce(agent: Agent, json: boolean): Promise<number> {

@@ -21,7 +21,7 @@ export async function runQuickstartCommand(dir: string, options: { port: number;
   await agent.start();
   await agent.engine.whenIdle();
   console.log("\n" + formatStatusTable(agent.statuses()));
-  console.log(quickstartGuide(layout, port));
+  console.log(quickstartGuide(layout, port, agent.dashboardUrl));
   await waitForSignal();
   console.log("stopping the agent; the service keeps running and is adopted next time");
   await agent.stop();

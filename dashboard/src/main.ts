@@ -1,0 +1,118 @@
+import "./style.css";
+import type { EngineEvent } from "../../src/engine/events.js";
+import { Api, ApiError } from "./api.js";
+import type { Context, View } from "./context.js";
+import { h, replace } from "./dom.js";
+import { forgetToken, saveToken, storedToken, takeTokenFromFragment } from "./token.js";
+import { applicationsView } from "./views/applications.js";
+import { applicationView } from "./views/application.js";
+import { deploymentsView } from "./views/deployments.js";
+import { renderTokenForm } from "./views/token-form.js";
+
+const main = document.getElementById("main") as HTMLElement;
+const live = document.getElementById("live") as HTMLElement;
+const scopeLabel = document.getElementById("scope") as HTMLElement;
+const forget = document.getElementById("forget") as HTMLButtonElement;
+
+let session: { context: Context; stop: AbortController } | undefined;
+let cleanup: (() => void) | undefined;
+
+/** Routes on the fragment: `#/`, `#/applications/<name>`, `#/deployments`. */
+function viewFor(hash: string): View {
+  const path = hash.replace(/^#/, "") || "/";
+  const app = /^\/applications\/(.+)$/.exec(path);
+  if (app?.[1]) return applicationView(decodeURIComponent(app[1]));
+  if (path === "/deployments") return deploymentsView;
+  return applicationsView;
+}
+
+function route(): void {
+  if (!session) return;
+  cleanup?.();
+  const path = location.hash.replace(/^#/, "") || "/";
+  for (const link of document.querySelectorAll<HTMLAnchorElement>("nav a")) {
+    link.classList.toggle("active", link.dataset.nav === (path.startsWith("/deployments") ? "deployments" : "applications"));
+  }
+  main.replaceChildren();
+  cleanup = viewFor(location.hash)(main, session.context);
+  window.scrollTo(0, 0);
+}
+
+function askForToken(problem?: string): void {
+  session?.stop.abort();
+  session = undefined;
+  cleanup?.();
+  cleanup = undefined;
+  document.body.classList.add("signed-out");
+  setLive("offline");
+  scopeLabel.textContent = "";
+  forget.hidden = true;
+  renderTokenForm(main, problem, (token) => {
+    saveToken(token);
+    void open(token);
+  });
+}
+
+function setLive(state: "live" | "reconnecting" | "offline"): void {
+  live.textContent = state === "live" ? "● live" : state === "reconnecting" ? "reconnecting…" : "offline";
+  live.className = `live ${state}`;
+}
+
+/** Checks the token, then starts the live stream and the view of the current route. */
+async function open(token: string): Promise<void> {
+  session?.stop.abort();
+  session = undefined;
+  const api = new Api(token, () => {
+    forgetToken();
+    askForToken("The agent refused this token: it is wrong, or the agent was restarted with new tokens. Paste the current one.");
+  });
+  let scope: "admin" | "read";
+  try {
+    scope = (await api.session()).scope;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return;
+    replace(main, h("div", { class: "card error" }, `cannot reach the agent: ${(error as Error).message}`));
+    return;
+  }
+  const eventListeners = new Set<(event: EngineEvent) => void>();
+  const reconnectListeners = new Set<() => void>();
+  const stop = new AbortController();
+  const context: Context = {
+    api,
+    scope,
+    onEvent: (listener) => (eventListeners.add(listener), () => eventListeners.delete(listener)),
+    onReconnect: (listener) => (reconnectListeners.add(listener), () => reconnectListeners.delete(listener)),
+  };
+  session = { context, stop };
+  document.body.classList.remove("signed-out");
+  document.body.dataset.scope = scope;
+  scopeLabel.textContent = scope === "admin" ? "admin token" : "read-only token";
+  scopeLabel.title = scope === "admin" ? "this token may sync, refresh and roll back" : "this token may only look; paste the admin token to act";
+  forget.hidden = false;
+  let connectedBefore = false;
+  void api.followEvents(
+    (event) => eventListeners.forEach((listener) => listener(event)),
+    (connected) => {
+      setLive(connected ? "live" : "reconnecting");
+      if (connected && connectedBefore) reconnectListeners.forEach((listener) => listener());
+      connectedBefore ||= connected;
+    },
+    stop.signal,
+  );
+  route();
+}
+
+forget.addEventListener("click", () => {
+  forgetToken();
+  askForToken();
+});
+window.addEventListener("hashchange", () => {
+  // A link with a new token (from `ferry agent`) replaces the one in use.
+  const token = takeTokenFromFragment();
+  if (token) void open(token);
+  else route();
+});
+
+const token = takeTokenFromFragment() ?? storedToken();
+if (token) void open(token);
+else askForToken();

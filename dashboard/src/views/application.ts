@@ -1,0 +1,304 @@
+import type { DiffView } from "../../../src/diff/format-diff.js";
+import type { ApplicationStatus, InventoryEntry } from "../../../src/engine/status.js";
+import { displayKey, parseResourceKey } from "../../../src/core/ids.js";
+import { formatProblem, pointerToPath } from "../../../src/core/errors.js";
+import type { ResourceKey } from "../../../src/core/ids.js";
+import type { View } from "../context.js";
+import { debounce, h, replace } from "../dom.js";
+import { ago, badge, healthBadge, readyBadge, short, showValue, syncBadge, time } from "../format.js";
+import { deploymentsTable, timeline } from "./history.js";
+
+/**
+ * One application: its conditions, last sync, drift, objects by kind with
+ * their health, the diff against Git, its history and deployments. The status
+ * follows the live events; the diff and history reload after each sync.
+ */
+export function applicationView(name: string): View {
+  return (main, context) => {
+    const header = h("section", { class: "app-header" });
+    const actions = h("div", { class: "actions" });
+    const overview = h("div", { class: "grid" });
+    const objects = h("section", { class: "card" });
+    const diff = h("section", { class: "card" });
+    const history = h("section", { class: "card" });
+    const deployments = h("section", { class: "card" });
+    main.append(h("p", null, h("a", { href: "#/" }, "← All applications")), header, actions, overview, objects, diff, deployments, history);
+
+    // Events carry the status without the environment; keep the one the API named.
+    let environment: string | undefined;
+    const draw = (next: ApplicationStatus & { environment?: string }): void => {
+      environment = next.environment ?? environment;
+      drawHeader(header, { ...next, ...(environment !== undefined ? { environment } : {}) });
+      drawOverview(overview, next);
+      drawObjects(objects, next);
+    };
+    const loadStatus = async (): Promise<void> => {
+      try {
+        draw(await context.api.application(name));
+      } catch (error) {
+        replace(header, h("h1", null, name), h("div", { class: "card error" }, (error as Error).message));
+      }
+    };
+    const loadDiff = async (): Promise<void> => {
+      try {
+        const answer = await context.api.diff(name);
+        if ("error" in answer) {
+          replace(diff, h("h2", null, "Diff against Git"), h("p", { class: "error" }, answer.error), h("ul", null, answer.problems.map((p) => h("li", null, h("code", null, formatProblem(p))))));
+        } else drawDiff(diff, answer.diffs);
+      } catch (error) {
+        replace(diff, h("h2", null, "Diff against Git"), h("p", { class: "error" }, (error as Error).message));
+      }
+    };
+    const loadHistory = async (): Promise<void> => {
+      try {
+        const [events, runs] = await Promise.all([context.api.history({ application: name, limit: "50" }), context.api.deployments({ application: name, limit: "20" })]);
+        replace(deployments, h("h2", null, "Deployments"), h("p", { class: "muted" }, "Which version ran where, from when to when."), deploymentsTable(runs.items, { application: false }));
+        replace(history, h("h2", null, "History"), timeline(events.items, context, { application: name }, events.next));
+      } catch (error) {
+        replace(history, h("h2", null, "History"), h("p", { class: "error" }, (error as Error).message));
+      }
+    };
+
+    if (context.scope === "admin") drawActions(actions, name, context, () => void Promise.all([loadStatus(), loadDiff(), loadHistory()]));
+
+    const later = debounce(() => void Promise.all([loadDiff(), loadHistory()]), 500);
+    const stopEvents = context.onEvent((event) => {
+      if (!("application" in event) || event.application !== name) return;
+      if (event.type === "StatusChanged") draw(event.status);
+      if (event.type === "SyncFinished" || event.type === "DriftDetected" || event.type === "DriftCorrected") later();
+    });
+    const stopReconnect = context.onReconnect(() => void Promise.all([loadStatus(), loadDiff(), loadHistory()]));
+    void Promise.all([loadStatus(), loadDiff(), loadHistory()]);
+    document.title = `${name} · Ferry`;
+    return () => {
+      document.title = "Ferry";
+      later.cancel();
+      stopEvents();
+      stopReconnect();
+    };
+  };
+}
+
+function drawHeader(header: HTMLElement, s: ApplicationStatus & { environment?: string }): void {
+  const versions = s.lastSync?.versions ?? [];
+  replace(
+    header,
+    h("h1", null, s.name),
+    h(
+      "div",
+      { class: "badges" },
+      readyBadge(s.conditions),
+      syncBadge(s.sync.status),
+      healthBadge(s.health.status, s.health.message),
+      s.drift.length > 0 ? badge(`${s.drift.length} drifted`, "warn") : null,
+      s.suspended ? badge("suspended", "muted") : null,
+    ),
+    h(
+      "dl",
+      { class: "facts" },
+      fact("Revision", h("code", { title: s.sync.revision ?? "", "data-testid": "revision" }, short(s.sync.revision))),
+      s.lastAttemptedRevision && s.lastAttemptedRevision !== s.sync.revision ? fact("Newest seen", h("code", { title: s.lastAttemptedRevision }, short(s.lastAttemptedRevision))) : null,
+      fact("Version", versions.length > 0 ? versions.join(", ") : "—"),
+      fact("Environment", s.environment ?? "—"),
+      fact("Target", s.target),
+    ),
+    s.health.status !== "Healthy" ? h("p", { class: "health-message" }, s.health.message) : null,
+  );
+}
+
+function fact(term: string, value: Node | string): HTMLElement[] {
+  return [h("dt", null, term), h("dd", null, value)];
+}
+
+function drawOverview(overview: HTMLElement, s: ApplicationStatus): void {
+  const last = s.lastSync;
+  replace(
+    overview,
+    h(
+      "section",
+      { class: "card" },
+      h("h2", null, "Conditions"),
+      h(
+        "table",
+        null,
+        h("thead", null, h("tr", null, h("th", null, "Type"), h("th", null, "Status"), h("th", null, "Reason"), h("th", null, "Message"), h("th", null, "Since"))),
+        h(
+          "tbody",
+          null,
+          s.conditions.map((c) =>
+            h(
+              "tr",
+              null,
+              h("td", null, c.type),
+              h("td", null, badge(c.status, c.status === "True" ? (c.type === "Ready" ? "good" : c.type === "Stalled" ? "bad" : "busy") : c.status === "False" ? "bad" : "muted")),
+              h("td", null, c.reason),
+              h("td", null, c.message),
+              h("td", { title: c.lastTransitionTime }, ago(c.lastTransitionTime)),
+            ),
+          ),
+        ),
+      ),
+      s.problems.length > 0 ? [h("h3", null, "Problems"), h("ul", { class: "problems" }, s.problems.map((p) => h("li", { class: p.severity }, h("code", null, formatProblem(p)))))] : null,
+    ),
+    h(
+      "section",
+      { class: "card" },
+      h("h2", null, "Last sync"),
+      last
+        ? h(
+            "dl",
+            { class: "facts" },
+            fact("Outcome", badge(last.outcome, last.outcome === "Succeeded" ? "good" : "bad", last.message)),
+            fact("Revision", h("code", { title: last.revision }, short(last.revision))),
+            last.commit ? fact("Commit", `${last.commit.subject} — ${last.commit.author}`) : null,
+            fact("Trigger", last.trigger),
+            fact("Finished", time(last.finishedAt)),
+            fact("Took", `${Math.max(0, Date.parse(last.finishedAt) - Date.parse(last.startedAt))} ms`),
+            fact("Changes", changeSummary(last.changeSet)),
+            fact("Message", last.message),
+          )
+        : h("p", { class: "muted" }, "Not synced yet."),
+    ),
+    h(
+      "section",
+      { class: "card" },
+      h("h2", null, "Drift"),
+      s.drift.length === 0
+        ? h("p", { class: "muted" }, "Live matches Git at the applied revision.")
+        : h(
+            "ul",
+            { class: "drift-list" },
+            s.drift.map((d) => h("li", null, h("strong", null, displayKey(d.key)), h("ul", null, d.differences.map((f) => h("li", null, h("code", null, pointerToPath(f.path))))))),
+          ),
+    ),
+  );
+}
+
+function changeSummary(c: NonNullable<ApplicationStatus["lastSync"]>["changeSet"]): string {
+  const parts = (["created", "configured", "deleted", "unchanged"] as const).filter((k) => c[k].length > 0).map((k) => `${c[k].length} ${k}`);
+  if (c.failed.length > 0) parts.push(`${c.failed.length} failed`);
+  return parts.join(", ") || "nothing to do";
+}
+
+/** The inventory as a tree: kind, then objects with their health. */
+function drawObjects(section: HTMLElement, s: ApplicationStatus): void {
+  const byKind = new Map<string, InventoryEntry[]>();
+  for (const entry of s.inventory) {
+    const kind = parseResourceKey(entry.key).kind;
+    byKind.set(kind, [...(byKind.get(kind) ?? []), entry]);
+  }
+  const drifted = new Set<ResourceKey>(s.drift.map((d) => d.key));
+  replace(
+    section,
+    h("h2", null, `Objects (${s.inventory.length})`),
+    s.inventory.length === 0
+      ? h("p", { class: "muted" }, "No objects applied yet.")
+      : h(
+          "ul",
+          { class: "tree", "data-testid": "objects" },
+          [...byKind.entries()]
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([kind, entries]) =>
+              h(
+                "li",
+                null,
+                h("details", { open: true }, h("summary", null, h("strong", null, kind), h("span", { class: "muted" }, ` ${entries.length}`)),
+                  h(
+                    "ul",
+                    null,
+                    entries
+                      .sort((a, b) => a.key.localeCompare(b.key))
+                      .map((entry) => {
+                        const ref = parseResourceKey(entry.key);
+                        return h(
+                          "li",
+                          { class: "object", "data-key": entry.key },
+                          healthBadge(entry.health.status, entry.health.message),
+                          h("span", { class: "object-name" }, ref.namespace ? `${ref.namespace}/${ref.name}` : ref.name),
+                          drifted.has(entry.key) ? badge("drifted", "warn") : null,
+                          h("span", { class: "muted" }, entry.health.message),
+                        );
+                      }),
+                  ),
+                ),
+              ),
+            ),
+        ),
+  );
+}
+
+function drawDiff(section: HTMLElement, diffs: readonly DiffView[]): void {
+  const changes = diffs.filter((d) => d.type !== "same");
+  replace(
+    section,
+    h("h2", null, "Diff against Git"),
+    changes.length === 0
+      ? h("p", { class: "muted" }, "No differences: the target matches Git.")
+      : h(
+          "div",
+          { class: "diff" },
+          changes.map((d) => {
+            const name = displayKey(d.key);
+            if (d.type === "missing") return h("div", { class: "diff-object add" }, h("div", { class: "diff-title" }, `+ ${name}`, h("span", { class: "muted" }, " will be created")));
+            if (d.type === "orphan") return h("div", { class: "diff-object remove" }, h("div", { class: "diff-title" }, `− ${name}`, h("span", { class: "muted" }, " no longer in Git: pruned when pruning is on")));
+            return h(
+              "div",
+              { class: "diff-object change" },
+              h("div", { class: "diff-title" }, `~ ${name}`),
+              h(
+                "table",
+                null,
+                h("thead", null, h("tr", null, h("th", null, "Field"), h("th", null, "Live"), h("th", null, "Git"))),
+                h(
+                  "tbody",
+                  null,
+                  d.differences.map((f) => h("tr", null, h("td", null, h("code", null, pointerToPath(f.path))), h("td", { class: "old" }, h("code", null, showValue(f.live))), h("td", { class: "new" }, h("code", null, showValue(f.desired))))),
+                ),
+              ),
+            );
+          }),
+        ),
+  );
+}
+
+/** Sync, refresh and rollback: only with the admin token. */
+function drawActions(actions: HTMLElement, name: string, context: Parameters<View>[1], reload: () => void): void {
+  const output = h("pre", { class: "progress", hidden: true });
+  const sync = h("button", { type: "button" }, "Sync now");
+  const refresh = h("button", { type: "button", class: "secondary" }, "Refresh sources");
+  const reason = h("input", { type: "text", placeholder: "reason for the rollback", "aria-label": "rollback reason" });
+  const rollback = h("button", { type: "button", class: "danger" }, "Roll back");
+  const busy = async (button: HTMLButtonElement, work: () => Promise<void>): Promise<void> => {
+    button.disabled = true;
+    try {
+      await work();
+    } catch (error) {
+      output.hidden = false;
+      output.textContent += `error: ${(error as Error).message}\n`;
+    } finally {
+      button.disabled = false;
+      reload();
+    }
+  };
+  sync.addEventListener("click", () => {
+    output.hidden = false;
+    output.textContent = "";
+    void busy(sync, () =>
+      context.api.sync(name, (line) => {
+        if (line.type === "Progress") output.textContent += `${line.message}\n`;
+        else if (line.type === "SyncFinished") output.textContent += `${line.outcome}: ${line.message}\n`;
+        else if (line.type === "Result") output.textContent += `done: ${line.status.conditions.find((c) => c.type === "Ready")?.message ?? ""}\n`;
+      }),
+    );
+  });
+  refresh.addEventListener("click", () => void busy(refresh, async () => void (await context.api.refresh())));
+  rollback.addEventListener("click", () => {
+    if (!confirm(`Roll ${name} back to its previous deployment? Ferry commits the revert to Git and holds the application against automatic promotion.`)) return;
+    output.hidden = false;
+    void busy(rollback, async () => {
+      const result = await context.api.rollback(name, reason.value.trim());
+      output.textContent = `rolled back: commit ${short(result.commit)} restores ${result.to.versions.join(", ") || short(result.to.revision)}\n`;
+    });
+  });
+  replace(actions, h("div", { class: "row" }, sync, refresh, h("span", { class: "spacer" }), reason, rollback), output);
+}
