@@ -268,6 +268,13 @@ export class Agent {
   async rollback(name: string, request: RollbackRequest): Promise<RollbackResult> {
     const app = this.engine.applications().find((a) => a.name === name);
     if (!app) throw stalled("UnknownApplication", `unknown application ${JSON.stringify(name)}`);
+    if (this.options.signatures) {
+      // An unsigned rollback commit would be refused by this very agent: write nothing.
+      throw stalled(
+        "RollbackNotSigned",
+        `this agent verifies commit signatures and ferry rollback cannot sign its commit yet: roll ${name} back with a signed commit (git revert -S)`,
+      );
+    }
     // The current deployment must be known: write what is queued first.
     await this.history.flush();
     const store = await this.history.store();

@@ -63,6 +63,12 @@ describe("ferry agent --verify-signatures", { concurrency: true }, () => {
     const json = JSON.parse((await s.ferry("status", "-o", "json")).stdout) as { config?: ConfigStatus };
     assert.equal(json.config?.revision, next);
     assert.deepEqual(json.config?.problems, []);
+
+    // ferry rollback cannot sign: it refuses rather than push a commit this agent would refuse.
+    const rollback = await s.ferry("rollback", "web");
+    assert.equal(rollback.code, 2, outputOf(rollback));
+    assert.match(rollback.stderr, /verifies commit signatures and ferry rollback cannot sign its commit yet/);
+    assert.equal(await s.head(), next, "nothing was committed");
   });
 
   test("without a good signature at start, nothing is applied and the reason is reported", async (t) => {
