@@ -11,6 +11,7 @@ import type { Artifact } from "../source/artifact.js";
 import { refProblem } from "../source/remote-ref.js";
 import { normalizeRepositoryUrl, redactSecrets } from "../source/repository-url.js";
 import type { Agent } from "./agent.js";
+import { count } from "../core/text.js";
 
 /** What merging a revision would change in one application's live target. */
 export interface RevisionDiff {
@@ -159,7 +160,7 @@ async function newApplicationsAt(
   const rendered = renderDirectory(files, {});
   const loaded = rendered.problems.length === 0 ? loadApplications(rendered.objects) : { applications: [], problems: rendered.problems };
   const errors = loaded.problems.filter((p) => p.severity === "error");
-  if (errors.length > 0) throw stalled("ConfigInvalid", `the configuration at ${revision} is not valid (${errors.length} problem${errors.length === 1 ? "" : "s"})`, { problems: errors });
+  if (errors.length > 0) throw stalled("ConfigInvalid", `the configuration at ${revision} is not valid (${count(errors.length, "problem")})`, { problems: errors });
   const names = new Set(running.map((a) => a.name));
   return loaded.applications.filter((a) => !names.has(a.name));
 }

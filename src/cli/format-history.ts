@@ -2,6 +2,7 @@ import type { RollbackResult } from "../agent/rollback.js";
 import { shortRevision } from "../core/ids.js";
 import type { Deployment, HistoryEntry, Page } from "../history/types.js";
 import { table } from "./format.js";
+import { count } from "../core/text.js";
 
 const MESSAGE_WIDTH = 80;
 
@@ -46,7 +47,7 @@ export function formatRollback(result: RollbackResult): string {
   const describe = (d: Deployment): string => `${d.versions.join(", ") || "-"} (${shortRevision(d.revision)})`;
   return [
     `rolled back ${result.application}: ${describe(result.from)} -> ${describe(result.to)}`,
-    `commit ${shortRevision(result.commit)} pushed to ${result.repository} ${result.ref}${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}: ${result.files.length} file${result.files.length === 1 ? "" : "s"} changed`,
+    `commit ${shortRevision(result.commit)} pushed to ${result.repository} ${result.ref}${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}: ${count(result.files.length, "file")} changed`,
     `${result.application} is on hold: automatic promotion leaves it alone until: ferry release ${result.application}`,
   ].join("\n");
 }

@@ -6,6 +6,7 @@ import type { EngineEvent } from "../engine/events.js";
 import type { ApplicationStatus } from "../engine/status.js";
 import { summarizeChangeSet } from "../engine/status.js";
 import { formatDiffs } from "../diff/format-diff.js";
+import { count } from "../core/text.js";
 
 /** A plain text table: columns padded to their widest cell. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -111,7 +112,7 @@ export function formatEvent(event: EngineEvent, now = new Date()): string | unde
     case "ConfigRejected":
       return say(`configuration at ${shortRevision(event.revision)} rejected, keeping the last good one:\n${event.problems.map((p) => `    ${formatProblem(p)}`).join("\n")}`);
     case "ConfigLoaded":
-      return say(`configuration at ${shortRevision(event.revision)}: ${event.applications.length} application${event.applications.length === 1 ? "" : "s"} (${event.applications.join(", ")})`);
+      return say(`configuration at ${shortRevision(event.revision)}: ${count(event.applications.length, "application")} (${event.applications.join(", ")})`);
     case "ApplicationRemoved":
       return say(`removed from Git${event.pruned.length > 0 ? `; pruned ${event.pruned.map(displayKey).join(", ")}` : ""}`);
   }

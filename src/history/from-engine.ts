@@ -2,6 +2,7 @@ import { formatProblem } from "../core/errors.js";
 import type { EngineEvent } from "../engine/events.js";
 import { redactSecrets } from "../source/repository-url.js";
 import type { HistoryEventInput } from "./types.js";
+import { count } from "../core/text.js";
 
 /** At most this many problems of a rejected configuration are kept. */
 const MAX_PROBLEMS = 20;
@@ -57,7 +58,7 @@ export function historyEventOf(event: EngineEvent, at: Date, environmentOf: (app
         application: event.application,
         ...env(event.application),
         revision: event.revision,
-        message: `${event.objects.length} object${event.objects.length === 1 ? "" : "s"} differ from Git${event.selfHeal ? "" : " (self-heal is off)"}`,
+        message: `${count(event.objects.length, "object")} differ from Git${event.selfHeal ? "" : " (self-heal is off)"}`,
         details: { selfHeal: event.selfHeal, objects: event.objects.map((o) => ({ key: o.key, fields: o.differences.map((d) => d.path) })) },
       };
     case "DriftCorrected":
@@ -67,7 +68,7 @@ export function historyEventOf(event: EngineEvent, at: Date, environmentOf: (app
         application: event.application,
         ...env(event.application),
         revision: event.revision,
-        message: `${event.objects.length} object${event.objects.length === 1 ? "" : "s"} put back as Git says`,
+        message: `${count(event.objects.length, "object")} put back as Git says`,
         details: { objects: event.objects },
       };
     case "ConfigRejected":
@@ -84,7 +85,7 @@ export function historyEventOf(event: EngineEvent, at: Date, environmentOf: (app
         at: time,
         application: event.application,
         ...env(event.application),
-        message: `removed from the configuration; ${event.pruned.length} object${event.pruned.length === 1 ? "" : "s"} pruned`,
+        message: `removed from the configuration; ${count(event.pruned.length, "object")} pruned`,
         details: { pruned: event.pruned },
       };
     case "Progress":

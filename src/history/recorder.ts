@@ -2,6 +2,7 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import type { EngineListener } from "../engine/events.js";
 import { historyEventOf } from "./from-engine.js";
 import type { HistoryEventInput, HistoryStore } from "./types.js";
+import { count } from "../core/text.js";
 
 /** How a recorder reaches its store and what it does when the store is away. */
 export interface RecorderOptions {
@@ -88,7 +89,7 @@ export class HistoryRecorder {
           .map((l) => JSON.parse(l) as HistoryEventInput);
         this.#queue.unshift(...saved);
         await rm(spill, { force: true });
-        if (saved.length > 0) this.#log(`history: ${saved.length} event${saved.length === 1 ? "" : "s"} saved by the last run will be written`);
+        if (saved.length > 0) this.#log(`history: ${count(saved.length, "event")} saved by the last run will be written`);
       }
     }
     if (this.#queue.length > 0) this.#schedule(0);

@@ -2,6 +2,7 @@ import { shortRevision } from "../core/ids.js";
 import type { NotificationEvent } from "../config/notification.js";
 import type { EngineEvent } from "../engine/events.js";
 import type { ApplicationStatus } from "../engine/status.js";
+import { count } from "../core/text.js";
 
 /** One thing worth telling people about. */
 export interface Alert {
@@ -31,7 +32,7 @@ export function alertsOf(event: EngineEvent, previousHealth: (application: strin
           application: event.application,
           revision: event.revision,
           reason: event.selfHeal ? "DriftDetected" : "DriftDetectedSelfHealOff",
-          message: `${event.objects.length} object${event.objects.length === 1 ? "" : "s"} differ from Git${event.selfHeal ? "; correcting" : "; self-heal is off, run ferry sync to correct"}`,
+          message: `${count(event.objects.length, "object")} differ from Git${event.selfHeal ? "; correcting" : "; self-heal is off, run ferry sync to correct"}`,
           at,
         },
       ];
@@ -42,7 +43,7 @@ export function alertsOf(event: EngineEvent, previousHealth: (application: strin
           application: event.application,
           revision: event.revision,
           reason: "DriftCorrected",
-          message: `${event.objects.length} object${event.objects.length === 1 ? "" : "s"} put back as Git says`,
+          message: `${count(event.objects.length, "object")} put back as Git says`,
           at,
         },
       ];

@@ -1,5 +1,6 @@
 import { formatProblem, pointerToPath } from "../core/errors.js";
 import type { ReportedProblem, ValidationReport } from "./validate-repository.js";
+import { count } from "../core/text.js";
 
 /**
  * For people: problems grouped by file, each as `file:line:col: field: message`
@@ -19,7 +20,7 @@ export function formatReportText(report: ValidationReport): string {
   }
   const errors = report.problems.filter((p) => p.severity === "error").length;
   const warnings = report.problems.length - errors;
-  const checked = `${report.applications} application${report.applications === 1 ? "" : "s"}, ${report.files} file${report.files === 1 ? "" : "s"}, ${report.objects} object${report.objects === 1 ? "" : "s"}`;
+  const checked = `${count(report.applications, "application")}, ${count(report.files, "file")}, ${count(report.objects, "object")}`;
   out.push(`${out.length > 0 ? "\n" : ""}${errors === 0 && warnings === 0 ? "valid" : `${count(errors, "error")}, ${count(warnings, "warning")}`} (${checked} checked)`);
   return out.join("\n");
 }
@@ -85,8 +86,4 @@ function lineAt(source: string, line: number): string | undefined {
   }
   const end = source.indexOf("\n", start);
   return source.slice(start, end === -1 ? undefined : end).replace(/\r$/, "");
-}
-
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
