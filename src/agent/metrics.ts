@@ -3,17 +3,6 @@ import type { EngineEvent, EngineListener } from "../engine/events.js";
 /** Upper bounds (seconds) of histogram buckets: from a fast file write to a slow rollout. */
 const BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
-/** Stage names by the first word of the engine's progress messages. */
-const STAGES: Readonly<Record<string, string>> = {
-  rendering: "render",
-  validating: "validate",
-  reading: "read_live",
-  applying: "apply",
-  pruning: "prune",
-  checking: "health",
-  waiting: "health",
-};
-
 /** A stage longer than this is a run that ended without a closing event, not a measurement. */
 const MAX_STAGE_MS = 10 * 60_000;
 
@@ -102,11 +91,11 @@ export class AgentMetrics {
     const now = this.#now();
     switch (event.type) {
       case "Progress": {
-        const stage = STAGES[event.message.split(" ")[0] ?? ""];
+        const stage = event.stage;
         if (!stage) return;
         const previous = this.#stageStarted.get(event.application);
-        // A run starts by rendering: what was open belongs to an earlier run.
-        if (previous && stage !== "render" && previous.stage !== stage) this.#stageEnded(previous, now);
+        // A run starts by fetching its source: what was open belongs to an earlier run.
+        if (previous && stage !== "source" && previous.stage !== stage) this.#stageEnded(previous, now);
         if (!previous || previous.stage !== stage) this.#stageStarted.set(event.application, { stage, at: now });
         return;
       }

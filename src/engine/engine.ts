@@ -9,7 +9,7 @@ import type { Artifact, SourceFetcher } from "../source/artifact.js";
 import type { LiveChange, Target } from "../targets/target.js";
 import type { AppRecord, RecordStore } from "./app-record.js";
 import { newRecord } from "./app-record.js";
-import type { EngineEvent, EngineListener } from "./events.js";
+import type { EngineEvent, EngineListener, ReconcileStage } from "./events.js";
 import { EventBus } from "./events.js";
 import type { ReconcileInput, SyncRequest } from "./reconcile.js";
 import { reconcileApplication } from "./reconcile.js";
@@ -254,16 +254,16 @@ export class Engine {
     if (notReady.length > 0) {
       return { record: waitingStatus(record, app, "DependencyNotReady", `waiting for ${notReady.join(", ")} to be ready`, now, false) };
     }
-    const progress = (message: string): void => {
+    const progress = (message: string, stage?: ReconcileStage): void => {
       this.#progress.set(app.name, message);
-      this.#bus.emit({ type: "Progress", application: app.name, message });
+      this.#bus.emit({ type: "Progress", application: app.name, message, ...(stage ? { stage } : {}) });
     };
     let target: Target;
     let artifact;
     const fetcher = this.#options.fetcherFor(app);
     try {
       target = this.#target(app);
-      progress("fetching source");
+      progress("fetching source", "source");
       const current = fetcher.current();
       artifact = !current || trigger === "manual" || trigger === "refresh" ? (await fetcher.refresh()).artifact : current;
     } catch (error) {

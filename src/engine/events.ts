@@ -3,9 +3,12 @@ import type { Digest, ResourceKey, Revision } from "../core/ids.js";
 import type { CommitInfo } from "../source/artifact.js";
 import type { ApplicationStatus, ChangeSet, DriftedObject, Trigger } from "./status.js";
 
+/** The stages of one reconcile run, as progress events name them (metrics time them). */
+export type ReconcileStage = "source" | "render" | "validate" | "read_live" | "apply" | "prune" | "health";
+
 /** Everything the engine tells observers (logs, history, dashboard, alerts). */
 export type EngineEvent =
-  | { readonly type: "Progress"; readonly application: string; readonly message: string }
+  | { readonly type: "Progress"; readonly application: string; readonly message: string; readonly stage?: ReconcileStage }
   | { readonly type: "SyncStarted"; readonly application: string; readonly revision: Revision; readonly trigger: Trigger }
   | {
       readonly type: "SyncFinished";

@@ -16,10 +16,11 @@ import { DEFAULT_MAX_DELETE_SHARE, findMassDelete, massDeleteMessage } from "../
 import type { Artifact } from "../source/artifact.js";
 import type { ObjectContext, Target } from "../targets/target.js";
 import type { AppRecord } from "./app-record.js";
-import type { EngineEvent } from "./events.js";
+import type { EngineEvent, ReconcileStage } from "./events.js";
 import { describeStage, renderStage, validateStage, waitForHealth } from "./stages.js";
 import type { ApplicationStatus, ChangeSet, DriftedObject, InventoryEntry, Trigger } from "./status.js";
 import { summarizeChangeSet } from "./status.js";
+import { count } from "../core/text.js";
 
 /** Options of a sync asked for by a person (`ferry sync`). */
 export interface SyncRequest {
@@ -39,7 +40,7 @@ export interface ReconcileInput {
   /** Present when a person asked for this sync: it applies even when the policy is manual or the input stalled. */
   readonly manual?: SyncRequest;
   readonly now: () => Date;
-  readonly progress: (message: string) => void;
+  readonly progress: (message: string, stage?: ReconcileStage) => void;
   readonly emit: (event: EngineEvent) => void;
   readonly healthTimeoutMs: number;
   /** Share of its objects one sync may delete without an override (default one half). */
@@ -63,12 +64,12 @@ export async function reconcileApplication(input: ReconcileInput): Promise<Recon
   const revision = artifact.revision;
   if (!input.manual && record.stalledOn?.revision === revision && record.stalledOn.digest === undefined) return { record };
   try {
-    input.progress(`rendering ${app.spec.source.path} at ${shortRevision(revision)}`);
+    input.progress(`rendering ${app.spec.source.path} at ${shortRevision(revision)}`, "render");
     const rendered = await renderStage(artifact, app.spec.source.path);
     if (!input.manual && record.stalledOn?.revision === revision && record.stalledOn.digest === rendered.digest) return { record };
-    input.progress(`validating ${rendered.objects.length} objects`);
+    input.progress(`validating ${rendered.objects.length} objects`, "validate");
     validateStage(rendered.objects, input.target);
-    input.progress("reading live state");
+    input.progress("reading live state", "read_live");
     const context: ObjectContext = { application: app.name, artifactDirectory: artifact.directory };
     const desired = await describeStage(rendered.objects, input.target, context);
     const inventory = record.status.inventory.map((e) => e.key);
@@ -111,7 +112,7 @@ async function syncStage(input: ReconcileInput, compared: Compared): Promise<Rec
   const startedAt = input.now();
   input.emit({ type: "SyncStarted", application: app.name, revision: artifact.revision, trigger: input.trigger });
   const { changeSet, errors } = await applyPlan(input, plan, compared.context);
-  input.progress("checking health");
+  input.progress("checking health", "health");
   const health = await waitForHealth(input.target, compared.desired.map((d) => d.object.key), {
     timeoutMs: input.healthTimeoutMs,
     progress: input.progress,
@@ -209,7 +210,7 @@ async function applyPlan(input: ReconcileInput, plan: SyncPlan, context: ObjectC
   const failed: { key: ResourceKey; message: string }[] = [];
   const errors: FerryError[] = [];
   for (const [index, wave] of plan.waves.entries()) {
-    input.progress(`applying ${wave.actions.length} object${wave.actions.length === 1 ? "" : "s"}${plan.waves.length > 1 ? ` (wave ${wave.wave})` : ""}`);
+    input.progress(`applying ${count(wave.actions.length, "object")}${plan.waves.length > 1 ? ` (wave ${wave.wave})` : ""}`, "apply");
     for (const action of wave.actions) {
       try {
         const outcome = await input.target.apply(action.object, context);
@@ -232,7 +233,7 @@ async function applyPlan(input: ReconcileInput, plan: SyncPlan, context: ObjectC
     }
   }
   if (errors.length === 0 && plan.prune.length > 0) {
-    input.progress(`pruning ${plan.prune.length} object${plan.prune.length === 1 ? "" : "s"}`);
+    input.progress(`pruning ${count(plan.prune.length, "object")}`, "prune");
     for (const { key } of plan.prune) {
       try {
         await input.target.delete(key, { application: context.application });
@@ -258,7 +259,7 @@ async function reportOnly(input: ReconcileInput, compared: Compared, found: { pe
   let message: string;
   if (found.drift.length > 0) {
     reason = "DriftDetected";
-    message = `${found.drift.length} object${found.drift.length === 1 ? "" : "s"} differ from Git (${found.drift.map((d) => displayKey(d.key)).join(", ")})${app.spec.syncPolicy.selfHeal ? "" : "; self-heal is off, run ferry sync to correct"}`;
+    message = `${count(found.drift.length, "object")} differ from Git (${found.drift.map((d) => displayKey(d.key)).join(", ")})${app.spec.syncPolicy.selfHeal ? "" : "; self-heal is off, run ferry sync to correct"}`;
   } else if (!inSync) {
     reason = "OutOfSync";
     message = `revision ${shortRevision(artifact.revision)} is not applied${app.spec.syncPolicy.automated ? "" : " (manual sync policy: run ferry sync)"}`;

@@ -65,7 +65,7 @@ export async function describeStage(objects: readonly RenderedObject[], target: 
 export async function waitForHealth(
   target: Target,
   keys: readonly ResourceKey[],
-  options: { readonly timeoutMs: number; readonly progress: (message: string) => void; readonly pollMs?: number },
+  options: { readonly timeoutMs: number; readonly progress: (message: string, stage: "health") => void; readonly pollMs?: number },
 ): Promise<ReadonlyMap<ResourceKey, Health>> {
   const deadline = Date.now() + options.timeoutMs;
   let announced = "";
@@ -74,7 +74,7 @@ export async function waitForHealth(
     const pending = keys.filter((k) => health.get(k)?.status === "Progressing");
     if (pending.length === 0 || Date.now() >= deadline) return health;
     const message = `waiting for ${pending.map(displayKey).join(", ")} to become healthy`;
-    if (message !== announced) options.progress(message);
+    if (message !== announced) options.progress(message, "health");
     announced = message;
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 100));
   }
