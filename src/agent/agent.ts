@@ -140,11 +140,16 @@ export class Agent {
     this.engine.subscribe(this.notifier.listener);
   }
 
+  /** The fetchers of the configuration and of every application, each once. */
+  #fetchersInUse(): Set<SourceFetcher> {
+    return new Set<SourceFetcher>([this.#configFetcher, ...this.engine.applications().map((a) => this.fetcherFor(a))]);
+  }
+
   /** The metrics in Prometheus' text format. */
   metricsText(): string {
     const statuses = this.statuses();
     const ready = statuses.filter((s) => s.conditions.some((c) => c.type === "Ready" && c.status === "True")).length;
-    const fetchers = new Set<SourceFetcher>([this.#configFetcher, ...this.engine.applications().map((a) => this.fetcherFor(a))]);
+    const fetchers = this.#fetchersInUse();
     return this.metrics.render({
       queueDepth: this.engine.queueDepth,
       historyPending: this.history.pending,
@@ -162,7 +167,7 @@ export class Agent {
    */
   async onPush(push: PushNotice): Promise<string[]> {
     const named = new Set(push.repositories);
-    const fetchers = new Set<SourceFetcher>([this.#configFetcher, ...this.engine.applications().map((a) => this.fetcherFor(a))]);
+    const fetchers = this.#fetchersInUse();
     const matching = [...fetchers].filter((f) => named.has(repositoryIdentity(f.url)) && (push.ref === undefined || push.ref === f.ref));
     if (matching.includes(this.#configFetcher)) await this.refreshConfig();
     await Promise.all(matching.filter((f) => f !== this.#configFetcher).map((f) => this.#checkSource(f)));
@@ -398,7 +403,7 @@ export class Agent {
   /** One poller per fetcher in use; the configuration's poller reloads the configuration before waking applications. */
   #ensurePollers(): void {
     if (!this.#release) return;
-    const fetchers = new Set<SourceFetcher>([this.#configFetcher, ...this.engine.applications().map((a) => this.fetcherFor(a))]);
+    const fetchers = this.#fetchersInUse();
     for (const fetcher of fetchers) {
       if (this.#pollers.has(fetcher)) continue;
       const poller = new Poller(fetcher, {

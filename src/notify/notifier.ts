@@ -20,6 +20,12 @@ export interface NotifierOptions {
   readonly log?: (message: string) => void;
 }
 
+/** One endpoint's queue, and the run that works through it while there is one. */
+interface Lane {
+  readonly queue: Delivery[];
+  running?: Promise<void>;
+}
+
 interface Delivery {
   readonly notification: Notification;
   readonly alert: Alert;
@@ -36,7 +42,7 @@ export class Notifier {
   #notifications: readonly Notification[] = [];
   readonly #health = new Map<string, string>();
   readonly #sent = new Map<string, number>();
-  readonly #lanes = new Map<string, { queue: Delivery[]; running: boolean }>();
+  readonly #lanes = new Map<string, Lane>();
   #closed = false;
 
   constructor(options: NotifierOptions) {
@@ -72,7 +78,7 @@ export class Notifier {
 
   /** Resolves when every queued alert was sent or given up on. */
   async drain(): Promise<void> {
-    while ([...this.#lanes.values()].some((l) => l.running || l.queue.length > 0)) await new Promise((r) => setTimeout(r, 10));
+    for (let running = this.#running(); running.length > 0; running = this.#running()) await Promise.all(running);
   }
 
   /** Stops taking alerts; what is queued is dropped. */
@@ -85,7 +91,7 @@ export class Notifier {
     const laneKey = delivery.notification.name;
     let lane = this.#lanes.get(laneKey);
     if (!lane) {
-      lane = { queue: [], running: false };
+      lane = { queue: [] };
       this.#lanes.set(laneKey, lane);
     }
     lane.queue.push(delivery);
@@ -94,16 +100,19 @@ export class Notifier {
       lane.queue.splice(0, lane.queue.length - max);
       this.#log(`notification ${laneKey}: more than ${max} alerts waiting; the oldest were dropped`);
     }
-    if (!lane.running) void this.#run(lane);
+    lane.running ??= this.#run(lane);
   }
 
-  async #run(lane: { queue: Delivery[]; running: boolean }): Promise<void> {
-    lane.running = true;
+  async #run(lane: Lane): Promise<void> {
     try {
       for (let delivery = lane.queue.shift(); delivery; delivery = lane.queue.shift()) await this.#deliver(delivery);
     } finally {
-      lane.running = false;
+      lane.running = undefined;
     }
+  }
+
+  #running(): Promise<void>[] {
+    return [...this.#lanes.values()].flatMap((l) => (l.running ? [l.running] : []));
   }
 
   async #deliver({ notification, alert }: Delivery): Promise<void> {
