@@ -179,13 +179,13 @@ test("a graceful stop sends the stop signal first and SIGKILL after the grace pe
   const sandbox = await createSandbox();
   t.after(() => sandbox.cleanup());
   const target = sandbox.target();
-  const stubborn = `
+  const ignoresTerm = `
     const fs = require("fs");
     process.on("SIGTERM", () => fs.appendFileSync("signals.log", "TERM\\n"));
     fs.appendFileSync("starts.log", process.pid + "\\n");
     setInterval(() => {}, 1000);
   `;
-  const object = hostObject("Service", "stubborn", { command: process.execPath, args: ["-e", stubborn], stop: { gracePeriodSeconds: 1 } });
+  const object = hostObject("Service", "ignores-term", { command: process.execPath, args: ["-e", ignoresTerm], stop: { gracePeriodSeconds: 1 } });
   await target.apply(object, sandbox.context);
   const pid = await latestPid(sandbox, 1);
 
