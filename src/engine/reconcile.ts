@@ -19,7 +19,7 @@ import type { AppRecord } from "./app-record.js";
 import type { EngineEvent, ReconcileStage } from "./events.js";
 import { describeStage, renderStage, validateStage, waitForHealth } from "./stages.js";
 import type { ApplicationStatus, ChangeSet, DriftedObject, InventoryEntry, Trigger } from "./status.js";
-import { summarizeChangeSet } from "./status.js";
+import { describeDrift, summarizeChangeSet } from "./status.js";
 import { count } from "../core/text.js";
 
 /** Options of a sync asked for by a person (`ferry sync`). */
@@ -259,7 +259,7 @@ async function reportOnly(input: ReconcileInput, compared: Compared, found: { pe
   let message: string;
   if (found.drift.length > 0) {
     reason = "DriftDetected";
-    message = `${count(found.drift.length, "object")} differ from Git (${found.drift.map((d) => displayKey(d.key)).join(", ")})${app.spec.syncPolicy.selfHeal ? "" : "; self-heal is off, run ferry sync to correct"}`;
+    message = `${describeDrift(found.drift.length)} (${found.drift.map((d) => displayKey(d.key)).join(", ")})${app.spec.syncPolicy.selfHeal ? "" : "; self-heal is off, run ferry sync to correct"}`;
   } else if (!inSync) {
     reason = "OutOfSync";
     message = `revision ${shortRevision(artifact.revision)} is not applied${app.spec.syncPolicy.automated ? "" : " (manual sync policy: run ferry sync)"}`;

@@ -4,6 +4,7 @@ import type { Health } from "../core/health.js";
 import type { Digest, ResourceKey, Revision } from "../core/ids.js";
 import type { FieldDifference } from "../diff/diff-objects.js";
 import type { CommitInfo } from "../source/artifact.js";
+import { count } from "../core/text.js";
 
 /** What one sync did to each object. */
 export interface ChangeSet {
@@ -94,4 +95,9 @@ export function summarizeChangeSet(changeSet: ChangeSet): string {
     .map((k) => `${changeSet[k].length} ${k}`);
   if (changeSet.failed.length > 0) parts.push(`${changeSet.failed.length} failed`);
   return parts.length > 0 ? parts.join(", ") : "nothing to do";
+}
+
+/** `1 object differs from Git`, `3 objects differ from Git`. */
+export function describeDrift(objects: number): string {
+  return `${count(objects, "object")} ${objects === 1 ? "differs" : "differ"} from Git`;
 }

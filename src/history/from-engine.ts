@@ -1,5 +1,6 @@
 import { formatProblem } from "../core/errors.js";
 import type { EngineEvent } from "../engine/events.js";
+import { describeDrift } from "../engine/status.js";
 import { redactSecrets } from "../source/repository-url.js";
 import type { HistoryEventInput } from "./types.js";
 import { count } from "../core/text.js";
@@ -58,7 +59,7 @@ export function historyEventOf(event: EngineEvent, at: Date, environmentOf: (app
         application: event.application,
         ...env(event.application),
         revision: event.revision,
-        message: `${count(event.objects.length, "object")} differ from Git${event.selfHeal ? "" : " (self-heal is off)"}`,
+        message: `${describeDrift(event.objects.length)}${event.selfHeal ? "" : " (self-heal is off)"}`,
         details: { selfHeal: event.selfHeal, objects: event.objects.map((o) => ({ key: o.key, fields: o.differences.map((d) => d.path) })) },
       };
     case "DriftCorrected":

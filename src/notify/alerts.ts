@@ -2,6 +2,7 @@ import { shortRevision } from "../core/ids.js";
 import type { NotificationEvent } from "../config/notification.js";
 import type { EngineEvent } from "../engine/events.js";
 import type { ApplicationStatus } from "../engine/status.js";
+import { describeDrift } from "../engine/status.js";
 import { count } from "../core/text.js";
 
 /** One thing worth telling people about. */
@@ -32,7 +33,7 @@ export function alertsOf(event: EngineEvent, previousHealth: (application: strin
           application: event.application,
           revision: event.revision,
           reason: event.selfHeal ? "DriftDetected" : "DriftDetectedSelfHealOff",
-          message: `${count(event.objects.length, "object")} differ from Git${event.selfHeal ? "; correcting" : "; self-heal is off, run ferry sync to correct"}`,
+          message: `${describeDrift(event.objects.length)}${event.selfHeal ? "; correcting" : "; self-heal is off, run ferry sync to correct"}`,
           at,
         },
       ];
