@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Problem } from "../core/errors.js";
 import { problemAt } from "../core/errors.js";
 import type { Origin, RenderedObject } from "../core/objects.js";
+import type { IgnoreRule, TargetSettings } from "../targets/target.js";
 import { ANNOTATIONS, locate } from "../core/objects.js";
 import { isObjectName, NAME_RULE, OBJECT_NAME_PATTERN, quoteForMessage } from "../render/names.js";
 import { schemaProblems } from "../validate/schema-problems.js";
@@ -51,6 +52,37 @@ export const applicationSpecSchema = z
       .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a target name such as host")
       .default(APPLICATION_DEFAULTS.target)
       .meta({ description: "The target the objects are applied to." }),
+    cluster: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: "Kubernetes: the kubeconfig context of the agent to apply to; default: the agent's current context (or the cluster it runs in)." }),
+    namespace: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a Kubernetes namespace name")
+      .optional()
+      .meta({ description: "Kubernetes: the namespace of namespaced objects that name none; default `default`." }),
+    kubernetes: z
+      .strictObject({
+        forceConflicts: z
+          .boolean()
+          .optional()
+          .meta({ description: "Take fields that another applier owns instead of reporting a conflict (hand edits are always taken back)." }),
+        ignoreDifferences: z
+          .array(
+            z.strictObject({
+              group: z.string().optional(),
+              kind: z.string().optional(),
+              name: z.string().optional(),
+              namespace: z.string().optional(),
+              jsonPointers: z.array(z.string().regex(/^(\/[^/]*)+$/, "must be a JSON pointer such as /spec/replicas")).min(1),
+            }),
+          )
+          .optional()
+          .meta({ description: "Fields of selected objects left out of comparisons and updates (an autoscaler's /spec/replicas)." }),
+      })
+      .optional()
+      .meta({ description: "Settings of the kubernetes target." }),
     syncPolicy: z
       .strictObject({
         automated: z.boolean().default(APPLICATION_DEFAULTS.automated).meta({ description: "Apply new revisions without being asked." }),
@@ -106,6 +138,10 @@ export interface SyncPolicy {
 export interface ApplicationSpec {
   readonly source: ApplicationSource;
   readonly target: string;
+  /** Kubernetes: the kubeconfig context; absent: the agent's default cluster. */
+  readonly cluster?: string;
+  /** What the target may use: default namespace, conflict policy, ignore rules. */
+  readonly settings?: TargetSettings;
   readonly syncPolicy: SyncPolicy;
   /** Names of applications that must be Ready first, without duplicates. */
   readonly dependsOn: readonly string[];
@@ -147,6 +183,8 @@ export function normalizeApplication(object: RenderedObject): { application?: Ap
   const applicationSpec: ApplicationSpec = {
     source,
     target: spec.target,
+    ...(spec.cluster !== undefined ? { cluster: spec.cluster } : {}),
+    settings: targetSettingsOf(spec),
     syncPolicy,
     dependsOn: [...new Set(spec.dependsOn ?? [])],
     suspend: spec.suspend,
@@ -154,6 +192,29 @@ export function normalizeApplication(object: RenderedObject): { application?: Ap
     ...(metadata.annotations?.[ANNOTATIONS.allowMassDelete] === "true" ? { allowMassDelete: true as const } : {}),
   };
   return { application: { name: metadata.name, spec: applicationSpec, origin: object.origin }, problems: [] };
+}
+
+/**
+ * The name of the target an application runs on in the agent's targets:
+ * `kubernetes` for the default cluster, `kubernetes@<context>` for another.
+ */
+export function targetKey(spec: Pick<ApplicationSpec, "target" | "cluster">): string {
+  return spec.cluster === undefined ? spec.target : `${spec.target}@${spec.cluster}`;
+}
+
+function targetSettingsOf(spec: z.output<typeof applicationSpecSchema>): TargetSettings {
+  const ignore: IgnoreRule[] = (spec.kubernetes?.ignoreDifferences ?? []).map((r) => ({
+    ...(r.group !== undefined ? { group: r.group } : {}),
+    ...(r.kind !== undefined ? { kind: r.kind } : {}),
+    ...(r.name !== undefined ? { name: r.name } : {}),
+    ...(r.namespace !== undefined ? { namespace: r.namespace } : {}),
+    jsonPointers: r.jsonPointers,
+  }));
+  return {
+    ...(spec.namespace !== undefined ? { namespace: spec.namespace } : {}),
+    ...(spec.kubernetes?.forceConflicts === true ? { forceConflicts: true } : {}),
+    ...(ignore.length > 0 ? { ignoreDifferences: ignore } : {}),
+  };
 }
 
 /** Ferry's annotations on an Application must say what they mean: a typo must not silently allow nothing. */

@@ -2,6 +2,7 @@ import { setCondition } from "../core/conditions.js";
 import { stalled, toFerryError } from "../core/errors.js";
 import type { ResourceKey } from "../core/ids.js";
 import type { Application } from "../config/application.js";
+import { targetKey } from "../config/application.js";
 import type { ObjectDiff } from "../diff/diff-objects.js";
 import { diffObjects } from "../diff/diff-objects.js";
 import { planSync } from "../plan/plan-sync.js";
@@ -13,7 +14,7 @@ import type { EngineEvent, EngineListener, ReconcileStage } from "./events.js";
 import { EventBus } from "./events.js";
 import type { ReconcileInput, SyncRequest } from "./reconcile.js";
 import { reconcileApplication } from "./reconcile.js";
-import { describeStage, renderStage, validateStage } from "./stages.js";
+import { describeStage, prepareStage, renderStage, validateStage } from "./stages.js";
 import type { ApplicationStatus, Trigger } from "./status.js";
 import { WorkQueue } from "./work-queue.js";
 import { erroredStatus, finishRun, refusedRecord, removeApplication, waitingStatus } from "./lifecycle.js";
@@ -161,7 +162,7 @@ export class Engine {
   /** The status of one application, with the progress of a run in flight as its Reconciling condition. */
   status(name: string): ApplicationStatus | undefined {
     const app = this.#apps.get(name);
-    const record = this.#records.get(name) ?? (app ? newRecord(name, app.spec.target) : undefined);
+    const record = this.#records.get(name) ?? (app ? newRecord(name, targetKey(app.spec)) : undefined);
     if (!record) return undefined;
     const progress = this.#progress.get(name);
     if (!progress) return record.status;
@@ -203,9 +204,13 @@ export class Engine {
 
   async #compare(app: Application, artifact: Artifact): Promise<ObjectDiff[]> {
     const target = this.#target(app);
-    const rendered = await renderStage(artifact, app.spec.source.path);
+    const rendered = prepareStage(await renderStage(artifact, app.spec.source.path), target, app.spec.settings);
     validateStage(rendered.objects, target);
-    const desired = await describeStage(rendered.objects, target, { application: app.name, artifactDirectory: artifact.directory });
+    const desired = await describeStage(rendered.objects, target, {
+      application: app.name,
+      artifactDirectory: artifact.directory,
+      ...(app.spec.settings ? { settings: app.spec.settings } : {}),
+    });
     const inventory = (this.#records.get(app.name)?.status.inventory ?? []).map((e) => e.key);
     const live = await target.read([...new Set([...desired.map((d) => d.object.key), ...inventory])]);
     return diffObjects(desired, live, inventory);
@@ -233,7 +238,7 @@ export class Engine {
         this.#records.delete(name);
         return;
       }
-      const record = this.#records.get(name) ?? newRecord(name, app.spec.target);
+      const record = this.#records.get(name) ?? newRecord(name, targetKey(app.spec));
       const next = await this.#reconcile(app, record, trigger, manual?.request);
       this.#finish(app, record, next.record, next.retry);
     } catch (error) {
@@ -361,10 +366,11 @@ export class Engine {
   }
 
   #target(app: Application): Target {
-    const target = this.#options.targets.get(app.spec.target);
+    const key = targetKey(app.spec);
+    const target = this.#options.targets.get(key);
     if (!target) {
       const known = [...this.#options.targets.keys()].join(", ");
-      throw stalled("UnknownTarget", `application ${app.name} names target ${JSON.stringify(app.spec.target)}; this agent has: ${known}`);
+      throw stalled("UnknownTarget", `application ${app.name} names target ${JSON.stringify(key)}; this agent has: ${known}`);
     }
     return target;
   }

@@ -2,6 +2,7 @@ import { findCondition, removeCondition, setCondition } from "../core/conditions
 import type { FerryError } from "../core/errors.js";
 import type { ResourceKey } from "../core/ids.js";
 import type { Application } from "../config/application.js";
+import { targetKey } from "../config/application.js";
 import type { SourceRefusal } from "../source/artifact.js";
 import type { Target } from "../targets/target.js";
 import type { AppRecord, RecordStore } from "./app-record.js";
@@ -14,7 +15,7 @@ import type { EventBus } from "./events.js";
 export function waitingStatus(record: AppRecord, app: Application, reason: string, message: string, now: Date, suspended: boolean): AppRecord {
   let conditions = setCondition(record.status.conditions, { type: "Ready", status: "False", reason, message }, now);
   conditions = removeCondition(removeCondition(conditions, "Reconciling"), "Stalled");
-  return { ...record, status: { ...record.status, target: app.spec.target, conditions, suspended } };
+  return { ...record, status: { ...record.status, target: targetKey(app.spec), conditions, suspended } };
 }
 
 /** The record after an error outside the stages (unknown target, source unreachable). */
@@ -25,7 +26,7 @@ export function erroredStatus(record: AppRecord, app: Application, error: FerryE
     error.disposition === "stalled"
       ? setCondition(conditions, { type: "Stalled", status: "True", reason: error.reason, message: error.message }, now)
       : removeCondition(conditions, "Stalled");
-  return { ...record, status: { ...record.status, target: app.spec.target, conditions, problems: error.problems } };
+  return { ...record, status: { ...record.status, target: targetKey(app.spec), conditions, problems: error.problems } };
 }
 
 /**

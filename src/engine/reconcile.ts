@@ -17,7 +17,7 @@ import type { Artifact } from "../source/artifact.js";
 import type { ObjectContext, Target } from "../targets/target.js";
 import type { AppRecord } from "./app-record.js";
 import type { EngineEvent, ReconcileStage } from "./events.js";
-import { describeStage, renderStage, validateStage, waitForHealth } from "./stages.js";
+import { describeStage, prepareStage, renderStage, validateStage, waitForHealth } from "./stages.js";
 import type { ApplicationStatus, ChangeSet, DriftedObject, InventoryEntry, Trigger } from "./status.js";
 import { describeDrift, summarizeChangeSet } from "./status.js";
 import { count } from "../core/text.js";
@@ -65,12 +65,16 @@ export async function reconcileApplication(input: ReconcileInput): Promise<Recon
   if (!input.manual && record.stalledOn?.revision === revision && record.stalledOn.digest === undefined) return { record };
   try {
     input.progress(`rendering ${app.spec.source.path} at ${shortRevision(revision)}`, "render");
-    const rendered = await renderStage(artifact, app.spec.source.path);
+    const rendered = prepareStage(await renderStage(artifact, app.spec.source.path), input.target, app.spec.settings);
     if (!input.manual && record.stalledOn?.revision === revision && record.stalledOn.digest === rendered.digest) return { record };
     input.progress(`validating ${rendered.objects.length} objects`, "validate");
     validateStage(rendered.objects, input.target);
     input.progress("reading live state", "read_live");
-    const context: ObjectContext = { application: app.name, artifactDirectory: artifact.directory };
+    const context: ObjectContext = {
+      application: app.name,
+      artifactDirectory: artifact.directory,
+      ...(app.spec.settings ? { settings: app.spec.settings } : {}),
+    };
     const desired = await describeStage(rendered.objects, input.target, context);
     const inventory = record.status.inventory.map((e) => e.key);
     const live = await input.target.read(unique([...desired.map((d) => d.object.key), ...inventory]));
@@ -210,7 +214,8 @@ async function applyPlan(input: ReconcileInput, plan: SyncPlan, context: ObjectC
   const failed: { key: ResourceKey; message: string }[] = [];
   const errors: FerryError[] = [];
   for (const [index, wave] of plan.waves.entries()) {
-    input.progress(`applying ${count(wave.actions.length, "object")}${plan.waves.length > 1 ? ` (wave ${wave.wave})` : ""}`, "apply");
+    const which = wave.definitions ? ` (wave ${wave.wave}: namespaces and definitions first)` : plan.waves.length > 1 ? ` (wave ${wave.wave})` : "";
+    input.progress(`applying ${count(wave.actions.length, "object")}${which}`, "apply");
     for (const action of wave.actions) {
       try {
         const outcome = await input.target.apply(action.object, context);

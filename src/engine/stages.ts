@@ -9,7 +9,7 @@ import { secretFieldsOf } from "../diff/secrets.js";
 import { loadSourceFiles } from "../render/load-source.js";
 import { renderDigest, renderDirectory } from "../render/render.js";
 import type { Artifact } from "../source/artifact.js";
-import type { ObjectContext, Target } from "../targets/target.js";
+import type { ObjectContext, Target, TargetSettings } from "../targets/target.js";
 import { objectProblems } from "../validate/object-problems.js";
 
 /** The output of the render stage. */
@@ -35,6 +35,15 @@ export async function renderStage(artifact: Artifact, path: string): Promise<Ren
     throw stalled("RenderFailed", summarizeProblems("rendering failed", result.problems), { problems: result.problems });
   }
   return { objects: result.objects, digest: renderDigest(result.objects) };
+}
+
+/**
+ * Prepare: the target fills in its defaults (a Kubernetes namespace) before
+ * objects are validated, keyed into the inventory and compared. Pure. The
+ * digest stays the rendered one: it follows what Git says.
+ */
+export function prepareStage(rendered: Rendered, target: Target, settings: TargetSettings | undefined): Rendered {
+  return target.prepare ? { ...rendered, objects: target.prepare(rendered.objects, settings ?? {}) } : rendered;
 }
 
 /**

@@ -60,4 +60,25 @@ describe("planSync", () => {
     assert.ok(isEmptyPlan(plan));
     assert.deepEqual(plan.unchanged, [object.key]);
   });
+
+  it("applies Namespaces and CustomResourceDefinitions of a wave before its other objects, in a wave of their own", () => {
+    const kube = (apiVersion: string, kind: string, name: string, wave?: number) =>
+      makeObject({ apiVersion, kind, metadata: { name, ...(wave !== undefined ? { annotations: { "ferry.dev/wave": String(wave) } } : {}) } });
+    const objects = [
+      kube("apps/v1", "Deployment", "web"),
+      kube("v1", "Namespace", "team"),
+      kube("apiextensions.k8s.io/v1", "CustomResourceDefinition", "widgets.example.com"),
+      kube("example.com/v1", "Widget", "w"),
+      kube("v1", "ConfigMap", "late", 1),
+    ];
+    const plan = planSync(diffObjects(objects.map((object) => ({ object, state: {} })), new Map(), []), { prune: true });
+    assert.deepEqual(
+      plan.waves.map((w) => [w.wave, w.definitions === true, w.actions.map((a) => a.key)]),
+      [
+        [0, true, ["/Namespace//team", "apiextensions.k8s.io/CustomResourceDefinition//widgets.example.com"]],
+        [0, false, ["apps/Deployment//web", "example.com/Widget//w"]],
+        [1, false, ["/ConfigMap//late"]],
+      ],
+    );
+  });
 });

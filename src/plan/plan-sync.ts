@@ -18,8 +18,16 @@ export interface ApplyAction {
 /** Objects applied together; a wave becomes healthy before the next one starts. */
 export interface Wave {
   readonly wave: number;
+  /**
+   * True for the Namespaces and CustomResourceDefinitions of a wave: they are
+   * applied, and waited for (Active, Established), before the rest of it.
+   */
+  readonly definitions?: true;
   readonly actions: readonly ApplyAction[];
 }
+
+/** Kinds that other objects need to exist before they can be applied. */
+const DEFINITION_KINDS: ReadonlySet<string> = new Set(["Namespace", "CustomResourceDefinition"]);
 
 /** One object to delete because it left Git. */
 export interface PruneAction {
@@ -91,7 +99,7 @@ export function planSync(diffs: readonly ObjectDiff[], options: PlanOptions): Sy
   }
   const waves = [...byWave.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([wave, actions]) => ({ wave, actions: actions.sort(compareForApply) }));
+    .flatMap(([wave, actions]) => splitDefinitions(wave, actions.sort(compareForApply)));
   return { waves, prune: prune.sort((a, b) => -compareKeys(a.key, b.key)), kept, unchanged };
 }
 
@@ -106,6 +114,16 @@ export function waveOf(object: RenderedObject): number {
   if (raw === undefined) return 0;
   const n = Number(raw);
   return Number.isInteger(n) ? n : 0;
+}
+
+/** A wave with both definitions and other objects becomes two: the definitions, then the rest. */
+function splitDefinitions(wave: number, actions: readonly ApplyAction[]): Wave[] {
+  const definitions = actions.filter((a) => DEFINITION_KINDS.has(parseResourceKey(a.key).kind));
+  if (definitions.length === 0 || definitions.length === actions.length) return [{ wave, actions }];
+  return [
+    { wave, definitions: true, actions: definitions },
+    { wave, actions: actions.filter((a) => !DEFINITION_KINDS.has(parseResourceKey(a.key).kind)) },
+  ];
 }
 
 function compareForApply(a: ApplyAction, b: ApplyAction): number {

@@ -20,6 +20,30 @@ export interface ObjectContext {
   readonly application: string;
   /** Absolute path of the read-only checkout the object was rendered from. */
   readonly artifactDirectory: string;
+  /** The application's settings for targets that have any (Kubernetes: ignore rules, conflict policy). */
+  readonly settings?: TargetSettings;
+}
+
+/** A rule that keeps fields of selected objects out of comparisons (fields another controller owns). */
+export interface IgnoreRule {
+  /** API group (`apps`; empty for the core group); absent: any. */
+  readonly group?: string;
+  /** Kind; absent: any. */
+  readonly kind?: string;
+  readonly name?: string;
+  readonly namespace?: string;
+  /** JSON pointers of the ignored fields (`/spec/replicas`). */
+  readonly jsonPointers: readonly string[];
+}
+
+/** Per-application settings a target may use. Targets ignore what they have no use for. */
+export interface TargetSettings {
+  /** Namespace of namespaced objects that name none. */
+  readonly namespace?: string;
+  /** Take fields another applier owns instead of reporting a conflict. */
+  readonly forceConflicts?: boolean;
+  /** Fields left out of comparisons and out of updates. */
+  readonly ignoreDifferences?: readonly IgnoreRule[];
 }
 
 /** A live object as the target reads it. */
@@ -71,6 +95,12 @@ export interface Target extends TargetValidator {
    * the `ferry.dev/secret` annotation.
    */
   secretFields?(object: RenderedObject): SecretFields | undefined;
+  /**
+   * Fills in what the target defaults before objects are keyed, validated and
+   * compared (Kubernetes: the application's namespace on namespaced objects
+   * that name none). Pure. Absent: objects stay as rendered.
+   */
+  prepare?(objects: readonly RenderedObject[], settings: TargetSettings): readonly RenderedObject[];
   /** Reads the live state of the given objects; absent objects are missing from the map. */
   read(keys: readonly ResourceKey[]): Promise<ReadonlyMap<ResourceKey, LiveObject>>;
   /** Creates or updates one object so its live state matches `describe`. */

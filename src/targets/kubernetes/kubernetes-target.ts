@@ -1,0 +1,321 @@
+import { createHash } from "node:crypto";
+import { stalled, transient } from "../../core/errors.js";
+import type { Health } from "../../core/health.js";
+import type { ResourceKey } from "../../core/ids.js";
+import { displayKey, groupOf, parseResourceKey, resourceKey } from "../../core/ids.js";
+import type { JsonObject } from "../../core/json.js";
+import { canonicalJson, isJsonObject } from "../../core/json.js";
+import type { RenderedObject } from "../../core/objects.js";
+import type { ApplyOutcome, Comparable, LiveChange, LiveObject, ObjectContext, Target } from "../target.js";
+import { applyError, conflictsOf, objectLabel } from "./api-errors.js";
+import { assessKubernetesHealth } from "./health/kubernetes-health.js";
+import { ignoredFields } from "./ignore-rules.js";
+import type { KubeClient, ResourceType } from "./kube-client.js";
+import { KubeClient as Client, statusMessage } from "./kube-client.js";
+import type { CachedChange } from "./live-cache.js";
+import { LiveCache, rvOf } from "./live-cache.js";
+import { comparableOf, removePointer } from "./normalize.js";
+import { kubernetesValidator, KUBERNETES_TARGET } from "./kubernetes-validator.js";
+import { APPLICATION_LABEL, FIELD_MANAGER, RECREATE_ANNOTATION } from "./labels.js";
+import { ResourceTypes } from "./resource-types.js";
+
+/** How the Kubernetes target reaches its cluster. */
+export interface KubernetesTargetOptions {
+  /** The client of one cluster (one kubeconfig context, or the cluster the agent runs in). */
+  readonly client: KubeClient;
+  /** Name Applications select it by: `kubernetes`, or `kubernetes@<context>` for another cluster. */
+  readonly name?: string;
+  /** How long a delete-and-recreate waits for the old object to go (default 30 s). */
+  readonly recreateTimeoutMs?: number;
+}
+
+/** The Kubernetes target, with what tests and benchmarks look at. */
+export interface KubernetesTarget extends Target {
+  readonly client: KubeClient;
+  /** Resource types watched right now. */
+  readonly watchedTypes: number;
+}
+
+/** What the last comparison of one object found, kept so an unchanged object costs no request. */
+interface Compared {
+  readonly desiredHash: string;
+  /** resourceVersion of the live object the dry run was made against; "" when it did not exist. */
+  readonly liveRv: string;
+  readonly state: Comparable;
+  readonly ignored: readonly string[];
+  /** Fields are taken from hand edits (Update managers) or by the application's policy. */
+  readonly force: boolean;
+  readonly application: string;
+}
+
+/**
+ * Creates the Kubernetes target over one cluster: server-side apply with the
+ * field manager `ferry`, compared first by a dry-run apply so an object that
+ * would not change is never written; live objects read from one watch per
+ * resource type in use (label `ferry.dev/application`); health per kind.
+ */
+export function createKubernetesTarget(options: KubernetesTargetOptions): KubernetesTarget {
+  const { client } = options;
+  const name = options.name ?? KUBERNETES_TARGET;
+  const validator = kubernetesValidator(name);
+  const types = new ResourceTypes(client);
+  const compared = new Map<ResourceKey, Compared>();
+  /** `group/Kind` defined by CustomResourceDefinitions being applied, so their objects may wait for them. */
+  const pendingKinds = new Set<string>();
+  const listeners = new Set<(change: LiveChange) => void>();
+  const cache = new LiveCache(client, APPLICATION_LABEL, onCachedChange);
+
+  function onCachedChange(change: CachedChange): void {
+    if (listeners.size === 0) return;
+    const key = resourceKey(change.type.apiVersion, change.type.kind, change.name, change.namespace);
+    const known = compared.get(key);
+    const owner = labelOf(change.object ?? change.previous) ?? known?.application;
+    let message: string | undefined;
+    if (!change.object) message = `${displayKey(key)} was deleted`;
+    else if (!change.previous) message = undefined;
+    else {
+      const ignored = known?.ignored ?? [];
+      const specChanged = canonicalJson(comparableOf(change.object, ignored)) !== canonicalJson(comparableOf(change.previous, ignored));
+      const ours = known && known.liveRv === rvOf(change.object);
+      if (specChanged && !ours) message = `${displayKey(key)} was changed outside ferry`;
+      else if (assessKubernetesHealth(change.object).status !== assessKubernetesHealth(change.previous).status) {
+        message = `health of ${displayKey(key)} changed`;
+      }
+    }
+    if (!message) return;
+    const event: LiveChange = { key, message, ...(owner ? { owner } : {}) };
+    for (const listener of [...listeners]) {
+      try {
+        listener(event);
+      } catch {
+        // One failing listener must not keep the others from hearing about the change.
+      }
+    }
+  }
+
+  /** The live object: from the watch cache when the type is watched and holds it, else one GET. */
+  async function liveOf(type: ResourceType, namespace: string, objectName: string): Promise<JsonObject | undefined> {
+    await cache.ensure(type);
+    const cached = cache.get(type, namespace, objectName);
+    if (cached !== undefined && cached !== "unwatched") return cached;
+    const res = await client.request({ method: "GET", path: Client.pathOf(type, namespace, objectName) });
+    if (res.status === 404) return undefined;
+    if (res.status >= 300 || !isJsonObject(res.body)) {
+      throw transient("ApiServerError", `reading ${type.kind} ${namespace ? `${namespace}/` : ""}${objectName} answered ${res.status}: ${statusMessage(res.body)}`);
+    }
+    return { ...res.body, apiVersion: type.apiVersion, kind: type.kind };
+  }
+
+  async function typeOf(object: RenderedObject): Promise<ResourceType | undefined> {
+    return types.ofManifest(object.manifest.apiVersion, object.manifest.kind);
+  }
+
+  async function requireType(object: RenderedObject): Promise<ResourceType> {
+    const type = await typeOf(object);
+    if (!type) {
+      throw stalled(
+        "UnknownResourceType",
+        `${objectLabel(object)}: the cluster has no resource type ${object.manifest.kind} in ${object.manifest.apiVersion} (is its CustomResourceDefinition installed?)`,
+      );
+    }
+    return type;
+  }
+
+  /** The manifest Ferry sends: labelled with its application, without ignored fields of an existing object. */
+  function manifestToSend(object: RenderedObject, type: ResourceType, context: ObjectContext, exists: boolean, ignored: readonly string[]): JsonObject {
+    const metadata = object.manifest.metadata;
+    let manifest: JsonObject = {
+      ...object.manifest,
+      metadata: {
+        ...metadata,
+        ...(type.namespaced ? {} : { namespace: undefined }),
+        labels: { ...(metadata.labels ?? {}), [APPLICATION_LABEL]: context.application },
+      },
+    };
+    if (exists) for (const pointer of ignored) manifest = removePointer(manifest, pointer);
+    return JSON.parse(JSON.stringify(manifest)) as JsonObject;
+  }
+
+  async function serverApply(type: ResourceType, object: RenderedObject, manifest: JsonObject, dryRun: boolean, force: boolean) {
+    const namespace = type.namespaced ? (object.manifest.metadata.namespace ?? "") : "";
+    return client.request({
+      method: "PATCH",
+      path: Client.pathOf(type, namespace, object.manifest.metadata.name),
+      query: { fieldManager: FIELD_MANAGER, force: force ? "true" : undefined, dryRun: dryRun ? "All" : undefined },
+      body: manifest,
+      contentType: "application/apply-patch+yaml",
+    });
+  }
+
+  /**
+   * Compares by a dry-run apply: the answer is what the object would be after
+   * Ferry's apply. A conflict with managers that only ever updated (hand
+   * edits: kubectl edit, scale) is drift and Ferry takes its fields back;
+   * a conflict with another applier is reported unless the application forces.
+   */
+  async function compare(object: RenderedObject, context: ObjectContext): Promise<Compared | "unknown-type"> {
+    if (object.manifest.kind === "CustomResourceDefinition") markDefinition(object);
+    const type = await typeOf(object);
+    if (!type) {
+      if (pendingKinds.has(`${groupOf(object.manifest.apiVersion)}/${object.manifest.kind}`)) return "unknown-type";
+      await requireType(object);
+      return "unknown-type";
+    }
+    const namespace = type.namespaced ? (object.manifest.metadata.namespace ?? "") : "";
+    const live = await liveOf(type, namespace, object.manifest.metadata.name);
+    const ignored = ignoredFields(object, context.settings?.ignoreDifferences).map((f) => f.pointer);
+    const manifest = manifestToSend(object, type, context, live !== undefined, ignored);
+    const desiredHash = hash(canonicalJson({ manifest, ignored, force: context.settings?.forceConflicts === true }));
+    const liveRv = rvOf(live);
+    const known = compared.get(object.key);
+    if (known && live && known.desiredHash === desiredHash && known.liveRv === liveRv && known.application === context.application) return known;
+    let force = context.settings?.forceConflicts === true;
+    let res = await serverApply(type, object, manifest, true, force);
+    if (res.status === 409 && !force && live && onlyHandEdits(live, conflictsOf(res.body).map((c) => c.manager))) {
+      force = true;
+      res = await serverApply(type, object, manifest, true, force);
+    }
+    if (res.status >= 300 || !isJsonObject(res.body)) throw applyError(object, res.status, res.body, "comparing");
+    const result: Compared = { desiredHash, liveRv, state: comparableOf(res.body, ignored), ignored, force, application: context.application };
+    compared.set(object.key, result);
+    return result;
+  }
+
+  function markDefinition(object: RenderedObject): void {
+    const spec = object.manifest.spec;
+    if (!isJsonObject(spec) || typeof spec.group !== "string" || !isJsonObject(spec.names) || typeof spec.names.kind !== "string") return;
+    pendingKinds.add(`${spec.group}/${spec.names.kind}`);
+  }
+
+  async function recreate(type: ResourceType, object: RenderedObject): Promise<void> {
+    const namespace = type.namespaced ? (object.manifest.metadata.namespace ?? "") : "";
+    const path = Client.pathOf(type, namespace, object.manifest.metadata.name);
+    const res = await client.request({ method: "DELETE", path, query: { propagationPolicy: "Foreground" } });
+    if (res.status >= 300 && res.status !== 404) throw applyError(object, res.status, res.body, "deleting to recreate");
+    const deadline = Date.now() + (options.recreateTimeoutMs ?? 30_000);
+    for (;;) {
+      const got = await client.request({ method: "GET", path });
+      if (got.status === 404) break;
+      if (Date.now() > deadline) throw transient("RecreateTimeout", `${objectLabel(object)}: the old object is still being deleted`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    cache.remove(type, namespace, object.manifest.metadata.name);
+  }
+
+  return {
+    name,
+    client,
+    get watchedTypes() {
+      return cache.watchedTypes;
+    },
+    supports: validator.supports,
+    validate: validator.validate,
+    prepare: validator.prepare,
+
+    async describe(object, context) {
+      const result = await compare(object, context);
+      // A custom resource whose definition is applied in this sync: compared as declared until the cluster knows its type.
+      if (result === "unknown-type") return comparableOf(JSON.parse(JSON.stringify(object.manifest)) as JsonObject);
+      return result.state;
+    },
+
+    async read(keys) {
+      const out = new Map<ResourceKey, LiveObject>();
+      await Promise.all(
+        keys.map(async (key) => {
+          const ref = parseResourceKey(key);
+          const type = await types.ofKey(ref.group, ref.kind);
+          if (!type) return;
+          const live = await liveOf(type, ref.namespace, ref.name);
+          if (!live) return;
+          const owner = labelOf(live);
+          out.set(key, { key, state: comparableOf(live, compared.get(key)?.ignored ?? []), ...(owner ? { owner } : {}) });
+        }),
+      );
+      return new Map(keys.filter((k) => out.has(k)).map((k) => [k, out.get(k) as LiveObject]));
+    },
+
+    async apply(object, context): Promise<ApplyOutcome> {
+      const type = await requireType(object);
+      const namespace = type.namespaced ? (object.manifest.metadata.namespace ?? "") : "";
+      let live = await liveOf(type, namespace, object.manifest.metadata.name);
+      const owner = labelOf(live);
+      if (owner !== undefined && owner !== context.application) {
+        throw stalled("NotOwned", `cannot apply ${objectLabel(object)}: it belongs to application "${owner}", not "${context.application}"`);
+      }
+      const result = await compare(object, context);
+      if (result === "unknown-type") throw stalled("UnknownResourceType", `${objectLabel(object)}: the cluster does not serve ${object.manifest.kind} yet`);
+      if (live && canonicalJson(comparableOf(live, result.ignored)) === canonicalJson(result.state)) return "unchanged";
+      const ignored = result.ignored;
+      let res = await serverApply(type, object, manifestToSend(object, type, context, live !== undefined, ignored), false, result.force);
+      if (res.status === 422 && live && object.manifest.metadata.annotations?.[RECREATE_ANNOTATION] === "true" && /immutable/i.test(statusMessage(res.body))) {
+        await recreate(type, object);
+        live = undefined;
+        res = await serverApply(type, object, manifestToSend(object, type, context, false, ignored), false, result.force);
+      }
+      if (res.status >= 300 || !isJsonObject(res.body)) throw applyError(object, res.status, res.body, "applying");
+      const applied = { ...res.body, apiVersion: type.apiVersion, kind: type.kind };
+      cache.put(type, applied);
+      compared.set(object.key, { ...result, liveRv: rvOf(applied), state: comparableOf(applied, ignored) });
+      if (object.manifest.kind === "CustomResourceDefinition") types.forget();
+      return live ? "configured" : "created";
+    },
+
+    async delete(key, context) {
+      const ref = parseResourceKey(key);
+      const type = await types.ofKey(ref.group, ref.kind);
+      if (!type) return;
+      const live = await liveOf(type, ref.namespace, ref.name);
+      // Never delete what Ferry did not create for this application: without its label the object is left alone.
+      if (!live || labelOf(live) !== context.application) return;
+      const res = await client.request({ method: "DELETE", path: Client.pathOf(type, ref.namespace, ref.name), query: { propagationPolicy: "Background" } });
+      if (res.status >= 300 && res.status !== 404) {
+        throw transient("DeleteFailed", `deleting ${displayKey(key)} answered ${res.status}: ${statusMessage(res.body)}`);
+      }
+      cache.remove(type, ref.namespace, ref.name);
+      compared.delete(key);
+    },
+
+    async health(keys) {
+      const out = new Map<ResourceKey, Health>();
+      await Promise.all(
+        keys.map(async (key) => {
+          const ref = parseResourceKey(key);
+          const type = await types.ofKey(ref.group, ref.kind);
+          const live = type ? await liveOf(type, ref.namespace, ref.name) : undefined;
+          out.set(key, live ? assessKubernetesHealth(live) : { status: "Missing", message: `${displayKey(key)} does not exist` });
+        }),
+      );
+      return out;
+    },
+
+    watch(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    async close() {
+      listeners.clear();
+      cache.close();
+      client.close();
+    },
+  };
+}
+
+/** True when every named manager only ever updated the object (a person's edit), none applied. */
+function onlyHandEdits(live: JsonObject, managers: readonly string[]): boolean {
+  const meta = isJsonObject(live.metadata) ? live.metadata : {};
+  const entries = Array.isArray(meta.managedFields) ? meta.managedFields.filter(isJsonObject) : [];
+  return managers.length > 0 && managers.every((m) => !entries.some((e) => e.manager === m && e.operation === "Apply"));
+}
+
+function labelOf(object: JsonObject | undefined): string | undefined {
+  const meta = object?.metadata;
+  const labels = isJsonObject(meta) && isJsonObject(meta.labels) ? meta.labels : undefined;
+  const value = labels?.[APPLICATION_LABEL];
+  return typeof value === "string" ? value : undefined;
+}
+
+function hash(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
