@@ -24,6 +24,9 @@ import { SourceRegistry } from "../source/source-registry.js";
 import { FileRecordStore } from "../state/file-record-store.js";
 import { createHostTarget } from "../targets/host/host-target.js";
 import type { Target } from "../targets/target.js";
+import { loadClusters } from "../targets/kubernetes/clusters.js";
+import { KubeClient } from "../targets/kubernetes/kube-client.js";
+import { createKubernetesTarget } from "../targets/kubernetes/kubernetes-target.js";
 import type { ControlServer } from "./control-server.js";
 import type { RollbackRequest, RollbackResult } from "./rollback.js";
 import { rollbackApplication } from "./rollback.js";
@@ -65,6 +68,10 @@ export interface AgentOptions {
    * application's repository) against these keys; none: commits are not checked.
    */
   readonly signatures?: SignaturePolicy;
+  /** Kubeconfig of the Kubernetes clusters; default `$KUBECONFIG`, `~/.kube/config`, or the cluster the agent runs in. */
+  readonly kubeconfig?: string;
+  /** Context of the default cluster (`target: kubernetes` without `cluster`); default the current context. */
+  readonly kubeContext?: string;
 }
 
 /** Where the configuration stands: the revision loaded and what was wrong with the newest one. */
@@ -118,6 +125,13 @@ export class Agent {
     this.#configFetcher = this.#sources.fetcher(options.repo, options.ref);
     const host = createHostTarget({ root: this.options.root, stateDir: join(this.options.stateDir, "host") });
     this.#targets = new Map<string, Target>([[host.name, host]]);
+    const clusters = loadClusters({
+      ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
+      ...(options.kubeContext !== undefined ? { context: options.kubeContext } : {}),
+    });
+    for (const cluster of clusters) {
+      this.#targets.set(cluster.targetName, createKubernetesTarget({ client: new KubeClient(cluster.config), name: cluster.targetName }));
+    }
     this.engine = new Engine({
       targets: this.#targets,
       fetcherFor: (app) => this.fetcherFor(app),
@@ -194,9 +208,18 @@ export class Agent {
     this.#reconcile = options.reconcile ?? true;
     this.#release = await lockStateDir(this.options.stateDir);
     try {
-      const { repo, ref, path, root } = this.options;
+      const { repo, ref, path, root, kubeconfig, kubeContext } = this.options;
       const signatures = this.options.signatures;
-      await saveAgentSettings(this.options.stateDir, { repo, ref, path, root, history: this.historyUrl, ...(signatures ? { signatures } : {}) });
+      await saveAgentSettings(this.options.stateDir, {
+        repo,
+        ref,
+        path,
+        root,
+        history: this.historyUrl,
+        ...(signatures ? { signatures } : {}),
+        ...(kubeconfig !== undefined ? { kubeconfig: resolve(kubeconfig) } : {}),
+        ...(kubeContext !== undefined ? { kubeContext } : {}),
+      });
       await this.#verifier?.prepare();
       await this.history.start();
       await this.engine.start();

@@ -123,6 +123,9 @@ export interface AgentSettings {
   readonly history?: string;
   /** The keys commits must be signed with, when the agent verifies signatures. */
   readonly signatures?: SignaturePolicy;
+  /** Kubeconfig file and default context of the Kubernetes clusters. */
+  readonly kubeconfig?: string;
+  readonly kubeContext?: string;
 }
 
 /** Saves the settings of the agent using this state directory. */

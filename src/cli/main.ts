@@ -69,6 +69,8 @@ Start here: ferry quickstart`,
     .option("--verify-signatures", "use only commits signed by an allowed key, in every repository the agent reads; others are refused and reported", false)
     .option("--allowed-signers <file>", "with --verify-signatures: the allowed SSH keys, in git's gpg.ssh.allowedSignersFile format")
     .option("--gpg-keyring <file>", "with --verify-signatures: the allowed GPG keys (exported public keys, binary or armored)")
+    .option("--kubeconfig <file>", "kubeconfig of the Kubernetes clusters; each context is target kubernetes@<context> (default: $KUBECONFIG, ~/.kube/config, or the cluster the agent runs in)")
+    .option("--kube-context <name>", "context of the cluster that target kubernetes (an Application without spec.cluster) applies to (default: the current context)")
     .addOption(output())
     .action((o: Record<string, string | boolean>) =>
       run(() =>
@@ -91,6 +93,8 @@ Start here: ferry quickstart`,
           verifySignatures: o.verifySignatures === true,
           ...(typeof o.allowedSigners === "string" ? { allowedSigners: o.allowedSigners } : {}),
           ...(typeof o.gpgKeyring === "string" ? { gpgKeyring: o.gpgKeyring } : {}),
+          ...(typeof o.kubeconfig === "string" ? { kubeconfig: o.kubeconfig } : {}),
+          ...(typeof o.kubeContext === "string" ? { kubeContext: o.kubeContext } : {}),
         }),
       ),
     );

@@ -19,6 +19,8 @@ export interface FieldDifference {
   readonly path: string;
   readonly desired?: JsonValue;
   readonly live?: JsonValue;
+  /** Who or what explains the difference, where the target knows (`set by kubectl-edit (Update)`). */
+  readonly explanation?: string;
 }
 
 /** Desired paired with live for one object. */

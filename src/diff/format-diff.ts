@@ -25,7 +25,7 @@ export function formatDiffs(diffs: readonly DiffView[]): string {
     else if (d.type === "orphan") lines.push(`- ${name} (no longer in Git: will be pruned when pruning is on)`);
     else if (d.type === "changed") {
       lines.push(`~ ${name}`);
-      for (const f of d.differences) lines.push(`    ${pointerToPath(f.path)}: ${show(f.live)} -> ${show(f.desired)}`);
+      for (const f of d.differences) lines.push(`    ${pointerToPath(f.path)}: ${show(f.live)} -> ${show(f.desired)}${f.explanation ? ` (${f.explanation})` : ""}`);
     }
   }
   return lines.join("\n");

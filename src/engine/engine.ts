@@ -14,7 +14,7 @@ import type { EngineEvent, EngineListener, ReconcileStage } from "./events.js";
 import { EventBus } from "./events.js";
 import type { ReconcileInput, SyncRequest } from "./reconcile.js";
 import { reconcileApplication } from "./reconcile.js";
-import { describeStage, prepareStage, renderStage, validateStage } from "./stages.js";
+import { describeStage, explainStage, prepareStage, renderStage, validateStage } from "./stages.js";
 import type { ApplicationStatus, Trigger } from "./status.js";
 import { WorkQueue } from "./work-queue.js";
 import { erroredStatus, finishRun, refusedRecord, removeApplication, waitingStatus } from "./lifecycle.js";
@@ -213,7 +213,7 @@ export class Engine {
     });
     const inventory = (this.#records.get(app.name)?.status.inventory ?? []).map((e) => e.key);
     const live = await target.read([...new Set([...desired.map((d) => d.object.key), ...inventory])]);
-    return diffObjects(desired, live, inventory);
+    return explainStage(diffObjects(desired, live, inventory), target);
   }
 
   /** Resolves when no run is queued or in flight. */

@@ -17,7 +17,7 @@ import type { Artifact } from "../source/artifact.js";
 import type { ObjectContext, Target } from "../targets/target.js";
 import type { AppRecord } from "./app-record.js";
 import type { EngineEvent, ReconcileStage } from "./events.js";
-import { describeStage, prepareStage, renderStage, validateStage, waitForHealth } from "./stages.js";
+import { describeStage, explainStage, prepareStage, renderStage, validateStage, waitForHealth } from "./stages.js";
 import type { ApplicationStatus, ChangeSet, DriftedObject, InventoryEntry, Trigger } from "./status.js";
 import { describeDrift, summarizeChangeSet } from "./status.js";
 import { count } from "../core/text.js";
@@ -78,7 +78,7 @@ export async function reconcileApplication(input: ReconcileInput): Promise<Recon
     const desired = await describeStage(rendered.objects, input.target, context);
     const inventory = record.status.inventory.map((e) => e.key);
     const live = await input.target.read(unique([...desired.map((d) => d.object.key), ...inventory]));
-    const diffs = diffObjects(desired, live, inventory);
+    const diffs = await explainStage(diffObjects(desired, live, inventory), input.target);
     return await syncStage(input, { desired, diffs, digest: rendered.digest, context });
   } catch (error) {
     const e = toFerryError(error);

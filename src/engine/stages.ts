@@ -4,7 +4,7 @@ import type { Health } from "../core/health.js";
 import type { Digest, ResourceKey } from "../core/ids.js";
 import { displayKey, shortRevision } from "../core/ids.js";
 import type { RenderedObject } from "../core/objects.js";
-import type { DesiredState } from "../diff/diff-objects.js";
+import type { DesiredState, ObjectDiff } from "../diff/diff-objects.js";
 import { secretFieldsOf } from "../diff/secrets.js";
 import { loadSourceFiles } from "../render/load-source.js";
 import { renderDigest, renderDirectory } from "../render/render.js";
@@ -63,6 +63,24 @@ export async function describeStage(objects: readonly RenderedObject[], target: 
       const state = await target.describe(object, context);
       const secret = secretFieldsOf(object, target.secretFields?.(object));
       return secret ? { object, state, secret } : { object, state };
+    }),
+  );
+}
+
+/** Adds the target's explanations (who changed a field) to the differences of changed objects. */
+export async function explainStage(diffs: readonly ObjectDiff[], target: Target): Promise<ObjectDiff[]> {
+  const explain = target.explain?.bind(target);
+  if (!explain) return [...diffs];
+  return Promise.all(
+    diffs.map(async (d) => {
+      if (d.type !== "changed") return d;
+      const notes = await explain(d.key, d.differences.map((f) => f.path));
+      if (notes.size === 0) return d;
+      const differences = d.differences.map((f) => {
+        const note = notes.get(f.path);
+        return note ? { ...f, explanation: note } : f;
+      });
+      return { ...d, differences };
     }),
   );
 }

@@ -76,6 +76,12 @@ export interface TargetValidator {
   supports(apiVersion: string, kind: string): boolean;
   /** Checks one object against the schema of its kind. Pure: no I/O. */
   validate(object: RenderedObject): readonly Problem[];
+  /**
+   * Fills in what the target defaults before objects are keyed, validated and
+   * compared (Kubernetes: the application's namespace on namespaced objects
+   * that name none). Pure. Absent: objects stay as rendered.
+   */
+  prepare?(objects: readonly RenderedObject[], settings: TargetSettings): readonly RenderedObject[];
 }
 
 /**
@@ -96,11 +102,10 @@ export interface Target extends TargetValidator {
    */
   secretFields?(object: RenderedObject): SecretFields | undefined;
   /**
-   * Fills in what the target defaults before objects are keyed, validated and
-   * compared (Kubernetes: the application's namespace on namespaced objects
-   * that name none). Pure. Absent: objects stay as rendered.
+   * Says, per differing field (JSON pointer), who or what explains that the
+   * live object differs (the field manager that last set it). Absent: nothing.
    */
-  prepare?(objects: readonly RenderedObject[], settings: TargetSettings): readonly RenderedObject[];
+  explain?(key: ResourceKey, pointers: readonly string[]): Promise<ReadonlyMap<string, string>>;
   /** Reads the live state of the given objects; absent objects are missing from the map. */
   read(keys: readonly ResourceKey[]): Promise<ReadonlyMap<ResourceKey, LiveObject>>;
   /** Creates or updates one object so its live state matches `describe`. */

@@ -16,6 +16,7 @@ import { loadManifestFiles } from "../render/load-files.js";
 import { loadSourceFiles } from "../render/load-source.js";
 import { renderDirectory } from "../render/render.js";
 import { hostValidator } from "../targets/host/host-target.js";
+import { KUBERNETES_TARGET, kubernetesValidator } from "../targets/kubernetes/kubernetes-validator.js";
 import { resolveInArtifact, staysInsideRealRoot } from "../targets/host/host-paths.js";
 import type { TargetValidator } from "../targets/target.js";
 import { objectProblems } from "./object-problems.js";
@@ -58,7 +59,7 @@ export interface ValidateOptions {
  */
 export async function validateRepository(dir: string, options: ValidateOptions = {}): Promise<ValidationReport> {
   const configPath = options.configPath ?? "ferry";
-  const targets = options.targets ?? new Map([["host", hostValidator(options.root)]]);
+  const targets = options.targets ?? new Map<string, TargetValidator>([["host", hostValidator(options.root)], [KUBERNETES_TARGET, kubernetesValidator()]]);
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) throw stalled("ValidateFailed", `${dir} is not a directory`);
   const sources = new Map<string, string>();
@@ -110,7 +111,9 @@ export async function validateRepository(dir: string, options: ValidateOptions =
     }
     files += appFiles.length;
     for (const f of appFiles) sources.set(f.path, f.content);
-    const rendered = renderDirectory(appFiles, { dir: app.spec.source.path });
+    const raw = renderDirectory(appFiles, { dir: app.spec.source.path });
+    // The target's defaults (a Kubernetes namespace) decide which object is which, as they do in the agent.
+    const rendered = target?.prepare ? { ...raw, objects: target.prepare(raw.objects, app.spec.settings ?? {}) } : raw;
     add(
       rendered.problems.map((p) => (/cannot render yet/.test(p.message) ? { ...p, message: `application ${app.name}: ${p.message}` } : p)),
       (p) => (/declared twice/.test(p.message) ? "duplicates" : "render"),

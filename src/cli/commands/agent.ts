@@ -36,6 +36,10 @@ export interface AgentCommandOptions {
   readonly gpgKeyring?: string;
   /** The policy saved by an earlier agent (offline commands verify as it did). */
   readonly signatures?: SignaturePolicy;
+  /** Kubeconfig of the Kubernetes clusters. */
+  readonly kubeconfig?: string;
+  /** Context of the default Kubernetes cluster. */
+  readonly kubeContext?: string;
 }
 
 /** Builds an Agent from command-line options, checking them first. */
@@ -59,6 +63,8 @@ export function agentFromOptions(options: Omit<AgentCommandOptions, "once" | "ou
   const match = /^(.+):(\d+)$/.exec(options.listen);
   if (!match) throw new CliError(`--listen: expected host:port, got ${JSON.stringify(options.listen)}`);
   return new Agent({
+    ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
+    ...(options.kubeContext !== undefined ? { kubeContext: options.kubeContext } : {}),
     repo: options.repo,
     ref: options.ref,
     path: options.path,

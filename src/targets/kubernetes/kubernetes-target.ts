@@ -14,6 +14,7 @@ import type { KubeClient, ResourceType } from "./kube-client.js";
 import { KubeClient as Client, statusMessage } from "./kube-client.js";
 import type { CachedChange } from "./live-cache.js";
 import { LiveCache, rvOf } from "./live-cache.js";
+import { ownerOf } from "./managed-fields.js";
 import { comparableOf, removePointer } from "./normalize.js";
 import { kubernetesValidator, KUBERNETES_TARGET } from "./kubernetes-validator.js";
 import { APPLICATION_LABEL, FIELD_MANAGER, RECREATE_ANNOTATION } from "./labels.js";
@@ -217,6 +218,19 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       // A custom resource whose definition is applied in this sync: compared as declared until the cluster knows its type.
       if (result === "unknown-type") return comparableOf(JSON.parse(JSON.stringify(object.manifest)) as JsonObject);
       return result.state;
+    },
+
+    async explain(key, pointers) {
+      const notes = new Map<string, string>();
+      const ref = parseResourceKey(key);
+      const type = await types.ofKey(ref.group, ref.kind);
+      const live = type ? await liveOf(type, ref.namespace, ref.name) : undefined;
+      if (!live) return notes;
+      for (const pointer of pointers) {
+        const owner = ownerOf(live, pointer, [FIELD_MANAGER]);
+        if (owner) notes.set(pointer, `set by ${owner.manager} (${owner.operation})`);
+      }
+      return notes;
     },
 
     async read(keys) {

@@ -1,0 +1,169 @@
+/**
+ * Benchmark: the Kubernetes target against the in-process fake API server.
+ * APPS applications (default 1,000) of 4 objects each (Deployment, Service,
+ * ServiceAccount, ConfigMap), run by one agent:
+ *
+ *   1. the first commit, until every application is Ready;
+ *   2. one commit that changes every object, until every application is Ready at it;
+ *   3. a pass with no change (every application reconciled again): API calls, writes;
+ *   4. a commit that changes one object: exactly one write is the aim.
+ *
+ * Prints API calls, writes, wall time and peak memory (the fake runs in the
+ * same process, so the memory figure includes it).
+ *
+ *   npm run bench              (APPS=200 CONCURRENCY=32 to change the defaults)
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Agent } from "../src/agent/agent.js";
+import { findCondition } from "../src/core/conditions.js";
+import { TestRepository } from "../src/source/test-repository.js";
+import { startFakeKube } from "../test/support/kube-fake/index.js";
+
+const APPS = Number(process.env.APPS ?? 1000);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32);
+
+function appFiles(version: number, only?: number): Record<string, string> {
+  const files: Record<string, string> = {};
+  const apps: string[] = [];
+  for (let i = 0; i < APPS; i++) {
+    const name = `app-${i}`;
+    apps.push(`apiVersion: ferry.dev/v1
+kind: Application
+metadata:
+  name: ${name}
+spec:
+  source:
+    path: apps/${name}
+  target: kubernetes
+  syncPolicy:
+    interval: 1h
+`);
+    if (only !== undefined && only !== i) continue;
+    files[`apps/${name}/objects.yaml`] = objects(name, version);
+  }
+  if (only === undefined) files["ferry/applications.yaml"] = apps.join("---\n");
+  return files;
+}
+
+function objects(name: string, version: number): string {
+  return `apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: ${name}
+  labels: {app: ${name}, version: "${version}"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ${name}
+  labels: {app: ${name}, version: "${version}"}
+data:
+  greeting: hello ${version}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: ${name}
+  labels: {app: ${name}, version: "${version}"}
+spec:
+  selector: {app: ${name}}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  labels: {app: ${name}, version: "${version}"}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      serviceAccountName: ${name}
+      containers: [{name: web, image: "example.com/web:${version}"}]
+`;
+}
+
+async function main(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), "ferry-bench-kube-"));
+  const repo = await TestRepository.create();
+  const fake = await startFakeKube({ simulateControllers: true });
+  let peak = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const agent = new Agent({
+    repo: repo.directory,
+    ref: "main",
+    path: "ferry",
+    stateDir: join(work, "state"),
+    root: join(work, "live"),
+    pollIntervalMs: 3_600_000,
+    jitter: 0,
+    listen: false,
+    healthTimeoutMs: 120_000,
+    concurrency: CONCURRENCY,
+    kubeconfig: fake.kubeconfigPath,
+    kubeContext: "fake",
+    history: `sqlite:${join(work, "history.db")}`,
+  });
+  const rows: string[] = [];
+  const measure = async (label: string, work: () => Promise<void>): Promise<void> => {
+    fake.stats.reset();
+    const start = performance.now();
+    await work();
+    const ms = performance.now() - start;
+    rows.push(`${label.padEnd(52)} ${String(fake.stats.calls).padStart(8)} ${String(fake.stats.writes).padStart(8)} ${(ms / 1000).toFixed(2).padStart(9)}`);
+  };
+  const allReadyAt = async (revision: string): Promise<void> => {
+    const deadline = Date.now() + 30 * 60_000;
+    for (;;) {
+      const statuses = agent.statuses();
+      const ready = statuses.filter((s) => s.sync.revision === revision && findCondition(s.conditions, "Ready")?.status === "True").length;
+      if (ready === APPS) return;
+      if (Date.now() > deadline) throw new Error(`only ${ready} of ${APPS} applications became Ready at ${revision.slice(0, 8)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  try {
+    let revision = await repo.commit(appFiles(1), "version 1");
+    await measure(`first commit: ${APPS} x 4 objects created`, async () => {
+      await agent.start();
+      await allReadyAt(revision);
+    });
+    revision = await repo.commit(appFiles(2), "version 2 everywhere");
+    await measure("one commit changing every object", async () => {
+      await agent.refresh();
+      await allReadyAt(revision);
+    });
+    await measure("a pass with no change (every application)", async () => {
+      for (const app of agent.engine.applications()) agent.engine.enqueue(app.name, "interval");
+      await agent.engine.whenIdle();
+    });
+    revision = await repo.commit(appFiles(3, 7), "version 3 of app-7");
+    await measure("one commit changing one application's 4 objects", async () => {
+      await agent.refresh();
+      await allReadyAt(revision);
+    });
+    const one = objects("app-11", 2).replace("greeting: hello 2", "greeting: hello again");
+    revision = await repo.commit({ "apps/app-11/objects.yaml": one }, "one ConfigMap of app-11");
+    await measure("one commit changing one object", async () => {
+      await agent.refresh();
+      await allReadyAt(revision);
+    });
+  } finally {
+    clearInterval(sampler);
+    await agent.stop();
+    await fake.close();
+    await repo.remove();
+    await rm(work, { recursive: true, force: true });
+  }
+  console.log(`\nkubernetes target against the fake API server: ${APPS} applications x 4 objects, concurrency ${CONCURRENCY}, node ${process.version}\n`);
+  console.log(`${"case".padEnd(52)} ${"calls".padStart(8)} ${"writes".padStart(8)} ${"seconds".padStart(9)}`);
+  for (const row of rows) console.log(row);
+  console.log(`\npeak memory (agent and fake in one process): ${(peak / 1024 / 1024).toFixed(0)} MiB rss`);
+  console.log("aims: no writes on a pass with no change; exactly one write for one changed object.");
+}
+
+await main();
