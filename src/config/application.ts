@@ -184,7 +184,7 @@ export function normalizeApplication(object: RenderedObject): { application?: Ap
     source,
     target: spec.target,
     ...(spec.cluster !== undefined ? { cluster: spec.cluster } : {}),
-    settings: targetSettingsOf(spec),
+    ...settingsOf(spec),
     syncPolicy,
     dependsOn: [...new Set(spec.dependsOn ?? [])],
     suspend: spec.suspend,
@@ -200,6 +200,11 @@ export function normalizeApplication(object: RenderedObject): { application?: Ap
  */
 export function targetKey(spec: Pick<ApplicationSpec, "target" | "cluster">): string {
   return spec.cluster === undefined ? spec.target : `${spec.target}@${spec.cluster}`;
+}
+
+function settingsOf(spec: z.output<typeof applicationSpecSchema>): { settings?: TargetSettings } {
+  const settings = targetSettingsOf(spec);
+  return Object.keys(settings).length > 0 ? { settings } : {};
 }
 
 function targetSettingsOf(spec: z.output<typeof applicationSpecSchema>): TargetSettings {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { JsonObject } from "../../core/json.js";
 import { makeObject } from "../testing.js";
 import { ignoredFields } from "./ignore-rules.js";
 import { ownerOf } from "./managed-fields.js";
@@ -91,7 +92,7 @@ describe("withDefaultNamespace", () => {
 
 describe("ownerOf", () => {
   it("names the manager whose managed fields hold the differing field, skipping Ferry", () => {
-    const live = {
+    const live: JsonObject = {
       metadata: {
         name: "web",
         managedFields: [
