@@ -63,6 +63,8 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
   const compared = new Map<ResourceKey, Compared>();
   /** `group/Kind` defined by CustomResourceDefinitions being applied, so their objects may wait for them. */
   const pendingKinds = new Set<string>();
+  /** Namespaces declared by applications, so their objects may wait for them. */
+  const pendingNamespaces = new Set<string>();
   const listeners = new Set<(change: LiveChange) => void>();
   const cache = new LiveCache(client, APPLICATION_LABEL, onCachedChange);
 
@@ -154,13 +156,14 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
    * edits: kubectl edit, scale) is drift and Ferry takes its fields back;
    * a conflict with another applier is reported unless the application forces.
    */
-  async function compare(object: RenderedObject, context: ObjectContext): Promise<Compared | "unknown-type"> {
+  async function compare(object: RenderedObject, context: ObjectContext): Promise<Compared | "not-yet"> {
     if (object.manifest.kind === "CustomResourceDefinition") markDefinition(object);
+    if (object.manifest.kind === "Namespace" && object.manifest.apiVersion === "v1") pendingNamespaces.add(object.manifest.metadata.name);
     const type = await typeOf(object);
     if (!type) {
-      if (pendingKinds.has(`${groupOf(object.manifest.apiVersion)}/${object.manifest.kind}`)) return "unknown-type";
+      if (pendingKinds.has(`${groupOf(object.manifest.apiVersion)}/${object.manifest.kind}`)) return "not-yet";
       await requireType(object);
-      return "unknown-type";
+      return "not-yet";
     }
     const namespace = type.namespaced ? (object.manifest.metadata.namespace ?? "") : "";
     const live = await liveOf(type, namespace, object.manifest.metadata.name);
@@ -175,6 +178,16 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     if (res.status === 409 && !force && live && onlyHandEdits(live, conflictsOf(res.body).map((c) => c.manager))) {
       force = true;
       res = await serverApply(type, object, manifest, true, force);
+    }
+    const missingNamespace = res.status === 404 ? /namespaces "([^"]+)" not found/.exec(statusMessage(res.body))?.[1] : undefined;
+    if (missingNamespace !== undefined) {
+      // Its Namespace is applied first in this sync: compared as declared until then.
+      if (pendingNamespaces.has(missingNamespace)) return "not-yet";
+      throw transient("NamespaceNotFound", `${objectLabel(object)}: namespace ${JSON.stringify(missingNamespace)} does not exist; declare it in the application or wait for the application that creates it`);
+    }
+    if (res.status === 422 && live && wantsRecreate(object) && /immutable/i.test(statusMessage(res.body))) {
+      // The object will be deleted and created again: compared as declared, so it differs from the live one.
+      return { desiredHash, liveRv, state: comparableOf(manifest, ignored), ignored, force, application: context.application };
     }
     if (res.status >= 300 || !isJsonObject(res.body)) throw applyError(object, res.status, res.body, "comparing");
     const result: Compared = { desiredHash, liveRv, state: comparableOf(res.body, ignored), ignored, force, application: context.application };
@@ -215,8 +228,8 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
 
     async describe(object, context) {
       const result = await compare(object, context);
-      // A custom resource whose definition is applied in this sync: compared as declared until the cluster knows its type.
-      if (result === "unknown-type") return comparableOf(JSON.parse(JSON.stringify(object.manifest)) as JsonObject);
+      // Its CustomResourceDefinition or Namespace is applied in this sync: compared as declared until the cluster has it.
+      if (result === "not-yet") return comparableOf(JSON.parse(JSON.stringify(object.manifest)) as JsonObject);
       return result.state;
     },
 
@@ -252,19 +265,18 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     async apply(object, context): Promise<ApplyOutcome> {
       const type = await requireType(object);
       const namespace = type.namespaced ? (object.manifest.metadata.namespace ?? "") : "";
-      let live = await liveOf(type, namespace, object.manifest.metadata.name);
+      const live = await liveOf(type, namespace, object.manifest.metadata.name);
       const owner = labelOf(live);
       if (owner !== undefined && owner !== context.application) {
         throw stalled("NotOwned", `cannot apply ${objectLabel(object)}: it belongs to application "${owner}", not "${context.application}"`);
       }
       const result = await compare(object, context);
-      if (result === "unknown-type") throw stalled("UnknownResourceType", `${objectLabel(object)}: the cluster does not serve ${object.manifest.kind} yet`);
+      if (result === "not-yet") throw transient("NotYetServed", `${objectLabel(object)}: its namespace or resource type does not exist yet`);
       if (live && canonicalJson(comparableOf(live, result.ignored)) === canonicalJson(result.state)) return "unchanged";
       const ignored = result.ignored;
       let res = await serverApply(type, object, manifestToSend(object, type, context, live !== undefined, ignored), false, result.force);
-      if (res.status === 422 && live && object.manifest.metadata.annotations?.[RECREATE_ANNOTATION] === "true" && /immutable/i.test(statusMessage(res.body))) {
+      if (res.status === 422 && live && wantsRecreate(object) && /immutable/i.test(statusMessage(res.body))) {
         await recreate(type, object);
-        live = undefined;
         res = await serverApply(type, object, manifestToSend(object, type, context, false, ignored), false, result.force);
       }
       if (res.status >= 300 || !isJsonObject(res.body)) throw applyError(object, res.status, res.body, "applying");
@@ -314,6 +326,10 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       client.close();
     },
   };
+}
+
+function wantsRecreate(object: RenderedObject): boolean {
+  return object.manifest.metadata.annotations?.[RECREATE_ANNOTATION] === "true";
 }
 
 /** True when every named manager only ever updated the object (a person's edit), none applied. */
