@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   const repo = await TestRepository.create();
   const fake = await startFakeKube({ simulateControllers: true });
   let peak = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 250);
   const agent = new Agent({
     repo: repo.directory,
     ref: "main",
@@ -114,6 +114,7 @@ async function main(): Promise<void> {
     const start = performance.now();
     await work();
     const ms = performance.now() - start;
+    if (process.env.BENCH_VERBS) console.log(label, JSON.stringify(fake.stats.byVerb));
     rows.push(`${label.padEnd(52)} ${String(fake.stats.calls).padStart(8)} ${String(fake.stats.writes).padStart(8)} ${(ms / 1000).toFixed(2).padStart(9)}`);
   };
   const allReadyAt = async (revision: string): Promise<void> => {

@@ -42,6 +42,8 @@ interface Compared {
   readonly desiredHash: string;
   /** resourceVersion of the live object the dry run was made against; "" when it did not exist. */
   readonly liveRv: string;
+  /** That live object in comparable form (canonical JSON): a newer one equal to it (only its status changed) compares the same. */
+  readonly liveState: string;
   readonly state: Comparable;
   readonly ignored: readonly string[];
   /** Fields are taken from hand edits (Update managers) or by the application's policy. */
@@ -69,9 +71,9 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
   const cache = new LiveCache(client, APPLICATION_LABEL, onCachedChange);
 
   function onCachedChange(change: CachedChange): void {
-    if (listeners.size === 0) return;
     const key = resourceKey(change.type.apiVersion, change.type.kind, change.name, change.namespace);
     const known = compared.get(key);
+    if (listeners.size === 0) return;
     const owner = labelOf(change.object ?? change.previous) ?? known?.application;
     let message: string | undefined;
     if (!change.object) message = `${displayKey(key)} was deleted`;
@@ -156,7 +158,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
    * edits: kubectl edit, scale) is drift and Ferry takes its fields back;
    * a conflict with another applier is reported unless the application forces.
    */
-  async function compare(object: RenderedObject, context: ObjectContext): Promise<Compared | "not-yet"> {
+  async function compare(object: RenderedObject, context: ObjectContext, read?: { readonly live: JsonObject | undefined }): Promise<Compared | "not-yet"> {
     if (object.manifest.kind === "CustomResourceDefinition") markDefinition(object);
     if (object.manifest.kind === "Namespace" && object.manifest.apiVersion === "v1") pendingNamespaces.add(object.manifest.metadata.name);
     const type = await typeOf(object);
@@ -166,13 +168,16 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       return "not-yet";
     }
     const namespace = type.namespaced ? (object.manifest.metadata.namespace ?? "") : "";
-    const live = await liveOf(type, namespace, object.manifest.metadata.name);
+    const live = read ? read.live : await liveOf(type, namespace, object.manifest.metadata.name);
     const ignored = ignoredFields(object, context.settings?.ignoreDifferences).map((f) => f.pointer);
     const manifest = manifestToSend(object, type, context, live !== undefined, ignored);
     const desiredHash = hash(canonicalJson({ manifest, ignored, force: context.settings?.forceConflicts === true }));
     const liveRv = rvOf(live);
+    const liveState = live ? canonicalJson(comparableOf(live, ignored)) : "";
     const known = compared.get(object.key);
-    if (known && live && known.desiredHash === desiredHash && known.liveRv === liveRv && known.application === context.application) return known;
+    // Unchanged on both sides since the last comparison (for an absent object: still absent): nothing to ask.
+    const sameLive = known !== undefined && (known.liveRv === liveRv || (live !== undefined && known.liveState === liveState));
+    if (known && sameLive && known.desiredHash === desiredHash && known.application === context.application) return known;
     let force = context.settings?.forceConflicts === true;
     let res = await serverApply(type, object, manifest, true, force);
     if (res.status === 409 && !force && live && onlyHandEdits(live, conflictsOf(res.body).map((c) => c.manager))) {
@@ -187,10 +192,10 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     }
     if (res.status === 422 && live && wantsRecreate(object) && /immutable/i.test(statusMessage(res.body))) {
       // The object will be deleted and created again: compared as declared, so it differs from the live one.
-      return { desiredHash, liveRv, state: comparableOf(manifest, ignored), ignored, force, application: context.application };
+      return { desiredHash, liveRv, liveState, state: comparableOf(manifest, ignored), ignored, force, application: context.application };
     }
     if (res.status >= 300 || !isJsonObject(res.body)) throw applyError(object, res.status, res.body, "comparing");
-    const result: Compared = { desiredHash, liveRv, state: comparableOf(res.body, ignored), ignored, force, application: context.application };
+    const result: Compared = { desiredHash, liveRv, liveState, state: comparableOf(res.body, ignored), ignored, force, application: context.application };
     compared.set(object.key, result);
     return result;
   }
@@ -270,7 +275,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       if (owner !== undefined && owner !== context.application) {
         throw stalled("NotOwned", `cannot apply ${objectLabel(object)}: it belongs to application "${owner}", not "${context.application}"`);
       }
-      const result = await compare(object, context);
+      const result = await compare(object, context, { live });
       if (result === "not-yet") throw transient("NotYetServed", `${objectLabel(object)}: its namespace or resource type does not exist yet`);
       if (live && canonicalJson(comparableOf(live, result.ignored)) === canonicalJson(result.state)) return "unchanged";
       const ignored = result.ignored;
@@ -282,7 +287,8 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       if (res.status >= 300 || !isJsonObject(res.body)) throw applyError(object, res.status, res.body, "applying");
       const applied = { ...res.body, apiVersion: type.apiVersion, kind: type.kind };
       cache.put(type, applied);
-      compared.set(object.key, { ...result, liveRv: rvOf(applied), state: comparableOf(applied, ignored) });
+      const state = comparableOf(applied, ignored);
+      compared.set(object.key, { ...result, liveRv: rvOf(applied), liveState: canonicalJson(state), state });
       if (object.manifest.kind === "CustomResourceDefinition") types.forget();
       return live ? "configured" : "created";
     },
