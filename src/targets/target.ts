@@ -52,6 +52,12 @@ export interface TargetValidator {
   supports(apiVersion: string, kind: string): boolean;
   /** Checks one object against the schema of its kind. Pure: no I/O. */
   validate(object: RenderedObject): readonly Problem[];
+  /**
+   * A validator that also knows the kinds defined among these objects (the
+   * CustomResourceDefinitions of a Kubernetes repository). Absent: the
+   * target's kinds do not depend on the objects.
+   */
+  withObjects?(objects: readonly RenderedObject[]): TargetValidator;
 }
 
 /**
