@@ -82,6 +82,12 @@ export interface TargetValidator {
    * that name none). Pure. Absent: objects stay as rendered.
    */
   prepare?(objects: readonly RenderedObject[], settings: TargetSettings): readonly RenderedObject[];
+  /**
+   * A validator that also knows the kinds defined among these objects (the
+   * CustomResourceDefinitions of a Kubernetes repository). Absent: the
+   * target's kinds do not depend on the objects.
+   */
+  withObjects?(objects: readonly RenderedObject[]): TargetValidator;
 }
 
 /**

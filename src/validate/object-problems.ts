@@ -7,17 +7,20 @@ import type { TargetValidator } from "../targets/target.js";
 /**
  * The problems of objects against a target's kinds and schemas, and of
  * Ferry's own annotations. The engine's validate stage and `ferry validate`
- * share it. Pure.
+ * share it. `context` holds the objects whose kind definitions count (by
+ * default the objects themselves; `ferry validate` passes the whole
+ * repository's). Pure.
  */
-export function objectProblems(objects: readonly RenderedObject[], target: TargetValidator): Problem[] {
+export function objectProblems(objects: readonly RenderedObject[], target: TargetValidator, context: readonly RenderedObject[] = objects): Problem[] {
+  const validator = target.withObjects?.(context) ?? target;
   const problems: Problem[] = [];
   for (const object of objects) {
     const { apiVersion, kind } = object.manifest;
-    if (!target.supports(apiVersion, kind)) {
-      problems.push(problemAt(`unknown kind ${JSON.stringify(kind)} (apiVersion ${apiVersion}) for target ${target.name}`, locate(object.origin, "/kind"), "/kind"));
+    if (!validator.supports(apiVersion, kind)) {
+      problems.push(problemAt(`unknown kind ${JSON.stringify(kind)} (apiVersion ${apiVersion}) for target ${validator.name}`, locate(object.origin, "/kind"), "/kind"));
       continue;
     }
-    problems.push(...annotationProblems(object), ...target.validate(object));
+    problems.push(...annotationProblems(object), ...validator.validate(object));
   }
   return problems;
 }

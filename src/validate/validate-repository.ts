@@ -16,8 +16,9 @@ import { loadManifestFiles } from "../render/load-files.js";
 import { loadSourceFiles } from "../render/load-source.js";
 import { renderDirectory } from "../render/render.js";
 import { hostValidator } from "../targets/host/host-target.js";
-import { KUBERNETES_TARGET, kubernetesValidator } from "../targets/kubernetes/kubernetes-validator.js";
+import { prepareKubernetesObjects } from "../targets/kubernetes/kubernetes-validator.js";
 import { resolveInArtifact, staysInsideRealRoot } from "../targets/host/host-paths.js";
+import { KUBERNETES_TARGET, kubernetesValidator } from "../targets/kubernetes/kube-validate.js";
 import type { TargetValidator } from "../targets/target.js";
 import { objectProblems } from "./object-problems.js";
 import { policyProblems } from "./policy-check.js";
@@ -46,7 +47,7 @@ export interface ValidateOptions {
   readonly configPath?: string;
   /** The host target's allowed root, when known: absolute paths are judged against it. */
   readonly root?: string;
-  /** The targets Applications may name (default: host). */
+  /** The targets Applications may name (default: host and kubernetes). */
   readonly targets?: ReadonlyMap<string, TargetValidator>;
 }
 
@@ -59,7 +60,11 @@ export interface ValidateOptions {
  */
 export async function validateRepository(dir: string, options: ValidateOptions = {}): Promise<ValidationReport> {
   const configPath = options.configPath ?? "ferry";
-  const targets = options.targets ?? new Map<string, TargetValidator>([["host", hostValidator(options.root)], [KUBERNETES_TARGET, kubernetesValidator()]]);
+  const targets = options.targets ?? new Map<string, TargetValidator>([
+    ["host", hostValidator(options.root)],
+    // Strict offline: a custom kind needs its CustomResourceDefinition in the repository. Namespaces default as in the agent.
+    [KUBERNETES_TARGET, { ...kubernetesValidator(), prepare: prepareKubernetesObjects }],
+  ]);
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) throw stalled("ValidateFailed", `${dir} is not a directory`);
   const sources = new Map<string, string>();
@@ -89,6 +94,7 @@ export async function validateRepository(dir: string, options: ValidateOptions =
   const owners = new Map<ResourceKey, { application: string; object: RenderedObject }>();
   const allObjects: RenderedObject[] = [...config.objects];
   let files = configFiles.length;
+  const checks: { objects: readonly RenderedObject[]; target: TargetValidator; origin: SourceLocation }[] = [];
   for (const app of applications.values()) {
     const at = (field: string): SourceLocation => locate(app.origin, field);
     const target = targets.get(app.spec.target);
@@ -119,7 +125,7 @@ export async function validateRepository(dir: string, options: ValidateOptions =
       (p) => (/declared twice/.test(p.message) ? "duplicates" : "render"),
       app.origin,
     );
-    if (target) add(objectProblems(rendered.objects, target), "schema", app.origin);
+    if (target) checks.push({ objects: rendered.objects, target, origin: app.origin });
     add(await contentFromProblems(dir, rendered.objects), "references", app.origin);
     for (const object of rendered.objects) {
       allObjects.push(object);
@@ -133,6 +139,8 @@ export async function validateRepository(dir: string, options: ValidateOptions =
       add([{ severity: "error", message, field: "/metadata/name", location: locate(object.origin, "/metadata/name") }], "duplicates", object.origin);
     }
   }
+  // Schemas are checked once every application is rendered: a CRD of one application defines the kind another one uses.
+  for (const check of checks) add(objectProblems(check.objects, check.target, allObjects), "schema", check.origin);
   for (const p of policyProblems(loaded.policies, allObjects)) problems.push({ ...p, location: p.location ?? configFallback });
   return { problems: sortProblems(problems), applications: applications.size, files, objects: allObjects.length, sources };
 }

@@ -16,7 +16,7 @@ import type { CachedChange } from "./live-cache.js";
 import { LiveCache, rvOf } from "./live-cache.js";
 import { ownerOf } from "./managed-fields.js";
 import { comparableOf, removePointer } from "./normalize.js";
-import { kubernetesValidator, KUBERNETES_TARGET } from "./kubernetes-validator.js";
+import { kubernetesTargetValidator, KUBERNETES_TARGET } from "./kubernetes-validator.js";
 import { APPLICATION_LABEL, FIELD_MANAGER, RECREATE_ANNOTATION } from "./labels.js";
 import { ResourceTypes } from "./resource-types.js";
 
@@ -60,7 +60,7 @@ interface Compared {
 export function createKubernetesTarget(options: KubernetesTargetOptions): KubernetesTarget {
   const { client } = options;
   const name = options.name ?? KUBERNETES_TARGET;
-  const validator = kubernetesValidator(name);
+  const validator = kubernetesTargetValidator(name);
   const types = new ResourceTypes(client);
   const compared = new Map<ResourceKey, Compared>();
   /** `group/Kind` defined by CustomResourceDefinitions being applied, so their objects may wait for them. */
@@ -229,6 +229,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     },
     supports: validator.supports,
     validate: validator.validate,
+    ...(validator.withObjects ? { withObjects: validator.withObjects } : {}),
     prepare: validator.prepare,
 
     async describe(object, context) {
