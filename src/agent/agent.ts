@@ -24,6 +24,7 @@ import { SourceRegistry } from "../source/source-registry.js";
 import { FileRecordStore } from "../state/file-record-store.js";
 import { createHostTarget } from "../targets/host/host-target.js";
 import type { Target } from "../targets/target.js";
+import type { ClusterConfig } from "../targets/kubernetes/clusters.js";
 import { loadClusters } from "../targets/kubernetes/clusters.js";
 import { KubeClient } from "../targets/kubernetes/kube-client.js";
 import { createKubernetesTarget } from "../targets/kubernetes/kubernetes-target.js";
@@ -72,6 +73,25 @@ export interface AgentOptions {
   readonly kubeconfig?: string;
   /** Context of the default cluster (`target: kubernetes` without `cluster`); default the current context. */
   readonly kubeContext?: string;
+}
+
+/**
+ * The Kubernetes clusters of the agent. A kubeconfig or context named on the
+ * command line must load; one found by default that does not is reported and
+ * skipped, so an agent of the host target alone still starts.
+ */
+function clustersOf(options: Pick<AgentOptions, "kubeconfig" | "kubeContext">): ClusterConfig[] {
+  const named = options.kubeconfig !== undefined || options.kubeContext !== undefined;
+  try {
+    return loadClusters({
+      ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
+      ...(options.kubeContext !== undefined ? { context: options.kubeContext } : {}),
+    });
+  } catch (error) {
+    if (named) throw error;
+    console.error(`ferry agent: no kubernetes target: ${(error as Error).message}`);
+    return [];
+  }
 }
 
 /** Where the configuration stands: the revision loaded and what was wrong with the newest one. */
@@ -125,11 +145,7 @@ export class Agent {
     this.#configFetcher = this.#sources.fetcher(options.repo, options.ref);
     const host = createHostTarget({ root: this.options.root, stateDir: join(this.options.stateDir, "host") });
     this.#targets = new Map<string, Target>([[host.name, host]]);
-    const clusters = loadClusters({
-      ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
-      ...(options.kubeContext !== undefined ? { context: options.kubeContext } : {}),
-    });
-    for (const cluster of clusters) {
+    for (const cluster of clustersOf(options)) {
       this.#targets.set(cluster.targetName, createKubernetesTarget({ client: new KubeClient(cluster.config), name: cluster.targetName }));
     }
     this.engine = new Engine({

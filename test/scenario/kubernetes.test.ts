@@ -120,4 +120,28 @@ describe("kubernetes scenario", () => {
     assert.equal(await getObject(client, CONFIG_MAP_PATH), undefined, "pruned by the restarted agent");
     assert.ok(await getObject(client, "/api/v1/namespaces/shop/configmaps/kept"), "ferry.dev/prune: disabled keeps it");
   });
+
+  test("an Application removed from Git has its objects deleted when it prunes, and left running when it does not", async (t) => {
+    const fake = await startFakeKube();
+    const client = clientFor(fake.kubeconfigPath, "fake");
+    const s = await Scenario.create();
+    t.after(async () => {
+      await s.cleanup();
+      client.close();
+      await fake.close();
+    });
+    const app = (name: string, prune: boolean): string =>
+      `apiVersion: ferry.dev/v1\nkind: Application\nmetadata:\n  name: ${name}\nspec:\n  source: {path: apps/${name}}\n  target: kubernetes\n  syncPolicy: {prune: ${prune}}\n`;
+    const first = await s.commit("two applications", {
+      "ferry/applications.yaml": [app("pruned", true), app("orphaned", false), app("anchor", true)].join("---\n"),
+      "apps/pruned/config.yaml": configMap("pruned").replace("name: web", "name: pruned"),
+      "apps/orphaned/config.yaml": configMap("orphaned").replace("name: web", "name: orphaned"),
+      "apps/anchor/config.yaml": configMap("anchor").replace("name: web", "name: anchor"),
+    });
+    s.startAgent({ extra: ["--kubeconfig", fake.kubeconfigPath, "--kube-context", "fake"] });
+    for (const name of ["pruned", "orphaned"]) await s.waitForReady(name, first);
+    await s.commit("remove both", { "ferry/applications.yaml": app("anchor", true) });
+    await s.waitFor("the pruning application's ConfigMap to be deleted", async () => (await getObject(client, "/api/v1/namespaces/default/configmaps/pruned")) === undefined);
+    assert.ok(await getObject(client, "/api/v1/namespaces/default/configmaps/orphaned"), "the application with prune: false leaves its objects running");
+  });
 });
