@@ -13,6 +13,7 @@ import type { EngineEvent, EngineListener, ReconcileStage } from "./events.js";
 import { EventBus } from "./events.js";
 import type { ReconcileInput, SyncRequest } from "./reconcile.js";
 import { reconcileApplication } from "./reconcile.js";
+import { helmOptionsOf } from "../render/render-source.js";
 import { describeStage, renderStage, validateStage } from "./stages.js";
 import type { ApplicationStatus, Trigger } from "./status.js";
 import { WorkQueue } from "./work-queue.js";
@@ -203,7 +204,7 @@ export class Engine {
 
   async #compare(app: Application, artifact: Artifact): Promise<ObjectDiff[]> {
     const target = this.#target(app);
-    const rendered = await renderStage(artifact, app.spec.source.path);
+    const rendered = await renderStage(artifact, app.spec.source.path, { helm: helmOptionsOf(app) });
     validateStage(rendered.objects, target);
     const desired = await describeStage(rendered.objects, target, { application: app.name, artifactDirectory: artifact.directory });
     const inventory = (this.#records.get(app.name)?.status.inventory ?? []).map((e) => e.key);
