@@ -46,7 +46,24 @@ const intervalSchema = z
 /** The `spec` of an Application as users write it: every default optional, every typo an error. */
 export const applicationSpecSchema = z
   .strictObject({
-    source: z.strictObject({ path: sourcePathSchema, repoURL: repoUrlSchema.optional(), ref: gitRefSchema.optional() }),
+    source: z.strictObject({
+      path: sourcePathSchema,
+      repoURL: repoUrlSchema.optional(),
+      ref: gitRefSchema.optional(),
+      helm: z
+        .strictObject({
+          releaseName: z
+            .string()
+            .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a release name such as web")
+            .optional()
+            .meta({ description: "Release name; default: the application's name." }),
+          namespace: z.string().optional().meta({ description: "Namespace the chart is templated for." }),
+          valuesFiles: z.array(sourcePathSchema).optional().meta({ description: "Values files relative to the repository root, applied in order after the chart's values.yaml." }),
+          values: z.record(z.string(), z.unknown()).optional().meta({ description: "Values given inline, applied last." }),
+        })
+        .optional()
+        .meta({ description: "How a Helm chart in source.path is templated. values-<environment>.yaml of the chart is applied too." }),
+    }),
     target: z
       .string()
       .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a target name such as host")
@@ -123,6 +140,17 @@ export interface ApplicationSource {
   readonly path: string;
   readonly repoURL?: string;
   readonly ref?: string;
+  /** How a Helm chart at `path` is templated. */
+  readonly helm?: HelmSource;
+}
+
+/** `spec.source.helm`: release and values of a chart. */
+export interface HelmSource {
+  readonly releaseName?: string;
+  readonly namespace?: string;
+  /** Repository-relative, normalized. */
+  readonly valuesFiles?: readonly string[];
+  readonly values?: Readonly<Record<string, unknown>>;
 }
 
 /** How an application is kept in sync. */
@@ -172,6 +200,7 @@ export function normalizeApplication(object: RenderedObject): { application?: Ap
     path: normalizeSourcePath(spec.source.path),
     ...(spec.source.repoURL !== undefined ? { repoURL: spec.source.repoURL } : {}),
     ...(spec.source.ref !== undefined ? { ref: spec.source.ref } : {}),
+    ...(spec.source.helm !== undefined ? { helm: helmSourceOf(spec.source.helm) } : {}),
   };
   const policy = spec.syncPolicy;
   const syncPolicy: SyncPolicy = {
@@ -219,6 +248,15 @@ function targetSettingsOf(spec: z.output<typeof applicationSpecSchema>): TargetS
     ...(spec.namespace !== undefined ? { namespace: spec.namespace } : {}),
     ...(spec.kubernetes?.forceConflicts === true ? { forceConflicts: true } : {}),
     ...(ignore.length > 0 ? { ignoreDifferences: ignore } : {}),
+  };
+}
+
+function helmSourceOf(helm: NonNullable<z.output<typeof applicationSpecSchema>["source"]["helm"]>): HelmSource {
+  return {
+    ...(helm.releaseName !== undefined ? { releaseName: helm.releaseName } : {}),
+    ...(helm.namespace !== undefined ? { namespace: helm.namespace } : {}),
+    ...(helm.valuesFiles !== undefined ? { valuesFiles: helm.valuesFiles.map(normalizeSourcePath) } : {}),
+    ...(helm.values !== undefined ? { values: helm.values } : {}),
   };
 }
 

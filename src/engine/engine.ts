@@ -14,6 +14,7 @@ import type { EngineEvent, EngineListener, ReconcileStage } from "./events.js";
 import { EventBus } from "./events.js";
 import type { ReconcileInput, SyncRequest } from "./reconcile.js";
 import { reconcileApplication } from "./reconcile.js";
+import { helmOptionsOf } from "../render/render-source.js";
 import { describeStage, explainStage, prepareStage, renderStage, validateStage } from "./stages.js";
 import type { ApplicationStatus, Trigger } from "./status.js";
 import { WorkQueue } from "./work-queue.js";
@@ -204,7 +205,7 @@ export class Engine {
 
   async #compare(app: Application, artifact: Artifact): Promise<ObjectDiff[]> {
     const target = this.#target(app);
-    const rendered = prepareStage(await renderStage(artifact, app.spec.source.path), target, app.spec.settings);
+    const rendered = prepareStage(await renderStage(artifact, app.spec.source.path, { helm: helmOptionsOf(app) }), target, app.spec.settings);
     validateStage(rendered.objects, target);
     const desired = await describeStage(rendered.objects, target, {
       application: app.name,

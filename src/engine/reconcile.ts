@@ -17,6 +17,7 @@ import type { Artifact } from "../source/artifact.js";
 import type { ObjectContext, Target } from "../targets/target.js";
 import type { AppRecord } from "./app-record.js";
 import type { EngineEvent, ReconcileStage } from "./events.js";
+import { helmOptionsOf } from "../render/render-source.js";
 import { describeStage, explainStage, prepareStage, renderStage, validateStage, waitForHealth } from "./stages.js";
 import type { ApplicationStatus, ChangeSet, DriftedObject, InventoryEntry, Trigger } from "./status.js";
 import { describeDrift, summarizeChangeSet } from "./status.js";
@@ -65,7 +66,7 @@ export async function reconcileApplication(input: ReconcileInput): Promise<Recon
   if (!input.manual && record.stalledOn?.revision === revision && record.stalledOn.digest === undefined) return { record };
   try {
     input.progress(`rendering ${app.spec.source.path} at ${shortRevision(revision)}`, "render");
-    const rendered = prepareStage(await renderStage(artifact, app.spec.source.path), input.target, app.spec.settings);
+    const rendered = prepareStage(await renderStage(artifact, app.spec.source.path, { helm: helmOptionsOf(app) }), input.target, app.spec.settings);
     if (!input.manual && record.stalledOn?.revision === revision && record.stalledOn.digest === rendered.digest) return { record };
     input.progress(`validating ${rendered.objects.length} objects`, "validate");
     validateStage(rendered.objects, input.target);

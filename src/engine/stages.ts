@@ -1,13 +1,14 @@
 import type { Problem } from "../core/errors.js";
-import { formatProblem, stalled } from "../core/errors.js";
+import { formatProblem, stalled, toFerryError, transient } from "../core/errors.js";
 import type { Health } from "../core/health.js";
 import type { Digest, ResourceKey } from "../core/ids.js";
 import { displayKey, shortRevision } from "../core/ids.js";
 import type { RenderedObject } from "../core/objects.js";
 import type { DesiredState, ObjectDiff } from "../diff/diff-objects.js";
 import { secretFieldsOf } from "../diff/secrets.js";
-import { loadSourceFiles } from "../render/load-source.js";
-import { renderDigest, renderDirectory } from "../render/render.js";
+import { renderDigest } from "../render/render.js";
+import type { RenderSourceOptions } from "../render/render-source.js";
+import { isToolFailure, renderSource } from "../render/render-source.js";
 import type { Artifact } from "../source/artifact.js";
 import type { ObjectContext, Target, TargetSettings } from "../targets/target.js";
 import { objectProblems } from "../validate/object-problems.js";
@@ -20,17 +21,20 @@ export interface Rendered {
 
 /**
  * Render: the application's directory in the artifact becomes desired
- * objects. Any problem stalls the run on this revision; nothing is applied.
+ * objects (plain manifests, an overlay, a kustomization or a Helm chart).
+ * Any problem stalls the run on this revision; nothing is applied. A tool
+ * that timed out is retried.
  */
-export async function renderStage(artifact: Artifact, path: string): Promise<Rendered> {
-  let files;
+export async function renderStage(artifact: Artifact, path: string, options: RenderSourceOptions = {}): Promise<Rendered> {
+  let result;
   try {
-    files = await loadSourceFiles(artifact.directory, path);
+    result = await renderSource(artifact.directory, path, options);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw stalled("RenderFailed", `${message} (revision ${shortRevision(artifact.revision)})`, { cause: error });
+    const failure = toFerryError(error, "RenderFailed");
+    const message = `${failure.message} (revision ${shortRevision(artifact.revision)})`;
+    if (failure.disposition === "transient" && isToolFailure(failure)) throw transient(failure.reason, message, { cause: error });
+    throw stalled(isToolFailure(failure) ? failure.reason : "RenderFailed", message, { cause: error });
   }
-  const result = renderDirectory(files, { dir: path });
   if (result.problems.length > 0) {
     throw stalled("RenderFailed", summarizeProblems("rendering failed", result.problems), { problems: result.problems });
   }

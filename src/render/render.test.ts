@@ -26,14 +26,14 @@ describe("renderDirectory", () => {
     assert.deepEqual(renderDirectory(files), renderDirectory([...files].reverse()));
   });
 
-  it("names layouts it cannot render yet instead of misreading their marker files", () => {
+  it("names layouts rendered by a tool instead of misreading their marker files", () => {
     const result = renderDirectory([
       { path: "apps/web/kustomization.yaml", content: "resources: [a.yaml]\n" },
       { path: "apps/web/a.yaml", content: web },
     ]);
     assert.deepEqual(result.objects, []);
     assert.deepEqual(result.problems.map(formatProblem), [
-      "apps/web/kustomization.yaml:1:1: this directory is a kustomize layout, which ferry cannot render yet: point source.path at a directory of plain manifests",
+      "apps/web/kustomization.yaml:1:1: this directory is a kustomize layout: only an application's source.path is rendered with its tool; here ferry reads plain manifests",
     ]);
     assert.match(formatProblem(renderDirectory([{ path: "ferry-overlay.yaml", content: "{}" }]).problems[0]!), /^ferry-overlay\.yaml:1:1: /, "an overlay is rendered as one");
   });

@@ -25,8 +25,9 @@ const overlay: Renderer = {
 const RENDERERS: readonly Renderer[] = [overlay, plain];
 
 /**
- * Layouts people will point Ferry at that it cannot render yet. Rendering
- * them as plain YAML would report confusing errors about their marker files.
+ * Layouts rendered by a tool (`renderSource` runs it on the checkout), never
+ * from loaded files: rendering them as plain YAML would report confusing
+ * errors about their marker files.
  */
 const UNSUPPORTED_LAYOUTS: readonly { readonly marker: RegExp; readonly layout: string }[] = [
   { marker: /(^|\/)kustomization\.ya?ml$/, layout: "a kustomize" },
@@ -60,7 +61,7 @@ function unsupportedLayoutProblems(files: readonly ManifestFile[]): Problem[] {
   for (const file of files) {
     const found = UNSUPPORTED_LAYOUTS.find((u) => u.marker.test(file.path));
     if (!found) continue;
-    const message = `this directory is ${found.layout} layout, which ferry cannot render yet: point source.path at a directory of plain manifests`;
+    const message = `this directory is ${found.layout} layout: only an application's source.path is rendered with its tool; here ferry reads plain manifests`;
     problems.push(problemAt(message, { file: file.path, line: 1, column: 1 }));
   }
   return problems;

@@ -14,8 +14,8 @@ export interface RenderOptions {
   readonly dir?: string;
 }
 
-/** The layouts Ferry renders. */
-export type RendererName = "plain" | "overlay";
+/** The layouts Ferry renders: the pure renderers, and the tools `renderSource` runs. */
+export type RendererName = "plain" | "overlay" | "kustomize" | "helm";
 
 /**
  * One way of turning a directory into objects. `render.ts` asks each

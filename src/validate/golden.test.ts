@@ -21,7 +21,8 @@ describe("validate golden cases (testdata/validate)", async () => {
   it("has cases", () => assert.ok(cases.length >= 2, `found ${cases.length} cases in ${CASES}`));
   for (const name of cases) {
     it(name, async () => {
-      const report = await validateRepository(`${CASES}${name}/input`);
+      // helm is named by a path that does not exist, so the report is the same whether or not helm is installed.
+      const report = await validateRepository(`${CASES}${name}/input`, { render: { tools: { helm: "helm-not-installed" } } });
       await golden(`${CASES}${name}/expected.txt`, formatReportText(report) + "\n");
       await golden(`${CASES}${name}/expected.github.txt`, formatReportGithub(report) + "\n");
     });

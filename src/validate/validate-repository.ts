@@ -11,10 +11,10 @@ import type { SourceLocation } from "../core/location.js";
 import { formatLocation } from "../core/location.js";
 import type { RenderedObject } from "../core/objects.js";
 import { locate } from "../core/objects.js";
-import type { ManifestFile } from "../render/load-files.js";
 import { loadManifestFiles } from "../render/load-files.js";
-import { loadSourceFiles } from "../render/load-source.js";
 import { renderDirectory } from "../render/render.js";
+import type { RenderSourceOptions, SourceRender } from "../render/render-source.js";
+import { helmOptionsOf, isToolFailure, renderSource } from "../render/render-source.js";
 import { hostValidator } from "../targets/host/host-target.js";
 import { prepareKubernetesObjects } from "../targets/kubernetes/kubernetes-validator.js";
 import { resolveInArtifact, staysInsideRealRoot } from "../targets/host/host-paths.js";
@@ -49,6 +49,8 @@ export interface ValidateOptions {
   readonly root?: string;
   /** The targets Applications may name (default: host and kubernetes). */
   readonly targets?: ReadonlyMap<string, TargetValidator>;
+  /** Tools, limits and cache for Kustomize and Helm sources. */
+  readonly render?: RenderSourceOptions;
 }
 
 /**
@@ -107,21 +109,21 @@ export async function validateRepository(dir: string, options: ValidateOptions =
       add([{ severity: "warning", message, field: "/spec/source/repoURL", location: at("/spec/source/repoURL") }], "references", app.origin);
       continue;
     }
-    let appFiles: ManifestFile[];
+    let rendered: SourceRender;
     try {
-      appFiles = await loadSourceFiles(dir, app.spec.source.path);
+      rendered = await renderSource(dir, app.spec.source.path, { ...options.render, helm: { ...helmOptionsOf(app), ...options.render?.helm } });
     } catch (error) {
-      const message = `application ${app.name}: ${toFerryError(error).message}`;
-      add([{ severity: "error", message, field: "/spec/source/path", location: at("/spec/source/path") }], "references", app.origin);
+      const failure = toFerryError(error);
+      const message = `application ${app.name}: ${failure.message}`;
+      add([{ severity: "error", message, field: "/spec/source/path", location: at("/spec/source/path") }], isToolFailure(failure) ? "render" : "references", app.origin);
       continue;
     }
-    files += appFiles.length;
-    for (const f of appFiles) sources.set(f.path, f.content);
-    const raw = renderDirectory(appFiles, { dir: app.spec.source.path });
+    files += rendered.files.length;
+    for (const f of rendered.files) sources.set(f.path, f.content);
     // The target's defaults (a Kubernetes namespace) decide which object is which, as they do in the agent.
-    const rendered = target?.prepare ? { ...raw, objects: target.prepare(raw.objects, app.spec.settings ?? {}) } : raw;
+    if (target?.prepare) rendered = { ...rendered, objects: [...target.prepare(rendered.objects, app.spec.settings ?? {})] };
     add(
-      rendered.problems.map((p) => (/cannot render yet/.test(p.message) ? { ...p, message: `application ${app.name}: ${p.message}` } : p)),
+      rendered.problems.map((p) => (/layout: only an application's source.path/.test(p.message) ? { ...p, message: `application ${app.name}: ${p.message}` } : p)),
       (p) => (/declared twice/.test(p.message) ? "duplicates" : "render"),
       app.origin,
     );

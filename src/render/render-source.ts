@@ -1,0 +1,105 @@
+import type { FerryError } from "../core/errors.js";
+import type { ManifestFile } from "./load-files.js";
+import { loadManifestFiles } from "./load-files.js";
+import { loadSourceFiles, normalizeDir } from "./load-source.js";
+import { overlayFileOf } from "./overlay.js";
+import { renderDirectory } from "./render.js";
+import type { RendererName, RenderResult } from "./renderer.js";
+import { digestRenderInputs } from "./tools/content-digest.js";
+import { findChart, helmInputs, renderHelm } from "./tools/helm.js";
+import { findKustomization, kustomizeCommand, kustomizeInputs, renderKustomize } from "./tools/kustomize.js";
+import { RenderCache } from "./tools/render-cache.js";
+import type { HelmOptions, ToolOptions } from "./tools/tool-options.js";
+
+export type { HelmOptions, ToolOptions } from "./tools/tool-options.js";
+export { RenderCache } from "./tools/render-cache.js";
+
+/** How to render an application's source directory. */
+export interface RenderSourceOptions {
+  /** Which tools to run and their limits. */
+  readonly tools?: ToolOptions;
+  /** Release and values when the directory is a Helm chart. */
+  readonly helm?: HelmOptions;
+  /** Where tool renders are kept by content; default: one cache for the process. */
+  readonly cache?: RenderCache;
+}
+
+/** What rendering a source directory produced, and how. */
+export interface SourceRender extends RenderResult {
+  readonly renderer: RendererName;
+  /** The YAML files read from the directory (and its bases), for snippets in reports. */
+  readonly files: readonly ManifestFile[];
+  /** True when a tool render was taken from the cache instead of running the tool. */
+  readonly cached: boolean;
+}
+
+const sharedCache = new RenderCache();
+
+/** What `helmOptionsOf` reads of an application. */
+export interface HelmApplication {
+  readonly name: string;
+  readonly spec: {
+    readonly environment?: string;
+    readonly source: { readonly helm?: Omit<HelmOptions, "environment"> };
+  };
+}
+
+/** The Helm options of an application: its `source.helm`, its name as the default release name, its environment for `values-<env>.yaml`. */
+export function helmOptionsOf(app: HelmApplication): HelmOptions {
+  const helm = app.spec.source.helm ?? {};
+  return { ...helm, releaseName: helm.releaseName ?? app.name, ...(app.spec.environment !== undefined ? { environment: app.spec.environment } : {}) };
+}
+
+/** True for an error of a rendering tool (missing, failed, too slow), as opposed to an unreadable directory. */
+export function isToolFailure(error: FerryError): boolean {
+  return error.reason.startsWith("RenderTool") || error.reason === "RenderTimeout";
+}
+
+/**
+ * Renders an application's directory of a checkout into objects: a
+ * kustomization through kustomize, a Helm chart through `helm template`,
+ * anything else as plain manifests or an overlay. Tool renders are cached by
+ * the digest of every file they read, so a commit that touches nothing of
+ * theirs does not run the tool again. Throws a FerryError when the
+ * directory cannot be read or a tool is missing or fails (naming the
+ * directory and keeping the tool's message); problems in the objects come
+ * back as `problems`.
+ */
+export async function renderSource(root: string, dir: string, options: RenderSourceOptions = {}): Promise<SourceRender> {
+  const relative = normalizeDir(dir);
+  // Reading the directory first refuses paths that leave the checkout, for tools too.
+  const own = await loadManifestFiles(root, relative);
+  const cache = options.cache ?? sharedCache;
+  const tools = options.tools ?? {};
+  const kustomization = await findKustomization(root, relative);
+  if (kustomization) {
+    const tool = await kustomizeCommand(tools);
+    const { inputs, remote } = await kustomizeInputs(root, relative);
+    const digest = remote ? undefined : await digestRenderInputs(root, inputs, { renderer: "kustomize", tool: tool.name, dir: relative });
+    return cachedRender(cache, digest, own, "kustomize", () => renderKustomize(root, relative, kustomization, tools));
+  }
+  const chart = await findChart(root, relative);
+  if (chart) {
+    const helm = options.helm ?? {};
+    const inputs = await helmInputs(root, relative, chart, helm);
+    const digest = await digestRenderInputs(root, inputs, { renderer: "helm", dir: relative, helm });
+    return cachedRender(cache, digest, own, "helm", () => renderHelm(root, relative, helm, tools));
+  }
+  const files = await loadSourceFiles(root, relative);
+  const result = renderDirectory(files, { dir: relative });
+  return { ...result, renderer: overlayFileOf(files, relative) ? "overlay" : "plain", files, cached: false };
+}
+
+async function cachedRender(
+  cache: RenderCache,
+  digest: string | undefined,
+  files: readonly ManifestFile[],
+  renderer: RendererName,
+  render: () => Promise<RenderResult>,
+): Promise<SourceRender> {
+  const found = digest === undefined ? undefined : cache.get(digest);
+  if (found) return { ...found, renderer, files, cached: true };
+  const result = await render();
+  if (digest !== undefined) cache.set(digest, result);
+  return { ...result, renderer, files, cached: false };
+}
