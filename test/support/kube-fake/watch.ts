@@ -56,6 +56,7 @@ export function serveWatch(cluster: FakeCluster, w: WatchRequest, res: ServerRes
   const t = w.target;
   const apiVersion = apiVersionOf(t.type.group, t.version);
   res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-cache, private", "Transfer-Encoding": "chunked" });
+  res.flushHeaders();
   const send = (type: string, object: JsonObject): void => {
     res.write(JSON.stringify({ type, object }) + "\n");
   };
