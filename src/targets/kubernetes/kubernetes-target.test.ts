@@ -187,6 +187,33 @@ describe("kubernetes target", () => {
     assert.equal(fake.get("apps/v1", "Deployment", "default", "negative"), undefined, "the dry run wrote nothing");
   });
 
+  it("compares a custom resource whose definition is in the same sync, and applies it once the definition is established", async () => {
+    const crd = makeObject(
+      {
+        apiVersion: "apiextensions.k8s.io/v1",
+        kind: "CustomResourceDefinition",
+        metadata: { name: "gadgets.example.com" },
+        spec: {
+          group: "example.com",
+          scope: "Namespaced",
+          names: { plural: "gadgets", singular: "gadget", kind: "Gadget" },
+          versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
+        },
+      },
+      "apps/shop/crd.yaml",
+    );
+    const gadget = makeObject({ apiVersion: "example.com/v1", kind: "Gadget", metadata: { name: "g", namespace: "default" }, spec: { size: 3 } }, "apps/shop/gadget.yaml");
+    // As the engine does: every object is compared before anything is applied.
+    const [, described] = await Promise.all([target.describe(crd, context()), target.describe(gadget, context())]);
+    assert.deepEqual(isJsonObject(described) ? described.spec : undefined, { size: 3 });
+    assert.equal((await target.read([gadget.key])).size, 0);
+    assert.equal(await target.apply(crd, context()), "created");
+    await waitUntil(async () => (await target.health([crd.key])).get(crd.key)?.status === "Healthy", "the definition to be established");
+    await target.describe(gadget, context());
+    assert.equal(await target.apply(gadget, context()), "created");
+    assert.ok(fake.get("example.com/v1", "Gadget", "default", "g"));
+  });
+
   it("reports health by kind and Missing for what does not exist", async () => {
     const object = makeObject(deployment("healthy"), "apps/shop/web.yaml");
     await target.apply(object, context());
