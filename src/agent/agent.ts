@@ -146,7 +146,7 @@ export class Agent {
     const host = createHostTarget({ root: this.options.root, stateDir: join(this.options.stateDir, "host") });
     this.#targets = new Map<string, Target>([[host.name, host]]);
     for (const cluster of clustersOf(options)) {
-      this.#targets.set(cluster.targetName, createKubernetesTarget({ client: new KubeClient(cluster.config), name: cluster.targetName }));
+      this.#targets.set(cluster.targetName, createKubernetesTarget({ client: new KubeClient(cluster.source), name: cluster.targetName }));
     }
     this.engine = new Engine({
       targets: this.#targets,

@@ -1,7 +1,9 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+import type { KubeConfigSource } from "./kube-client.js";
 import { KUBERNETES_TARGET } from "./kubernetes-validator.js";
 
 /** How the agent finds its clusters. */
@@ -16,7 +18,7 @@ export interface ClusterOptions {
 export interface ClusterConfig {
   /** `kubernetes` for the default cluster, `kubernetes@<context>` for each context. */
   readonly targetName: string;
-  readonly config: KubeConfig;
+  readonly source: KubeConfigSource;
 }
 
 /**
@@ -31,27 +33,32 @@ export function loadClusters(options: ClusterOptions = {}, env: NodeJS.ProcessEn
   if (file === undefined) {
     if (options.context !== undefined) throw new Error(`--kube-context ${options.context}: no kubeconfig found (set --kubeconfig or $KUBECONFIG)`);
     if (!env.KUBERNETES_SERVICE_HOST) return [];
-    const config = new KubeConfig();
-    config.loadFromCluster();
-    return [{ targetName: KUBERNETES_TARGET, config }];
+    return [{ targetName: KUBERNETES_TARGET, source: { inCluster: true } }];
   }
-  const base = new KubeConfig();
-  base.loadFromFile(file);
-  const contexts = base.getContexts().map((c) => c.name);
-  const current = options.context ?? base.getCurrentContext();
+  const { contexts, current: currentContext } = contextsOf(file);
+  const current = options.context ?? currentContext;
   if (options.context !== undefined && !contexts.includes(options.context)) {
     throw new Error(`--kube-context: ${file} has no context ${JSON.stringify(options.context)} (it has: ${contexts.join(", ") || "none"})`);
   }
-  const forContext = (context: string): KubeConfig => {
-    const config = new KubeConfig();
-    config.loadFromFile(file);
-    config.setCurrentContext(context);
-    return config;
-  };
   const out: ClusterConfig[] = [];
-  if (current && contexts.includes(current)) out.push({ targetName: KUBERNETES_TARGET, config: forContext(current) });
-  for (const context of contexts) out.push({ targetName: `${KUBERNETES_TARGET}@${context}`, config: forContext(context) });
+  if (current && contexts.includes(current)) out.push({ targetName: KUBERNETES_TARGET, source: { file, context: current } });
+  for (const context of contexts) out.push({ targetName: `${KUBERNETES_TARGET}@${context}`, source: { file, context } });
   return out;
+}
+
+/** The context names and current context of a kubeconfig file, read as YAML (credentials are left to the client). */
+function contextsOf(file: string): { contexts: string[]; current: string | undefined } {
+  let document: unknown;
+  try {
+    document = parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new Error(`kubeconfig ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  const doc = typeof document === "object" && document !== null ? (document as Record<string, unknown>) : {};
+  const list = Array.isArray(doc.contexts) ? (doc.contexts as unknown[]) : [];
+  const contexts = list.flatMap((c) => (typeof c === "object" && c !== null && typeof (c as { name?: unknown }).name === "string" ? [(c as { name: string }).name] : []));
+  const current = typeof doc["current-context"] === "string" ? doc["current-context"] : undefined;
+  return { contexts, current };
 }
 
 function firstExisting(files: readonly string[]): string | undefined {

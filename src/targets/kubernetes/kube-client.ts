@@ -4,6 +4,13 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { JsonObject, JsonValue } from "../../core/json.js";
 import { isJsonObject } from "../../core/json.js";
 
+/**
+ * Where a client finds its cluster and credentials: a kubeconfig file and
+ * context (default: its current context), or the service account of the pod
+ * it runs in.
+ */
+export type KubeConfigSource = { readonly file: string; readonly context?: string } | { readonly inCluster: true };
+
 /** One request to the API server. `path` starts with `/api` or `/apis`. */
 export interface KubeRequest {
   readonly method: "GET" | "PATCH" | "DELETE" | "POST" | "PUT";
@@ -44,21 +51,37 @@ export interface ClientStats {
  * nothing the server returns is lost or converted on the way.
  */
 export class KubeClient {
-  readonly server: string;
   readonly stats: ClientStats = { calls: 0, writes: 0 };
-  readonly #config: KubeConfig;
+  readonly #source: KubeConfigSource;
+  #loaded: Promise<{ readonly config: KubeConfig; readonly server: string }> | undefined;
   readonly #discovery = new Map<string, Promise<readonly ResourceType[] | undefined>>();
   #agent: http.Agent | undefined;
 
-  constructor(config: KubeConfig) {
-    const cluster = config.getCurrentCluster();
-    if (!cluster) throw new Error(`kubeconfig context ${JSON.stringify(config.getCurrentContext())} names no cluster`);
-    this.server = cluster.server.replace(/\/+$/, "");
-    if (this.server.startsWith("http:")) {
-      // client-node refuses plain HTTP unless TLS checks are off; there is no TLS to check (kubectl agrees).
-      config.clusters = config.clusters.map((c) => (c.name === cluster.name ? { ...c, skipTLSVerify: true } : c));
-    }
-    this.#config = config;
+  /** Nothing is read or loaded until the first request: an agent without Kubernetes applications never pays for the client library. */
+  constructor(source: KubeConfigSource) {
+    this.#source = source;
+  }
+
+  /** Loads @kubernetes/client-node and the kubeconfig on first use. */
+  #load(): Promise<{ readonly config: KubeConfig; readonly server: string }> {
+    this.#loaded ??= (async () => {
+      const { KubeConfig: Config } = await import("@kubernetes/client-node");
+      const config = new Config();
+      if ("inCluster" in this.#source) config.loadFromCluster();
+      else {
+        config.loadFromFile(this.#source.file);
+        if (this.#source.context !== undefined) config.setCurrentContext(this.#source.context);
+      }
+      const cluster = config.getCurrentCluster();
+      if (!cluster) throw new Error(`kubeconfig context ${JSON.stringify(config.getCurrentContext())} names no cluster`);
+      const server = cluster.server.replace(/\/+$/, "");
+      if (server.startsWith("http:")) {
+        // client-node refuses plain HTTP unless TLS checks are off; there is no TLS to check (kubectl agrees).
+        config.clusters = config.clusters.map((c) => (c.name === cluster.name ? { ...c, skipTLSVerify: true } : c));
+      }
+      return { config, server };
+    })();
+    return this.#loaded;
   }
 
   /** Sends one request and parses the JSON answer; network failures throw. */
@@ -149,10 +172,11 @@ export class KubeClient {
     this.stats.calls += 1;
     const dryRun = request.query?.dryRun !== undefined;
     if (request.method !== "GET" && !dryRun) this.stats.writes += 1;
-    const url = new URL(this.server + request.path);
+    const { config, server } = await this.#load();
+    const url = new URL(server + request.path);
     for (const [k, v] of Object.entries(request.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const options: https.RequestOptions = { method: request.method, headers: {} };
-    await this.#config.applyToHTTPSOptions(options);
+    await config.applyToHTTPSOptions(options);
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
     const headers: http.OutgoingHttpHeaders = {
       ...(options.headers as http.OutgoingHttpHeaders),

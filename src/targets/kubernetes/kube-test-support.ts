@@ -1,14 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { KubeConfig } from "@kubernetes/client-node";
 import type { JsonObject } from "../../core/json.js";
 import { KubeClient } from "./kube-client.js";
 
 /** A client of the cluster a kubeconfig's context names (default: its current context). */
 export function clientFor(kubeconfigPath: string, context?: string): KubeClient {
-  const config = new KubeConfig();
-  config.loadFromFile(kubeconfigPath);
-  if (context !== undefined) config.setCurrentContext(context);
-  return new KubeClient(config);
+  return new KubeClient({ file: kubeconfigPath, ...(context !== undefined ? { context } : {}) });
 }
 
 /** A fresh namespace for one test, created on the cluster; its removal is returned. */
