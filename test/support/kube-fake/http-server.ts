@@ -56,9 +56,11 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function sendJson(res: ServerResponse, code: number, body: Json): void {
+function sendJson(res: ServerResponse, code: number, body: Json, warnings: readonly string[] = []): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+  const headers: Record<string, string | number | string[]> = { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) };
+  if (warnings.length > 0) headers["Warning"] = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  res.writeHead(code, headers);
   res.end(text);
 }
 
@@ -85,7 +87,8 @@ function writeOptions(query: URLSearchParams, req: IncomingMessage, apply: boole
   if (forceText !== null && !apply && forceText !== "false") throw badRequest("force flag must only be set for apply patches");
   const manager = query.get("fieldManager") ?? (apply ? "" : (req.headers["user-agent"] ?? "unknown").split("/")[0] ?? "unknown");
   if (manager.length > 128) throw badRequest(`fieldManager: Too long: may not be more than 128 bytes`);
-  return { dryRun: dryRun.length > 0, manager, force: forceText === "true" };
+  const fieldValidation = validation === "Ignore" || validation === "Strict" ? validation : "Warn";
+  return { dryRun: dryRun.length > 0, manager, force: forceText === "true", fieldValidation };
 }
 
 function selectorsOf(query: URLSearchParams, kind: string): Selector[] {
@@ -177,7 +180,7 @@ export class FakeHttpServer {
         return;
       }
       const outcome = this.resource(method, verb, path, query, req, raw);
-      sendJson(res, outcome.code, outcome.body);
+      sendJson(res, outcome.code, outcome.body, outcome.warnings);
     } finally {
       this.stats.writes += this.cluster.api.persisted - before;
     }

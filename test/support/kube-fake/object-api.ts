@@ -23,6 +23,8 @@ import { resourceKey } from "./store.js";
 import type { Json, JsonObject, ResourceType } from "./types.js";
 import { apiVersionOf, clone, isObject, metadataOf, objectField, stringField } from "./types.js";
 import { prepareWrite, timestamp } from "./write-object.js";
+import { crdSchema, dropUnknownFields } from "./known-fields.js";
+import { CRD_RESOURCE, typeOfCrd } from "./registry.js";
 
 /** What a request addresses: a type at a version, maybe a namespace, a name and a subresource. */
 export interface Target {
@@ -39,12 +41,16 @@ export interface WriteOptions {
   /** The field manager: the `fieldManager` parameter or the user agent's product. */
   readonly manager: string;
   readonly force: boolean;
+  /** What to do with fields the server does not know: drop them silently, drop them with a warning, or refuse (400). */
+  readonly fieldValidation: "Ignore" | "Warn" | "Strict";
 }
 
 /** A verb's result: the body and its HTTP status. */
 export interface Outcome {
   readonly code: number;
   readonly body: JsonObject;
+  /** Warnings for the response's Warning headers. */
+  readonly warnings?: readonly string[];
 }
 
 /** Patch content types, as the real server lists them in its 415. */
@@ -102,6 +108,7 @@ export class ObjectApi {
   create(t: Target, body: Json, opts: WriteOptions): Outcome {
     if (t.subresource !== undefined || t.name !== undefined) throw methodNotAllowed();
     const obj = this.checkBody(t, body);
+    const warnings = this.checkFields(t, obj, opts, false);
     const meta = metadataOf(obj);
     const name = stringField(meta, "name") ?? "";
     this.checkNamespace(t, name);
@@ -109,7 +116,7 @@ export class ObjectApi {
     const prepared = prepareWrite({ type: t.type, namespace: t.namespace, before: undefined, after: obj, writer: this.writer(t, opts), managers: undefined, now: timestamp() });
     const finalName = stringField(metadataOf(prepared), "name") ?? "";
     if (this.store.get(resourceKey(t.type.group, t.type.plural), t.namespace, finalName)) throw alreadyExists(t.type, finalName);
-    return { code: 201, body: this.served(t.type, t.version, this.persist(t.type, undefined, prepared, opts.dryRun)) };
+    return { code: 201, body: this.served(t.type, t.version, this.persist(t.type, undefined, prepared, opts.dryRun)), warnings };
   }
 
   update(t: Target, body: Json, opts: WriteOptions): Outcome {
@@ -117,8 +124,9 @@ export class ObjectApi {
     const before = this.existing(t);
     this.checkName(t, obj);
     this.checkPrecondition(t, before, obj);
+    const warnings = this.checkFields(t, obj, opts, false);
     const prepared = prepareWrite({ type: t.type, namespace: t.namespace, before, after: obj, writer: this.writer(t, opts), managers: undefined, now: timestamp() });
-    return { code: 200, body: this.served(t.type, t.version, this.persist(t.type, before, prepared, opts.dryRun)) };
+    return { code: 200, body: this.served(t.type, t.version, this.persist(t.type, before, prepared, opts.dryRun)), warnings };
   }
 
   patch(t: Target, contentType: string, raw: string, opts: WriteOptions): Outcome {
@@ -143,8 +151,9 @@ export class ObjectApi {
     const obj = this.checkBody(t, patched);
     this.checkName(t, obj);
     this.checkPrecondition(t, before, obj);
+    const warnings = this.checkFields(t, obj, opts, false);
     const prepared = prepareWrite({ type: t.type, namespace: t.namespace, before, after: obj, writer: this.writer(t, opts), managers: undefined, now: timestamp() });
-    return { code: 200, body: this.served(t.type, t.version, this.persist(t.type, before, prepared, opts.dryRun)) };
+    return { code: 200, body: this.served(t.type, t.version, this.persist(t.type, before, prepared, opts.dryRun)), warnings };
   }
 
   /** Server-side apply (PATCH with application/apply-patch+yaml). */
@@ -158,6 +167,7 @@ export class ObjectApi {
     }
     const applied = this.checkBody(t, parsed as Json);
     this.checkName(t, applied);
+    const warnings = this.checkFields(t, applied, opts, true);
     const before = this.stored(t);
     if (!before) {
       if (t.subresource !== undefined) throw notFound(t.type, t.name ?? "");
@@ -174,7 +184,7 @@ export class ObjectApi {
     const base = before ? this.served(t.type, t.version, before) : undefined;
     const { object, managers } = serverSideApply(base, applied, t.type, writer, opts.force, now);
     const prepared = prepareWrite({ type: t.type, namespace: t.namespace, before, after: object, writer, managers, now });
-    return { code: before ? 200 : 201, body: this.served(t.type, t.version, this.persist(t.type, before, prepared, opts.dryRun)) };
+    return { code: before ? 200 : 201, body: this.served(t.type, t.version, this.persist(t.type, before, prepared, opts.dryRun)), warnings };
   }
 
   delete(t: Target, options: JsonObject, dryRun: boolean): Outcome {
@@ -273,6 +283,18 @@ export class ObjectApi {
       throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
     }
     return obj;
+  }
+
+  /** Drops fields the server does not know, refusing them under fieldValidation=Strict; returns the warnings for Warn. */
+  private checkFields(t: Target, obj: JsonObject, opts: WriteOptions, apply: boolean): string[] {
+    const crd = t.type.custom ? this.store.list(CRD_RESOURCE, undefined).find((c) => typeOfCrd(c)?.plural === t.type.plural && typeOfCrd(c)?.group === t.type.group) : undefined;
+    const unknown = dropUnknownFields(t.type, obj, crdSchema(crd, t.version));
+    if (unknown.length === 0 || opts.fieldValidation === "Ignore") return [];
+    if (opts.fieldValidation === "Strict") {
+      if (apply) throw badRequest(unknown.map((u) => `.${u}: field not declared in schema`).join(", "));
+      throw badRequest(`strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(", ")}`);
+    }
+    return unknown.map((u) => `unknown field "${u}"`);
   }
 
   private checkName(t: Target, obj: JsonObject): void {
