@@ -14,7 +14,7 @@ import { ApiError, badRequest, methodNotAllowed, pathNotFound, unsupportedMediaT
 import type { Json, JsonObject } from "./types.js";
 import { isObject } from "./types.js";
 import { serveWatch } from "./watch.js";
-import { groupVersionDocument, openApiIndex } from "./openapi.js";
+import { groupVersionDocument, openApiIndex, serveOpenApiV2 } from "./openapi.js";
 import { paginate } from "./pagination.js";
 
 /** Request and write counters, as a benchmark prints them. */
@@ -152,6 +152,10 @@ export class FakeHttpServer {
     this.stats.calls++;
     this.stats.byVerb[verb] = (this.stats.byVerb[verb] ?? 0) + 1;
     const raw = method === "GET" || method === "HEAD" ? "" : await readBody(req);
+    if (found.kind === "openapi-v2" && method === "GET") {
+      serveOpenApiV2(req, res);
+      return;
+    }
     if (found.kind !== "resource") {
       if (method !== "GET") throw found.kind === "not-found" ? pathNotFound() : methodNotAllowed();
       sendJson(res, 200, this.discovery(found));
@@ -250,6 +254,8 @@ export class FakeHttpServer {
         if (!doc) throw pathNotFound();
         return doc;
       }
+      case "openapi-v2":
+        throw methodNotAllowed();
       case "openapi-index":
         return openApiIndex(registry);
       case "openapi": {
