@@ -21,7 +21,7 @@ import {
 import type { ObjectStore } from "./store.js";
 import { resourceKey } from "./store.js";
 import type { Json, JsonObject, ResourceType } from "./types.js";
-import { apiVersionOf, clone, isObject, metadataOf, objectField, stringField } from "./types.js";
+import { apiVersionOf, clone, isObject, metadataOf, objectField, readMetadata, stringField } from "./types.js";
 import { prepareWrite, timestamp } from "./write-object.js";
 import { crdSchema, dropUnknownFields } from "./known-fields.js";
 import { CRD_RESOURCE, typeOfCrd } from "./registry.js";
@@ -161,9 +161,14 @@ export class ObjectApi {
     if (!opts.manager) throw badRequest("PATCH, application/apply-patch+yaml requests must specify a fieldManager");
     let parsed: unknown;
     try {
-      parsed = parseYaml(raw);
+      // JSON is YAML; clients that send JSON skip the slower YAML parser.
+      parsed = raw.trimStart().startsWith("{") ? JSON.parse(raw) : parseYaml(raw);
     } catch (error) {
-      throw badRequest(`error decoding YAML: ${(error as Error).message}`);
+      try {
+        parsed = parseYaml(raw);
+      } catch {
+        throw badRequest(`error decoding YAML: ${(error as Error).message}`);
+      }
     }
     const applied = this.checkBody(t, parsed as Json);
     this.checkName(t, applied);
@@ -181,7 +186,8 @@ export class ObjectApi {
     if (!t.type.custom) defaultListKeys(t.type.kind, applied);
     const writer = this.writer(t, opts);
     const now = timestamp();
-    const base = before ? this.served(t.type, t.version, before) : undefined;
+    // serverSideApply copies what it merges into; a shallow copy sets the request's apiVersion.
+    const base = before ? { ...before, apiVersion: apiVersionOf(t.type.group, t.version) } : undefined;
     const { object, managers } = serverSideApply(base, applied, t.type, writer, opts.force, now);
     const prepared = prepareWrite({ type: t.type, namespace: t.namespace, before, after: object, writer, managers, now });
     return { code: before ? 200 : 201, body: this.served(t.type, t.version, this.persist(t.type, before, prepared, opts.dryRun)), warnings };
@@ -195,7 +201,7 @@ export class ObjectApi {
       throw new ApiError(422, "Invalid", `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${String(policy)}": supported values: "Foreground", "Background", "Orphan", "nil"`);
     }
     const preconditions = objectField(options, "preconditions");
-    const meta = metadataOf(clone(before));
+    const meta = readMetadata(before);
     if (preconditions && stringField(preconditions, "uid") !== undefined && stringField(preconditions, "uid") !== stringField(meta, "uid")) {
       throw new ApiError(409, "Conflict", `Precondition failed: UID in precondition: ${stringField(preconditions, "uid")}, UID in object meta: ${stringField(meta, "uid")}`);
     }
@@ -223,7 +229,7 @@ export class ObjectApi {
   deleteCollection(t: Target, selectors: readonly Selector[], options: JsonObject, dryRun: boolean): Outcome {
     const items = this.store.list(resourceKey(t.type.group, t.type.plural), t.namespace).filter((obj) => selectors.every((s) => s(obj)));
     for (const obj of items) {
-      const meta = metadataOf(clone(obj));
+      const meta = readMetadata(obj);
       this.delete({ ...t, namespace: stringField(meta, "namespace"), name: stringField(meta, "name") }, options, dryRun);
     }
     return { code: 200, body: { ...this.list(t, []).body, items: items.map((obj) => this.served(t.type, t.version, obj)) } };
@@ -304,7 +310,7 @@ export class ObjectApi {
 
   private checkPrecondition(t: Target, before: JsonObject, obj: JsonObject): void {
     const wanted = stringField(metadataOf(obj), "resourceVersion");
-    if (wanted !== undefined && wanted !== "" && wanted !== stringField(metadataOf(clone(before)), "resourceVersion")) throw staleConflict(t.type, t.name ?? "");
+    if (wanted !== undefined && wanted !== "" && wanted !== stringField(readMetadata(before), "resourceVersion")) throw staleConflict(t.type, t.name ?? "");
   }
 
   private checkNamespace(t: Target, name: string): void {
