@@ -86,6 +86,11 @@ describe("fake kube-apiserver: discovery and CRUD over HTTP", () => {
     assert.equal(wrongKind.code, 400);
     const wrongVersion = await call(fake, "POST", paths.deployments, { ...deployment("v"), apiVersion: "apps/v1beta1" });
     assert.equal(wrongVersion.code, 400);
+    const bare = await call(fake, "POST", paths.configmaps, { metadata: { name: "bare" } });
+    assert.equal(bare.code, 201, "the URL supplies a missing kind and apiVersion");
+    assert.equal(bare.body["kind"], "ConfigMap");
+    const bareApply = await call(fake, "PATCH", `${paths.configmaps}/bare?fieldManager=ferry`, { metadata: { name: "bare" } }, "application/apply-patch+yaml");
+    assert.equal(bareApply.code, 400, "an apply configuration must name its kind");
     const garbage = await call(fake, "POST", paths.configmaps, "{not json");
     assert.equal(garbage.code, 400);
     assert.equal(garbage.body["reason"], "BadRequest");

@@ -170,7 +170,7 @@ export class ObjectApi {
         throw badRequest(`error decoding YAML: ${(error as Error).message}`);
       }
     }
-    const applied = this.checkBody(t, parsed as Json);
+    const applied = this.checkBody(t, parsed as Json, true);
     this.checkName(t, applied);
     const warnings = this.checkFields(t, applied, opts, true);
     const before = this.stored(t);
@@ -267,8 +267,8 @@ export class ObjectApi {
     return { manager: opts.manager, apiVersion: apiVersionOf(t.type.group, t.version), subresource: t.subresource };
   }
 
-  /** The body must be an object of the URL's kind and apiVersion, in the URL's namespace. */
-  private checkBody(t: Target, body: Json): JsonObject {
+  /** The body must be an object of the URL's kind and apiVersion (apply must name them), in the URL's namespace. */
+  private checkBody(t: Target, body: Json, requireType = false): JsonObject {
     if (!isObject(body)) throw badRequest("the body of the request must be a JSON or YAML object");
     const obj = clone(body);
     const expected = apiVersionOf(t.type.group, t.version);
@@ -280,9 +280,12 @@ export class ObjectApi {
     if (kind !== undefined && kind !== t.type.kind) {
       throw badRequest(`the kind in the data (${String(kind)}) does not match the expected kind (${t.type.kind})`);
     }
-    if (apiVersion === undefined || kind === undefined) {
-      throw badRequest(`Object 'Kind' is missing in '${JSON.stringify(body).slice(0, 200)}'`);
+    if (requireType && (apiVersion === undefined || kind === undefined)) {
+      throw badRequest(`invalid object type: apiVersion and kind are required in an apply configuration, got ${JSON.stringify(apiVersion ?? "")}, ${JSON.stringify(kind ?? "")}`);
     }
+    // Elsewhere the URL supplies what the body leaves out, as the real server's decoder does.
+    obj["apiVersion"] = expected;
+    obj["kind"] = t.type.kind;
     if (obj["metadata"] !== undefined && !isObject(obj["metadata"])) throw badRequest("metadata must be an object");
     const namespace = stringField(metadataOf(obj), "namespace");
     if (t.type.namespaced && namespace !== undefined && namespace !== "" && namespace !== t.namespace) {
