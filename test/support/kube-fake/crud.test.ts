@@ -125,6 +125,21 @@ describe("fake kube-apiserver: discovery and CRUD over HTTP", () => {
     assert.equal((await call(fake, "DELETE", `${paths.configmaps}/gone`)).code, 404);
   });
 
+  it("deletes with preconditions and as a dry run", async () => {
+    const cm = await call(fake, "POST", paths.configmaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "pre" } });
+    const wrongUid = await call(fake, "DELETE", `${paths.configmaps}/pre`, { apiVersion: "v1", kind: "DeleteOptions", preconditions: { uid: "not-this-one" } });
+    assert.equal(wrongUid.code, 409);
+    const dry = await call(fake, "DELETE", `${paths.configmaps}/pre?dryRun=All`);
+    assert.equal(dry.code, 200);
+    assert.equal((await call(fake, "GET", `${paths.configmaps}/pre`)).code, 200);
+    const uid = (cm.body["metadata"] as Record<string, unknown>)["uid"];
+    const right = await call(fake, "DELETE", `${paths.configmaps}/pre`, { apiVersion: "v1", kind: "DeleteOptions", preconditions: { uid } });
+    assert.equal(right.code, 200);
+    assert.equal((await call(fake, "GET", `${paths.configmaps}/pre`)).code, 404);
+    const badPolicy = await call(fake, "DELETE", `${paths.configmaps}/occ?propagationPolicy=Sideways`);
+    assert.equal(badPolicy.code, 422);
+  });
+
   it("dry runs validate and compute but store nothing", async () => {
     fake.stats.reset();
     const dry = await call(fake, "POST", `${paths.configmaps}?dryRun=All`, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "dry" } });
