@@ -40,6 +40,20 @@ describe("fake kube-apiserver: unknown fields, defaults and counters", () => {
     assert.equal(bad.code, 400);
   });
 
+  it("refuses values of the wrong JSON type with the typed decoder's 400", async () => {
+    const numberData = await call(fake, "POST", paths.configmaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "n" }, data: { port: 8080 } });
+    assert.equal(numberData.code, 400);
+    assert.equal(
+      numberData.body["message"],
+      'ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct field ConfigMap.data of type string',
+    );
+    const textReplicas = await apply(fake, `${paths.deployments}/text`, { ...deployment("text"), spec: { ...(deployment("text")["spec"] as JsonObject), replicas: "two" } }, "ferry");
+    assert.equal(textReplicas.code, 400);
+    const badSecret = await call(fake, "POST", "/api/v1/namespaces/default/secrets", { apiVersion: "v1", kind: "Secret", metadata: { name: "b64" }, data: { k: "not base64!" } });
+    assert.equal(badSecret.code, 400);
+    assert.match(String(badSecret.body["message"]), /illegal base64 data/);
+  });
+
   it("prunes custom resources by their CRD's structural schema", async () => {
     await call(fake, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", {
       apiVersion: "apiextensions.k8s.io/v1",

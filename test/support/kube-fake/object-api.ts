@@ -24,6 +24,7 @@ import type { Json, JsonObject, ResourceType } from "./types.js";
 import { apiVersionOf, clone, isObject, metadataOf, objectField, readMetadata, stringField } from "./types.js";
 import { prepareWrite, timestamp } from "./write-object.js";
 import { crdSchema, dropUnknownFields } from "./known-fields.js";
+import { checkDecoding } from "./decoding.js";
 import { CRD_RESOURCE, typeOfCrd } from "./registry.js";
 
 /** What a request addresses: a type at a version, maybe a namespace, a name and a subresource. */
@@ -286,6 +287,7 @@ export class ObjectApi {
     // Elsewhere the URL supplies what the body leaves out, as the real server's decoder does.
     obj["apiVersion"] = expected;
     obj["kind"] = t.type.kind;
+    checkDecoding(t.type, t.version, obj);
     if (obj["metadata"] !== undefined && !isObject(obj["metadata"])) throw badRequest("metadata must be an object");
     const namespace = stringField(metadataOf(obj), "namespace");
     if (t.type.namespaced && namespace !== undefined && namespace !== "" && namespace !== t.namespace) {
