@@ -5,7 +5,7 @@ import { ObjectApi } from "./object-api.js";
 import { CRD_RESOURCE, TypeRegistry, typeOfCrd } from "./registry.js";
 import { ObjectStore, resourceKey } from "./store.js";
 import type { JsonObject, ResourceType } from "./types.js";
-import { apiVersionOf, clone, jsonEqual, metadataOf, objectField, stringField } from "./types.js";
+import { apiVersionOf, clone, jsonEqual, metadataOf, objectField, readMetadata, stringField } from "./types.js";
 import { prepareWrite, timestamp } from "./write-object.js";
 
 /** Options of the fake cluster. */
@@ -44,7 +44,7 @@ export class FakeCluster {
   }
 
   private enqueue(type: ResourceType, obj: JsonObject | undefined, previous: JsonObject | undefined): void {
-    const meta = metadataOf(clone(obj ?? previous ?? {}));
+    const meta = readMetadata(obj ?? previous);
     this.queue.push({ type, namespace: stringField(meta, "namespace"), name: stringField(meta, "name") ?? "", previous });
     if (this.scheduled) return;
     this.scheduled = true;
@@ -64,7 +64,7 @@ export class FakeCluster {
     const { type } = item;
     const current = this.store.get(resourceKey(type.group, type.plural), item.namespace, item.name);
     if (!type.custom && type.kind === "CustomResourceDefinition" && !current && item.previous) this.removeCustomResources(item.previous);
-    if (!type.custom && type.kind === "Namespace" && current && metadataOf(clone(current))["deletionTimestamp"] !== undefined) {
+    if (!type.custom && type.kind === "Namespace" && current && readMetadata(current)["deletionTimestamp"] !== undefined) {
       this.finalizeNamespace(item.name);
       return;
     }
@@ -83,7 +83,7 @@ export class FakeCluster {
   /** Writes a change as a controller would, through the same checks as a client's write. */
   writeAs(type: ResourceType, before: JsonObject, after: JsonObject, manager: string, subresource: string | undefined): JsonObject {
     const writer = { manager, apiVersion: apiVersionOf(type.group, type.versions[0] ?? ""), subresource };
-    const meta = metadataOf(clone(before));
+    const meta = readMetadata(before);
     const prepared = prepareWrite({ type, namespace: stringField(meta, "namespace"), before, after: clone(after), writer, managers: undefined, now: timestamp() });
     return this.api.persist(type, before, prepared, false);
   }
@@ -114,7 +114,7 @@ export class FakeCluster {
       if (!type.namespaced) continue;
       for (const obj of this.store.list(resourceKey(type.group, type.plural), namespace)) {
         remaining++;
-        const name = stringField(metadataOf(clone(obj)), "name");
+        const name = stringField(readMetadata(obj), "name");
         if (objectField(obj, "metadata")?.["deletionTimestamp"] === undefined) {
           this.api.delete({ type, version: type.versions[0] ?? "", namespace, name, subresource: undefined }, {}, false);
         }

@@ -4,7 +4,7 @@
 // made asynchronously after the client's write, never counted as its write.
 import { createHash } from "node:crypto";
 import type { Json, JsonObject, ResourceType } from "./types.js";
-import { clone, isObject, jsonEqual, metadataOf, objectField, stringField } from "./types.js";
+import { isObject, jsonEqual, objectField, readMetadata, stringField } from "./types.js";
 
 /** The status a workload reports once its controller has caught up with its spec; undefined leaves it alone. */
 export type StatusWriter = (type: ResourceType, obj: JsonObject, status: JsonObject, manager: string) => void;
@@ -34,7 +34,7 @@ function replicasOf(spec: JsonObject | undefined): number {
 /** The status a controller would write for `obj` now, or undefined when the kind has no controller here. */
 export function desiredStatus(type: ResourceType, obj: JsonObject, now: string): { status: JsonObject; manager: string } | undefined {
   if (type.custom) return undefined;
-  const meta = metadataOf(clone(obj));
+  const meta = readMetadata(obj);
   const name = stringField(meta, "name") ?? "";
   const generation = typeof meta["generation"] === "number" ? meta["generation"] : 1;
   const spec = objectField(obj, "spec");

@@ -86,6 +86,11 @@ describe("fake kube-apiserver: discovery and CRUD over HTTP", () => {
     assert.equal(wrongKind.code, 400);
     const wrongVersion = await call(fake, "POST", paths.deployments, { ...deployment("v"), apiVersion: "apps/v1beta1" });
     assert.equal(wrongVersion.code, 400);
+    const bare = await call(fake, "POST", paths.configmaps, { metadata: { name: "bare" } });
+    assert.equal(bare.code, 201, "the URL supplies a missing kind and apiVersion");
+    assert.equal(bare.body["kind"], "ConfigMap");
+    const bareApply = await call(fake, "PATCH", `${paths.configmaps}/bare?fieldManager=ferry`, { metadata: { name: "bare" } }, "application/apply-patch+yaml");
+    assert.equal(bareApply.code, 400, "an apply configuration must name its kind");
     const garbage = await call(fake, "POST", paths.configmaps, "{not json");
     assert.equal(garbage.code, 400);
     assert.equal(garbage.body["reason"], "BadRequest");
@@ -118,6 +123,21 @@ describe("fake kube-apiserver: discovery and CRUD over HTTP", () => {
     assert.equal(deleted.body["status"], "Success");
     assert.equal((await call(fake, "GET", `${paths.configmaps}/gone`)).code, 404);
     assert.equal((await call(fake, "DELETE", `${paths.configmaps}/gone`)).code, 404);
+  });
+
+  it("deletes with preconditions and as a dry run", async () => {
+    const cm = await call(fake, "POST", paths.configmaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "pre" } });
+    const wrongUid = await call(fake, "DELETE", `${paths.configmaps}/pre`, { apiVersion: "v1", kind: "DeleteOptions", preconditions: { uid: "not-this-one" } });
+    assert.equal(wrongUid.code, 409);
+    const dry = await call(fake, "DELETE", `${paths.configmaps}/pre?dryRun=All`);
+    assert.equal(dry.code, 200);
+    assert.equal((await call(fake, "GET", `${paths.configmaps}/pre`)).code, 200);
+    const uid = (cm.body["metadata"] as Record<string, unknown>)["uid"];
+    const right = await call(fake, "DELETE", `${paths.configmaps}/pre`, { apiVersion: "v1", kind: "DeleteOptions", preconditions: { uid } });
+    assert.equal(right.code, 200);
+    assert.equal((await call(fake, "GET", `${paths.configmaps}/pre`)).code, 404);
+    const badPolicy = await call(fake, "DELETE", `${paths.configmaps}/occ?propagationPolicy=Sideways`);
+    assert.equal(badPolicy.code, 422);
   });
 
   it("dry runs validate and compute but store nothing", async () => {

@@ -14,7 +14,7 @@ import { ApiError, badRequest, methodNotAllowed, pathNotFound, unsupportedMediaT
 import type { Json, JsonObject } from "./types.js";
 import { isObject } from "./types.js";
 import { serveWatch } from "./watch.js";
-import { groupVersionDocument, openApiIndex } from "./openapi.js";
+import { groupVersionDocument, openApiIndex, serveOpenApiV2 } from "./openapi.js";
 import { paginate } from "./pagination.js";
 
 /** Request and write counters, as a benchmark prints them. */
@@ -56,9 +56,11 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function sendJson(res: ServerResponse, code: number, body: Json): void {
+function sendJson(res: ServerResponse, code: number, body: Json, warnings: readonly string[] = []): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+  const headers: Record<string, string | number | string[]> = { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) };
+  if (warnings.length > 0) headers["Warning"] = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  res.writeHead(code, headers);
   res.end(text);
 }
 
@@ -85,7 +87,8 @@ function writeOptions(query: URLSearchParams, req: IncomingMessage, apply: boole
   if (forceText !== null && !apply && forceText !== "false") throw badRequest("force flag must only be set for apply patches");
   const manager = query.get("fieldManager") ?? (apply ? "" : (req.headers["user-agent"] ?? "unknown").split("/")[0] ?? "unknown");
   if (manager.length > 128) throw badRequest(`fieldManager: Too long: may not be more than 128 bytes`);
-  return { dryRun: dryRun.length > 0, manager, force: forceText === "true" };
+  const fieldValidation = validation === "Ignore" || validation === "Strict" ? validation : "Warn";
+  return { dryRun: dryRun.length > 0, manager, force: forceText === "true", fieldValidation };
 }
 
 function selectorsOf(query: URLSearchParams, kind: string): Selector[] {
@@ -149,6 +152,10 @@ export class FakeHttpServer {
     this.stats.calls++;
     this.stats.byVerb[verb] = (this.stats.byVerb[verb] ?? 0) + 1;
     const raw = method === "GET" || method === "HEAD" ? "" : await readBody(req);
+    if (found.kind === "openapi-v2" && method === "GET") {
+      serveOpenApiV2(req, res);
+      return;
+    }
     if (found.kind !== "resource") {
       if (method !== "GET") throw found.kind === "not-found" ? pathNotFound() : methodNotAllowed();
       sendJson(res, 200, this.discovery(found));
@@ -177,7 +184,7 @@ export class FakeHttpServer {
         return;
       }
       const outcome = this.resource(method, verb, path, query, req, raw);
-      sendJson(res, outcome.code, outcome.body);
+      sendJson(res, outcome.code, outcome.body, outcome.warnings);
     } finally {
       this.stats.writes += this.cluster.api.persisted - before;
     }
@@ -247,6 +254,8 @@ export class FakeHttpServer {
         if (!doc) throw pathNotFound();
         return doc;
       }
+      case "openapi-v2":
+        throw methodNotAllowed();
       case "openapi-index":
         return openApiIndex(registry);
       case "openapi": {

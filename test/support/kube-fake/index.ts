@@ -107,7 +107,7 @@ function seedNamespaces(cluster: FakeCluster): void {
   const type = cluster.registry.byResource("", "v1", "namespaces");
   if (!type) return;
   for (const name of ["default", "kube-system", "kube-public", "kube-node-lease"]) {
-    cluster.api.create({ type, version: "v1", namespace: undefined, name: undefined, subresource: undefined }, { apiVersion: "v1", kind: "Namespace", metadata: { name } }, { dryRun: false, manager: "kube-apiserver", force: false });
+    cluster.api.create({ type, version: "v1", namespace: undefined, name: undefined, subresource: undefined }, { apiVersion: "v1", kind: "Namespace", metadata: { name } }, { dryRun: false, manager: "kube-apiserver", force: false, fieldValidation: "Strict" });
   }
   cluster.api.persisted = 0;
 }

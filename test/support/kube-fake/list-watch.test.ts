@@ -120,6 +120,17 @@ describe("fake kube-apiserver: list and watch", () => {
     }
   });
 
+  it("sends initial events ending with the initial-events-end bookmark when asked", async () => {
+    const watch = await openWatch(fake, paths.configmaps, "labelSelector=app%3Dshop&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true");
+    try {
+      const events = await watch.next(3);
+      assert.deepEqual(events.map((e) => e.type), ["ADDED", "ADDED", "BOOKMARK"]);
+      assert.deepEqual((events[2]?.object["metadata"] as JsonObject)["annotations"], { "k8s.io/initial-events-end": "true" });
+    } finally {
+      watch.close();
+    }
+  });
+
   it("answers a watch from a resourceVersion older than the history with an ERROR event of 410 Expired", async () => {
     for (let i = 0; i < 25; i++) await call(fake, "PATCH", `${paths.configmaps}/a`, { data: { n: String(i) } }, "application/merge-patch+json");
     const watch = await openWatch(fake, paths.configmaps, "resourceVersion=1");

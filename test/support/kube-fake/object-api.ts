@@ -21,8 +21,11 @@ import {
 import type { ObjectStore } from "./store.js";
 import { resourceKey } from "./store.js";
 import type { Json, JsonObject, ResourceType } from "./types.js";
-import { apiVersionOf, clone, isObject, metadataOf, objectField, stringField } from "./types.js";
+import { apiVersionOf, clone, isObject, metadataOf, objectField, readMetadata, stringField } from "./types.js";
 import { prepareWrite, timestamp } from "./write-object.js";
+import { crdSchema, dropUnknownFields } from "./known-fields.js";
+import { checkDecoding } from "./decoding.js";
+import { CRD_RESOURCE, typeOfCrd } from "./registry.js";
 
 /** What a request addresses: a type at a version, maybe a namespace, a name and a subresource. */
 export interface Target {
@@ -39,12 +42,16 @@ export interface WriteOptions {
   /** The field manager: the `fieldManager` parameter or the user agent's product. */
   readonly manager: string;
   readonly force: boolean;
+  /** What to do with fields the server does not know: drop them silently, drop them with a warning, or refuse (400). */
+  readonly fieldValidation: "Ignore" | "Warn" | "Strict";
 }
 
 /** A verb's result: the body and its HTTP status. */
 export interface Outcome {
   readonly code: number;
   readonly body: JsonObject;
+  /** Warnings for the response's Warning headers. */
+  readonly warnings?: readonly string[];
 }
 
 /** Patch content types, as the real server lists them in its 415. */
@@ -102,6 +109,7 @@ export class ObjectApi {
   create(t: Target, body: Json, opts: WriteOptions): Outcome {
     if (t.subresource !== undefined || t.name !== undefined) throw methodNotAllowed();
     const obj = this.checkBody(t, body);
+    const warnings = this.checkFields(t, obj, opts, false);
     const meta = metadataOf(obj);
     const name = stringField(meta, "name") ?? "";
     this.checkNamespace(t, name);
@@ -109,7 +117,7 @@ export class ObjectApi {
     const prepared = prepareWrite({ type: t.type, namespace: t.namespace, before: undefined, after: obj, writer: this.writer(t, opts), managers: undefined, now: timestamp() });
     const finalName = stringField(metadataOf(prepared), "name") ?? "";
     if (this.store.get(resourceKey(t.type.group, t.type.plural), t.namespace, finalName)) throw alreadyExists(t.type, finalName);
-    return { code: 201, body: this.served(t.type, t.version, this.persist(t.type, undefined, prepared, opts.dryRun)) };
+    return { code: 201, body: this.served(t.type, t.version, this.persist(t.type, undefined, prepared, opts.dryRun)), warnings };
   }
 
   update(t: Target, body: Json, opts: WriteOptions): Outcome {
@@ -117,8 +125,9 @@ export class ObjectApi {
     const before = this.existing(t);
     this.checkName(t, obj);
     this.checkPrecondition(t, before, obj);
+    const warnings = this.checkFields(t, obj, opts, false);
     const prepared = prepareWrite({ type: t.type, namespace: t.namespace, before, after: obj, writer: this.writer(t, opts), managers: undefined, now: timestamp() });
-    return { code: 200, body: this.served(t.type, t.version, this.persist(t.type, before, prepared, opts.dryRun)) };
+    return { code: 200, body: this.served(t.type, t.version, this.persist(t.type, before, prepared, opts.dryRun)), warnings };
   }
 
   patch(t: Target, contentType: string, raw: string, opts: WriteOptions): Outcome {
@@ -143,8 +152,9 @@ export class ObjectApi {
     const obj = this.checkBody(t, patched);
     this.checkName(t, obj);
     this.checkPrecondition(t, before, obj);
+    const warnings = this.checkFields(t, obj, opts, false);
     const prepared = prepareWrite({ type: t.type, namespace: t.namespace, before, after: obj, writer: this.writer(t, opts), managers: undefined, now: timestamp() });
-    return { code: 200, body: this.served(t.type, t.version, this.persist(t.type, before, prepared, opts.dryRun)) };
+    return { code: 200, body: this.served(t.type, t.version, this.persist(t.type, before, prepared, opts.dryRun)), warnings };
   }
 
   /** Server-side apply (PATCH with application/apply-patch+yaml). */
@@ -152,12 +162,18 @@ export class ObjectApi {
     if (!opts.manager) throw badRequest("PATCH, application/apply-patch+yaml requests must specify a fieldManager");
     let parsed: unknown;
     try {
-      parsed = parseYaml(raw);
+      // JSON is YAML; clients that send JSON skip the slower YAML parser.
+      parsed = raw.trimStart().startsWith("{") ? JSON.parse(raw) : parseYaml(raw);
     } catch (error) {
-      throw badRequest(`error decoding YAML: ${(error as Error).message}`);
+      try {
+        parsed = parseYaml(raw);
+      } catch {
+        throw badRequest(`error decoding YAML: ${(error as Error).message}`);
+      }
     }
-    const applied = this.checkBody(t, parsed as Json);
+    const applied = this.checkBody(t, parsed as Json, true);
     this.checkName(t, applied);
+    const warnings = this.checkFields(t, applied, opts, true);
     const before = this.stored(t);
     if (!before) {
       if (t.subresource !== undefined) throw notFound(t.type, t.name ?? "");
@@ -171,10 +187,11 @@ export class ObjectApi {
     if (!t.type.custom) defaultListKeys(t.type.kind, applied);
     const writer = this.writer(t, opts);
     const now = timestamp();
-    const base = before ? this.served(t.type, t.version, before) : undefined;
+    // serverSideApply copies what it merges into; a shallow copy sets the request's apiVersion.
+    const base = before ? { ...before, apiVersion: apiVersionOf(t.type.group, t.version) } : undefined;
     const { object, managers } = serverSideApply(base, applied, t.type, writer, opts.force, now);
     const prepared = prepareWrite({ type: t.type, namespace: t.namespace, before, after: object, writer, managers, now });
-    return { code: before ? 200 : 201, body: this.served(t.type, t.version, this.persist(t.type, before, prepared, opts.dryRun)) };
+    return { code: before ? 200 : 201, body: this.served(t.type, t.version, this.persist(t.type, before, prepared, opts.dryRun)), warnings };
   }
 
   delete(t: Target, options: JsonObject, dryRun: boolean): Outcome {
@@ -185,7 +202,7 @@ export class ObjectApi {
       throw new ApiError(422, "Invalid", `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${String(policy)}": supported values: "Foreground", "Background", "Orphan", "nil"`);
     }
     const preconditions = objectField(options, "preconditions");
-    const meta = metadataOf(clone(before));
+    const meta = readMetadata(before);
     if (preconditions && stringField(preconditions, "uid") !== undefined && stringField(preconditions, "uid") !== stringField(meta, "uid")) {
       throw new ApiError(409, "Conflict", `Precondition failed: UID in precondition: ${stringField(preconditions, "uid")}, UID in object meta: ${stringField(meta, "uid")}`);
     }
@@ -213,7 +230,7 @@ export class ObjectApi {
   deleteCollection(t: Target, selectors: readonly Selector[], options: JsonObject, dryRun: boolean): Outcome {
     const items = this.store.list(resourceKey(t.type.group, t.type.plural), t.namespace).filter((obj) => selectors.every((s) => s(obj)));
     for (const obj of items) {
-      const meta = metadataOf(clone(obj));
+      const meta = readMetadata(obj);
       this.delete({ ...t, namespace: stringField(meta, "namespace"), name: stringField(meta, "name") }, options, dryRun);
     }
     return { code: 200, body: { ...this.list(t, []).body, items: items.map((obj) => this.served(t.type, t.version, obj)) } };
@@ -251,8 +268,8 @@ export class ObjectApi {
     return { manager: opts.manager, apiVersion: apiVersionOf(t.type.group, t.version), subresource: t.subresource };
   }
 
-  /** The body must be an object of the URL's kind and apiVersion, in the URL's namespace. */
-  private checkBody(t: Target, body: Json): JsonObject {
+  /** The body must be an object of the URL's kind and apiVersion (apply must name them), in the URL's namespace. */
+  private checkBody(t: Target, body: Json, requireType = false): JsonObject {
     if (!isObject(body)) throw badRequest("the body of the request must be a JSON or YAML object");
     const obj = clone(body);
     const expected = apiVersionOf(t.type.group, t.version);
@@ -264,15 +281,31 @@ export class ObjectApi {
     if (kind !== undefined && kind !== t.type.kind) {
       throw badRequest(`the kind in the data (${String(kind)}) does not match the expected kind (${t.type.kind})`);
     }
-    if (apiVersion === undefined || kind === undefined) {
-      throw badRequest(`Object 'Kind' is missing in '${JSON.stringify(body).slice(0, 200)}'`);
+    if (requireType && (apiVersion === undefined || kind === undefined)) {
+      throw badRequest(`invalid object type: apiVersion and kind are required in an apply configuration, got ${JSON.stringify(apiVersion ?? "")}, ${JSON.stringify(kind ?? "")}`);
     }
+    // Elsewhere the URL supplies what the body leaves out, as the real server's decoder does.
+    obj["apiVersion"] = expected;
+    obj["kind"] = t.type.kind;
+    checkDecoding(t.type, t.version, obj);
     if (obj["metadata"] !== undefined && !isObject(obj["metadata"])) throw badRequest("metadata must be an object");
     const namespace = stringField(metadataOf(obj), "namespace");
     if (t.type.namespaced && namespace !== undefined && namespace !== "" && namespace !== t.namespace) {
       throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
     }
     return obj;
+  }
+
+  /** Drops fields the server does not know, refusing them under fieldValidation=Strict; returns the warnings for Warn. */
+  private checkFields(t: Target, obj: JsonObject, opts: WriteOptions, apply: boolean): string[] {
+    const crd = t.type.custom ? this.store.list(CRD_RESOURCE, undefined).find((c) => typeOfCrd(c)?.plural === t.type.plural && typeOfCrd(c)?.group === t.type.group) : undefined;
+    const unknown = dropUnknownFields(t.type, obj, crdSchema(crd, t.version));
+    if (unknown.length === 0 || opts.fieldValidation === "Ignore") return [];
+    if (opts.fieldValidation === "Strict") {
+      if (apply) throw badRequest(unknown.map((u) => `.${u}: field not declared in schema`).join(", "));
+      throw badRequest(`strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(", ")}`);
+    }
+    return unknown.map((u) => `unknown field "${u}"`);
   }
 
   private checkName(t: Target, obj: JsonObject): void {
@@ -282,7 +315,7 @@ export class ObjectApi {
 
   private checkPrecondition(t: Target, before: JsonObject, obj: JsonObject): void {
     const wanted = stringField(metadataOf(obj), "resourceVersion");
-    if (wanted !== undefined && wanted !== "" && wanted !== stringField(metadataOf(clone(before)), "resourceVersion")) throw staleConflict(t.type, t.name ?? "");
+    if (wanted !== undefined && wanted !== "" && wanted !== stringField(readMetadata(before), "resourceVersion")) throw staleConflict(t.type, t.name ?? "");
   }
 
   private checkNamespace(t: Target, name: string): void {

@@ -4,6 +4,7 @@
 // the server validates fields itself). No schemas: clients that need them for
 // client-side validation or patch computation do not find them here.
 import { createHash } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TypeRegistry } from "./registry.js";
 import type { JsonObject, ResourceType } from "./types.js";
 
@@ -65,4 +66,22 @@ export function groupVersionDocument(registry: TypeRegistry, group: string, vers
     if (t.hasStatus) paths[`${base}/{name}/status`] = operations(t, version, false);
   }
   return { openapi: "3.0.0", info: { title: "Kubernetes", version: "v1.32.0" }, paths, components: { schemas: {} } };
+}
+
+const V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+
+/**
+ * `/openapi/v2`: a document without definitions, as protobuf (an empty
+ * message) or JSON, whichever the client accepts. Older kubectl reads it to
+ * validate manifests on the client and skips kinds it finds no schema for.
+ */
+export function serveOpenApiV2(req: IncomingMessage, res: ServerResponse): void {
+  if ((req.headers["accept"] ?? "").includes(V2_PROTOBUF)) {
+    res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": 0 });
+    res.end();
+    return;
+  }
+  const text = JSON.stringify({ swagger: "2.0", info: { title: "Kubernetes", version: "v1.32.0" }, paths: {}, definitions: {} });
+  res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+  res.end(text);
 }

@@ -22,6 +22,7 @@ export type Route =
   | { readonly kind: "group"; readonly group: string }
   | { readonly kind: "resource-list"; readonly group: string; readonly version: string }
   | { readonly kind: "openapi-index" }
+  | { readonly kind: "openapi-v2" }
   | { readonly kind: "openapi"; readonly group: string; readonly version: string }
   | ResourcePath
   | { readonly kind: "not-found" };
@@ -33,6 +34,7 @@ export function route(registry: TypeRegistry, pathname: string): Route {
   const parts = pathname.split("/").filter((p) => p !== "").map(decodeURIComponent);
   if (pathname === "/version" || pathname === "/version/") return { kind: "version" };
   if (["healthz", "readyz", "livez"].includes(parts[0] ?? "") && parts.length === 1) return { kind: "health" };
+  if (parts[0] === "openapi" && parts[1] === "v2" && parts.length === 2) return { kind: "openapi-v2" };
   if (parts[0] === "openapi" && parts[1] === "v3") {
     if (parts.length === 2) return { kind: "openapi-index" };
     if (parts[2] === "api" && parts.length === 4) return { kind: "openapi", group: "", version: parts[3] ?? "" };

@@ -116,6 +116,20 @@ describe("fake kube-apiserver: server-side apply", () => {
     assert.ok(JSON.stringify(ferry?.fieldsV1).includes('k:{\\"containerPort\\":80,\\"protocol\\":\\"TCP\\"}'));
   });
 
+  it("removes a container and an env var the manager stops applying", async () => {
+    const twoContainers = deployment("ssa-shrink");
+    const pod = ((twoContainers["spec"] as JsonObject)["template"] as JsonObject)["spec"] as { containers: JsonObject[] };
+    pod.containers[0]!["env"] = [{ name: "A", value: "1" }, { name: "B", value: "2" }];
+    pod.containers.push({ name: "worker", image: "worker:1" });
+    await apply(fake, `${paths.deployments}/ssa-shrink`, twoContainers, "ferry");
+    const one = deployment("ssa-shrink");
+    (((one["spec"] as JsonObject)["template"] as JsonObject)["spec"] as { containers: JsonObject[] }).containers[0]!["env"] = [{ name: "B", value: "2" }];
+    const result = await apply(fake, `${paths.deployments}/ssa-shrink`, one, "ferry");
+    const containers = (((spec(result.body)["template"] as JsonObject)["spec"] as JsonObject)["containers"] as JsonObject[]);
+    assert.deepEqual(containers.map((c) => c["name"]), ["web"]);
+    assert.deepEqual(containers[0]?.["env"], [{ name: "B", value: "2" }]);
+  });
+
   it("dry-run apply returns the merged object and stores nothing", async () => {
     await apply(fake, `${paths.deployments}/ssa-dry`, deployment("ssa-dry", "nginx:1"), "ferry");
     const before = fake.get("apps/v1", "Deployment", "default", "ssa-dry");

@@ -121,7 +121,8 @@ export function serverSideApply(
   }
 
   const previous = own?.fields ?? new Set<string>();
-  const dropped = [...previous].filter((key) => !appliedFields.has(key)).sort((a, b) => b.length - a.length);
+  // Shortest first: a list item goes whole before its key fields could be removed from under it.
+  const dropped = [...previous].filter((key) => !appliedFields.has(key)).sort((a, b) => parsePathKey(a).length - parsePathKey(b).length);
   let removedAny = false;
   for (const key of dropped) {
     const path = parsePathKey(key);

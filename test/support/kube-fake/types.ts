@@ -56,9 +56,18 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** A deep copy of a JSON value. */
+/** A deep copy of a JSON value (a plain walk: structuredClone is several times slower on JSON). */
 export function clone<T extends Json>(value: T): T {
-  return structuredClone(value);
+  if (Array.isArray(value)) return value.map((item) => clone(item)) as T;
+  if (value !== null && typeof value === "object") {
+    const out: JsonObject = {};
+    for (const key of Object.keys(value)) {
+      const item = (value as JsonObject)[key];
+      if (item !== undefined) out[key] = clone(item);
+    }
+    return out as T;
+  }
+  return value;
 }
 
 /** Deep equality of two JSON values (object key order ignored). */
@@ -82,6 +91,12 @@ export function metadataOf(obj: JsonObject): JsonObject {
   const created: JsonObject = {};
   obj["metadata"] = created;
   return created;
+}
+
+/** The object's metadata for reading (an empty object when absent; never attached to the object). */
+export function readMetadata(obj: JsonObject | undefined): JsonObject {
+  const meta = obj?.["metadata"];
+  return isObject(meta) ? meta : {};
 }
 
 /** A string field of an object, or undefined. */

@@ -6,7 +6,7 @@ import { applyDefaults } from "./defaults.js";
 import type { ManagerEntry, Writer } from "./managed-fields.js";
 import { ownableFields, readManagers, recordUpdate, writeManagers } from "./managed-fields.js";
 import type { JsonObject, ResourceType } from "./types.js";
-import { apiVersionOf, clone, jsonEqual, metadataOf, objectField, stringField } from "./types.js";
+import { apiVersionOf, clone, jsonEqual, metadataOf, objectField, readMetadata, stringField } from "./types.js";
 import { validateObject, validateUpdate } from "./validation.js";
 
 /** A write about to be stored. */
@@ -30,10 +30,11 @@ export function timestamp(date = new Date()): string {
 
 const KEPT_METADATA = ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"];
 
+/** A shallow view of the object without its resourceVersion, for "did anything change". */
 function withoutVersion(obj: JsonObject): JsonObject {
-  const copy = clone(obj);
-  delete metadataOf(copy)["resourceVersion"];
-  return copy;
+  const meta: JsonObject = { ...readMetadata(obj) };
+  delete meta["resourceVersion"];
+  return { ...obj, metadata: meta };
 }
 
 /** Everything but metadata and status: what bumps generation when it changes. */
@@ -82,7 +83,7 @@ export function prepareWrite(w: PendingWrite): JsonObject {
   delete meta["selfLink"];
 
   if (before) {
-    const old = metadataOf(clone(before));
+    const old = readMetadata(before);
     for (const key of KEPT_METADATA) {
       if (old[key] === undefined) delete meta[key];
       else meta[key] = old[key] ?? null;
