@@ -94,12 +94,21 @@ export interface KubernetesValidator extends TargetValidator {
 export function kubernetesValidator(objects: readonly RenderedObject[] = []): KubernetesValidator & Required<Pick<TargetValidator, "withObjects">> {
   const custom = customKinds(objects);
   const byKey = new Map(custom.map((k) => [kindKey(k.apiVersion, k.kind), k]));
+  // `ferry validate` asks once per application with the same list: compile its CRDs once.
+  const learned = new WeakMap<readonly RenderedObject[], KubernetesValidator & Required<Pick<TargetValidator, "withObjects">>>();
   return {
     name: KUBERNETES_TARGET,
     customKinds: custom,
     supports: (apiVersion, kind) => byKey.has(kindKey(apiVersion, kind)) || supportsKubernetesKind(apiVersion, kind),
     validate: (object) => validateWith(object, byKey),
-    withObjects: (more) => kubernetesValidator([...objects, ...more]),
+    withObjects: (more) => {
+      let found = learned.get(more);
+      if (!found) {
+        found = kubernetesValidator([...objects, ...more]);
+        learned.set(more, found);
+      }
+      return found;
+    },
   };
 }
 
