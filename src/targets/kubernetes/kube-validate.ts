@@ -20,6 +20,7 @@ class BuiltinKinds {
   readonly #checks = new Map<string, SchemaCheck | undefined>();
   /** `Deployment` -> `apps/v1`, ...: the apiVersions a kind exists in, for hints. */
   readonly #versions = new Map<string, string[]>();
+  #metadata: SchemaCheck | undefined;
 
   constructor() {
     const { definitions, kinds } = builtinSchemas();
@@ -48,7 +49,8 @@ class BuiltinKinds {
 
   /** Checks `metadata` of a custom object as Kubernetes does: as ObjectMeta. */
   metadata(): SchemaCheck {
-    return this.#compiler.compile({ $ref: OBJECT_META });
+    this.#metadata ??= this.#compiler.compile({ $ref: OBJECT_META });
+    return this.#metadata;
   }
 
   versionsOf(kind: string): readonly string[] {
