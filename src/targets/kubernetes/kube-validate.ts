@@ -20,6 +20,7 @@ class BuiltinKinds {
   readonly #checks = new Map<string, SchemaCheck | undefined>();
   /** `Deployment` -> `apps/v1`, ...: the apiVersions a kind exists in, for hints. */
   readonly #versions = new Map<string, string[]>();
+  #metadata: SchemaCheck | undefined;
 
   constructor() {
     const { definitions, kinds } = builtinSchemas();
@@ -48,7 +49,8 @@ class BuiltinKinds {
 
   /** Checks `metadata` of a custom object as Kubernetes does: as ObjectMeta. */
   metadata(): SchemaCheck {
-    return this.#compiler.compile({ $ref: OBJECT_META });
+    this.#metadata ??= this.#compiler.compile({ $ref: OBJECT_META });
+    return this.#metadata;
   }
 
   versionsOf(kind: string): readonly string[] {
@@ -94,12 +96,21 @@ export interface KubernetesValidator extends TargetValidator {
 export function kubernetesValidator(objects: readonly RenderedObject[] = []): KubernetesValidator & Required<Pick<TargetValidator, "withObjects">> {
   const custom = customKinds(objects);
   const byKey = new Map(custom.map((k) => [kindKey(k.apiVersion, k.kind), k]));
+  // `ferry validate` asks once per application with the same list: compile its CRDs once.
+  const learned = new WeakMap<readonly RenderedObject[], KubernetesValidator & Required<Pick<TargetValidator, "withObjects">>>();
   return {
     name: KUBERNETES_TARGET,
     customKinds: custom,
     supports: (apiVersion, kind) => byKey.has(kindKey(apiVersion, kind)) || supportsKubernetesKind(apiVersion, kind),
     validate: (object) => validateWith(object, byKey),
-    withObjects: (more) => kubernetesValidator([...objects, ...more]),
+    withObjects: (more) => {
+      let found = learned.get(more);
+      if (!found) {
+        found = kubernetesValidator([...objects, ...more]);
+        learned.set(more, found);
+      }
+      return found;
+    },
   };
 }
 
