@@ -8,6 +8,7 @@ import { runDiffCommand } from "./commands/diff.js";
 import { runDiffRevisionCommand } from "./commands/diff-revision.js";
 import { runHistoryCommand } from "./commands/history.js";
 import { runReleaseCommand, runRollbackCommand } from "./commands/rollback.js";
+import { runApproveCommand, runPipelineStatusCommand, runPromoteCommand } from "./commands/promote.js";
 import { runQuickstartCommand } from "./commands/quickstart.js";
 import { runStatusCommand } from "./commands/status.js";
 import { runValidateCommand } from "./commands/validate.js";
@@ -144,13 +145,13 @@ Applications declared only in the configuration at that revision are shown as ne
 
   program
     .command("history")
-    .description("what ran where and when: every sync, drift, rollback and hold, newest first")
+    .description("what ran where and when: every sync, drift, rollback, hold and promotion, newest first")
     .argument("[app]", "one application")
     .option("--env <environment>", "one environment")
     .option("--version <version>", "where this version ran, from when to when, and who put it there")
     .option("--at <time>", "what was running at this time (2026-11-17, 2026-11-17T14:00:00Z, 36h, 7d)")
     .option("--outcome <outcome>", "only syncs that Succeeded or Failed")
-    .option("--type <types>", "only these event types, comma-separated (SyncFinished,DriftDetected,Rollback,...)")
+    .option("--type <types>", "only these event types, comma-separated (SyncFinished,DriftDetected,Rollback,Promotion,PromotionGate,Approval,...)")
     .option("--revision <hex>", "only entries of this revision (a prefix is enough)")
     .option("--since <time>", "entries at or after this time")
     .option("--until <time>", "entries before this time")
@@ -193,6 +194,32 @@ Applications declared only in the configuration at that revision are shown as ne
     .description("release the hold a rollback put on an application, so automatic promotion may move it again")
     .argument("<app>", "the application")
     .action((app: string) => run(() => runReleaseCommand(stateDir(), app)));
+
+  program
+    .command("promote")
+    .description("promote a version into an environment of a pipeline: into the first with --version, into a later one the version that passed the one before it")
+    .argument("<pipeline-or-app>", "the pipeline, or an application it moves")
+    .requiredOption("--to <env>", "the environment to promote into")
+    .option("--version <version>", "the version to write (into the first environment; later ones take the version in flight)")
+    .addOption(output())
+    .action((target: string, o: { to: string; version?: string; output: "text" | "json" }) => run(() => runPromoteCommand(stateDir(), target, o)));
+
+  program
+    .command("approve")
+    .description("approve the version waiting for approval to enter an environment; it is recorded with your git identity")
+    .argument("<pipeline>", "the pipeline")
+    .requiredOption("--env <env>", "the environment waiting for approval")
+    .addOption(output())
+    .action((pipeline: string, o: { env: string; output: "text" | "json" }) => run(() => runApproveCommand(stateDir(), pipeline, o)));
+
+  const pipeline = program.command("pipeline").description("pipelines: environments, versions and gates");
+  pipeline
+    .command("status")
+    .description("each environment's version, where the promotion stands, its gates and what waits on what (exit 1 when a promotion stopped at a failed gate)")
+    .argument("[name]", "one pipeline")
+    .addOption(output())
+    .action((name: string | undefined, o: { output: "text" | "json" }) => run(() => runPipelineStatusCommand(stateDir(), name, o)));
+  for (const sub of pipeline.commands) sub.option("--state-dir <dir>", "agent state directory (as the global option)");
 
   program
     .command("refresh")

@@ -1,0 +1,152 @@
+/**
+ * A repository with one service in three environments (dev, acc, prd) and a
+ * Pipeline that moves its version through them, and an artifact directory
+ * outside the repository where versions of the service are published.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+
+/** The environments, in promotion order. */
+export const ENVIRONMENTS = ["dev", "acc", "prd"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/**
+ * Starts the published version named by VERSION from ARTIFACTS: the service
+ * itself lives in the artifact directory, the repository only says which
+ * version runs.
+ */
+const LAUNCHER = `const dir = process.env.ARTIFACTS + "/web-" + process.env.VERSION;
+await import(dir + "/server.mjs");
+`;
+
+/** The smoke test: asks the service's front page and fails unless it answers 200 with its version. */
+const SMOKE = `const res = await fetch("http://127.0.0.1:" + process.env.PORT + "/", { signal: AbortSignal.timeout(5000) }).catch((e) => ({ status: 0, text: async () => String(e) }));
+const body = await res.text();
+if (res.status !== 200 || !body.includes("version=" + process.env.VERSION)) {
+  console.error("smoke test failed: " + res.status + " " + body);
+  process.exit(1);
+}
+console.log("smoke test passed: " + body.trim());
+`;
+
+/**
+ * Version `version` of the service: answers `version=<v> env=<env>` on `/`, and
+ * `ok` on /healthz. A broken build still passes its health check but answers
+ * 500 on `/`: only a smoke test finds it.
+ */
+export function serverScript(version: string, broken = false): string {
+  return `import { createServer } from "node:http";
+createServer((req, res) => {
+  if (req.url === "/healthz") return void res.end("ok\\n");
+  ${broken ? 'res.statusCode = 500; return void res.end("internal error\\n");' : ""}
+  res.end("version=${version} env=" + process.env.ENV_NAME + "\\n");
+}).listen(Number(process.env.PORT), "127.0.0.1");
+process.on("SIGTERM", () => process.exit(0));
+`;
+}
+
+/** Publishes a version into the artifact directory, as a CI job would. */
+export async function publish(artifacts: string, version: string, broken = false): Promise<void> {
+  await mkdir(join(artifacts, `web-${version}`), { recursive: true });
+  await writeFile(join(artifacts, `web-${version}`, "server.mjs"), serverScript(version, broken));
+}
+
+/** The manifests of one environment: its Service, a smoke-test Job run after it (wave 1), and the launcher. The version is marked for the pipeline. */
+export function environmentFiles(env: Environment, port: number, artifacts: string, version: string): Record<string, string> {
+  const dir = `apps/web/envs/${env}`;
+  const service = `# web in ${env}: the version is written by the pipeline
+apiVersion: host.ferry.dev/v1
+kind: Service
+metadata:
+  name: web-${env}
+  labels:
+    app.kubernetes.io/version: "${version}" # ferry:set web:version
+spec:
+  command: node
+  args: [launch.mjs]
+  workingDir: web-${env}
+  env:
+    PORT: "${port}"
+    ENV_NAME: ${env}
+    ARTIFACTS: ${artifacts}
+    VERSION: "${version}"   # ferry:set web:version
+  healthCheck:
+    http:
+      url: http://127.0.0.1:${port}/healthz
+    intervalSeconds: 0.2
+  restart:
+    backoffSeconds: 0.2
+  stop:
+    gracePeriodSeconds: 5
+---
+apiVersion: host.ferry.dev/v1
+kind: Job
+metadata:
+  name: smoke-${env}
+  annotations:
+    ferry.dev/wave: "1"
+spec:
+  command: node
+  args: [smoke.mjs]
+  workingDir: web-${env}
+  timeoutSeconds: 20
+  env:
+    PORT: "${port}"
+    VERSION: "${version}" # ferry:set web:version
+`;
+  const files = `apiVersion: host.ferry.dev/v1
+kind: File
+metadata:
+  name: web-${env}-launcher
+spec:
+  path: web-${env}/launch.mjs
+  contentFrom: ../../launch.mjs
+---
+apiVersion: host.ferry.dev/v1
+kind: File
+metadata:
+  name: web-${env}-smoke
+spec:
+  path: web-${env}/smoke.mjs
+  contentFrom: ../../smoke.mjs
+`;
+  return { [`${dir}/web.yaml`]: service, [`${dir}/files.yaml`]: files };
+}
+
+/** The whole repository at version `version` everywhere: Applications, the Pipeline, the launcher and smoke test, and each environment. */
+export function promotionRepository(ports: Readonly<Record<Environment, number>>, artifacts: string, version: string): Record<string, string> {
+  const applications = ENVIRONMENTS.map(
+    (env) => `apiVersion: ferry.dev/v1
+kind: Application
+metadata:
+  name: web-${env}
+spec:
+  source:
+    path: apps/web/envs/${env}
+  environment: ${env}
+`,
+  ).join("---\n");
+  const pipeline = `apiVersion: ferry.dev/v1
+kind: Pipeline
+metadata:
+  name: web
+spec:
+  environments:
+    - name: dev
+      verify: {job: smoke-dev, timeout: 60s}
+    - name: acc
+      verify: {job: smoke-acc, timeout: 60s}
+    - name: prd
+      approval: true
+      verify: {http: [{url: "http://127.0.0.1:${ports.prd}/", status: 200, body: "env=prd"}], timeout: 60s}
+  write:
+    minInterval: 1s
+`;
+  return {
+    "ferry/applications.yaml": applications,
+    "ferry/pipeline.yaml": pipeline,
+    "apps/web/launch.mjs": LAUNCHER,
+    "apps/web/smoke.mjs": SMOKE,
+    ...Object.assign({}, ...ENVIRONMENTS.map((env) => environmentFiles(env, ports[env], artifacts, version))),
+  } as Record<string, string>;
+}

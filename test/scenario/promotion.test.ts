@@ -1,0 +1,159 @@
+// Promotion end to end on the host target: a version published into a local
+// artifact directory moves dev -> acc -> prd through Git, each step a commit
+// and an entry in the history, gated by a smoke test and a person's approval;
+// a version whose smoke test fails in dev never reaches acc or prd.
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { test } from "node:test";
+import type { HistoryEntry, Page } from "../../src/history/types.js";
+import type { PipelineView } from "../../src/promote/pipeline-view.js";
+import { freePort, httpGet, outputOf, Scenario } from "./harness.js";
+import type { Environment } from "./promotion-fixtures.js";
+import { ENVIRONMENTS, promotionRepository, publish } from "./promotion-fixtures.js";
+
+const SLOW_MS = 90_000;
+
+test("a version moves dev -> acc -> prd through Git; a version whose smoke test fails stops in dev", { timeout: 400_000 }, async (t) => {
+  const s = await Scenario.create();
+  t.after(() => s.cleanup());
+  const artifacts = join(s.dir, "artifacts");
+  const ports = { dev: await freePort(), acc: await freePort(), prd: await freePort() } as Record<Environment, number>;
+  const answer = async (env: Environment): Promise<string | undefined> => (await httpGet(ports[env]))?.trim();
+  const pipeline = async (): Promise<PipelineView> => {
+    const result = await s.ferry("pipeline", "status", "web", "-o", "json");
+    assert.ok(result.code === 0 || result.code === 1, outputOf(result));
+    return JSON.parse(result.stdout) as PipelineView;
+  };
+  const env = (view: PipelineView, name: Environment) => {
+    const found = view.environments.find((e) => e.environment === name);
+    assert.ok(found, `no ${name} in ${JSON.stringify(view)}`);
+    return found;
+  };
+  const waitForPhase = async (name: Environment, phase: string, version: string): Promise<PipelineView> => {
+    let last: PipelineView | undefined;
+    return s.waitFor(
+      `${name} to be ${phase} with ${version}`,
+      async () => {
+        last = await pipeline();
+        return last.promotion?.version === version && env(last, name).phase === phase ? last : undefined;
+      },
+      () => JSON.stringify(last, null, 1),
+      SLOW_MS,
+    );
+  };
+
+  // Version 1 runs everywhere.
+  await publish(artifacts, "1");
+  await s.commit("web 1 in dev, acc and prd, and a pipeline to promote it", promotionRepository(ports, artifacts, "1"));
+  s.startAgent({ interval: "500ms" });
+  for (const name of ENVIRONMENTS) await s.waitForReady(`web-${name}`);
+  for (const name of ENVIRONMENTS) assert.equal(await answer(name), `version=1 env=${name}`);
+  const idle = await pipeline();
+  assert.deepEqual(
+    idle.environments.map((e) => [e.environment, e.version]),
+    ENVIRONMENTS.map((e) => [e, "1"]),
+  );
+  const head1 = await s.head();
+
+  // Version 2 is published and promoted into dev: dev updated, its smoke test passes, acc follows on its own.
+  await publish(artifacts, "2");
+  const promoted = await s.ferry("promote", "web", "--to", "dev", "--version", "2");
+  assert.equal(promoted.code, 0, outputOf(promoted));
+  await s.waitForHttp(ports.dev, (b) => b.startsWith("version=2 "), "dev to serve version 2");
+  await s.waitForHttp(ports.acc, (b) => b.startsWith("version=2 "), "acc to serve version 2");
+  // prd waits for a person.
+  const waiting = await waitForPhase("prd", "AwaitingApproval", "2");
+  assert.equal(env(waiting, "dev").phase, "Passed");
+  assert.equal(env(waiting, "acc").phase, "Passed");
+  assert.deepEqual(env(waiting, "prd").gates.find((g) => g.gate === "approval")?.state, "waiting");
+  assert.match(waiting.summary, /prd waits for approval/);
+  assert.equal(await answer("prd"), "version=1 env=prd");
+  // A manual promotion does not skip the approval.
+  const skipped = await s.ferry("promote", "web", "--to", "prd");
+  assert.equal(skipped.code, 2, outputOf(skipped));
+  assert.match(outputOf(skipped), /needs an approval: ferry approve web --env prd/);
+
+  const approved = await s.ferry("approve", "web", "--env", "prd");
+  assert.equal(approved.code, 0, outputOf(approved));
+  await s.waitForHttp(ports.prd, (b) => b.startsWith("version=2 "), "prd to serve version 2");
+  const done = await s.waitFor("the promotion of 2 to succeed", async () => ((await pipeline()).promotion?.outcome === "Succeeded" ? pipeline() : undefined), undefined, SLOW_MS);
+  assert.deepEqual(
+    done.environments.map((e) => [e.environment, e.version, e.phase]),
+    ENVIRONMENTS.map((e) => [e, "2", "Passed"]),
+  );
+  assert.match(env(done, "prd").approvedBy ?? "", /.+/);
+
+  // Each step is a commit in Git, saying what went from where to where.
+  const log = (await s.git("log", "--format=%s", `${head1}..HEAD`)).trim().split("\n").reverse();
+  assert.deepEqual(log, ["Promote web 2 into dev", "Promote web 2 from dev to acc", "Promote web 2 from acc to prd"]);
+  const prdCommit = (await s.git("log", "-1", "--format=%B", "HEAD")).trim();
+  assert.match(prdCommit, /Ferry-Promotion-Version: 2\nFerry-Promotion-From: acc\nFerry-Promotion-To: prd/);
+  // Written in place: only the marked values changed, comments and layout kept.
+  const diff = await s.git("diff", "--unified=0", `${head1}..HEAD`, "--", "apps/web/envs/prd/web.yaml");
+  assert.deepEqual(
+    diff.split("\n").filter((l) => /^[-+] /.test(l)),
+    [
+      '-    app.kubernetes.io/version: "1" # ferry:set web:version',
+      '+    app.kubernetes.io/version: "2" # ferry:set web:version',
+      '-    VERSION: "1"   # ferry:set web:version',
+      '+    VERSION: "2"   # ferry:set web:version',
+      '-    VERSION: "1" # ferry:set web:version',
+      '+    VERSION: "2" # ferry:set web:version',
+    ],
+  );
+
+  // And an entry in the history.
+  const history = await s.ferry("history", "--type", "Promotion,Approval", "-o", "json");
+  assert.equal(history.code, 0, outputOf(history));
+  const entries = (JSON.parse(history.stdout) as Page<HistoryEntry>).items;
+  assert.deepEqual(
+    entries.map((e) => [e.type, e.environment, e.versions?.join(","), e.outcome]).reverse(),
+    [
+      ["Promotion", "dev", "2", "Succeeded"],
+      ["Promotion", "acc", "2", "Succeeded"],
+      ["Approval", "prd", "2", "Succeeded"],
+      ["Promotion", "prd", "2", "Succeeded"],
+    ],
+  );
+  const deployments = await s.ferry("history", "--version", "2", "-o", "json");
+  assert.equal(deployments.code, 0, outputOf(deployments));
+  for (const name of ENVIRONMENTS) assert.match(deployments.stdout, new RegExp(`"environment": "${name}"`));
+
+  // Version 3 is broken: healthy, but its smoke test fails in dev. acc and prd never see it.
+  await publish(artifacts, "3", true);
+  const head2 = await s.head();
+  const third = await s.ferry("promote", "web", "--to", "dev", "--version", "3");
+  assert.equal(third.code, 0, outputOf(third));
+  const stopped = await waitForPhase("dev", "Failed", "3");
+  assert.equal(env(stopped, "dev").reason, "VerificationFailed");
+  assert.match(env(stopped, "dev").message ?? "", /smoke test job smoke-dev failed in dev: exited with code 1/);
+  assert.equal(env(stopped, "acc").phase, "Waiting");
+  assert.equal(env(stopped, "prd").phase, "Waiting");
+  assert.equal(stopped.promotion?.outcome, "Failed");
+  assert.match(stopped.summary, /3 stopped in dev: smoke test job smoke-dev failed/);
+  assert.match(stopped.summary, /acc, prd will not get it/);
+  // People read the same in text, and the exit code says it failed.
+  const text = await s.ferry("pipeline", "status", "web");
+  assert.equal(text.code, 1, outputOf(text));
+  assert.match(text.stdout, /dev \(web-dev\): version 3 {2}Failed \[VerificationFailed\]/);
+  assert.match(text.stdout, /verify FAILED \(job smoke-dev\)/);
+  // acc can not be promoted past the failed gate by hand either.
+  const forced = await s.ferry("promote", "web", "--to", "acc");
+  assert.equal(forced.code, 2, outputOf(forced));
+  assert.match(outputOf(forced), /has not passed dev \(Failed: smoke test job smoke-dev failed/);
+  assert.deepEqual((await s.git("log", "--format=%s", `${head2}..HEAD`)).trim().split("\n"), ["Promote web 3 into dev"]);
+  assert.equal(await answer("acc"), "version=2 env=acc");
+  assert.equal(await answer("prd"), "version=2 env=prd");
+  const gates = await s.ferry("history", "--type", "PromotionGate", "--env", "dev", "--outcome", "Failed", "-o", "json");
+  const failedGate = (JSON.parse(gates.stdout) as Page<HistoryEntry>).items[0];
+  assert.equal(failedGate?.reason, "VerificationFailed");
+  assert.deepEqual(failedGate?.versions, ["3"]);
+
+  // The metrics count each step's outcome and time it.
+  const info = JSON.parse(await readFile(join(s.state, "agent.json"), "utf8")) as { url: string; token: string };
+  const metrics = await (await fetch(`${info.url}/metrics`, { headers: { authorization: `Bearer ${info.token}` } })).text();
+  assert.match(metrics, /ferry_promotions_total\{pipeline="web",environment="prd",outcome="Succeeded"\} 1/);
+  assert.match(metrics, /ferry_promotions_total\{pipeline="web",environment="dev",outcome="Failed"\} 1/);
+  assert.match(metrics, /ferry_promotion_duration_seconds_count\{pipeline="web",environment="acc"\} 1/);
+});
