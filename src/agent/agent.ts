@@ -35,7 +35,9 @@ import { PromotionController } from "../promote/controller.js";
 import type { PipelineView } from "../promote/pipeline-view.js";
 import { pipelineView } from "../promote/pipeline-view.js";
 import type { PromotionRecord } from "../promote/promotion-state.js";
-import type { VersionSourceFactory } from "../promote/watch-port.js";
+import type { WatchSpec } from "../watch/watch-spec.js";
+import type { Watcher } from "../watch/watcher.js";
+import { createWatcher } from "../watch/watcher.js";
 import type { PushNotice } from "../webhooks/verify.js";
 import { repositoryIdentity } from "../webhooks/verify.js";
 import { startControlServer } from "./control-server.js";
@@ -74,8 +76,8 @@ export interface AgentOptions {
   readonly signatures?: SignaturePolicy;
   /** How promotion commits are signed: git `-c` settings for `git commit -S` (gpg.format, user.signingkey) and their environment. */
   readonly commitSigning?: { readonly config: readonly string[]; readonly env?: Readonly<Record<string, string>> };
-  /** Makes the watcher of a Pipeline's `watch:`; without it, versions enter only by `ferry promote`. */
-  readonly versionSource?: VersionSourceFactory;
+  /** Makes the watcher of a Pipeline's `watch:` (default: createWatcher, relative directories from the working directory). */
+  readonly createWatcher?: (spec: WatchSpec) => Watcher;
 }
 
 /** Where the configuration stands: the revision loaded and what was wrong with the newest one. */
@@ -180,7 +182,7 @@ export class Agent {
         workDir: join(this.options.stateDir, "work"),
         watchIntervalMs: Math.max(1000, this.options.pollIntervalMs),
         ...(this.options.commitSigning ? { signing: this.options.commitSigning } : {}),
-        ...(this.options.versionSource ? { versionSource: this.options.versionSource } : {}),
+        createWatcher: this.options.createWatcher ?? ((spec) => createWatcher(spec)),
         ...(unsigned
           ? { unsignedRefusal: "this agent verifies commit signatures and has no key to sign promotion commits with: start it with --sign-commits <ssh key file>" }
           : {}),
@@ -201,7 +203,7 @@ export class Agent {
     return Promise.all(
       pipelines.map(async (p) => {
         const error = this.promotions.watchError(p.name);
-        const watch = p.watch ? { description: typeof p.watch["type"] === "string" ? `${p.watch["type"]} watcher` : "watcher", ...(error !== undefined ? { error } : {}) } : undefined;
+        const watch = p.watch ? { description: this.promotions.watchDescription(p.name) ?? `${p.watch.type} watcher`, ...(error !== undefined ? { error } : {}) } : undefined;
         return pipelineView(p, records[p.name], await this.promotions.environmentValues(p), watch);
       }),
     );

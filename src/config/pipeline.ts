@@ -5,6 +5,8 @@ import { quoteForMessage } from "../render/names.js";
 import { schemaProblems } from "../validate/schema-problems.js";
 import { applicationNameSchema, FERRY_API_VERSION } from "./application.js";
 import { DURATION_PATTERN, parseDuration } from "./duration.js";
+import type { WatchSpec } from "../watch/watch-spec.js";
+import { watchSpecSchema } from "../watch/watch-spec.js";
 
 /** Kind of the document that moves versions through environments. */
 export const PIPELINE_KIND = "Pipeline";
@@ -49,7 +51,7 @@ const environmentSchema = z.strictObject({
 export const pipelineSpecSchema = z
   .strictObject({
     environments: z.array(environmentSchema).min(1).meta({ description: "The environments in promotion order." }),
-    watch: z.record(z.string(), z.unknown()).optional().meta({ description: "Where new versions are discovered; without it, versions enter by ferry promote." }),
+    watch: watchSpecSchema.optional().meta({ description: "Where new versions are discovered; a new one is written into the first environment. Without it, versions enter by ferry promote." }),
     write: z
       .strictObject({
         mode: z.enum(["push", "pull-request"]).default("push").meta({ description: "push: commit to the branch; pull-request: push a branch ferry/promote/<pipeline>/<env>-<version> to merge." }),
@@ -96,8 +98,8 @@ export interface PipelineStep {
 export interface Pipeline {
   readonly name: string;
   readonly steps: readonly PipelineStep[];
-  /** The watch specification as written (checked by the watcher). */
-  readonly watch?: Readonly<Record<string, unknown>>;
+  /** Where new versions are discovered. */
+  readonly watch?: WatchSpec;
   readonly write: { readonly mode: "push" | "pull-request"; readonly minIntervalMs: number };
   readonly origin: Origin;
 }

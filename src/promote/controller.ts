@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Application } from "../config/application.js";
+import { parseDuration } from "../config/duration.js";
 import type { Pipeline, PipelineStep } from "../config/pipeline.js";
 import { stalled, toFerryError } from "../core/errors.js";
 import { shortRevision } from "../core/ids.js";
@@ -15,7 +16,8 @@ import { evaluateGates } from "./gates.js";
 import type { PromotionRecord, PromotionStore, StepRecord } from "./promotion-state.js";
 import { ACTIVE_PHASES } from "./promotion-state.js";
 import { runHttpChecks } from "./http-checks.js";
-import type { VersionSource, VersionSourceFactory } from "./watch-port.js";
+import type { WatchSpec } from "../watch/watch-spec.js";
+import type { Watcher } from "../watch/watcher.js";
 import type { Bump } from "./write-back.js";
 import { applyBumps, promotionMessage, readDirectoryValues } from "./write-back.js";
 
@@ -43,10 +45,10 @@ export interface PromotionControllerOptions {
   readonly workDir: string;
   readonly author?: CommitIdentity;
   readonly signing?: { readonly config: readonly string[]; readonly env?: Readonly<Record<string, string>> };
-  readonly versionSource?: VersionSourceFactory;
+  readonly createWatcher?: (spec: WatchSpec) => Watcher;
   /** Set when commits must be signed and no key is given: every write fails with this message, nothing is pushed. */
   readonly unsignedRefusal?: string;
-  /** How often watchers are asked for a new version. */
+  /** How often watchers are asked for a new version when their spec gives no interval. */
   readonly watchIntervalMs?: number;
   /** How often gates are re-checked (they are also checked on every engine event). */
   readonly tickMs?: number;
@@ -81,7 +83,7 @@ export class PromotionController {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> = Promise.resolve();
   #again = false;
-  readonly #sources = new Map<string, { readonly spec: string; readonly source: VersionSource; next: number; error?: string }>();
+  readonly #sources = new Map<string, { readonly spec: string; readonly source: Watcher; next: number; error?: string }>();
   readonly #valueCache = new Map<string, Record<string, string>>();
   readonly #lastWrite = new Map<string, number>();
 
@@ -137,6 +139,11 @@ export class PromotionController {
   /** The error of a pipeline's watcher, when its last check failed. */
   watchError(pipeline: string): string | undefined {
     return this.#sources.get(pipeline)?.error;
+  }
+
+  /** What a pipeline's watcher watches, once it was created. */
+  watchDescription(pipeline: string): string | undefined {
+    return this.#sources.get(pipeline)?.source.description;
   }
 
   /** The marked values of every environment of a pipeline at its branch head, for status. */
@@ -306,19 +313,19 @@ export class PromotionController {
     if (JSON.stringify(this.#store) !== before) await this.#save();
   }
 
-  #sourceOf(pipeline: Pipeline): VersionSource | undefined {
-    if (!pipeline.watch || !this.#options.versionSource) return undefined;
+  #sourceOf(pipeline: Pipeline): Watcher | undefined {
+    if (!pipeline.watch || !this.#options.createWatcher) return undefined;
     const spec = JSON.stringify(pipeline.watch);
     const known = this.#sources.get(pipeline.name);
     if (known && known.spec === spec) return known.source;
-    const source = this.#options.versionSource(pipeline.watch, pipeline.name);
+    const source = this.#options.createWatcher(pipeline.watch);
     this.#sources.set(pipeline.name, { spec, source, next: 0 });
     return source;
   }
 
   /** Asks the pipeline's watcher, when due, and starts a promotion of a version not seen yet. */
   async #watch(pipeline: Pipeline): Promise<void> {
-    let source: VersionSource | undefined;
+    let source: Watcher | undefined;
     try {
       source = this.#sourceOf(pipeline);
     } catch (error) {
@@ -327,13 +334,17 @@ export class PromotionController {
     }
     const entry = this.#sources.get(pipeline.name);
     if (!source || !entry || this.#now() < entry.next) return;
-    entry.next = this.#now() + (this.#options.watchIntervalMs ?? 30_000);
+    const every = pipeline.watch?.interval !== undefined ? parseDuration(pipeline.watch.interval) : undefined;
+    entry.next = this.#now() + (every ?? this.#options.watchIntervalMs ?? 30_000);
     let found;
     try {
       found = await source.latest(AbortSignal.timeout(30_000));
       delete entry.error;
     } catch (error) {
-      entry.error = `${source.description}: ${toFerryError(error).message}`;
+      const message = toFerryError(error).message;
+      // Told once per distinct failure, not at every poll.
+      if (entry.error !== message) console.error(`pipeline ${pipeline.name}: watch failed: ${message}`);
+      entry.error = message;
       return;
     }
     if (!found) return;

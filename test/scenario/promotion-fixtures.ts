@@ -3,6 +3,9 @@
  * Pipeline that moves its version through them, and an artifact directory
  * outside the repository where versions of the service are published.
  */
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -45,14 +48,22 @@ process.on("SIGTERM", () => process.exit(0));
 `;
 }
 
-/** Publishes a version into the artifact directory, as a CI job would. */
+/**
+ * Publishes a version into the artifact directory, as a CI job would: the
+ * tarball the pipeline's directory watcher finds (web-<v>.tar.gz), and the
+ * same files unpacked beside it, where the launcher runs them from.
+ */
 export async function publish(artifacts: string, version: string, broken = false): Promise<void> {
-  await mkdir(join(artifacts, `web-${version}`), { recursive: true });
-  await writeFile(join(artifacts, `web-${version}`, "server.mjs"), serverScript(version, broken));
+  const unpacked = join(artifacts, `web-${version}`);
+  await mkdir(unpacked, { recursive: true });
+  await writeFile(join(unpacked, "server.mjs"), serverScript(version, broken));
+  // Written under another name and renamed, so the watcher never sees half a tarball.
+  execFileSync("tar", ["-czf", join(artifacts, `.web-${version}.tar.gz`), "-C", unpacked, "server.mjs"]);
+  execFileSync("mv", [join(artifacts, `.web-${version}.tar.gz`), join(artifacts, `web-${version}.tar.gz`)]);
 }
 
 /** The manifests of one environment: its Service, a smoke-test Job run after it (wave 1), and the launcher. The version is marked for the pipeline. */
-export function environmentFiles(env: Environment, port: number, artifacts: string, version: string): Record<string, string> {
+export function environmentFiles(env: Environment, port: number, artifacts: string, version: string, digest: string): Record<string, string> {
   const dir = `apps/web/envs/${env}`;
   const service = `# web in ${env}: the version is written by the pipeline
 apiVersion: host.ferry.dev/v1
@@ -70,6 +81,8 @@ spec:
     ENV_NAME: ${env}
     ARTIFACTS: ${artifacts}
     VERSION: "${version}"   # ferry:set web:version
+    ARTIFACT_URL: ${artifacts}/web-${version}.tar.gz # ferry:set web:url
+    ARTIFACT_DIGEST: "${digest}" # ferry:set web:digest
   healthCheck:
     http:
       url: http://127.0.0.1:${port}/healthz
@@ -113,8 +126,13 @@ spec:
   return { [`${dir}/web.yaml`]: service, [`${dir}/files.yaml`]: files };
 }
 
+/** The sha256 of a published version's tarball, as the directory watcher reports it. */
+export function digestOf(artifacts: string, version: string): string {
+  return "sha256:" + createHash("sha256").update(readFileSync(join(artifacts, `web-${version}.tar.gz`))).digest("hex");
+}
+
 /** The whole repository at version `version` everywhere: Applications, the Pipeline, the launcher and smoke test, and each environment. */
-export function promotionRepository(ports: Readonly<Record<Environment, number>>, artifacts: string, version: string): Record<string, string> {
+export function promotionRepository(ports: Readonly<Record<Environment, number>>, artifacts: string, version: string, digest: string): Record<string, string> {
   const applications = ENVIRONMENTS.map(
     (env) => `apiVersion: ferry.dev/v1
 kind: Application
@@ -131,6 +149,11 @@ kind: Pipeline
 metadata:
   name: web
 spec:
+  watch:
+    type: directory
+    path: ${artifacts}
+    pattern: web-{version}.tar.gz
+    interval: 1s
   environments:
     - name: dev
       verify: {job: smoke-dev, timeout: 60s}
@@ -147,6 +170,6 @@ spec:
     "ferry/pipeline.yaml": pipeline,
     "apps/web/launch.mjs": LAUNCHER,
     "apps/web/smoke.mjs": SMOKE,
-    ...Object.assign({}, ...ENVIRONMENTS.map((env) => environmentFiles(env, ports[env], artifacts, version))),
+    ...Object.assign({}, ...ENVIRONMENTS.map((env) => environmentFiles(env, ports[env], artifacts, version, digest))),
   } as Record<string, string>;
 }

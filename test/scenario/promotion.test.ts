@@ -10,7 +10,7 @@ import type { HistoryEntry, Page } from "../../src/history/types.js";
 import type { PipelineView } from "../../src/promote/pipeline-view.js";
 import { freePort, httpGet, outputOf, Scenario } from "./harness.js";
 import type { Environment } from "./promotion-fixtures.js";
-import { ENVIRONMENTS, promotionRepository, publish } from "./promotion-fixtures.js";
+import { digestOf, ENVIRONMENTS, promotionRepository, publish } from "./promotion-fixtures.js";
 
 const SLOW_MS = 90_000;
 
@@ -44,31 +44,29 @@ test("a version moves dev -> acc -> prd through Git; a version whose smoke test 
   };
 
   // Version 1 runs everywhere.
-  await publish(artifacts, "1");
-  await s.commit("web 1 in dev, acc and prd, and a pipeline to promote it", promotionRepository(ports, artifacts, "1"));
+  await publish(artifacts, "1.0.0");
+  await s.commit("web 1.0.0 in dev, acc and prd, and a pipeline to promote it", promotionRepository(ports, artifacts, "1.0.0", digestOf(artifacts, "1.0.0")));
   s.startAgent({ interval: "500ms" });
   for (const name of ENVIRONMENTS) await s.waitForReady(`web-${name}`);
-  for (const name of ENVIRONMENTS) assert.equal(await answer(name), `version=1 env=${name}`);
+  for (const name of ENVIRONMENTS) assert.equal(await answer(name), `version=1.0.0 env=${name}`);
   const idle = await pipeline();
   assert.deepEqual(
     idle.environments.map((e) => [e.environment, e.version]),
-    ENVIRONMENTS.map((e) => [e, "1"]),
+    ENVIRONMENTS.map((e) => [e, "1.0.0"]),
   );
   const head1 = await s.head();
 
-  // Version 2 is published and promoted into dev: dev updated, its smoke test passes, acc follows on its own.
-  await publish(artifacts, "2");
-  const promoted = await s.ferry("promote", "web", "--to", "dev", "--version", "2");
-  assert.equal(promoted.code, 0, outputOf(promoted));
-  await s.waitForHttp(ports.dev, (b) => b.startsWith("version=2 "), "dev to serve version 2");
-  await s.waitForHttp(ports.acc, (b) => b.startsWith("version=2 "), "acc to serve version 2");
+  // Version 2.0.0 is published; the watcher finds it and writes it into dev: dev updated, its smoke test passes, acc follows on its own.
+  await publish(artifacts, "2.0.0");
+  await s.waitForHttp(ports.dev, (b) => b.startsWith("version=2.0.0 "), "dev to serve version 2.0.0");
+  await s.waitForHttp(ports.acc, (b) => b.startsWith("version=2.0.0 "), "acc to serve version 2.0.0");
   // prd waits for a person.
-  const waiting = await waitForPhase("prd", "AwaitingApproval", "2");
+  const waiting = await waitForPhase("prd", "AwaitingApproval", "2.0.0");
   assert.equal(env(waiting, "dev").phase, "Passed");
   assert.equal(env(waiting, "acc").phase, "Passed");
   assert.deepEqual(env(waiting, "prd").gates.find((g) => g.gate === "approval")?.state, "waiting");
   assert.match(waiting.summary, /prd waits for approval/);
-  assert.equal(await answer("prd"), "version=1 env=prd");
+  assert.equal(await answer("prd"), "version=1.0.0 env=prd");
   // A manual promotion does not skip the approval.
   const skipped = await s.ferry("promote", "web", "--to", "prd");
   assert.equal(skipped.code, 2, outputOf(skipped));
@@ -76,30 +74,37 @@ test("a version moves dev -> acc -> prd through Git; a version whose smoke test 
 
   const approved = await s.ferry("approve", "web", "--env", "prd");
   assert.equal(approved.code, 0, outputOf(approved));
-  await s.waitForHttp(ports.prd, (b) => b.startsWith("version=2 "), "prd to serve version 2");
-  const done = await s.waitFor("the promotion of 2 to succeed", async () => ((await pipeline()).promotion?.outcome === "Succeeded" ? pipeline() : undefined), undefined, SLOW_MS);
+  await s.waitForHttp(ports.prd, (b) => b.startsWith("version=2.0.0 "), "prd to serve version 2.0.0");
+  const done = await s.waitFor("the promotion of 2.0.0 to succeed", async () => ((await pipeline()).promotion?.outcome === "Succeeded" ? pipeline() : undefined), undefined, SLOW_MS);
   assert.deepEqual(
     done.environments.map((e) => [e.environment, e.version, e.phase]),
-    ENVIRONMENTS.map((e) => [e, "2", "Passed"]),
+    ENVIRONMENTS.map((e) => [e, "2.0.0", "Passed"]),
   );
   assert.match(env(done, "prd").approvedBy ?? "", /.+/);
 
   // Each step is a commit in Git, saying what went from where to where.
   const log = (await s.git("log", "--format=%s", `${head1}..HEAD`)).trim().split("\n").reverse();
-  assert.deepEqual(log, ["Promote web 2 into dev", "Promote web 2 from dev to acc", "Promote web 2 from acc to prd"]);
+  assert.deepEqual(log, ["Promote web 2.0.0 into dev", "Promote web 2.0.0 from dev to acc", "Promote web 2.0.0 from acc to prd"]);
   const prdCommit = (await s.git("log", "-1", "--format=%B", "HEAD")).trim();
-  assert.match(prdCommit, /Ferry-Promotion-Version: 2\nFerry-Promotion-From: acc\nFerry-Promotion-To: prd/);
+  assert.match(prdCommit, /Ferry-Promotion-Version: 2.0.0\nFerry-Promotion-From: acc\nFerry-Promotion-To: prd/);
+  // The version, its tarball and digest move together.
+  const values = env(done, "prd").values ?? {};
+  assert.deepEqual(values, { version: "2.0.0", url: join(artifacts, "web-2.0.0.tar.gz"), digest: digestOf(artifacts, "2.0.0") });
   // Written in place: only the marked values changed, comments and layout kept.
   const diff = await s.git("diff", "--unified=0", `${head1}..HEAD`, "--", "apps/web/envs/prd/web.yaml");
   assert.deepEqual(
     diff.split("\n").filter((l) => /^[-+] /.test(l)),
     [
-      '-    app.kubernetes.io/version: "1" # ferry:set web:version',
-      '+    app.kubernetes.io/version: "2" # ferry:set web:version',
-      '-    VERSION: "1"   # ferry:set web:version',
-      '+    VERSION: "2"   # ferry:set web:version',
-      '-    VERSION: "1" # ferry:set web:version',
-      '+    VERSION: "2" # ferry:set web:version',
+      '-    app.kubernetes.io/version: "1.0.0" # ferry:set web:version',
+      '+    app.kubernetes.io/version: "2.0.0" # ferry:set web:version',
+      '-    VERSION: "1.0.0"   # ferry:set web:version',
+      `-    ARTIFACT_URL: ${artifacts}/web-1.0.0.tar.gz # ferry:set web:url`,
+      `-    ARTIFACT_DIGEST: "${digestOf(artifacts, "1.0.0")}" # ferry:set web:digest`,
+      '+    VERSION: "2.0.0"   # ferry:set web:version',
+      `+    ARTIFACT_URL: ${artifacts}/web-2.0.0.tar.gz # ferry:set web:url`,
+      `+    ARTIFACT_DIGEST: "${digestOf(artifacts, "2.0.0")}" # ferry:set web:digest`,
+      '-    VERSION: "1.0.0" # ferry:set web:version',
+      '+    VERSION: "2.0.0" # ferry:set web:version',
     ],
   );
 
@@ -110,45 +115,44 @@ test("a version moves dev -> acc -> prd through Git; a version whose smoke test 
   assert.deepEqual(
     entries.map((e) => [e.type, e.environment, e.versions?.join(","), e.outcome]).reverse(),
     [
-      ["Promotion", "dev", "2", "Succeeded"],
-      ["Promotion", "acc", "2", "Succeeded"],
-      ["Approval", "prd", "2", "Succeeded"],
-      ["Promotion", "prd", "2", "Succeeded"],
+      ["Promotion", "dev", "2.0.0", "Succeeded"],
+      ["Promotion", "acc", "2.0.0", "Succeeded"],
+      ["Approval", "prd", "2.0.0", "Succeeded"],
+      ["Promotion", "prd", "2.0.0", "Succeeded"],
     ],
   );
-  const deployments = await s.ferry("history", "--version", "2", "-o", "json");
+  const deployments = await s.ferry("history", "--version", "2.0.0", "-o", "json");
   assert.equal(deployments.code, 0, outputOf(deployments));
   for (const name of ENVIRONMENTS) assert.match(deployments.stdout, new RegExp(`"environment": "${name}"`));
 
-  // Version 3 is broken: healthy, but its smoke test fails in dev. acc and prd never see it.
-  await publish(artifacts, "3", true);
+  // Version 3.0.0 is broken: healthy, but its smoke test fails in dev. acc and prd never see it.
   const head2 = await s.head();
-  const third = await s.ferry("promote", "web", "--to", "dev", "--version", "3");
-  assert.equal(third.code, 0, outputOf(third));
-  const stopped = await waitForPhase("dev", "Failed", "3");
+  await publish(artifacts, "3.0.0", true);
+  const stopped = await waitForPhase("dev", "Failed", "3.0.0");
   assert.equal(env(stopped, "dev").reason, "VerificationFailed");
   assert.match(env(stopped, "dev").message ?? "", /smoke test job smoke-dev failed in dev: exited with code 1/);
   assert.equal(env(stopped, "acc").phase, "Waiting");
   assert.equal(env(stopped, "prd").phase, "Waiting");
   assert.equal(stopped.promotion?.outcome, "Failed");
-  assert.match(stopped.summary, /3 stopped in dev: smoke test job smoke-dev failed/);
+  assert.match(stopped.summary, /3\.0\.0 stopped in dev: smoke test job smoke-dev failed/);
   assert.match(stopped.summary, /acc, prd will not get it/);
   // People read the same in text, and the exit code says it failed.
   const text = await s.ferry("pipeline", "status", "web");
   assert.equal(text.code, 1, outputOf(text));
-  assert.match(text.stdout, /dev \(web-dev\): version 3 {2}Failed \[VerificationFailed\]/);
+  assert.match(text.stdout, /dev \(web-dev\): version 3\.0\.0 {2}Failed \[VerificationFailed\]/);
   assert.match(text.stdout, /verify FAILED \(job smoke-dev\)/);
   // acc can not be promoted past the failed gate by hand either.
   const forced = await s.ferry("promote", "web", "--to", "acc");
   assert.equal(forced.code, 2, outputOf(forced));
   assert.match(outputOf(forced), /has not passed dev \(Failed: smoke test job smoke-dev failed/);
-  assert.deepEqual((await s.git("log", "--format=%s", `${head2}..HEAD`)).trim().split("\n"), ["Promote web 3 into dev"]);
-  assert.equal(await answer("acc"), "version=2 env=acc");
-  assert.equal(await answer("prd"), "version=2 env=prd");
+  assert.deepEqual((await s.git("log", "--format=%s", `${head2}..HEAD`)).trim().split("\n"), ["Promote web 3.0.0 into dev"]);
+  assert.equal(stopped.promotion?.startedBy, "watch");
+  assert.equal(await answer("acc"), "version=2.0.0 env=acc");
+  assert.equal(await answer("prd"), "version=2.0.0 env=prd");
   const gates = await s.ferry("history", "--type", "PromotionGate", "--env", "dev", "--outcome", "Failed", "-o", "json");
   const failedGate = (JSON.parse(gates.stdout) as Page<HistoryEntry>).items[0];
   assert.equal(failedGate?.reason, "VerificationFailed");
-  assert.deepEqual(failedGate?.versions, ["3"]);
+  assert.deepEqual(failedGate?.versions, ["3.0.0"]);
 
   // The metrics count each step's outcome and time it.
   const info = JSON.parse(await readFile(join(s.state, "agent.json"), "utf8")) as { url: string; token: string };
