@@ -417,12 +417,15 @@ export class PromotionController {
       return false;
     }
     if (verdict.kind === "wait") {
-      if (verdict.phase !== state.phase || verdict.message !== state.message) this.#update(pipeline.name, index, { phase: verdict.phase, message: verdict.message });
+      // A merged pull request starts the clock of the sync gate.
+      const merged = state.phase === "AwaitingMerge" && verdict.phase === "Syncing" ? { writtenAt: this.#iso() } : {};
+      if (verdict.phase !== state.phase || verdict.message !== state.message) this.#update(pipeline.name, index, { phase: verdict.phase, message: verdict.message, ...merged });
       return false;
     }
-    this.#update(pipeline.name, index, { phase: verdict.phase, message: verdict.message, ...(verdict.gate === "verify" || verdict.phase === "Soaking" ? { verifiedAt: this.#iso() } : {}) });
+    const updated = this.#update(pipeline.name, index, { phase: verdict.phase, message: verdict.message, ...(verdict.gate === "verify" || verdict.phase === "Soaking" ? { verifiedAt: this.#iso() } : {}) });
     this.#host.record({ type: "PromotionGate", at: this.#iso(), ...base, outcome: "Succeeded", reason: "GatePassed", message: verdict.message, details: { pipeline: pipeline.name, gate: verdict.gate } });
-    if (verdict.phase !== "Passed") return false;
+    // The next gate may hold already (phases only move forward, so this ends).
+    if (verdict.phase !== "Passed") return this.#check(pipeline, step, index, updated);
     this.#host.promotionFinished(pipeline.name, step.environment, "Succeeded", seconds);
     return true;
   }
