@@ -29,7 +29,7 @@ describe("loadApplications", () => {
   });
 
   it("returns nothing, without problems, for an empty config path", () => {
-    assert.deepEqual(loadApplications([]), { applications: [], policies: [], notifications: [], problems: [] });
+    assert.deepEqual(loadApplications([]), { applications: [], policies: [], notifications: [], pipelines: [], problems: [] });
   });
 
   it("refuses other kinds at the config path, at their line", () => {
