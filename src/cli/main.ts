@@ -70,6 +70,7 @@ Start here: ferry quickstart`,
     .option("--verify-signatures", "use only commits signed by an allowed key, in every repository the agent reads; others are refused and reported", false)
     .option("--allowed-signers <file>", "with --verify-signatures: the allowed SSH keys, in git's gpg.ssh.allowedSignersFile format")
     .option("--gpg-keyring <file>", "with --verify-signatures: the allowed GPG keys (exported public keys, binary or armored)")
+    .option("--sign-commits <ssh-key-file>", "sign the commits promotions write with this SSH private key")
     .addOption(output())
     .action((o: Record<string, string | boolean>) =>
       run(() =>
@@ -92,6 +93,7 @@ Start here: ferry quickstart`,
           verifySignatures: o.verifySignatures === true,
           ...(typeof o.allowedSigners === "string" ? { allowedSigners: o.allowedSigners } : {}),
           ...(typeof o.gpgKeyring === "string" ? { gpgKeyring: o.gpgKeyring } : {}),
+          ...(typeof o.signCommits === "string" ? { signCommits: o.signCommits } : {}),
         }),
       ),
     );

@@ -16,6 +16,7 @@ import { initialStatus } from "../engine/status.js";
 import type { HistoryEventInput, Hold } from "../history/types.js";
 import { SourceRegistry } from "../source/source-registry.js";
 import { TestRepository } from "../source/test-repository.js";
+import { createSshKey } from "../source/test-signing.js";
 import type { Watcher } from "../watch/watcher.js";
 import type { PromotionHost } from "./controller.js";
 import { PromotionController } from "./controller.js";
@@ -224,6 +225,21 @@ describe("promotion controller", () => {
     const unmarked = controller.promotions()["web"]?.steps[0];
     assert.equal(unmarked?.reason, "NoSetter");
     assert.match(unmarked?.message ?? "", /no value in apps\/web\/dev is marked for pipeline web: add a comment such as "version: 1.0.0 # ferry:set web:version"/);
+  });
+
+  it("signs its commits when given a key", async (t) => {
+    const { repo, controller, options } = await setup("signed", [stepOf("dev", 0)]);
+    t.after(() => repo.remove());
+    await controller.stop();
+    const key = await createSshKey(join(dir, "signed"), "promoter");
+    const signing = new PromotionController(new World(repo, join(dir, "signed", "cache2"), [stepOf("dev", 0)]), { ...options, signing: key.signing });
+    t.after(() => signing.stop());
+    await signing.start();
+    await signing.promote({ target: "web", to: "dev", version: "2.0.0", by: "ci" });
+    signing.poke();
+    await signing.settle();
+    assert.match(await repo.git("cat-file", "commit", "HEAD"), /-----BEGIN SSH SIGNATURE-----/);
+    assert.equal((await repo.git("log", "-1", "--format=%s")).trim(), "Promote web 2.0.0 into dev");
   });
 
   it("pushes a pull-request branch instead of the branch, and waits for the merge", async (t) => {
