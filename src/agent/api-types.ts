@@ -72,10 +72,12 @@ export interface PipelinesResponse {
 /** GET /api/v1/pipelines/:name (404 for an unknown pipeline) */
 export type PipelineResponse = PipelineView;
 
-/** POST /api/v1/pipelines/:pipeline-or-application/promote with `{to, version?, by?}` */
+/** POST /api/v1/pipelines/:pipeline-or-application/promote with `{to, version?, set?, by?}` */
 export interface PromoteBody {
   readonly to: string;
   readonly version?: string;
+  /** Other marked values to write with the version into the first environment (url, digest). */
+  readonly set?: Readonly<Record<string, string>>;
   /** Who asks, for the history. */
   readonly by?: string;
 }

@@ -159,7 +159,9 @@ async function handle(
       const request = body ?? {};
       if (typeof request.to !== "string") return send(res, 400, { error: "to is required: the environment to promote into" });
       const version = typeof request.version === "string" ? request.version : undefined;
-      return answer(res, () => agent.promote({ target: name, to: request.to as string, by: byOf(request), ...(version !== undefined ? { version } : {}) }));
+      const set = setOf(request.set);
+      if (typeof set === "string") return send(res, 400, { error: set });
+      return answer(res, () => agent.promote({ target: name, to: request.to as string, by: byOf(request), set, ...(version !== undefined ? { version } : {}) }));
     }
     if (req.method === "POST" && name && action === "approve") {
       const request = body ?? {};
@@ -205,6 +207,16 @@ function rollbackRequestOf(body: Record<string, unknown>): RollbackRequest {
     ...(typeof body.reason === "string" ? { reason: body.reason.slice(0, 1000) } : {}),
     ...(author && typeof author.name === "string" && typeof author.email === "string" ? { author: { name: author.name, email: author.email } } : {}),
   };
+}
+
+/** The `set` of a promote request: field names to string values; a message when it is something else. */
+function setOf(value: unknown): Record<string, string> | string {
+  if (value === undefined) return {};
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "set must be an object of field names to values";
+  const entries = Object.entries(value as Record<string, unknown>);
+  const bad = entries.find(([field, v]) => typeof v !== "string" || !/^[A-Za-z0-9][-A-Za-z0-9_.]*$/.test(field));
+  if (bad) return `set.${bad[0]}: a field name (letters, digits, -, _, .) with a string value`;
+  return Object.fromEntries(entries) as Record<string, string>;
 }
 
 /** Who asks for a promotion or an approval, as the CLI says (its git identity or login name). */

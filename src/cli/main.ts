@@ -202,9 +202,10 @@ Applications declared only in the configuration at that revision are shown as ne
     .description("promote a version into an environment of a pipeline: into the first with --version, into a later one the version that passed the one before it")
     .argument("<pipeline-or-app>", "the pipeline, or an application it moves")
     .requiredOption("--to <env>", "the environment to promote into")
-    .option("--version <version>", "the version to write (into the first environment; later ones take the version in flight)")
+    .option("--version <version>", "the version to write into the first environment (default: the watcher's newest); later ones take the version in flight")
+    .option("--set <field=value>", "with --version: another marked value of that version, e.g. --set url=/srv/web-2.0.0.tar.gz --set digest=sha256:... (repeatable)", (v: string, all: string[]) => [...all, v], [] as string[])
     .addOption(output())
-    .action((target: string, o: { to: string; version?: string; output: "text" | "json" }) => run(() => runPromoteCommand(stateDir(), target, o)));
+    .action((target: string, o: { to: string; version?: string; set: string[]; output: "text" | "json" }) => run(() => runPromoteCommand(stateDir(), target, o)));
 
   program
     .command("approve")

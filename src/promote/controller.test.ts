@@ -133,13 +133,18 @@ describe("promotion controller", () => {
     const { repo, world, controller, tick, initial } = await setup("flow", [stepOf("dev", 0), stepOf("acc", 1, { promotion: "manual" })]);
     t.after(() => controller.stop());
     t.after(() => repo.remove());
-    await controller.promote({ target: "web", to: "dev", version: "2.0.0", by: "Ann <ann@x>" });
+    // The version alone would run the old artifact under the new name.
+    await assert.rejects(
+      controller.promote({ target: "web", to: "dev", version: "2.0.0", by: "Ann" }),
+      /dev marks url besides the version, and nothing says what they are for 2.0.0: give them with --set url=\.\.\./,
+    );
+    await controller.promote({ target: "web", to: "dev", version: "2.0.0", set: { url: "/srv/web-2.0.0.tgz" }, by: "Ann <ann@x>" });
     await tick();
     assert.equal(controller.promotions()["web"]?.steps[0]?.phase, "Syncing");
-    assert.match(await repo.git("show", "HEAD:apps/web/dev/web.yaml"), /VERSION: "2.0.0" # ferry:set web:version\n {4}URL: \/srv\/web-1.0.0.tgz/);
+    assert.match(await repo.git("show", "HEAD:apps/web/dev/web.yaml"), /VERSION: "2.0.0" # ferry:set web:version\n {4}URL: \/srv\/web-2.0.0.tgz # ferry:set web:url/);
     assert.equal(await repo.git("show", "HEAD:apps/web/acc/web.yaml"), manifest("acc", "1.0.0"));
     const message = await repo.git("log", "-1", "--format=%B");
-    assert.match(message, /^Promote web 2.0.0 into dev\n\n- apps\/web\/dev: version=2.0.0 \(new version\)\n\nFerry-Promotion-Pipeline: web\nFerry-Promotion-Version: 2.0.0\nFerry-Promotion-To: dev/);
+    assert.match(message, /^Promote web 2.0.0 into dev\n\n- apps\/web\/dev: url=\/srv\/web-2.0.0.tgz, version=2.0.0 \(new version\)\n\nFerry-Promotion-Pipeline: web\nFerry-Promotion-Version: 2.0.0\nFerry-Promotion-To: dev/);
     assert.equal((await repo.git("log", "-1", "--format=%an")).trim(), "Ferry Test");
 
     // acc is not touched before dev passed its gates.
@@ -172,7 +177,7 @@ describe("promotion controller", () => {
     const { repo, world, controller, tick } = await setup("failing", [stepOf("dev", 0), stepOf("acc", 1)]);
     t.after(() => controller.stop());
     t.after(() => repo.remove());
-    await controller.promote({ target: "web", to: "dev", version: "3.0.0", by: "ci" });
+    await controller.promote({ target: "web", to: "dev", version: "3.0.0", set: { url: "/srv/web-3.0.0.tgz" }, by: "ci" });
     await tick();
     await world.synced("dev", "Degraded");
     await tick();
@@ -190,7 +195,7 @@ describe("promotion controller", () => {
     t.after(() => controller.stop());
     t.after(() => repo.remove());
     world.holdList = [{ application: "web-acc", reason: "rolled back to 1.0.0", since: new Date().toISOString() }];
-    await controller.promote({ target: "web", to: "dev", version: "2.0.0", by: "ci" });
+    await controller.promote({ target: "web", to: "dev", version: "2.0.0", set: { url: "/srv/web-2.0.0.tgz" }, by: "ci" });
     await tick();
     await world.synced("dev");
     await tick();
@@ -211,7 +216,7 @@ describe("promotion controller", () => {
     const hook = join(repo.directory, ".git", "hooks", "pre-receive");
     await writeFile(hook, "#!/bin/sh\necho 'protected branch: changes need review' >&2\nexit 1\n");
     await chmod(hook, 0o755);
-    await controller.promote({ target: "web", to: "dev", version: "2.0.0", by: "ci" });
+    await controller.promote({ target: "web", to: "dev", version: "2.0.0", set: { url: "/srv/web-2.0.0.tgz" }, by: "ci" });
     await tick();
     const step = controller.promotions()["web"]?.steps[0];
     assert.equal(step?.phase, "Failed");
@@ -220,7 +225,7 @@ describe("promotion controller", () => {
     await rm(hook);
 
     await repo.commit({ "apps/web/dev/web.yaml": "kind: Service\nmetadata: {name: web-dev}\nspec: {env: {VERSION: '1.0.0'}}\n" }, "unmark dev");
-    await controller.promote({ target: "web", to: "dev", version: "2.0.0", by: "ci" });
+    await controller.promote({ target: "web", to: "dev", version: "2.0.0", set: { url: "/srv/web-2.0.0.tgz" }, by: "ci" });
     await tick();
     const unmarked = controller.promotions()["web"]?.steps[0];
     assert.equal(unmarked?.reason, "NoSetter");
@@ -235,7 +240,7 @@ describe("promotion controller", () => {
     const signing = new PromotionController(new World(repo, join(dir, "signed", "cache2"), [stepOf("dev", 0)]), { ...options, signing: key.signing });
     t.after(() => signing.stop());
     await signing.start();
-    await signing.promote({ target: "web", to: "dev", version: "2.0.0", by: "ci" });
+    await signing.promote({ target: "web", to: "dev", version: "2.0.0", set: { url: "/srv/web-2.0.0.tgz" }, by: "ci" });
     signing.poke();
     await signing.settle();
     assert.match(await repo.git("cat-file", "commit", "HEAD"), /-----BEGIN SSH SIGNATURE-----/);
@@ -246,7 +251,7 @@ describe("promotion controller", () => {
     const { repo, world, controller, tick, initial } = await setup("pr", [stepOf("dev", 0)], { mode: "pull-request", minIntervalMs: 0 });
     t.after(() => controller.stop());
     t.after(() => repo.remove());
-    await controller.promote({ target: "web", to: "dev", version: "2.0.0", by: "ci" });
+    await controller.promote({ target: "web", to: "dev", version: "2.0.0", set: { url: "/srv/web-2.0.0.tgz" }, by: "ci" });
     await tick();
     const step = controller.promotions()["web"]?.steps[0];
     assert.deepEqual([step?.phase, step?.branch], ["AwaitingMerge", "ferry/promote/web/dev-2.0.0"]);

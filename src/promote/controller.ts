@@ -61,6 +61,8 @@ export interface PromoteRequest {
   readonly target: string;
   readonly to: string;
   readonly version?: string;
+  /** More marked values to write with the version (`url`, `digest`), as `ferry promote --set field=value` gives them. */
+  readonly set?: Readonly<Record<string, string>>;
   readonly by: string;
 }
 
@@ -168,12 +170,7 @@ export class PromotionController {
     if (index === -1) throw stalled("UnknownEnvironment", `pipeline ${pipeline.name} has no environment ${JSON.stringify(request.to)}: it has ${pipeline.steps.map((s) => s.environment).join(", ")}`);
     return this.#serialized(async () => {
       const current = this.#store.pipelines[pipeline.name];
-      if (index === 0) {
-        const version = request.version ?? (await this.#latest(pipeline));
-        if (version === undefined) throw stalled("NoVersion", `give the version to promote into ${request.to}: --version <v>`);
-        const values = typeof version === "string" ? { version } : version;
-        return this.#begin(pipeline, values, request.by);
-      }
+      if (index === 0) return this.#begin(pipeline, await this.#entryValues(pipeline, request), request.by);
       const before = pipeline.steps[index - 1];
       if (!current || !before) throw stalled("NothingToPromote", `nothing to promote into ${request.to}: no version has passed ${before?.environment ?? "the environment before it"} yet`);
       if (request.version !== undefined && request.version !== current.version) {
@@ -229,6 +226,36 @@ export class PromotionController {
       await this.#save();
       return result;
     });
+  }
+
+  /**
+   * The values a manual promotion writes into the first environment: the
+   * watcher's newest version with its URL and digest, or the version given
+   * with the values given by `--set`. Refused when the environment marks
+   * values (a URL, a digest) that nobody gave: writing the version alone
+   * would run the old artifact under the new version's name.
+   */
+  async #entryValues(pipeline: Pipeline, request: PromoteRequest): Promise<Record<string, string>> {
+    const found = request.version === undefined || Object.keys(request.set ?? {}).length === 0 ? await this.#latest(pipeline).catch(() => undefined) : undefined;
+    const to = request.to;
+    if (request.version === undefined) {
+      if (!found) throw stalled("NoVersion", `give the version to promote into ${to}: --version <v>${pipeline.watch ? " (the watcher found none)" : ""}`);
+      return { ...found, ...request.set };
+    }
+    const values: Record<string, string> = found?.["version"] === request.version ? { ...found, ...request.set } : { ...request.set, version: request.version };
+    const first = pipeline.steps[0];
+    const app = first ? this.#host.application(first.application) : undefined;
+    const head = app ? this.#host.fetcher(app).current() : undefined;
+    const marked = app && head ? Object.keys(await this.#valuesAt(head, app, pipeline.name)) : [];
+    const missing = marked.filter((field) => !(field in values)).sort();
+    if (missing.length > 0) {
+      const newest = found?.["version"] !== undefined ? `; the watcher's newest is ${found["version"]}` : "";
+      throw stalled(
+        "VersionNotFound",
+        `${to} marks ${missing.join(", ")} besides the version, and nothing says what they are for ${request.version}${newest}: give them with ${missing.map((f) => `--set ${f}=...`).join(" ")}`,
+      );
+    }
+    return values;
   }
 
   #pipelineOf(target: string): Pipeline {
@@ -347,7 +374,8 @@ export class PromotionController {
       entry.error = message;
       return;
     }
-    if (!found) return;
+    if (!found || this.#store.discovered?.[pipeline.name] === found.version) return;
+    this.#store = { ...this.#store, discovered: { ...this.#store.discovered, [pipeline.name]: found.version } };
     const current = this.#store.pipelines[pipeline.name];
     if (current?.version === found.version) return;
     const first = pipeline.steps[0];

@@ -53,6 +53,8 @@ describe("promotion gates", () => {
       message: "dev (web-dev) failed to sync the new version: Job/smoke: exited with code 1",
     });
     const smoke = { ...failed, job: { status: "Degraded" as const, message: "exited with code 1" } };
+    const elsewhere = { ...smoke, lastSync: { values: V2, outcome: "Failed" as const, message: "Service/web: spec.artifact.digest: sha256 mismatch" } };
+    assert.equal((evaluateGates(step(), record("Syncing"), V2, elsewhere, T0) as { reason: string }).reason, "SyncFailed", "an older run's failed job is not blamed");
     assert.deepEqual(evaluateGates(step(), record("Syncing"), V2, smoke, T0), {
       kind: "fail",
       reason: "VerificationFailed",

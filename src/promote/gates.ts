@@ -55,7 +55,8 @@ export function evaluateGates(
     case "Syncing": {
       const last = observation.lastSync;
       if (last && last.outcome === "Failed" && valuesMatch(last.values, expected)) {
-        if (step.verify.job && observation.job?.status === "Degraded") {
+        // The smoke test is what failed only when the sync says so: the job may still show an older run's failure.
+        if (step.verify.job && observation.job?.status === "Degraded" && last.message.includes(step.verify.job)) {
           return { kind: "fail", reason: "VerificationFailed", gate: "verify", message: `smoke test job ${step.verify.job} failed in ${env}: ${observation.job.message}` };
         }
         return { kind: "fail", reason: "SyncFailed", gate: "synced", message: `${env} (${step.application}) failed to sync the new version: ${last.message}` };

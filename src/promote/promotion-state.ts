@@ -66,6 +66,8 @@ export interface PromotionRecord {
 export interface PromotionStore {
   readonly version: 1;
   readonly pipelines: Readonly<Record<string, PromotionRecord>>;
+  /** The newest version each pipeline's watcher reported: only a version not seen before opens a promotion. */
+  readonly discovered?: Readonly<Record<string, string>>;
 }
 
 /** Phases in which the step is moving and gates are checked. */

@@ -50,7 +50,7 @@ export async function applyBumps(root: string, bumps: readonly Bump[]): Promise<
     if (missing.length > 0 && found.size === 0) {
       throw stalled(
         "NoSetter",
-        `${bump.environment}: no value in ${bump.path} is marked for pipeline ${bump.pipeline}: add a comment such as "version: 1.0.0 # ferry:set ${bump.pipeline}:${missing[0] ?? "version"}"`,
+        `no value in ${bump.path} is marked for pipeline ${bump.pipeline}: add a comment such as "version: 1.0.0 # ferry:set ${bump.pipeline}:version"`,
       );
     }
   }

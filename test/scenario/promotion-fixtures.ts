@@ -6,21 +6,12 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 /** The environments, in promotion order. */
 export const ENVIRONMENTS = ["dev", "acc", "prd"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
-
-/**
- * Starts the published version named by VERSION from ARTIFACTS: the service
- * itself lives in the artifact directory, the repository only says which
- * version runs.
- */
-const LAUNCHER = `const dir = process.env.ARTIFACTS + "/web-" + process.env.VERSION;
-await import(dir + "/server.mjs");
-`;
 
 /** The smoke test: asks the service's front page and fails unless it answers 200 with its version. */
 const SMOKE = `const res = await fetch("http://127.0.0.1:" + process.env.PORT + "/", { signal: AbortSignal.timeout(5000) }).catch((e) => ({ status: 0, text: async () => String(e) }));
@@ -49,20 +40,20 @@ process.on("SIGTERM", () => process.exit(0));
 }
 
 /**
- * Publishes a version into the artifact directory, as a CI job would: the
- * tarball the pipeline's directory watcher finds (web-<v>.tar.gz), and the
- * same files unpacked beside it, where the launcher runs them from.
+ * Publishes a version into the artifact directory, as a CI job would: a
+ * tarball web-<v>.tar.gz, which the pipeline's directory watcher finds and the
+ * host target runs (spec.artifact).
  */
 export async function publish(artifacts: string, version: string, broken = false): Promise<void> {
-  const unpacked = join(artifacts, `web-${version}`);
-  await mkdir(unpacked, { recursive: true });
-  await writeFile(join(unpacked, "server.mjs"), serverScript(version, broken));
-  // Written under another name and renamed, so the watcher never sees half a tarball.
-  execFileSync("tar", ["-czf", join(artifacts, `.web-${version}.tar.gz`), "-C", unpacked, "server.mjs"]);
-  execFileSync("mv", [join(artifacts, `.web-${version}.tar.gz`), join(artifacts, `web-${version}.tar.gz`)]);
+  const build = join(artifacts, ".build", version);
+  await mkdir(build, { recursive: true });
+  await writeFile(join(build, "server.mjs"), serverScript(version, broken));
+  // Written under a hidden name and renamed, so the watcher never sees half a tarball.
+  execFileSync("tar", ["-czf", join(artifacts, `.web-${version}.tar.gz`), "-C", build, "server.mjs"]);
+  await rename(join(artifacts, `.web-${version}.tar.gz`), join(artifacts, `web-${version}.tar.gz`));
 }
 
-/** The manifests of one environment: its Service, a smoke-test Job run after it (wave 1), and the launcher. The version is marked for the pipeline. */
+/** The manifests of one environment: its Service, running the artifact, and a smoke-test Job run after it (wave 1). The version, the artifact's URL and digest are marked for the pipeline. */
 export function environmentFiles(env: Environment, port: number, artifacts: string, version: string, digest: string): Record<string, string> {
   const dir = `apps/web/envs/${env}`;
   const service = `# web in ${env}: the version is written by the pipeline
@@ -73,16 +64,15 @@ metadata:
   labels:
     app.kubernetes.io/version: "${version}" # ferry:set web:version
 spec:
+  artifact:
+    url: ${artifacts}/web-${version}.tar.gz # ferry:set web:url
+    digest: ${digest}   # ferry:set web:digest
   command: node
-  args: [launch.mjs]
-  workingDir: web-${env}
+  args: [server.mjs]
   env:
     PORT: "${port}"
     ENV_NAME: ${env}
-    ARTIFACTS: ${artifacts}
     VERSION: "${version}"   # ferry:set web:version
-    ARTIFACT_URL: ${artifacts}/web-${version}.tar.gz # ferry:set web:url
-    ARTIFACT_DIGEST: "${digest}" # ferry:set web:digest
   healthCheck:
     http:
       url: http://127.0.0.1:${port}/healthz
@@ -110,14 +100,6 @@ spec:
   const files = `apiVersion: host.ferry.dev/v1
 kind: File
 metadata:
-  name: web-${env}-launcher
-spec:
-  path: web-${env}/launch.mjs
-  contentFrom: ../../launch.mjs
----
-apiVersion: host.ferry.dev/v1
-kind: File
-metadata:
   name: web-${env}-smoke
 spec:
   path: web-${env}/smoke.mjs
@@ -131,7 +113,7 @@ export function digestOf(artifacts: string, version: string): string {
   return "sha256:" + createHash("sha256").update(readFileSync(join(artifacts, `web-${version}.tar.gz`))).digest("hex");
 }
 
-/** The whole repository at version `version` everywhere: Applications, the Pipeline, the launcher and smoke test, and each environment. */
+/** The whole repository at version `version` everywhere: Applications, the Pipeline, the smoke test, and each environment. */
 export function promotionRepository(ports: Readonly<Record<Environment, number>>, artifacts: string, version: string, digest: string): Record<string, string> {
   const applications = ENVIRONMENTS.map(
     (env) => `apiVersion: ferry.dev/v1
@@ -168,7 +150,6 @@ spec:
   return {
     "ferry/applications.yaml": applications,
     "ferry/pipeline.yaml": pipeline,
-    "apps/web/launch.mjs": LAUNCHER,
     "apps/web/smoke.mjs": SMOKE,
     ...Object.assign({}, ...ENVIRONMENTS.map((env) => environmentFiles(env, ports[env], artifacts, version, digest))),
   } as Record<string, string>;

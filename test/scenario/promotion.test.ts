@@ -97,12 +97,12 @@ test("a version moves dev -> acc -> prd through Git; a version whose smoke test 
     [
       '-    app.kubernetes.io/version: "1.0.0" # ferry:set web:version',
       '+    app.kubernetes.io/version: "2.0.0" # ferry:set web:version',
+      `-    url: ${artifacts}/web-1.0.0.tar.gz # ferry:set web:url`,
+      `-    digest: ${digestOf(artifacts, "1.0.0")}   # ferry:set web:digest`,
+      `+    url: ${artifacts}/web-2.0.0.tar.gz # ferry:set web:url`,
+      `+    digest: ${digestOf(artifacts, "2.0.0")}   # ferry:set web:digest`,
       '-    VERSION: "1.0.0"   # ferry:set web:version',
-      `-    ARTIFACT_URL: ${artifacts}/web-1.0.0.tar.gz # ferry:set web:url`,
-      `-    ARTIFACT_DIGEST: "${digestOf(artifacts, "1.0.0")}" # ferry:set web:digest`,
       '+    VERSION: "2.0.0"   # ferry:set web:version',
-      `+    ARTIFACT_URL: ${artifacts}/web-2.0.0.tar.gz # ferry:set web:url`,
-      `+    ARTIFACT_DIGEST: "${digestOf(artifacts, "2.0.0")}" # ferry:set web:digest`,
       '-    VERSION: "1.0.0" # ferry:set web:version',
       '+    VERSION: "2.0.0" # ferry:set web:version',
     ],
@@ -154,10 +154,28 @@ test("a version moves dev -> acc -> prd through Git; a version whose smoke test 
   assert.equal(failedGate?.reason, "VerificationFailed");
   assert.deepEqual(failedGate?.versions, ["3.0.0"]);
 
+  // A version that does not exist: refused when nothing says where it is; stopped in dev when its artifact is not there.
+  const missing = await s.ferry("promote", "web", "--to", "dev", "--version", "9.9.9");
+  assert.equal(missing.code, 2, outputOf(missing));
+  assert.match(outputOf(missing), /dev marks digest, url besides the version, and nothing says what they are for 9.9.9; the watcher's newest is 3.0.0: give them with --set digest=\.\.\. --set url=\.\.\./);
+  const absent = await s.ferry("promote", "web", "--to", "dev", "--version", "9.9.9", "--set", `url=${join(artifacts, "web-9.9.9.tar.gz")}`, "--set", `digest=sha256:${"0".repeat(64)}`);
+  assert.equal(absent.code, 0, outputOf(absent));
+  const notFound = await waitForPhase("dev", "Failed", "9.9.9");
+  assert.equal(env(notFound, "dev").reason, "SyncFailed");
+  assert.match(env(notFound, "dev").message ?? "", /dev \(web-dev\) failed to sync the new version: .*web-9\.9\.9\.tar\.gz/);
+  // A digest that does not match the artifact: stopped in dev, and what ran keeps running.
+  const wrong = await s.ferry("promote", "web", "--to", "dev", "--version", "2.0.1", "--set", `url=${join(artifacts, "web-2.0.0.tar.gz")}`, "--set", `digest=sha256:${"1".repeat(64)}`);
+  assert.equal(wrong.code, 0, outputOf(wrong));
+  const mismatch = await waitForPhase("dev", "Failed", "2.0.1");
+  const devStatus = await s.status("web-dev");
+  assert.match(env(mismatch, "dev").message ?? "", /digest/i, JSON.stringify({ view: env(mismatch, "dev"), lastSync: devStatus.lastSync, health: devStatus.health }));
+  assert.equal(env(mismatch, "acc").phase, "Waiting");
+  assert.equal(await answer("acc"), "version=2.0.0 env=acc");
+
   // The metrics count each step's outcome and time it.
   const info = JSON.parse(await readFile(join(s.state, "agent.json"), "utf8")) as { url: string; token: string };
   const metrics = await (await fetch(`${info.url}/metrics`, { headers: { authorization: `Bearer ${info.token}` } })).text();
   assert.match(metrics, /ferry_promotions_total\{pipeline="web",environment="prd",outcome="Succeeded"\} 1/);
-  assert.match(metrics, /ferry_promotions_total\{pipeline="web",environment="dev",outcome="Failed"\} 1/);
+  assert.match(metrics, /ferry_promotions_total\{pipeline="web",environment="dev",outcome="Failed"\} 3/);
   assert.match(metrics, /ferry_promotion_duration_seconds_count\{pipeline="web",environment="acc"\} 1/);
 });

@@ -18,9 +18,16 @@ async function who(): Promise<string> {
 }
 
 /** `ferry promote <pipeline|app> --to <env> [--version v]` */
-export async function runPromoteCommand(stateDir: string, target: string, options: { to: string; version?: string; output: "text" | "json" }): Promise<number> {
+export async function runPromoteCommand(stateDir: string, target: string, options: { to: string; version?: string; set: readonly string[]; output: "text" | "json" }): Promise<number> {
+  const set: Record<string, string> = {};
+  for (const pair of options.set) {
+    const match = /^([A-Za-z0-9][-A-Za-z0-9_.]*)=(.*)$/s.exec(pair);
+    if (!match) throw new CliError(`--set ${JSON.stringify(pair)}: expected field=value, e.g. --set digest=sha256:...`);
+    set[match[1] ?? ""] = match[2] ?? "";
+  }
+  if (Object.keys(set).length > 0 && options.version === undefined) throw new CliError("--set goes with --version: the values of that version");
   const client = await agentClient(stateDir);
-  const record = await client.promote(target, { to: options.to, by: await who(), ...(options.version !== undefined ? { version: options.version } : {}) });
+  const record = await client.promote(target, { to: options.to, by: await who(), set, ...(options.version !== undefined ? { version: options.version } : {}) });
   print(record, options.output, `promoting ${record.pipeline} ${record.version} into ${options.to}`);
   return EXIT.ok;
 }
