@@ -176,12 +176,14 @@ test("an artifact is downloaded over HTTP; a missing one is an error naming the 
   );
 });
 
-test(`old unpacked versions are removed: the one in use and the last ${ARTIFACTS_KEPT} others stay`, async (t) => {
+test(`old unpacked versions are removed: the one in use and the last ${ARTIFACTS_KEPT} others stay; leftovers of a crash go`, async (t) => {
   const sandbox = await createSandbox();
   t.after(() => sandbox.cleanup());
   const target = sandbox.target();
   const versions = [];
   for (let i = 1; i <= ARTIFACTS_KEPT + 3; i += 1) versions.push(await publish(sandbox, `${i}.0.0`));
+  // What an agent that died while unpacking leaves behind goes too.
+  await mkdir(path.join(sandbox.stateDir, "artifacts", ".tmp-leftover", "tree"), { recursive: true });
   let previous: number | undefined;
   for (const version of versions) {
     await target.apply(service(sandbox, version), sandbox.context);
