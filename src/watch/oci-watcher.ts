@@ -1,3 +1,4 @@
+import { FerryError } from "../core/errors.js";
 import { parseRepository, RegistryClient } from "./oci-registry.js";
 import { PoliteHttp } from "./polite-http.js";
 import type { Candidate } from "./version-policy.js";
@@ -29,7 +30,7 @@ export function createOciWatcher(spec: OciSpec, options: ResolvedWatcherOptions)
       for (const tag of tags) {
         if (spec.policy.order === "newest-build") {
           if (admitVersion(tag, spec.policy) === undefined) continue;
-          if (!created.has(tag)) created.set(tag, await client.createdAt(tag, signal));
+          if (!created.has(tag)) created.set(tag, await createdAtOrNone(client, tag, signal));
           const builtAt = created.get(tag);
           candidates.push({ name: tag, ...(builtAt === undefined ? {} : { builtAt }) });
         } else candidates.push({ name: tag });
@@ -41,4 +42,14 @@ export function createOciWatcher(spec: OciSpec, options: ResolvedWatcherOptions)
       return { version: newest.version, digest, url: `${spec.repository}:${tag}@${digest}` };
     },
   };
+}
+
+/** A tag deleted between the listing and this read has no build time; it is left out rather than failing the poll. */
+async function createdAtOrNone(client: RegistryClient, tag: string, signal?: AbortSignal): Promise<number | undefined> {
+  try {
+    return await client.createdAt(tag, signal);
+  } catch (error) {
+    if (error instanceof FerryError && error.reason === "WatchSourceNotFound") return undefined;
+    throw error;
+  }
 }

@@ -59,18 +59,6 @@ export function selectNewest<T>(candidates: Iterable<Candidate<T>>, policy: Vers
   return best;
 }
 
-/** Every admitted candidate, oldest first under the policy's order. */
-export function sortAdmitted<T>(candidates: Iterable<Candidate<T>>, policy: VersionPolicy): Admitted<T>[] {
-  const admitted: Admitted<T>[] = [];
-  for (const candidate of candidates) {
-    const version = admitVersion(candidate.name, policy);
-    if (version === undefined) continue;
-    if (policy.order === "newest-build" && candidate.builtAt === undefined) continue;
-    admitted.push({ version, candidate });
-  }
-  return admitted.sort((a, b) => compareAdmitted(a, b, policy));
-}
-
 function compareAdmitted(a: Admitted<unknown>, b: Admitted<unknown>, policy: VersionPolicy): number {
   if (policy.order === "newest-build") {
     const byTime = (a.candidate.builtAt ?? 0) - (b.candidate.builtAt ?? 0);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { schemaProblems } from "../validate/schema-problems.js";
 import type { Origin } from "../core/objects.js";
-import { watchSpecSchema } from "./watch-spec.js";
+import { watchIntervalMs, watchSpecSchema } from "./watch-spec.js";
 
 const origin: Origin = { file: "pipelines/web.yaml", line: 1, column: 1, document: 0, positions: {} };
 
@@ -36,4 +36,9 @@ test("unknown fields, bad ranges, regexes without a group and bad patterns are e
   assert.ok(problems({ type: "ftp", path: "/srv" }).some((p) => p.startsWith("/spec/watch/type")), "an unknown type names the type field");
   assert.ok(problems({ type: "oci", repository: "Nginx:latest" }).some((p) => p.startsWith("/spec/watch/repository: ")));
   assert.ok(problems({ type: "directory", path: "/srv", pattern: "{version}", policy: { order: "oldest" } }).some((p) => p.startsWith("/spec/watch/policy/order: ")));
+});
+
+test("the interval defaults to 5m", () => {
+  assert.equal(watchIntervalMs(watchSpecSchema.parse({ type: "npm", package: "web" })), 300_000);
+  assert.equal(watchIntervalMs(watchSpecSchema.parse({ type: "npm", package: "web", interval: "30s" })), 30_000);
 });

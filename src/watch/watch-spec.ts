@@ -6,6 +6,9 @@ import { quoteForMessage } from "../render/names.js";
 /** The placeholder a directory watcher's `pattern` must contain once. */
 export const VERSION_PLACEHOLDER = "{version}";
 
+/** How often a source is asked when `interval` is not given. */
+export const DEFAULT_WATCH_INTERVAL = "5m";
+
 /** The default npm registry. */
 export const NPM_REGISTRY = "https://registry.npmjs.org";
 
@@ -44,7 +47,7 @@ const intervalSchema = z
     if (ms === undefined) ctx.addIssue({ code: "custom", message: `invalid duration ${quoteForMessage(text)}: use a Go-style duration such as 30s, 5m or 1h` });
     else if (ms < 1000) ctx.addIssue({ code: "custom", message: "must be at least 1s" });
   })
-  .meta({ pattern: DURATION_PATTERN, description: "How often the source is asked (Go-style duration).", examples: ["1m", "5m"] });
+  .meta({ pattern: DURATION_PATTERN, description: "How often the source is asked (Go-style duration, default 5m).", examples: ["1m", "5m"] });
 
 const common = {
   policy: policySchema.prefault({}),
@@ -104,6 +107,11 @@ export const watchSpecSchema = z.discriminatedUnion("type", [directorySchema, ht
 export type WatchSpec = z.output<typeof watchSpecSchema>;
 /** The version policy of a watch block, defaults filled in. */
 export type VersionPolicy = WatchSpec["policy"];
+
+/** The watch block's interval in milliseconds (DEFAULT_WATCH_INTERVAL when not given). */
+export function watchIntervalMs(spec: WatchSpec): number {
+  return parseDuration(spec.interval ?? DEFAULT_WATCH_INTERVAL) ?? 300_000;
+}
 
 /** Why a regular expression cannot serve as a version filter, or undefined if it can. */
 function regexProblem(text: string): string | undefined {

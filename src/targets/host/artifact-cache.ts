@@ -105,6 +105,11 @@ export function createArtifactCache(stateDir: string, options: { fetch?: typeof 
         const entries = await readdir(dir).catch(() => [] as string[]);
         const unused: { path: string; mtimeMs: number }[] = [];
         for (const entry of entries) {
+          if (entry.startsWith(".tmp-")) {
+            // Left by an agent that died while preparing; a live preparation holds the queue, so none runs now.
+            await rm(path.join(dir, entry), { recursive: true, force: true });
+            continue;
+          }
           if (!/^[0-9a-f]{64}$/.test(entry) || inUse.has(`sha256:${entry}`)) continue;
           const info = await stat(path.join(dir, entry)).catch(() => undefined);
           if (info) unused.push({ path: path.join(dir, entry), mtimeMs: info.mtimeMs });

@@ -5,6 +5,8 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { test } from "node:test";
 import { FerryError } from "../../core/errors.js";
+import { watchSpecSchema } from "../../watch/watch-spec.js";
+import { createWatcher } from "../../watch/watcher.js";
 import type { JsonObject } from "../../core/json.js";
 import { directoryDigest } from "./artifact-tree.js";
 import { ARTIFACTS_KEPT } from "./artifact-cache.js";
@@ -174,12 +176,14 @@ test("an artifact is downloaded over HTTP; a missing one is an error naming the 
   );
 });
 
-test(`old unpacked versions are removed: the one in use and the last ${ARTIFACTS_KEPT} others stay`, async (t) => {
+test(`old unpacked versions are removed: the one in use and the last ${ARTIFACTS_KEPT} others stay; leftovers of a crash go`, async (t) => {
   const sandbox = await createSandbox();
   t.after(() => sandbox.cleanup());
   const target = sandbox.target();
   const versions = [];
   for (let i = 1; i <= ARTIFACTS_KEPT + 3; i += 1) versions.push(await publish(sandbox, `${i}.0.0`));
+  // What an agent that died while unpacking leaves behind goes too.
+  await mkdir(path.join(sandbox.stateDir, "artifacts", ".tmp-leftover", "tree"), { recursive: true });
   let previous: number | undefined;
   for (const version of versions) {
     await target.apply(service(sandbox, version), sandbox.context);
@@ -203,4 +207,24 @@ test("a job runs from its artifact, and a directory artifact is checked against 
   await assert.rejects(target.apply(job(sha256Of("wrong")), sandbox.context), stalledWith("ArtifactDigestMismatch", new RegExp(`has digest ${digest}`)));
   assert.equal(await target.apply(job(digest), sandbox.context), "created");
   assert.equal(await readFile(out, "utf8"), path.join(sandbox.stateDir, "artifacts", digest.slice("sha256:".length)));
+});
+
+test("what the directory watcher finds runs as is: publishing 2.0.0 into the artifact directory moves the service to it", async (t) => {
+  const sandbox = await createSandbox();
+  t.after(() => sandbox.cleanup());
+  const target = sandbox.target();
+  const watcher = createWatcher(watchSpecSchema.parse({ type: "directory", path: path.join(sandbox.base, "published"), pattern: "web-{version}.tar.gz" }));
+  await publish(sandbox, "1.0.0");
+  const first = await watcher.latest();
+  assert.ok(first?.url !== undefined && first.digest !== undefined);
+  await target.apply(service(sandbox, { url: first.url, digest: first.digest }), sandbox.context);
+  const running = await reportOf(sandbox);
+  assert.equal(running.version, "1.0.0");
+
+  await publish(sandbox, "2.0.0");
+  const second = await watcher.latest();
+  assert.equal(second?.version, "2.0.0");
+  assert.ok(second?.url !== undefined && second.digest !== undefined);
+  assert.equal(await target.apply(service(sandbox, { url: second.url, digest: second.digest }), sandbox.context), "configured");
+  assert.equal((await reportOf(sandbox, running.pid)).version, "2.0.0");
 });
