@@ -180,7 +180,6 @@ export class Agent {
       {
         stateDir: this.options.stateDir,
         workDir: join(this.options.stateDir, "work"),
-        watchIntervalMs: Math.max(1000, this.options.pollIntervalMs),
         ...(this.options.commitSigning ? { signing: this.options.commitSigning } : {}),
         createWatcher: this.options.createWatcher ?? ((spec) => createWatcher(spec)),
         ...(unsigned

@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Application } from "../config/application.js";
-import { parseDuration } from "../config/duration.js";
 import type { Pipeline, PipelineStep } from "../config/pipeline.js";
 import { stalled, toFerryError } from "../core/errors.js";
 import { shortRevision } from "../core/ids.js";
@@ -17,6 +16,7 @@ import type { PromotionRecord, PromotionStore, StepRecord } from "./promotion-st
 import { ACTIVE_PHASES } from "./promotion-state.js";
 import { runHttpChecks } from "./http-checks.js";
 import type { WatchSpec } from "../watch/watch-spec.js";
+import { watchIntervalMs } from "../watch/watch-spec.js";
 import type { Watcher } from "../watch/watcher.js";
 import type { Bump } from "./write-back.js";
 import { applyBumps, promotionMessage, readDirectoryValues } from "./write-back.js";
@@ -48,7 +48,7 @@ export interface PromotionControllerOptions {
   readonly createWatcher?: (spec: WatchSpec) => Watcher;
   /** Set when commits must be signed and no key is given: every write fails with this message, nothing is pushed. */
   readonly unsignedRefusal?: string;
-  /** How often watchers are asked for a new version when their spec gives no interval. */
+  /** How often watchers are asked for a new version, instead of their spec's interval (tests). */
   readonly watchIntervalMs?: number;
   /** How often gates are re-checked (they are also checked on every engine event). */
   readonly tickMs?: number;
@@ -361,8 +361,7 @@ export class PromotionController {
     }
     const entry = this.#sources.get(pipeline.name);
     if (!source || !entry || this.#now() < entry.next) return;
-    const every = pipeline.watch?.interval !== undefined ? parseDuration(pipeline.watch.interval) : undefined;
-    entry.next = this.#now() + (every ?? this.#options.watchIntervalMs ?? 30_000);
+    entry.next = this.#now() + (this.#options.watchIntervalMs ?? (pipeline.watch ? watchIntervalMs(pipeline.watch) : 300_000));
     let found;
     try {
       found = await source.latest(AbortSignal.timeout(30_000));
