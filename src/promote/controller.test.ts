@@ -188,6 +188,19 @@ describe("promotion controller", () => {
     await tick();
     assert.match(await repo.git("show", "HEAD:apps/web/acc/web.yaml"), /VERSION: "1.0.0"/);
     assert.equal(world.events.at(-1)?.reason, "VerificationFailed");
+    assert.deepEqual(world.rolledBack, [], "onFailure: stop rolls nothing back");
+  });
+
+  it("rolls the failed environment back when the pipeline says so", async (t) => {
+    const { repo, world, controller, tick } = await setup("rollback", [stepOf("dev", 0, { onFailure: "rollback" }), stepOf("acc", 1)]);
+    t.after(() => controller.stop());
+    t.after(() => repo.remove());
+    await controller.promote({ target: "web", to: "dev", version: "3.0.0", set: { url: "/srv/web-3.0.0.tgz" }, by: "ci" });
+    await tick();
+    await world.synced("dev", "Degraded");
+    await tick();
+    assert.deepEqual(world.rolledBack, ["web-dev"]);
+    assert.ok(controller.promotions()["web"]?.steps[0]?.rolledBack);
   });
 
   it("never writes into an application on hold; it goes on when the hold is released", async (t) => {
