@@ -1,4 +1,15 @@
-import type { ApplicationList, ApplicationResponse, DeploymentsResponse, DiffResponse, HistoryResponse, RollbackResponse, SessionResponse, SyncStreamLine } from "../../src/agent/api-types.js";
+import type {
+  ApplicationList,
+  ApplicationResponse,
+  DeploymentsResponse,
+  DiffResponse,
+  HistoryResponse,
+  PipelinesResponse,
+  PromotionResponse,
+  RollbackResponse,
+  SessionResponse,
+  SyncStreamLine,
+} from "../../src/agent/api-types.js";
 import type { EngineEvent } from "../../src/engine/events.js";
 
 /** An answer of the agent other than 2xx, with its message. */
@@ -53,6 +64,15 @@ export class Api {
 
   deployments(params: Record<string, string>): Promise<DeploymentsResponse> {
     return this.get(`/api/v1/deployments?${new URLSearchParams(params)}`);
+  }
+
+  pipelines(): Promise<PipelinesResponse> {
+    return this.get("/api/v1/pipelines");
+  }
+
+  /** Lets the version waiting for approval into an environment (admin token). */
+  approve(pipeline: string, environment: string): Promise<PromotionResponse> {
+    return this.request("POST", `/api/v1/pipelines/${encodeURIComponent(pipeline)}/approve`, { environment, by: "the dashboard" }) as Promise<PromotionResponse>;
   }
 
   refresh(): Promise<unknown> {

@@ -7,6 +7,7 @@ import { forgetToken, saveToken, storedToken, takeTokenFromFragment } from "./to
 import { applicationsView } from "./views/applications.js";
 import { applicationView } from "./views/application.js";
 import { deploymentsView } from "./views/deployments.js";
+import { pipelinesView } from "./views/pipelines.js";
 import { renderTokenForm } from "./views/token-form.js";
 
 const main = document.getElementById("main") as HTMLElement;
@@ -17,12 +18,13 @@ const forget = document.getElementById("forget") as HTMLButtonElement;
 let session: { context: Context; stop: AbortController } | undefined;
 let cleanup: (() => void) | undefined;
 
-/** Routes on the fragment: `#/`, `#/applications/<name>`, `#/deployments`. */
+/** Routes on the fragment: `#/`, `#/applications/<name>`, `#/deployments`, `#/pipelines`. */
 function viewFor(hash: string): View {
   const path = hash.replace(/^#/, "") || "/";
   const app = /^\/applications\/(.+)$/.exec(path);
   if (app?.[1]) return applicationView(decodeURIComponent(app[1]));
   if (path === "/deployments") return deploymentsView;
+  if (path === "/pipelines") return pipelinesView;
   return applicationsView;
 }
 
@@ -31,7 +33,8 @@ function route(): void {
   cleanup?.();
   const path = location.hash.replace(/^#/, "") || "/";
   for (const link of document.querySelectorAll<HTMLAnchorElement>("nav a")) {
-    link.classList.toggle("active", link.dataset.nav === (path.startsWith("/deployments") ? "deployments" : "applications"));
+    const section = path.startsWith("/deployments") ? "deployments" : path.startsWith("/pipelines") ? "pipelines" : "applications";
+    link.classList.toggle("active", link.dataset.nav === section);
   }
   main.replaceChildren();
   cleanup = viewFor(location.hash)(main, session.context);

@@ -33,6 +33,15 @@ import type { RollbackRequest, RollbackResult } from "./rollback.js";
 import { rollbackApplication } from "./rollback.js";
 import { AgentMetrics } from "./metrics.js";
 import { ReplayGuard } from "../webhooks/replay-guard.js";
+import type { Pipeline } from "../config/pipeline.js";
+import type { PromoteRequest } from "../promote/controller.js";
+import { PromotionController } from "../promote/controller.js";
+import type { PipelineView } from "../promote/pipeline-view.js";
+import { pipelineView } from "../promote/pipeline-view.js";
+import type { PromotionRecord } from "../promote/promotion-state.js";
+import type { WatchSpec } from "../watch/watch-spec.js";
+import type { Watcher } from "../watch/watcher.js";
+import { createWatcher } from "../watch/watcher.js";
 import type { PushNotice } from "../webhooks/verify.js";
 import { repositoryIdentity } from "../webhooks/verify.js";
 import { startControlServer } from "./control-server.js";
@@ -73,6 +82,10 @@ export interface AgentOptions {
   readonly kubeconfig?: string;
   /** Context of the default cluster (`target: kubernetes` without `cluster`); default the current context. */
   readonly kubeContext?: string;
+  /** How promotion commits are signed: git `-c` settings for `git commit -S` (gpg.format, user.signingkey) and their environment. */
+  readonly commitSigning?: { readonly config: readonly string[]; readonly env?: Readonly<Record<string, string>> };
+  /** Makes the watcher of a Pipeline's `watch:` (default: createWatcher, relative directories from the working directory). */
+  readonly createWatcher?: (spec: WatchSpec) => Watcher;
 }
 
 /**
@@ -121,6 +134,8 @@ export class Agent {
   readonly notifier: Notifier;
   /** Counts what Prometheus scrapes at /metrics. */
   readonly metrics = new AgentMetrics();
+  /** Moves versions through the environments of the configuration's Pipelines. */
+  readonly promotions: PromotionController;
   /** Webhook deliveries already acted on. */
   readonly webhookDeliveries = new ReplayGuard();
   readonly #sources: SourceRegistry;
@@ -135,6 +150,7 @@ export class Agent {
   #dashboardUrl: string | undefined;
   #release: (() => void) | undefined;
   #configLoading: Promise<void> = Promise.resolve();
+  #pipelines: readonly Pipeline[] = [];
   /** False for one-shot commands (diff, sync) that run only what they are asked to. */
   #reconcile = true;
 
@@ -168,6 +184,69 @@ export class Agent {
     this.engine.subscribe(this.metrics.listener);
     this.notifier = new Notifier({ agent: options.name ?? hostname() });
     this.engine.subscribe(this.notifier.listener);
+    this.promotions = this.#createPromotions();
+    this.engine.subscribe((event) => {
+      if (event.type === "SyncFinished" || event.type === "StatusChanged") this.promotions.poke();
+    });
+  }
+
+  #createPromotions(): PromotionController {
+    const unsigned = this.options.signatures && !this.options.commitSigning;
+    return new PromotionController(
+      {
+        pipelines: () => this.#pipelines,
+        application: (name) => this.engine.applications().find((a) => a.name === name),
+        status: (name) => this.engine.status(name),
+        fetcher: (app) => this.fetcherFor(app),
+        repository: (app) => ({ url: app.spec.source.repoURL ?? this.options.repo, ref: app.spec.source.ref ?? this.options.ref }),
+        holds: async () => (await this.history.store()).holds(),
+        record: (event) => this.history.record(event),
+        rollback: async (application, reason) => {
+          await this.rollback(application, { reason });
+        },
+        refresh: (app) => this.#checkSource(this.fetcherFor(app)),
+        promotionFinished: (pipeline, environment, outcome, seconds) => this.metrics.promotion(pipeline, environment, outcome, seconds),
+      },
+      {
+        stateDir: this.options.stateDir,
+        workDir: join(this.options.stateDir, "work"),
+        ...(this.options.commitSigning ? { signing: this.options.commitSigning } : {}),
+        createWatcher: this.options.createWatcher ?? ((spec) => createWatcher(spec)),
+        ...(unsigned
+          ? { unsignedRefusal: "this agent verifies commit signatures and has no key to sign promotion commits with: start it with --sign-commits <ssh key file>" }
+          : {}),
+      },
+    );
+  }
+
+  /** The configuration's Pipelines. */
+  pipelines(): readonly Pipeline[] {
+    return this.#pipelines;
+  }
+
+  /** Every pipeline (or the one named) with its environments' versions, gates and what waits on what. */
+  async pipelineViews(name?: string): Promise<PipelineView[]> {
+    const pipelines = this.#pipelines.filter((p) => name === undefined || p.name === name);
+    if (name !== undefined && pipelines.length === 0) throw stalled("UnknownPipeline", `unknown pipeline ${JSON.stringify(name)}`);
+    const records = this.promotions.promotions();
+    return Promise.all(
+      pipelines.map(async (p) => {
+        const error = this.promotions.watchError(p.name);
+        const watch = p.watch ? { description: this.promotions.watchDescription(p.name) ?? `${p.watch.type} watcher`, ...(error !== undefined ? { error } : {}) } : undefined;
+        return pipelineView(p, records[p.name], await this.promotions.environmentValues(p), watch);
+      }),
+    );
+  }
+
+  /** `ferry promote`: see PromotionController.promote. */
+  async promote(request: PromoteRequest): Promise<PromotionRecord> {
+    await this.history.flush().catch(() => undefined);
+    return this.promotions.promote(request);
+  }
+
+  /** `ferry approve`: see PromotionController.approve. */
+  async approve(pipeline: string, environment: string, by: string): Promise<PromotionRecord> {
+    return this.promotions.approve(pipeline, environment, by);
   }
 
   /** The fetchers of the configuration and of every application, each once. */
@@ -258,6 +337,7 @@ export class Agent {
         });
       }
       if (options.poll ?? true) this.#ensurePollers();
+      if (this.#reconcile) await this.promotions.start();
     } catch (error) {
       await this.stop();
       throw error;
@@ -271,6 +351,7 @@ export class Agent {
     await this.#server?.close();
     this.#server = undefined;
     this.#dashboardUrl = undefined;
+    await this.promotions.stop();
     await this.engine.stop();
     // Alerts already raised get a moment to go out; an endpoint that hangs does not hold the stop.
     await Promise.race([this.notifier.drain(), new Promise((r) => setTimeout(r, 2000).unref())]);
@@ -418,11 +499,12 @@ export class Agent {
     let problems: readonly Problem[];
     let applications: Application[] = [];
     let notifications: Notification[] = [];
+    let pipelines: Pipeline[] = [];
     try {
       const files = await loadManifestFiles(artifact.directory, this.options.path);
       const rendered = renderDirectory(files, {});
       problems = rendered.problems;
-      if (problems.length === 0) ({ applications, notifications, problems } = loadApplications(rendered.objects));
+      if (problems.length === 0) ({ applications, notifications, pipelines, problems } = loadApplications(rendered.objects));
     } catch (error) {
       problems = [{ severity: "error", message: `configuration at ${shortRevision(artifact.revision)}: ${toFerryError(error).message}` }];
     }
@@ -434,6 +516,7 @@ export class Agent {
     }
     this.#config = { ...this.#config, revision: artifact.revision, lastAttemptedRevision: artifact.revision, problems, applications: applications.map((a) => a.name) };
     this.notifier.configure(notifications);
+    this.#pipelines = pipelines;
     this.engine.setApplications(applications, { run: this.#reconcile });
     this.engine.reportConfig({ type: "ConfigLoaded", revision: artifact.revision, applications: applications.map((a) => a.name) });
     this.#ensurePollers();

@@ -7,6 +7,8 @@ import type { ConfigStatus } from "./agent.js";
 import type { ListedApplication } from "./application-query.js";
 import type { RevisionDiffReport } from "./revision-diff.js";
 import type { RollbackResult } from "./rollback.js";
+import type { PipelineView } from "../promote/pipeline-view.js";
+import type { PromotionRecord } from "../promote/promotion-state.js";
 
 /** The typed contract between the agent's control API and its clients (CLI, dashboard). */
 
@@ -61,3 +63,30 @@ export type RollbackResponse = RollbackResult;
 export interface ReleaseResponse {
   readonly released: boolean;
 }
+
+/** GET /api/v1/pipelines: every pipeline with its environments, versions and gates. */
+export interface PipelinesResponse {
+  readonly pipelines: readonly PipelineView[];
+}
+
+/** GET /api/v1/pipelines/:name (404 for an unknown pipeline) */
+export type PipelineResponse = PipelineView;
+
+/** POST /api/v1/pipelines/:pipeline-or-application/promote with `{to, version?, set?, by?}` */
+export interface PromoteBody {
+  readonly to: string;
+  readonly version?: string;
+  /** Other marked values to write with the version into the first environment (url, digest). */
+  readonly set?: Readonly<Record<string, string>>;
+  /** Who asks, for the history. */
+  readonly by?: string;
+}
+
+/** POST /api/v1/pipelines/:name/approve with `{environment, by?}` */
+export interface ApproveBody {
+  readonly environment: string;
+  readonly by?: string;
+}
+
+/** What promote and approve answer: the promotion as it stands after the request. */
+export type PromotionResponse = PromotionRecord;

@@ -8,7 +8,7 @@ import type { HistoryParams } from "../history/query-params.js";
 import { deploymentQueryOf, historyQueryOf, InvalidHistoryParam } from "../history/query-params.js";
 import type { Agent } from "./agent.js";
 import { applicationQueryOf, InvalidApplicationQuery, queryApplications } from "./application-query.js";
-import type { ApplicationList, ApplicationResponse, SessionResponse } from "./api-types.js";
+import type { ApplicationList, ApplicationResponse, PipelinesResponse, SessionResponse } from "./api-types.js";
 import { DASHBOARD_DIR, isDashboardPath, serveDashboardFile } from "./dashboard-files.js";
 import { RateLimiter } from "./rate-limit.js";
 import { diffAtRevision } from "./revision-diff.js";
@@ -28,7 +28,7 @@ const MAX_WEBHOOK_BODY = 2 * 1024 * 1024;
 
 /**
  * The agent's control API on loopback: status, diff (now, or at a revision), sync (streamed as
- * newline-delimited JSON progress), refresh and a server-sent event stream,
+ * newline-delimited JSON progress), refresh, pipelines (promote, approve) and a server-sent event stream,
  * and the web dashboard's files at `/` and `/assets/`. Every route but
  * /healthz, the dashboard's files and the webhooks needs a bearer token from
  * agent.json: the admin token for actions, or the read token for GET requests.
@@ -148,6 +148,27 @@ async function handle(
   if (req.method === "GET" && resource === "deployments" && !name) {
     return answer(res, async () => (await agent.history.store()).deployments(deploymentQueryOf(paramsOf(url), new Date())));
   }
+  if (resource === "pipelines") {
+    if (req.method === "GET" && !action) {
+      return answer(res, async () => {
+        const pipelines = await agent.pipelineViews(name);
+        return name === undefined ? ({ pipelines } satisfies PipelinesResponse) : pipelines[0];
+      }, 404);
+    }
+    if (req.method === "POST" && name && action === "promote") {
+      const request = body ?? {};
+      if (typeof request.to !== "string") return send(res, 400, { error: "to is required: the environment to promote into" });
+      const version = typeof request.version === "string" ? request.version : undefined;
+      const set = setOf(request.set);
+      if (typeof set === "string") return send(res, 400, { error: set });
+      return answer(res, () => agent.promote({ target: name, to: request.to as string, by: byOf(request), set, ...(version !== undefined ? { version } : {}) }));
+    }
+    if (req.method === "POST" && name && action === "approve") {
+      const request = body ?? {};
+      if (typeof request.environment !== "string") return send(res, 400, { error: "environment is required: the environment to approve" });
+      return answer(res, () => agent.approve(name, request.environment as string, byOf(request)));
+    }
+  }
   if (req.method === "GET" && resource === "holds" && !name) return answer(res, async () => ({ holds: await (await agent.history.store()).holds() }));
   if (req.method === "POST" && resource === "refresh") {
     await agent.refresh();
@@ -161,12 +182,14 @@ async function handle(
  * Sends what `work` returns; bad filters and refused requests (a revision that
  * never ran, a rejected push) are 422 with the reason, an unreachable history 503.
  */
-async function answer(res: ServerResponse, work: () => Promise<unknown>): Promise<void> {
+async function answer(res: ServerResponse, work: () => Promise<unknown>, unknownStatus = 422): Promise<void> {
   try {
     send(res, 200, await work());
   } catch (error) {
     if (error instanceof InvalidHistoryParam) return send(res, 400, { error: error.message });
-    if (error instanceof FerryError && error.disposition === "stalled") return send(res, 422, { error: error.message, reason: error.reason });
+    if (error instanceof FerryError && error.disposition === "stalled") {
+      return send(res, error.reason.startsWith("Unknown") ? unknownStatus : 422, { error: error.message, reason: error.reason });
+    }
     const e = toFerryError(error);
     send(res, 503, { error: e.message, reason: e.reason });
   }
@@ -184,6 +207,21 @@ function rollbackRequestOf(body: Record<string, unknown>): RollbackRequest {
     ...(typeof body.reason === "string" ? { reason: body.reason.slice(0, 1000) } : {}),
     ...(author && typeof author.name === "string" && typeof author.email === "string" ? { author: { name: author.name, email: author.email } } : {}),
   };
+}
+
+/** The `set` of a promote request: field names to string values; a message when it is something else. */
+function setOf(value: unknown): Record<string, string> | string {
+  if (value === undefined) return {};
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "set must be an object of field names to values";
+  const entries = Object.entries(value as Record<string, unknown>);
+  const bad = entries.find(([field, v]) => typeof v !== "string" || !/^[A-Za-z0-9][-A-Za-z0-9_.]*$/.test(field));
+  if (bad) return `set.${bad[0]}: a field name (letters, digits, -, _, .) with a string value`;
+  return Object.fromEntries(entries) as Record<string, string>;
+}
+
+/** Who asks for a promotion or an approval, as the CLI says (its git identity or login name). */
+function byOf(body: Record<string, unknown>): string {
+  return typeof body.by === "string" && body.by.trim() !== "" ? body.by.trim().slice(0, 200) : "the control API";
 }
 
 async function streamSync(agent: Agent, name: string, body: Record<string, unknown>, res: ServerResponse): Promise<void> {

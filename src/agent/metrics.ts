@@ -39,6 +39,8 @@ export class AgentMetrics {
   readonly #stageDuration = new Map<string, Histogram>();
   readonly #commitToApplied = new Histogram();
   readonly #stageStarted = new Map<string, { stage: string; at: number }>();
+  readonly #promotions = new Map<string, number>();
+  readonly #promotionDuration = new Map<string, Histogram>();
   #configRejected = 0;
   readonly #now: () => number;
 
@@ -52,6 +54,16 @@ export class AgentMetrics {
   /** Counts one webhook request by provider and answered status. */
   webhook(provider: string, status: string): void {
     increment(this.#webhooks, labels({ provider, status }));
+  }
+
+  /** Counts one promotion step's outcome, and its duration from the commit to passing its gates. */
+  promotion(pipeline: string, environment: string, outcome: "Succeeded" | "Failed", seconds?: number): void {
+    increment(this.#promotions, labels({ pipeline, environment, outcome }));
+    if (seconds === undefined) return;
+    const key = labels({ pipeline, environment });
+    const histogram = this.#promotionDuration.get(key) ?? new Histogram();
+    histogram.observe(seconds);
+    this.#promotionDuration.set(key, histogram);
   }
 
   /** The exposition text. */
@@ -74,6 +86,10 @@ export class AgentMetrics {
     out.push(`ferry_config_rejected_total ${this.#configRejected}`);
     family("ferry_webhook_requests_total", "counter", "Webhook requests by provider and answered status.");
     for (const [l, v] of sorted(this.#webhooks)) out.push(`ferry_webhook_requests_total{${l}} ${v}`);
+    family("ferry_promotions_total", "counter", "Promotion steps by pipeline, environment and outcome (a step passed its gates, or stopped at one).");
+    for (const [l, v] of sorted(this.#promotions)) out.push(`ferry_promotions_total{${l}} ${v}`);
+    family("ferry_promotion_duration_seconds", "histogram", "From the commit of a promotion step to its environment passing every gate.");
+    for (const [l, h] of sorted(this.#promotionDuration)) histogramLines(out, "ferry_promotion_duration_seconds", l, h);
     family("ferry_queue_depth", "gauge", "Applications waiting in the work queue.");
     out.push(`ferry_queue_depth ${snapshot.queueDepth}`);
     family("ferry_history_pending_events", "gauge", "History events queued and not yet written.");

@@ -44,7 +44,7 @@ export async function writeAgentInfo(stateDir: string, info: AgentInfo): Promise
 }
 
 /** Writes a JSON file readable by its owner only, through a temporary file and a rename. */
-async function writePrivateJson(dir: string, name: string, value: unknown): Promise<void> {
+export async function writePrivateJson(dir: string, name: string, value: unknown): Promise<void> {
   await mkdir(dir, { recursive: true });
   const path = join(dir, name);
   await writeFile(`${path}.tmp`, JSON.stringify(value, null, 2) + "\n", { mode: 0o600 });

@@ -1,3 +1,4 @@
+import type { ApproveBody, PipelineResponse, PipelinesResponse, PromoteBody, PromotionResponse } from "../agent/api-types.js";
 import type { ApplicationList, DiffResponse, ReleaseResponse, RevisionDiffResponse, RollbackResponse, SyncStreamLine } from "../agent/api-types.js";
 import type { RollbackRequest } from "../agent/rollback.js";
 import type { AgentInfo } from "../agent/state-dir.js";
@@ -41,6 +42,23 @@ export class AgentClient {
 
   async release(name: string): Promise<boolean> {
     return ((await this.#request("POST", `/api/v1/applications/${encodeURIComponent(name)}/release`, {})) as ReleaseResponse).released;
+  }
+
+  async pipelines(): Promise<PipelinesResponse> {
+    return (await this.#request("GET", "/api/v1/pipelines")) as PipelinesResponse;
+  }
+
+  async pipeline(name: string): Promise<PipelineResponse> {
+    return (await this.#request("GET", `/api/v1/pipelines/${encodeURIComponent(name)}`)) as PipelineResponse;
+  }
+
+  /** Promotes a pipeline (or the pipeline of an application) into an environment. */
+  async promote(target: string, body: PromoteBody): Promise<PromotionResponse> {
+    return (await this.#request("POST", `/api/v1/pipelines/${encodeURIComponent(target)}/promote`, body)) as PromotionResponse;
+  }
+
+  async approve(pipeline: string, body: ApproveBody): Promise<PromotionResponse> {
+    return (await this.#request("POST", `/api/v1/pipelines/${encodeURIComponent(pipeline)}/approve`, body)) as PromotionResponse;
   }
 
   async refresh(): Promise<void> {

@@ -8,6 +8,7 @@ import { runDiffCommand } from "./commands/diff.js";
 import { runDiffRevisionCommand } from "./commands/diff-revision.js";
 import { runHistoryCommand } from "./commands/history.js";
 import { runReleaseCommand, runRollbackCommand } from "./commands/rollback.js";
+import { runApproveCommand, runPipelineStatusCommand, runPromoteCommand } from "./commands/promote.js";
 import { runQuickstartCommand } from "./commands/quickstart.js";
 import { runStatusCommand } from "./commands/status.js";
 import { runValidateCommand } from "./commands/validate.js";
@@ -71,6 +72,7 @@ Start here: ferry quickstart`,
     .option("--gpg-keyring <file>", "with --verify-signatures: the allowed GPG keys (exported public keys, binary or armored)")
     .option("--kubeconfig <file>", "kubeconfig of the Kubernetes clusters; each context is target kubernetes@<context> (default: $KUBECONFIG, ~/.kube/config, or the cluster the agent runs in)")
     .option("--kube-context <name>", "context of the cluster that target kubernetes (an Application without spec.cluster) applies to (default: the current context)")
+    .option("--sign-commits <ssh-key-file>", "sign the commits promotions write with this SSH private key")
     .addOption(output())
     .action((o: Record<string, string | boolean>) =>
       run(() =>
@@ -95,6 +97,7 @@ Start here: ferry quickstart`,
           ...(typeof o.gpgKeyring === "string" ? { gpgKeyring: o.gpgKeyring } : {}),
           ...(typeof o.kubeconfig === "string" ? { kubeconfig: o.kubeconfig } : {}),
           ...(typeof o.kubeContext === "string" ? { kubeContext: o.kubeContext } : {}),
+          ...(typeof o.signCommits === "string" ? { signCommits: o.signCommits } : {}),
         }),
       ),
     );
@@ -148,13 +151,13 @@ Applications declared only in the configuration at that revision are shown as ne
 
   program
     .command("history")
-    .description("what ran where and when: every sync, drift, rollback and hold, newest first")
+    .description("what ran where and when: every sync, drift, rollback, hold and promotion, newest first")
     .argument("[app]", "one application")
     .option("--env <environment>", "one environment")
     .option("--version <version>", "where this version ran, from when to when, and who put it there")
     .option("--at <time>", "what was running at this time (2026-11-17, 2026-11-17T14:00:00Z, 36h, 7d)")
     .option("--outcome <outcome>", "only syncs that Succeeded or Failed")
-    .option("--type <types>", "only these event types, comma-separated (SyncFinished,DriftDetected,Rollback,...)")
+    .option("--type <types>", "only these event types, comma-separated (SyncFinished,DriftDetected,Rollback,Promotion,PromotionGate,Approval,...)")
     .option("--revision <hex>", "only entries of this revision (a prefix is enough)")
     .option("--since <time>", "entries at or after this time")
     .option("--until <time>", "entries before this time")
@@ -197,6 +200,33 @@ Applications declared only in the configuration at that revision are shown as ne
     .description("release the hold a rollback put on an application, so automatic promotion may move it again")
     .argument("<app>", "the application")
     .action((app: string) => run(() => runReleaseCommand(stateDir(), app)));
+
+  program
+    .command("promote")
+    .description("promote a version into an environment of a pipeline: into the first with --version, into a later one the version that passed the one before it")
+    .argument("<pipeline-or-app>", "the pipeline, or an application it moves")
+    .requiredOption("--to <env>", "the environment to promote into")
+    .option("--version <version>", "the version to write into the first environment (default: the watcher's newest); later ones take the version in flight")
+    .option("--set <field=value>", "with --version: another marked value of that version, e.g. --set url=/srv/web-2.0.0.tar.gz --set digest=sha256:... (repeatable)", (v: string, all: string[]) => [...all, v], [] as string[])
+    .addOption(output())
+    .action((target: string, o: { to: string; version?: string; set: string[]; output: "text" | "json" }) => run(() => runPromoteCommand(stateDir(), target, o)));
+
+  program
+    .command("approve")
+    .description("approve the version waiting for approval to enter an environment; it is recorded with your git identity")
+    .argument("<pipeline>", "the pipeline")
+    .requiredOption("--env <env>", "the environment waiting for approval")
+    .addOption(output())
+    .action((pipeline: string, o: { env: string; output: "text" | "json" }) => run(() => runApproveCommand(stateDir(), pipeline, o)));
+
+  const pipeline = program.command("pipeline").description("pipelines: environments, versions and gates");
+  pipeline
+    .command("status")
+    .description("each environment's version, where the promotion stands, its gates and what waits on what (exit 1 when a promotion stopped at a failed gate)")
+    .argument("[name]", "one pipeline")
+    .addOption(output())
+    .action((name: string | undefined, o: { output: "text" | "json" }) => run(() => runPipelineStatusCommand(stateDir(), name, o)));
+  for (const sub of pipeline.commands) sub.option("--state-dir <dir>", "agent state directory (as the global option)");
 
   program
     .command("refresh")

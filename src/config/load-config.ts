@@ -11,12 +11,16 @@ import type { PolicyRule } from "./policy.js";
 import { normalizePolicy, POLICY_KIND } from "./policy.js";
 import type { Notification } from "./notification.js";
 import { normalizeNotification, NOTIFICATION_KIND } from "./notification.js";
+import type { Pipeline } from "./pipeline.js";
+import { PIPELINE_KIND } from "./pipeline.js";
+import { resolvePipelines } from "./resolve-pipelines.js";
 
 /** The kinds Ferry accepts at its config path. */
 export const CONFIG_KINDS: readonly { readonly apiVersion: string; readonly kind: string }[] = [
   { apiVersion: FERRY_API_VERSION, kind: APPLICATION_KIND },
   { apiVersion: FERRY_API_VERSION, kind: POLICY_KIND },
   { apiVersion: FERRY_API_VERSION, kind: NOTIFICATION_KIND },
+  { apiVersion: FERRY_API_VERSION, kind: PIPELINE_KIND },
 ];
 
 /** One `dependsOn` entry as written: the name and its index in the list (for its line). */
@@ -27,7 +31,8 @@ interface Dependency {
 
 /**
  * Turns the objects rendered from the agent's config path into applications
- * (and the rules of Policy documents, and Notifications). Every object must be a Ferry config kind; names must be unique; `dependsOn`
+ * (and the rules of Policy documents, Notifications and Pipelines; a Pipeline's
+ * environments must name declared applications, each environment once). Every object must be a Ferry config kind; names must be unique; `dependsOn`
  * must name declared applications and must not form a cycle. Applications
  * with a problem of their own stay out of `applications`; every problem is
  * reported (the engine keeps the last good configuration while any exist),
@@ -37,6 +42,7 @@ export function loadApplications(objects: readonly RenderedObject[]): {
   applications: Application[];
   policies: PolicyRule[];
   notifications: Notification[];
+  pipelines: Pipeline[];
   problems: Problem[];
 } {
   const problems: Problem[] = [];
@@ -44,6 +50,7 @@ export function loadApplications(objects: readonly RenderedObject[]): {
   const notifications = new Map<string, Notification>();
   const declared = new Map<string, RenderedObject>();
   const valid = new Map<string, Application>();
+  const pipelineObjects: RenderedObject[] = [];
   for (const object of objects) {
     const { apiVersion, kind, metadata } = object.manifest;
     if (!CONFIG_KINDS.some((k) => k.apiVersion === apiVersion && k.kind === kind)) {
@@ -65,6 +72,10 @@ export function loadApplications(objects: readonly RenderedObject[]): {
       if (normalized.notification && notifications.has(normalized.notification.name)) {
         problems.push(problemAt(`notification ${JSON.stringify(metadata.name)} is declared twice`, locate(object.origin, "/metadata/name"), "/metadata/name"));
       } else if (normalized.notification) notifications.set(normalized.notification.name, normalized.notification);
+      continue;
+    }
+    if (kind === PIPELINE_KIND) {
+      pipelineObjects.push(object);
       continue;
     }
     const first = declared.get(metadata.name);
@@ -106,7 +117,9 @@ export function loadApplications(objects: readonly RenderedObject[]): {
   }
 
   const applications = [...valid.values()].filter((a) => !broken.has(a.name)).sort((a, b) => compare(a.name, b.name));
-  return { applications, policies, notifications: [...notifications.values()], problems: sortByLocation(problems) };
+  const resolved = resolvePipelines(pipelineObjects, declared, valid);
+  problems.push(...resolved.problems);
+  return { applications, policies, notifications: [...notifications.values()], pipelines: resolved.pipelines, problems: sortByLocation(problems) };
 }
 
 /**

@@ -203,6 +203,36 @@ export function describeHistoryStore(name: string, factory: StoreFactory | { ski
     );
 
     test(
+      "promotion events are found by environment and type, and start no deployment",
+      withStore(async (store) => {
+        const promotion = (minute: number, environment: string, type: "Promotion" | "PromotionGate" | "Approval", outcome: "Succeeded" | "Failed") => ({
+          type,
+          at: at(minute),
+          application: `web-${environment}`,
+          environment,
+          versions: ["2.0.0"],
+          outcome,
+          details: { pipeline: "web", to: environment },
+        });
+        await store.append(
+          [
+            promotion(1, "dev", "Promotion", "Succeeded"),
+            promotion(2, "dev", "PromotionGate", "Succeeded"),
+            promotion(3, "acc", "Promotion", "Succeeded"),
+            promotion(4, "prd", "Approval", "Succeeded"),
+            promotion(5, "acc", "PromotionGate", "Failed"),
+          ],
+          "a",
+        );
+        const acc = (await store.events({ environment: "acc", types: ["Promotion", "PromotionGate"] })).items;
+        assert.deepEqual(acc.map((e) => [e.type, e.outcome]), [["PromotionGate", "Failed"], ["Promotion", "Succeeded"]]);
+        assert.deepEqual((await store.events({ version: "2.0.0", types: ["Approval"] })).items.map((e) => e.environment), ["prd"]);
+        assert.deepEqual((await store.events({ types: ["Promotion"] })).items[0]?.details, { pipeline: "web", to: "acc" });
+        assert.deepEqual((await store.deployments({})).items, []);
+      }),
+    );
+
+    test(
       "a batch is all or nothing",
       withStore(async (store) => {
         await assert.rejects(store.append([synced(0, "web", 1, ["1"]), { type: "DriftDetected", at: "not a time", application: "web" }], "a"), /invalid time/);

@@ -73,6 +73,12 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE TABLE holds (application TEXT PRIMARY KEY, reason TEXT NOT NULL, since BIGINT NOT NULL, event_id BIGINT)",
     ],
   },
+  {
+    version: 2,
+    description: "promotion events (Promotion, PromotionGate, Approval), found per environment and type",
+    // `ferry pipeline status` and `ferry history --env prd --type Promotion` ask for one environment's promotions, newest first.
+    statements: () => ["CREATE INDEX events_environment_type ON events (environment, type, id)"],
+  },
 ];
 
 /** The newest schema version this build knows. */

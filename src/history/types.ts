@@ -14,7 +14,10 @@ export type HistoryEventType =
   | "Hold"
   | "Release"
   | "ConfigRejected"
-  | "ApplicationRemoved";
+  | "ApplicationRemoved"
+  | "Promotion"
+  | "PromotionGate"
+  | "Approval";
 
 /** Every event type, in the order people read them in help texts. */
 export const HISTORY_EVENT_TYPES: readonly HistoryEventType[] = [
@@ -27,6 +30,9 @@ export const HISTORY_EVENT_TYPES: readonly HistoryEventType[] = [
   "Release",
   "ConfigRejected",
   "ApplicationRemoved",
+  "Promotion",
+  "PromotionGate",
+  "Approval",
 ];
 
 /**

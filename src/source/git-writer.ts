@@ -198,13 +198,13 @@ async function stageRestoredPath(run: RestoreRun): Promise<void> {
   if (existed) await run.git(["checkout", "--quiet", revision, "--", path]);
 }
 
-async function commitStaged(run: RestoreRun): Promise<string> {
+async function commitStaged(run: RestoreRun, signing?: EditRequest["signing"]): Promise<string> {
   const { name, email } = run.request.author;
   // The variables would win over -c user.name and user.email, so they are set to the same identity.
-  const env = { GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email };
-  const identity = ["-c", `user.name=${name}`, "-c", `user.email=${email}`, "-c", "commit.gpgsign=false"];
+  const env = { ...signing?.env, GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email };
+  const identity = ["-c", `user.name=${name}`, "-c", `user.email=${email}`, ...(signing ? signing.config : ["-c", "commit.gpgsign=false"])];
   // --no-verify: the user's pre-commit and commit-msg hooks are for their own checkouts, not this clone.
-  await run.git([...identity, "commit", "--quiet", "--no-verify", "--cleanup=verbatim", "-m", run.request.message], env);
+  await run.git([...identity, "commit", "--quiet", "--no-verify", ...(signing ? ["-S"] : []), "--cleanup=verbatim", "-m", run.request.message], env);
   return (await run.git(["rev-parse", "--verify", "HEAD"])).trim();
 }
 
@@ -287,4 +287,63 @@ async function serialize<T>(key: string, work: () => Promise<T>): Promise<T> {
   } finally {
     if (cloneLocks.get(key) === settled) cloneLocks.delete(key);
   }
+}
+
+/** Changes to files of a branch, made by a function in a working clone, committed and pushed. */
+export interface EditRequest {
+  readonly url: string;
+  /** The branch the edits start from. */
+  readonly ref: string;
+  readonly message: string;
+  readonly author: CommitIdentity;
+  readonly workDir: string;
+  /**
+   * Edits the checked-out tree at `dir` (the branch head) and returns the
+   * paths it changed, relative to `dir`. Called again on a new head when the
+   * branch moved before the push landed.
+   */
+  readonly edit: (dir: string) => Promise<readonly string[]>;
+  /** Push to this new branch (for a pull request) instead of `ref`; it is replaced when it exists. */
+  readonly pushBranch?: string;
+  /** `-c` settings that make `git commit -S` sign (gpg.format, user.signingkey, ...), and its environment. */
+  readonly signing?: { readonly config: readonly string[]; readonly env?: Readonly<Record<string, string>> };
+  readonly attempts?: number;
+}
+
+/**
+ * Commits what `edit` changes on the head of a branch and pushes it (to the
+ * branch, or to a new branch for a pull request), in the working clone of the
+ * repository under `workDir`. When the branch moved before the push landed,
+ * the edit is redone on the new head, up to `attempts` times. Throws
+ * NothingToCommitError when the edit changed nothing.
+ */
+export async function commitEdits(request: EditRequest): Promise<RestoreResult> {
+  const problem = repositoryProblem(request.url) ?? refProblem(request.ref.replace(/^refs\/heads\//, "")) ?? (request.pushBranch !== undefined ? refProblem(request.pushBranch) : undefined);
+  if (problem !== undefined) throw stalled("InvalidEdit", problem);
+  const clone = cloneDirectory(request.workDir, request.url);
+  const restore: RestoreRequest = { url: request.url, ref: request.ref, path: ".", revision: "0".repeat(40), message: request.message, author: request.author, workDir: request.workDir };
+  return serialize(clone, async () => {
+    await openClone(clone);
+    const run = new RestoreRun(restore, clone);
+    const limit = Math.max(1, Math.floor(request.attempts ?? DEFAULT_PUSH_ATTEMPTS));
+    for (let attempt = 1; ; attempt++) {
+      const parent = await fetchBranch(run);
+      await run.git(["checkout", "--quiet", "--force", "--detach", parent]);
+      await run.git(["clean", "-ffdxq"]);
+      const edited = await request.edit(clone);
+      if (edited.length > 0) await run.git(["add", "--", ...edited]);
+      if (!(await hasStagedChanges(run))) throw new NothingToCommitError(`the files already hold these values on ${run.branch}`);
+      const commit = await commitStaged(run, request.signing);
+      const target = request.pushBranch ?? run.branch;
+      const refspec = `${request.pushBranch !== undefined ? "+" : ""}HEAD:refs/heads/${target}`;
+      const pushArgs = request.pushBranch !== undefined ? [] : run.pushArgs;
+      const push = await run.exec(["push", "--porcelain", "--no-progress", ...pushArgs, "--", run.remoteUrl, refspec], true);
+      if (push.code === 0) return { commit, parent, attempts: attempt, changedFiles: await changedFiles(run, parent, commit) };
+      const rejection = readRejection(push, target);
+      if (!rejection.moved) throw new PushRejectedError(rejectionMessage(run, rejection));
+      if (attempt >= limit) {
+        throw new PushRejectedError(`push to ${run.shownUrl} rejected ${attempt} times because ${target} kept moving (${rejection.reason}); retry later`, "transient");
+      }
+    }
+  });
 }

@@ -62,6 +62,19 @@ describe("validateRepository", () => {
     assert.deepEqual((await validateRepository(dir, { root: "/srv" })).problems, []);
   });
 
+  it("checks a Pipeline's environments against the Applications, on their lines", async () => {
+    const app = (env: string): string => APP.replace("name: web", `name: web-${env}`) + `  environment: ${env}\n`;
+    const pipeline = "apiVersion: ferry.dev/v1\nkind: Pipeline\nmetadata:\n  name: web\nspec:\n  environments:\n    - name: dev\n    - name: acc\n    - name: dev\n";
+    const dir = await repository({ "ferry/apps.yaml": app("dev"), "ferry/pipeline.yaml": pipeline, "apps/web/s.yaml": SERVICE });
+    assert.deepEqual(
+      (reportJson(await validateRepository(dir)) as { file: string; line: number; field: string; rule: string; message: string }[]).map((p) => [p.file, p.line, p.field, p.rule, p.message.split(":")[0]]),
+      [
+        ["ferry/pipeline.yaml", 8, "spec.environments[1].name", "references", 'unknown environment "acc"'],
+        ["ferry/pipeline.yaml", 9, "spec.environments[2].name", "references", 'environment "dev" is listed twice (first at position 1)'],
+      ],
+    );
+  });
+
   it("reports json with file, line, column, field, severity, message and rule", async () => {
     const dir = await repository({ "ferry/apps.yaml": APP, "apps/web/s.yaml": SERVICE.replace("  command: node", "  comand: node") });
     const json = reportJson(await validateRepository(dir));

@@ -177,7 +177,9 @@ function dirOf(file: string): string {
 
 /** The check a problem of the config loader belongs to. */
 function configRule(problem: Problem): string {
-  if (/^(unknown application|dependency cycle|application .* depends on itself)/.test(problem.message)) return "references";
+  if (/^(unknown application|dependency cycle|application .* depends on itself|unknown environment|environment .* (is listed twice|has several applications)|application .* is already environment)/.test(problem.message)) {
+    return "references";
+  }
   if (/declared twice/.test(problem.message)) return "duplicates";
   return "schema";
 }

@@ -40,6 +40,8 @@ export interface AgentCommandOptions {
   readonly kubeconfig?: string;
   /** Context of the default Kubernetes cluster. */
   readonly kubeContext?: string;
+  /** SSH private key file promotion commits are signed with. */
+  readonly signCommits?: string;
 }
 
 /** Builds an Agent from command-line options, checking them first. */
@@ -60,6 +62,7 @@ export function agentFromOptions(options: Omit<AgentCommandOptions, "once" | "ou
   const history = options.history ?? process.env.FERRY_HISTORY_URL;
   const webhookSecret = options.webhookSecretFile !== undefined ? readSecret(options.webhookSecretFile) : process.env.FERRY_WEBHOOK_SECRET;
   const signatures = signaturePolicy(options);
+  const commitSigning = options.signCommits !== undefined ? sshSigning(options.signCommits) : undefined;
   const match = /^(.+):(\d+)$/.exec(options.listen);
   if (!match) throw new CliError(`--listen: expected host:port, got ${JSON.stringify(options.listen)}`);
   return new Agent({
@@ -79,7 +82,19 @@ export function agentFromOptions(options: Omit<AgentCommandOptions, "once" | "ou
     ...(options.name ? { name: options.name } : {}),
     ...(webhookSecret ? { webhookSecret } : {}),
     ...(signatures ? { signatures } : {}),
+    ...(commitSigning ? { commitSigning } : {}),
   });
+}
+
+/** How git signs with an SSH key file (`git commit -S` with gpg.format=ssh); the file must be readable. */
+function sshSigning(file: string): { config: string[] } {
+  const path = resolve(file);
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (error) {
+    throw new CliError(`--sign-commits: cannot read ${path}: ${(error as Error).message}`);
+  }
+  return { config: ["-c", "gpg.format=ssh", "-c", `user.signingkey=${path}`] };
 }
 
 /** The signature policy the flags ask for (files made absolute and checked readable), or the saved one. */

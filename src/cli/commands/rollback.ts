@@ -45,7 +45,7 @@ export async function runReleaseCommand(stateDir: string, name: string): Promise
 }
 
 /** Who runs the command, as git knows them; else the login name on this host. */
-async function gitIdentity(): Promise<CommitIdentity> {
+export async function gitIdentity(): Promise<CommitIdentity> {
   const read = async (key: string): Promise<string | undefined> => {
     try {
       return (await runGit(["config", "--get", key])).trim() || undefined;

@@ -24,7 +24,25 @@ const workingDirSchema = z
   .string()
   .min(1)
   .optional()
-  .describe("Working directory: relative to the allowed root, or absolute inside it. Default: the root.");
+  .describe("Working directory: relative to the allowed root, or absolute inside it. Default: the artifact's directory when spec.artifact is set, else the root.");
+
+const artifactSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .min(1)
+      .refine((url) => url.startsWith("/") || /^(file|https?):\/\//.test(url), {
+        error: "must be an absolute path, a file:// URL or an http(s):// URL of a .tar.gz or .tgz (or a directory)",
+      })
+      .describe("Where the artifact is: an absolute path, a file:// or an http(s):// URL of a .tar.gz/.tgz/.tar, or a local directory."),
+    digest: z
+      .string()
+      .regex(/^sha256:[0-9a-f]{64}$/, "must be sha256:<64 lowercase hex digits>, the digest of the archive (or of the directory, see the README)")
+      .describe("sha256 of the archive's bytes, checked before anything is unpacked."),
+  })
+  .describe(
+    "A versioned artifact: fetched, checked against its digest and unpacked under the state directory. The process runs in it (or in workingDir, with the artifact's directory in $FERRY_ARTIFACT_DIR).",
+  );
 
 const httpCheckSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/ }).describe("Healthy on any 2xx or 3xx answer."),
@@ -71,6 +89,7 @@ export const serviceSpecSchema = z.strictObject({
   env: envSchema.default({}),
   secretEnv: secretEnvSchema,
   workingDir: workingDirSchema,
+  artifact: artifactSchema.optional(),
   healthCheck: healthCheckSchema.optional(),
   restart: restartSchema.prefault({}),
   stop: stopSchema.prefault({}),
@@ -99,6 +118,7 @@ export const jobSpecSchema = z.strictObject({
   env: envSchema.default({}),
   secretEnv: secretEnvSchema,
   workingDir: workingDirSchema,
+  artifact: artifactSchema.optional(),
   timeoutSeconds: positiveSeconds.default(300).describe("The run is killed, with its process group, after this many seconds."),
 });
 
@@ -109,6 +129,8 @@ export type RestartSpec = ServiceSpec["restart"];
 export type StopSpec = ServiceSpec["stop"];
 export type FileSpec = z.output<typeof fileSpecSchema>;
 export type JobSpec = z.output<typeof jobSpecSchema>;
+/** The `spec.artifact` of a Service or Job. */
+export type ArtifactSpec = z.output<typeof artifactSchema>;
 
 /** One kind's schema for the `spec` part, for validation and for the JSON Schema editors use. */
 export interface HostKindSchema {

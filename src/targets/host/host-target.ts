@@ -7,6 +7,7 @@ import { groupOf, parseResourceKey, resourceKey } from "../../core/ids.js";
 import type { RenderedObject } from "../../core/objects.js";
 import { locate } from "../../core/objects.js";
 import type { LiveChange, LiveObject, Target, TargetValidator } from "../target.js";
+import { artifactsInUse, createArtifactCache } from "./artifact-cache.js";
 import { createFileHandler } from "./file-kind.js";
 import type { HostKind } from "./host-schemas.js";
 import { HOST_API_VERSION, isHostKind } from "./host-schemas.js";
@@ -72,9 +73,19 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
   const stateDir = path.resolve(options.stateDir);
   const store = createStateStore(stateDir);
   const listeners = new Set<(change: LiveChange) => void>();
+  const artifacts = createArtifactCache(stateDir);
+  const collectArtifacts = async (): Promise<void> => {
+    try {
+      await artifacts.collect(await artifactsInUse(store));
+    } catch {
+      // Cleaning up old versions is housekeeping: a failure here must not fail an apply; the next one tries again.
+    }
+  };
   const environment = (kind: HostKind): HostEnvironment => ({
     root,
     store,
+    artifacts,
+    collectArtifacts,
     notify(name, owner, message) {
       const change: LiveChange = { key: resourceKey(HOST_API_VERSION, kind, name), message, ...(owner === undefined ? {} : { owner }) };
       for (const listener of [...listeners]) {

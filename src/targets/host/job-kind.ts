@@ -3,12 +3,11 @@ import { stalled, waiting } from "../../core/errors.js";
 import type { RenderedObject } from "../../core/objects.js";
 import type { ApplyOutcome } from "../target.js";
 import { digestOf } from "./digest.js";
-import { resolveUnderRoot } from "./host-paths.js";
 import { parseHostSpec } from "./host-validate.js";
 import type { JobDesired, JobOutcome, JobRecord } from "./job-state.js";
 import { describeJob, jobFailureMessage, jobHealth, lastLines } from "./job-state.js";
 import type { HostEnvironment, KindHandler } from "./kind-handler.js";
-import { assertOwner, checkCommand, checkWorkingDir, nameOf } from "./kind-handler.js";
+import { assertOwner, nameOf, prepareToRun, resolveWorkingDir } from "./kind-handler.js";
 import type { ProcessIdentity } from "./processes.js";
 import { isAlive, signalGroup } from "./processes.js";
 import { processEnv } from "./service-supervisor.js";
@@ -22,8 +21,8 @@ export function createJobHandler(env: HostEnvironment): KindHandler {
 
   function desiredOf(object: RenderedObject): JobDesired {
     const spec = parseHostSpec("Job", object, env.root);
-    // validate() refused working directories outside the root, so this resolves.
-    return describeJob(spec, resolveUnderRoot(env.root, spec.workingDir ?? ".") ?? env.root);
+    const { workingDir, artifactDir } = resolveWorkingDir(env, spec);
+    return describeJob(spec, workingDir, artifactDir);
   }
 
   async function run(name: string, owner: string, digest: string, desired: JobDesired): Promise<JobRecord> {
@@ -85,9 +84,9 @@ export function createJobHandler(env: HostEnvironment): KindHandler {
         // A failed run is not retried until the spec changes; the error stays until then.
         if (record.outcome.status === "failed") throw stalled("JobFailed", jobFailureMessage(record));
       }
-      await checkWorkingDir(object, env.root, desired.workingDir);
-      await checkCommand(object, desired.command, desired.workingDir, processEnv(desired.env));
+      await prepareToRun(env, object, desired, processEnv(desired.env));
       const finished = await run(name, context.application, digest, desired);
+      if (desired.artifact || record?.desired.artifact) await env.collectArtifacts();
       if (finished.outcome.status !== "succeeded") throw stalled("JobFailed", jobFailureMessage(finished));
       return record ? "configured" : "created";
     },
@@ -110,6 +109,7 @@ export function createJobHandler(env: HostEnvironment): KindHandler {
       if (running && isAlive(running)) signalGroup(running.pid, "SIGKILL");
       await env.store.remove("Job", name);
       await rm(env.store.logPath("Job", name), { force: true });
+      await env.collectArtifacts();
     },
 
     async stopAll() {

@@ -1,13 +1,16 @@
 import type { Health } from "../../core/health.js";
-import type { JobSpec } from "./host-schemas.js";
+import type { ArtifactSpec, JobSpec } from "./host-schemas.js";
+import { withArtifactDir } from "./service-state.js";
 
 /** A Job as it is run: the normalized spec with the working directory resolved. */
 export interface JobDesired {
   readonly command: string;
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
-  /** Absolute, inside the root. */
+  /** Absolute: inside the root, or the artifact's directory. */
   readonly workingDir: string;
+  /** The artifact the job runs, unpacked in the host state directory. */
+  readonly artifact?: ArtifactSpec;
   readonly timeoutSeconds: number;
 }
 
@@ -36,9 +39,16 @@ export interface JobRecord {
   readonly outcome: JobOutcome;
 }
 
-/** Builds the desired state of a Job from its spec. */
-export function describeJob(spec: JobSpec, workingDir: string): JobDesired {
-  return { command: spec.command, args: spec.args, env: spec.env, workingDir, timeoutSeconds: spec.timeoutSeconds };
+/** Builds the desired state of a Job from its spec; with an artifact (unpacked in `artifactDir`), `$FERRY_ARTIFACT_DIR` names it. */
+export function describeJob(spec: JobSpec, workingDir: string, artifactDir?: string): JobDesired {
+  return {
+    command: spec.command,
+    args: spec.args,
+    env: withArtifactDir(spec.env, artifactDir),
+    workingDir,
+    ...(spec.artifact ? { artifact: spec.artifact } : {}),
+    timeoutSeconds: spec.timeoutSeconds,
+  };
 }
 
 /** `exited with code 3` or `timed out after 5s`: how a failed run ended. */

@@ -3,16 +3,22 @@ import { stalled } from "../../core/errors.js";
 import type { Health } from "../../core/health.js";
 import type { RenderedObject } from "../../core/objects.js";
 import type { ApplyOutcome, Comparable, ObjectContext } from "../target.js";
-import { staysInsideRealRoot } from "./host-paths.js";
+import type { ArtifactSpec } from "./host-schemas.js";
+import { resolveUnderRoot, staysInsideRealRoot } from "./host-paths.js";
 import { fieldError } from "./host-validate.js";
 import { findExecutable } from "./processes.js";
 import type { StateStore } from "./state-store.js";
+import type { ArtifactCache } from "./artifact-cache.js";
 
 /** What every kind's handler shares: the root, the records, and the way to tell watchers. */
 export interface HostEnvironment {
   /** Absolute allowed root. */
   readonly root: string;
   readonly store: StateStore;
+  /** Unpacked artifacts of services and jobs. */
+  readonly artifacts: ArtifactCache;
+  /** Removes unpacked artifacts no record uses any more (keeping the last few); never fails. */
+  readonly collectArtifacts: () => Promise<void>;
   /** Tells watchers about a change of one object of the handler's kind. */
   readonly notify: (name: string, owner: string | undefined, message: string) => void;
 }
@@ -30,6 +36,36 @@ export interface KindHandler {
   stopAll(): Promise<void>;
   /** Ends timers and watchers; processes keep running. */
   close(): void;
+}
+
+/**
+ * The working directory of a Service or Job: `workingDir` under the root when
+ * given, else the artifact's directory when there is an artifact, else the root.
+ */
+export function resolveWorkingDir(env: HostEnvironment, spec: { readonly workingDir?: string | undefined; readonly artifact?: { readonly digest: string } | undefined }): {
+  workingDir: string;
+  artifactDir?: string;
+} {
+  const artifactDir = spec.artifact ? env.artifacts.pathOf(spec.artifact.digest) : undefined;
+  if (spec.workingDir === undefined && artifactDir !== undefined) return { workingDir: artifactDir, artifactDir };
+  // validate() refused working directories outside the root, so this resolves.
+  const workingDir = resolveUnderRoot(env.root, spec.workingDir ?? ".") ?? env.root;
+  return artifactDir === undefined ? { workingDir } : { workingDir, artifactDir };
+}
+
+/**
+ * Unpacks the artifact a Service or Job runs (when it has one) and checks its
+ * working directory and command, before anything running is touched.
+ */
+export async function prepareToRun(
+  env: HostEnvironment,
+  object: RenderedObject,
+  desired: { readonly command: string; readonly workingDir: string; readonly env: Readonly<Record<string, string>>; readonly artifact?: ArtifactSpec },
+  processEnvironment: Readonly<Record<string, string>>,
+): Promise<void> {
+  const artifactDir = desired.artifact ? await env.artifacts.prepare(desired.artifact, object) : undefined;
+  if (desired.workingDir !== artifactDir) await checkWorkingDir(object, env.root, desired.workingDir);
+  await checkCommand(object, desired.command, desired.workingDir, processEnvironment);
 }
 
 /** Refuses to take over an object another application recorded as its own. */

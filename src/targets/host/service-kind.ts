@@ -2,10 +2,9 @@ import { rm } from "node:fs/promises";
 import type { RenderedObject } from "../../core/objects.js";
 import type { ApplyOutcome } from "../target.js";
 import { digestOf } from "./digest.js";
-import { resolveUnderRoot } from "./host-paths.js";
 import { parseHostSpec } from "./host-validate.js";
 import type { HostEnvironment, KindHandler } from "./kind-handler.js";
-import { assertOwner, checkCommand, checkWorkingDir, nameOf } from "./kind-handler.js";
+import { assertOwner, nameOf, prepareToRun, resolveWorkingDir } from "./kind-handler.js";
 import { isAlive } from "./processes.js";
 import type { ServiceSupervisor, SupervisorDeps } from "./service-supervisor.js";
 import { adoptService, launchService, processEnv } from "./service-supervisor.js";
@@ -25,9 +24,8 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
 
   function desiredOf(object: RenderedObject): ServiceDesired {
     const spec = parseHostSpec("Service", object, env.root);
-    // validate() refused working directories outside the root, so this resolves.
-    const workingDir = resolveUnderRoot(env.root, spec.workingDir ?? ".") ?? env.root;
-    return describeService(spec, workingDir);
+    const { workingDir, artifactDir } = resolveWorkingDir(env, spec);
+    return describeService(spec, workingDir, artifactDir);
   }
 
   return {
@@ -45,8 +43,8 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
     async apply(object, context): Promise<ApplyOutcome> {
       const name = nameOf(object);
       const desired = desiredOf(object);
-      await checkWorkingDir(object, env.root, desired.workingDir);
-      await checkCommand(object, desired.command, desired.workingDir, processEnv(desired.env));
+      // The artifact is fetched and checked before the running process is touched: a bad one leaves it running.
+      await prepareToRun(env, object, desired, processEnv(desired.env));
       const digest = digestOf(desired);
       const existing = supervisors.get(name);
       const record = existing?.record();
@@ -62,6 +60,7 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
       }
       const supervisor = await launchService({ name, owner: context.application, digest, desired }, deps);
       supervisors.set(name, supervisor);
+      if (desired.artifact || record?.desired.artifact) await env.collectArtifacts();
       return record ? "configured" : "created";
     },
 
@@ -89,6 +88,7 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
       supervisors.delete(name);
       await env.store.remove("Service", name);
       await rm(env.store.logPath("Service", name), { force: true });
+      await env.collectArtifacts();
     },
 
     async stopAll() {

@@ -2,15 +2,17 @@ import type { Health } from "../../core/health.js";
 import type { JsonObject } from "../../core/json.js";
 import { canonicalJson } from "../../core/json.js";
 import type { Comparable } from "../target.js";
-import type { HealthCheckSpec, RestartSpec, ServiceSpec, StopSpec } from "./host-schemas.js";
+import type { ArtifactSpec, HealthCheckSpec, RestartSpec, ServiceSpec, StopSpec } from "./host-schemas.js";
 
 /** A Service as it is applied: the normalized spec with the working directory resolved. */
 export interface ServiceDesired {
   readonly command: string;
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
-  /** Absolute, inside the root. */
+  /** Absolute: inside the root, or the artifact's directory. */
   readonly workingDir: string;
+  /** The artifact the service runs, unpacked in the host state directory. */
+  readonly artifact?: ArtifactSpec;
   readonly healthCheck?: HealthCheckSpec;
   readonly restart: RestartSpec;
   readonly stop: StopSpec;
@@ -31,17 +33,29 @@ export interface ServiceRecord {
   readonly stopped?: boolean;
 }
 
-/** Builds the desired state of a Service from its spec. */
-export function describeService(spec: ServiceSpec, workingDir: string): ServiceDesired {
+/** The variable that tells a process where its artifact is unpacked. */
+export const ARTIFACT_DIR_ENV = "FERRY_ARTIFACT_DIR";
+
+/**
+ * Builds the desired state of a Service from its spec. With an artifact
+ * (unpacked in `artifactDir`), `$FERRY_ARTIFACT_DIR` names that directory.
+ */
+export function describeService(spec: ServiceSpec, workingDir: string, artifactDir?: string): ServiceDesired {
   return {
     command: spec.command,
     args: spec.args,
-    env: spec.env,
+    env: withArtifactDir(spec.env, artifactDir),
     workingDir,
+    ...(spec.artifact ? { artifact: spec.artifact } : {}),
     ...(spec.healthCheck ? { healthCheck: spec.healthCheck } : {}),
     restart: spec.restart,
     stop: spec.stop,
   };
+}
+
+/** `env` with FERRY_ARTIFACT_DIR set (over any value the spec gave it) when there is an artifact. */
+export function withArtifactDir(env: Readonly<Record<string, string>>, artifactDir: string | undefined): Readonly<Record<string, string>> {
+  return artifactDir === undefined ? env : { ...env, [ARTIFACT_DIR_ENV]: artifactDir };
 }
 
 /** The comparable form shared by describe (running: true) and read (running: alive). */
