@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type { Problem } from "../core/errors.js";
@@ -60,6 +61,8 @@ export interface AgentOptions {
   readonly name?: string;
   /** Shared secret of the webhook receivers (HMAC key, or GitLab's token); none: webhooks are refused. */
   readonly webhookSecret?: string;
+  /** Serve the control API over HTTPS with this PEM certificate (chain) and private key. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
   /**
    * Verify commit signatures of every source (the configuration and every
    * application's repository) against these keys; none: commits are not checked.
@@ -204,7 +207,8 @@ export class Agent {
       if (this.options.listen) {
         const token = randomBytes(24).toString("base64url");
         const readToken = randomBytes(24).toString("base64url");
-        this.#server = await startControlServer(this, { ...this.options.listen, token, readToken });
+        const tls = this.options.tls ? await readTlsFiles(this.options.tls) : undefined;
+        this.#server = await startControlServer(this, { ...this.options.listen, token, readToken, ...(tls ? { tls } : {}) });
         this.#dashboardUrl = dashboardUrl(this.#server.url, readToken);
         await writeAgentInfo(this.options.stateDir, {
           pid: process.pid,
@@ -216,6 +220,7 @@ export class Agent {
           path: this.options.path,
           root: this.options.root,
           startedAt: new Date().toISOString(),
+          ...(this.options.tls ? { tlsCertFile: resolve(this.options.tls.certFile) } : {}),
         });
       }
       if (options.poll ?? true) this.#ensurePollers();
@@ -422,4 +427,16 @@ export class Agent {
       poller.start();
     }
   }
+}
+
+/** The certificate and key of `--tls-cert` / `--tls-key`, read once at start; an unreadable file is named. */
+async function readTlsFiles(tls: { readonly certFile: string; readonly keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
+  const read = async (flag: string, file: string): Promise<Buffer> => {
+    try {
+      return await readFile(file);
+    } catch (error) {
+      throw stalled("TlsFileUnreadable", `${flag}: cannot read ${file}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  return { cert: await read("--tls-cert", tls.certFile), key: await read("--tls-key", tls.keyFile) };
 }

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { FerryError, toFerryError } from "../core/errors.js";
 import { toDiffView } from "../diff/format-diff.js";
@@ -27,7 +28,7 @@ const MAX_BODY = 64 * 1024;
 const MAX_WEBHOOK_BODY = 2 * 1024 * 1024;
 
 /**
- * The agent's control API on loopback: status, diff (now, or at a revision), sync (streamed as
+ * The agent's control API (HTTPS when given a certificate and key): status, diff (now, or at a revision), sync (streamed as
  * newline-delimited JSON progress), refresh and a server-sent event stream,
  * and the web dashboard's files at `/` and `/assets/`. Every route but
  * /healthz, the dashboard's files and the webhooks needs a bearer token from
@@ -36,17 +37,19 @@ const MAX_WEBHOOK_BODY = 2 * 1024 * 1024;
  */
 export async function startControlServer(
   agent: Agent,
-  options: { host: string; port: number; token: string; readToken: string; dashboardDir?: string },
+  options: { host: string; port: number; token: string; readToken: string; dashboardDir?: string; tls?: { cert: Buffer; key: Buffer } },
 ): Promise<ControlServer> {
   const dashboardDir = options.dashboardDir ?? DASHBOARD_DIR;
   const tokens: Tokens = { admin: Buffer.from(`Bearer ${options.token}`), read: Buffer.from(`Bearer ${options.readToken}`) };
   const limits = { api: new RateLimiter({ burst: 100, perSecond: 50 }), hooks: new RateLimiter({ burst: 20, perSecond: 5 }) };
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(agent, req, res, tokens, limits, dashboardDir).catch((error: unknown) => {
       if (!res.headersSent) send(res, 500, { error: toFerryError(error).message });
       else res.end();
     });
-  });
+  };
+  // With a certificate the port speaks TLS only: a plain HTTP request there fails its handshake.
+  const server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => resolve());
@@ -54,7 +57,7 @@ export async function startControlServer(
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {
-    url: `http://${host}:${address.port}`,
+    url: `${options.tls ? "https" : "http"}://${host}:${address.port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

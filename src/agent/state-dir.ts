@@ -17,6 +17,8 @@ export interface AgentInfo {
   readonly path: string;
   readonly root: string;
   readonly startedAt: string;
+  /** The certificate the API serves over HTTPS; the CLI accepts exactly this one. */
+  readonly tlsCertFile?: string;
 }
 
 /**

@@ -66,6 +66,8 @@ Start here: ferry quickstart`,
     .option("--history-retention <duration>", "prune history events older than this (e.g. 2160h); default: keep everything")
     .option("--name <name>", "this agent's name in a shared history (default: the host name)")
     .option("--webhook-secret-file <file>", "enable the webhook receivers (/hooks/github, gitlab, gitea, generic) with the secret in this file (default: $FERRY_WEBHOOK_SECRET)")
+    .option("--tls-cert <file>", "serve the control API, dashboard and webhooks over HTTPS only, with this PEM certificate (with --tls-key)")
+    .option("--tls-key <file>", "the PEM private key of --tls-cert")
     .option("--verify-signatures", "use only commits signed by an allowed key, in every repository the agent reads; others are refused and reported", false)
     .option("--allowed-signers <file>", "with --verify-signatures: the allowed SSH keys, in git's gpg.ssh.allowedSignersFile format")
     .option("--gpg-keyring <file>", "with --verify-signatures: the allowed GPG keys (exported public keys, binary or armored)")
@@ -88,6 +90,8 @@ Start here: ferry quickstart`,
           ...(typeof o.historyRetention === "string" ? { historyRetention: o.historyRetention } : {}),
           ...(typeof o.name === "string" ? { name: o.name } : {}),
           ...(typeof o.webhookSecretFile === "string" ? { webhookSecretFile: o.webhookSecretFile } : {}),
+          ...(typeof o.tlsCert === "string" ? { tlsCert: o.tlsCert } : {}),
+          ...(typeof o.tlsKey === "string" ? { tlsKey: o.tlsKey } : {}),
           verifySignatures: o.verifySignatures === true,
           ...(typeof o.allowedSigners === "string" ? { allowedSigners: o.allowedSigners } : {}),
           ...(typeof o.gpgKeyring === "string" ? { gpgKeyring: o.gpgKeyring } : {}),

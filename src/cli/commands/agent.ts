@@ -28,6 +28,9 @@ export interface AgentCommandOptions {
   readonly name?: string;
   /** File holding the webhook secret; default $FERRY_WEBHOOK_SECRET. */
   readonly webhookSecretFile?: string;
+  /** PEM certificate and private key: the control API speaks HTTPS only. */
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
   /** Refuse commits whose signature does not verify against `allowedSigners` or `gpgKeyring`. */
   readonly verifySignatures?: boolean;
   /** SSH allowed-signers file (git's gpg.ssh.allowedSignersFile format). */
@@ -56,6 +59,8 @@ export function agentFromOptions(options: Omit<AgentCommandOptions, "once" | "ou
   const history = options.history ?? process.env.FERRY_HISTORY_URL;
   const webhookSecret = options.webhookSecretFile !== undefined ? readSecret(options.webhookSecretFile) : process.env.FERRY_WEBHOOK_SECRET;
   const signatures = signaturePolicy(options);
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new CliError("--tls-cert and --tls-key go together: give both, or neither");
+  const tls = options.tlsCert !== undefined && options.tlsKey !== undefined ? { certFile: readable("--tls-cert", options.tlsCert), keyFile: readable("--tls-key", options.tlsKey) } : undefined;
   const match = /^(.+):(\d+)$/.exec(options.listen);
   if (!match) throw new CliError(`--listen: expected host:port, got ${JSON.stringify(options.listen)}`);
   return new Agent({
@@ -73,7 +78,19 @@ export function agentFromOptions(options: Omit<AgentCommandOptions, "once" | "ou
     ...(options.name ? { name: options.name } : {}),
     ...(webhookSecret ? { webhookSecret } : {}),
     ...(signatures ? { signatures } : {}),
+    ...(tls ? { tls } : {}),
   });
+}
+
+/** The absolute path of a file a flag names, checked readable. */
+function readable(flag: string, file: string): string {
+  const path = resolve(file);
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (error) {
+    throw new CliError(`${flag}: cannot read ${path}: ${(error as Error).message}`);
+  }
+  return path;
 }
 
 /** The signature policy the flags ask for (files made absolute and checked readable), or the saved one. */
@@ -87,15 +104,6 @@ function signaturePolicy(options: Pick<AgentCommandOptions, "verifySignatures" |
   if (options.allowedSigners === undefined && options.gpgKeyring === undefined) {
     throw new CliError("--verify-signatures needs the allowed keys: --allowed-signers <file> (SSH) and/or --gpg-keyring <file> (GPG)");
   }
-  const readable = (flag: string, file: string): string => {
-    const path = resolve(file);
-    try {
-      accessSync(path, constants.R_OK);
-    } catch (error) {
-      throw new CliError(`${flag}: cannot read ${path}: ${(error as Error).message}`);
-    }
-    return path;
-  };
   return {
     ...(options.allowedSigners !== undefined ? { allowedSignersFile: readable("--allowed-signers", options.allowedSigners) } : {}),
     ...(options.gpgKeyring !== undefined ? { gpgKeyringFile: readable("--gpg-keyring", options.gpgKeyring) } : {}),
