@@ -1,4 +1,4 @@
-import type { ApplicationList, ApplicationResponse, DeploymentsResponse, DiffResponse, HistoryResponse, RollbackResponse, SessionResponse, SyncStreamLine } from "../../src/agent/api-types.js";
+import type { ApplicationList, ApplicationResponse, DeploymentsResponse, DiffResponse, HistoryResponse, ResumeResponse, RollbackResponse, SessionResponse, SuspendResponse, SyncStreamLine } from "../../src/agent/api-types.js";
 import type { EngineEvent } from "../../src/engine/events.js";
 
 /** An answer of the agent other than 2xx, with its message. */
@@ -57,6 +57,14 @@ export class Api {
 
   refresh(): Promise<unknown> {
     return this.request("POST", "/api/v1/refresh", {});
+  }
+
+  suspend(name: string, reason: string): Promise<SuspendResponse> {
+    return this.request("POST", `/api/v1/applications/${encodeURIComponent(name)}/suspend`, { by: "dashboard", ...(reason ? { reason } : {}) }) as Promise<SuspendResponse>;
+  }
+
+  resume(name: string): Promise<ResumeResponse> {
+    return this.request("POST", `/api/v1/applications/${encodeURIComponent(name)}/resume`, { by: "dashboard" }) as Promise<ResumeResponse>;
   }
 
   rollback(name: string, reason: string): Promise<RollbackResponse> {

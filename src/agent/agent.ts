@@ -9,7 +9,9 @@ import { shortRevision } from "../core/ids.js";
 import type { Application } from "../config/application.js";
 import { loadApplications } from "../config/load-config.js";
 import { Engine } from "../engine/engine.js";
-import type { ApplicationStatus } from "../engine/status.js";
+import type { ApplicationStatus, Suspension } from "../engine/status.js";
+import { describeSuspension } from "../engine/status.js";
+import { SuspensionFile } from "./suspensions.js";
 import { defaultHistoryUrl, openHistory } from "../history/open-history.js";
 import { HistoryRecorder } from "../history/recorder.js";
 import type { Notification } from "../config/notification.js";
@@ -111,6 +113,9 @@ export class Agent {
   #dashboardUrl: string | undefined;
   #release: (() => void) | undefined;
   #configLoading: Promise<void> = Promise.resolve();
+  readonly #suspensionFile: SuspensionFile;
+  /** Suspend and resume write the file one at a time. */
+  #suspending: Promise<unknown> = Promise.resolve();
   /** False for one-shot commands (diff, sync) that run only what they are asked to. */
   #reconcile = true;
 
@@ -128,6 +133,7 @@ export class Agent {
       ...(options.healthTimeoutMs !== undefined ? { healthTimeoutMs: options.healthTimeoutMs } : {}),
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     });
+    this.#suspensionFile = new SuspensionFile(this.options.stateDir);
     this.#config = { repo: redactSecrets(options.repo), ref: options.ref, path: options.path, problems: [], applications: [] };
     const historyUrl = this.historyUrl;
     this.history = new HistoryRecorder({
@@ -202,6 +208,7 @@ export class Agent {
       await saveAgentSettings(this.options.stateDir, { repo, ref, path, root, history: this.historyUrl, ...(signatures ? { signatures } : {}) });
       await this.#verifier?.prepare();
       await this.history.start();
+      for (const [name, suspension] of await this.#suspensionFile.load()) this.engine.setSuspension(name, suspension);
       await this.engine.start();
       await this.refreshConfig();
       if (this.options.listen) {
@@ -315,6 +322,47 @@ export class Agent {
     if (released) this.history.record({ type: "Release", at: new Date().toISOString(), application: name, message: "hold released" });
     await this.history.flush().catch(() => undefined);
     return released;
+  }
+
+  /**
+   * Suspends an application until resumed (kept in the state directory, so it
+   * survives a restart): no sync, no self-heal; drift is still reported.
+   * Recorded in the history. Returns the suspension in force.
+   */
+  suspend(name: string, request: { readonly by: string; readonly reason?: string }): Promise<Suspension> {
+    const work = this.#suspending.then(async () => {
+      if (!this.engine.applications().some((a) => a.name === name)) throw stalled("UnknownApplication", `unknown application ${JSON.stringify(name)}`);
+      const existing = this.engine.suspension(name);
+      if (existing) return existing;
+      const suspension: Suspension = { by: request.by, at: new Date().toISOString(), ...(request.reason ? { reason: request.reason } : {}) };
+      await this.#saveSuspensions(name, suspension);
+      this.engine.setSuspension(name, suspension);
+      this.history.record({ type: "Suspend", at: suspension.at, application: name, author: suspension.by, message: describeSuspension(suspension) });
+      return suspension;
+    });
+    this.#suspending = work.catch(() => undefined);
+    return work;
+  }
+
+  /** Lifts a runtime suspension; what was held back is applied now. False when it was not suspended. */
+  resume(name: string, request: { readonly by: string }): Promise<boolean> {
+    const work = this.#suspending.then(async () => {
+      const existing = this.engine.suspension(name);
+      if (!existing) return false;
+      await this.#saveSuspensions(name, undefined);
+      this.engine.setSuspension(name, undefined);
+      this.history.record({ type: "Resume", at: new Date().toISOString(), application: name, author: request.by, message: `resumed by ${request.by}` });
+      return true;
+    });
+    this.#suspending = work.catch(() => undefined);
+    return work;
+  }
+
+  async #saveSuspensions(name: string, suspension: Suspension | undefined): Promise<void> {
+    const all = await this.#suspensionFile.load();
+    if (suspension) all.set(name, suspension);
+    else all.delete(name);
+    await this.#suspensionFile.save(all);
   }
 
   async #checkSource(fetcher: SourceFetcher): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Problem } from "../core/errors.js";
 import type { DiffView } from "../diff/format-diff.js";
 import type { EngineEvent } from "../engine/events.js";
-import type { ApplicationStatus } from "../engine/status.js";
+import type { ApplicationStatus, Suspension } from "../engine/status.js";
 import type { Deployment, HistoryEntry, Hold, Page } from "../history/types.js";
 import type { ConfigStatus } from "./agent.js";
 import type { ListedApplication } from "./application-query.js";
@@ -60,4 +60,18 @@ export type RollbackResponse = RollbackResult;
 /** POST /api/v1/applications/:name/release */
 export interface ReleaseResponse {
   readonly released: boolean;
+}
+
+/**
+ * POST /api/v1/applications/:name/suspend with `{ "by"?: string, "reason"?: string }` (admin):
+ * the suspension in force (an application already suspended keeps its first one).
+ * A sync of a suspended application is refused with 409.
+ */
+export interface SuspendResponse {
+  readonly suspension: Suspension;
+}
+
+/** POST /api/v1/applications/:name/resume with `{ "by"?: string }` (admin): false when it was not suspended. */
+export interface ResumeResponse {
+  readonly resumed: boolean;
 }

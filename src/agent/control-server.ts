@@ -9,7 +9,8 @@ import type { HistoryParams } from "../history/query-params.js";
 import { deploymentQueryOf, historyQueryOf, InvalidHistoryParam } from "../history/query-params.js";
 import type { Agent } from "./agent.js";
 import { applicationQueryOf, InvalidApplicationQuery, queryApplications } from "./application-query.js";
-import type { ApplicationList, ApplicationResponse, SessionResponse } from "./api-types.js";
+import type { ApplicationList, ApplicationResponse, ResumeResponse, SessionResponse, SuspendResponse } from "./api-types.js";
+import { describeSuspension } from "../engine/status.js";
 import { DASHBOARD_DIR, isDashboardPath, serveDashboardFile } from "./dashboard-files.js";
 import { RateLimiter } from "./rate-limit.js";
 import { diffAtRevision } from "./revision-diff.js";
@@ -136,7 +137,13 @@ async function handle(
         return send(res, 422, { error: e.message, reason: e.reason, problems: e.problems });
       }
     }
-    if (req.method === "POST" && action === "sync") return streamSync(agent, name, body ?? {}, res);
+    if (req.method === "POST" && action === "sync") {
+      const suspension = agent.engine.suspension(name);
+      if (suspension) return send(res, 409, { error: `${name} is ${describeSuspension(suspension)}: resume it first`, reason: "Suspended" });
+      return streamSync(agent, name, body ?? {}, res);
+    }
+    if (req.method === "POST" && action === "suspend") return answer(res, async () => ({ suspension: await agent.suspend(name, suspendRequestOf(body ?? {})) }) satisfies SuspendResponse);
+    if (req.method === "POST" && action === "resume") return answer(res, async () => ({ resumed: await agent.resume(name, suspendRequestOf(body ?? {})) }) satisfies ResumeResponse);
     if (req.method === "POST" && action === "rollback") return answer(res, () => agent.rollback(name, rollbackRequestOf(body ?? {})));
     if (req.method === "POST" && action === "release") return answer(res, async () => ({ released: await agent.release(name) }));
   }
@@ -178,6 +185,12 @@ async function answer(res: ServerResponse, work: () => Promise<unknown>): Promis
 function paramsOf(url: URL): HistoryParams {
   const keys = ["application", "environment", "version", "outcome", "type", "revision", "since", "until", "at", "limit", "before"] as const;
   return Object.fromEntries(keys.flatMap((k) => (url.searchParams.has(k) ? [[k, url.searchParams.get(k) ?? ""]] : [])));
+}
+
+/** Who asks (`by`, default "api": the token names nobody) and why, both bounded. */
+function suspendRequestOf(body: Record<string, unknown>): { by: string; reason?: string } {
+  const by = typeof body.by === "string" && body.by.trim() !== "" ? body.by.trim().slice(0, 200) : "api";
+  return { by, ...(typeof body.reason === "string" && body.reason.trim() !== "" ? { reason: body.reason.trim().slice(0, 1000) } : {}) };
 }
 
 function rollbackRequestOf(body: Record<string, unknown>): RollbackRequest {

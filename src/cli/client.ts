@@ -5,7 +5,7 @@ import { Readable } from "node:stream";
 import type { ReadableStream } from "node:stream/web";
 import type { TLSSocket } from "node:tls";
 import { connect as tlsConnect } from "node:tls";
-import type { ApplicationList, DiffResponse, ReleaseResponse, RevisionDiffResponse, RollbackResponse, SyncStreamLine } from "../agent/api-types.js";
+import type { ApplicationList, DiffResponse, ReleaseResponse, ResumeResponse, RevisionDiffResponse, RollbackResponse, SuspendResponse, SyncStreamLine } from "../agent/api-types.js";
 import type { RollbackRequest } from "../agent/rollback.js";
 import type { AgentInfo } from "../agent/state-dir.js";
 import { readAgentInfo } from "../agent/state-dir.js";
@@ -48,6 +48,14 @@ export class AgentClient {
 
   async release(name: string): Promise<boolean> {
     return ((await this.#request("POST", `/api/v1/applications/${encodeURIComponent(name)}/release`, {})) as ReleaseResponse).released;
+  }
+
+  async suspend(name: string, request: { by: string; reason?: string }): Promise<SuspendResponse> {
+    return (await this.#request("POST", `/api/v1/applications/${encodeURIComponent(name)}/suspend`, request)) as SuspendResponse;
+  }
+
+  async resume(name: string, request: { by: string }): Promise<boolean> {
+    return ((await this.#request("POST", `/api/v1/applications/${encodeURIComponent(name)}/resume`, request)) as ResumeResponse).resumed;
   }
 
   async refresh(): Promise<void> {

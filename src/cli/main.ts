@@ -8,6 +8,7 @@ import { runDiffCommand } from "./commands/diff.js";
 import { runDiffRevisionCommand } from "./commands/diff-revision.js";
 import { runHistoryCommand } from "./commands/history.js";
 import { runReleaseCommand, runRollbackCommand } from "./commands/rollback.js";
+import { runResumeCommand, runSuspendCommand } from "./commands/suspend.js";
 import { runQuickstartCommand } from "./commands/quickstart.js";
 import { runStatusCommand } from "./commands/status.js";
 import { runValidateCommand } from "./commands/validate.js";
@@ -197,6 +198,19 @@ Applications declared only in the configuration at that revision are shown as ne
     .description("release the hold a rollback put on an application, so automatic promotion may move it again")
     .argument("<app>", "the application")
     .action((app: string) => run(() => runReleaseCommand(stateDir(), app)));
+
+  program
+    .command("suspend")
+    .description("stop syncing and self-healing an application until resumed (drift is still reported); kept across agent restarts")
+    .argument("<app>", "the application")
+    .option("--reason <text>", "why, for the status and the history")
+    .action((app: string, o: { reason?: string }) => run(() => runSuspendCommand(stateDir(), app, o)));
+
+  program
+    .command("resume")
+    .description("lift a suspension made with ferry suspend: the agent applies what it held back")
+    .argument("<app>", "the application")
+    .action((app: string) => run(() => runResumeCommand(stateDir(), app)));
 
   program
     .command("refresh")

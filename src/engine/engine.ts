@@ -14,7 +14,9 @@ import { EventBus } from "./events.js";
 import type { ReconcileInput, SyncRequest } from "./reconcile.js";
 import { reconcileApplication } from "./reconcile.js";
 import { describeStage, renderStage, validateStage } from "./stages.js";
-import type { ApplicationStatus, Trigger } from "./status.js";
+import type { ApplicationStatus, Suspension, Trigger } from "./status.js";
+import { describeSuspension } from "./status.js";
+import { withSuspension } from "./lifecycle.js";
 import { WorkQueue } from "./work-queue.js";
 import { erroredStatus, finishRun, refusedRecord, removeApplication, waitingStatus } from "./lifecycle.js";
 
@@ -62,6 +64,7 @@ export class Engine {
   readonly #manual = new Map<string, { request: SyncRequest; waiters: ((status: ApplicationStatus) => void)[] }>();
   readonly #failures = new Map<string, number>();
   readonly #unwatch: (() => void)[] = [];
+  readonly #suspensions = new Map<string, Suspension>();
   #started = false;
 
   constructor(options: EngineOptions) {
@@ -138,9 +141,27 @@ export class Engine {
     for (const app of this.#apps.values()) if (this.#options.fetcherFor(app) === fetcher) this.#queue.add(app.name, "revision");
   }
 
+  /**
+   * Suspends an application at runtime (with a suspension) or resumes it
+   * (with undefined), and runs it so its status says so; a resumed
+   * application applies what it held back.
+   */
+  setSuspension(name: string, suspension: Suspension | undefined): void {
+    if (suspension) this.#suspensions.set(name, suspension);
+    else this.#suspensions.delete(name);
+    this.enqueue(name, "config");
+  }
+
+  /** The runtime suspension of an application, if any. */
+  suspension(name: string): Suspension | undefined {
+    return this.#suspensions.get(name);
+  }
+
   /** Runs a sync a person asked for and resolves with the status after it. */
   sync(name: string, request: SyncRequest = {}): Promise<ApplicationStatus> {
     if (!this.#apps.has(name)) return Promise.reject(new Error(`unknown application ${JSON.stringify(name)}`));
+    const suspension = this.#suspensions.get(name);
+    if (suspension) return Promise.reject(stalled("Suspended", `${name} is ${describeSuspension(suspension)}: run ferry resume ${name} first`));
     return new Promise((resolve) => {
       const pending = this.#manual.get(name) ?? { request, waiters: [] };
       pending.waiters.push(resolve);
@@ -235,7 +256,7 @@ export class Engine {
       }
       const record = this.#records.get(name) ?? newRecord(name, app.spec.target);
       const next = await this.#reconcile(app, record, trigger, manual?.request);
-      this.#finish(app, record, next.record, next.retry);
+      this.#finish(app, record, withSuspension(next.record, this.#suspensions.get(name), this.#now()), next.retry);
     } catch (error) {
       const e = toFerryError(error);
       console.error(`reconcile of ${name} failed unexpectedly: ${e.message}`);
@@ -285,6 +306,7 @@ export class Engine {
       emit: (event: EngineEvent) => this.#bus.emit(event),
       healthTimeoutMs: this.#options.healthTimeoutMs ?? 120_000,
       ...(this.#options.maxDeleteShare !== undefined ? { maxDeleteShare: this.#options.maxDeleteShare } : {}),
+      ...(this.#suspensions.has(app.name) ? { suspended: true } : {}),
     };
     const refusal = fetcher.refusal?.();
     const result = await this.#runRevision(input);

@@ -45,6 +45,8 @@ export interface ReconcileInput {
   readonly healthTimeoutMs: number;
   /** Share of its objects one sync may delete without an override (default one half). */
   readonly maxDeleteShare?: number;
+  /** Suspended at runtime: nothing is applied or pruned; live state is still read and drift reported. */
+  readonly suspended?: boolean;
 }
 
 /** What the run decided. */
@@ -105,6 +107,7 @@ async function syncStage(input: ReconcileInput, compared: Compared): Promise<Rec
   const pending = outOfSync.length > 0 || plan.prune.length > 0;
   const apply =
     pending &&
+    input.suspended !== true &&
     (input.manual !== undefined || (policy.automated && (desiredChanged || (drift.length > 0 ? policy.selfHeal : plan.prune.length > 0))));
   if (!apply) return reportOnly(input, compared, { pending, drift });
   guardMassDelete(input, plan);

@@ -13,6 +13,8 @@ export type HistoryEventType =
   | "Rollback"
   | "Hold"
   | "Release"
+  | "Suspend"
+  | "Resume"
   | "ConfigRejected"
   | "ApplicationRemoved";
 
@@ -25,6 +27,8 @@ export const HISTORY_EVENT_TYPES: readonly HistoryEventType[] = [
   "Rollback",
   "Hold",
   "Release",
+  "Suspend",
+  "Resume",
   "ConfigRejected",
   "ApplicationRemoved",
 ];
