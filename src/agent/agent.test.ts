@@ -175,7 +175,7 @@ describe("agent and its control API", () => {
     assert.equal(await readFile(join(work, "root", "note.txt"), "utf8"), "pushed");
     assert.equal((await fetch(info.url + "/hooks/generic", request)).status, 409, "the same delivery again is a replay");
     const other = await fetch(info.url + "/hooks/generic", genericHook({ repository: "/somewhere/else", ref: "main" }));
-    assert.deepEqual(await other.json(), { refreshed: [] });
+    assert.deepEqual(await other.json(), { refreshed: [], applications: [] });
   });
 
   it("serves Prometheus metrics to token holders only", async () => {

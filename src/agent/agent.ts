@@ -33,6 +33,8 @@ import { rollbackApplication } from "./rollback.js";
 import { AgentMetrics } from "./metrics.js";
 import { ReplayGuard } from "../webhooks/replay-guard.js";
 import type { PushNotice } from "../webhooks/verify.js";
+import { scopePush } from "../webhooks/push-scope.js";
+import { loadSourceTree } from "../render/load-source.js";
 import { repositoryIdentity } from "../webhooks/verify.js";
 import { startControlServer } from "./control-server.js";
 import { clearAgentInfo, dashboardUrl, lockStateDir, saveAgentSettings, writeAgentInfo } from "./state-dir.js";
@@ -70,6 +72,12 @@ export interface AgentOptions {
    * application's repository) against these keys; none: commits are not checked.
    */
   readonly signatures?: SignaturePolicy;
+}
+
+/** What a push refreshed: the sources it named, and the applications that run at their new revision. */
+export interface PushRefreshed {
+  readonly sources: readonly string[];
+  readonly applications: readonly string[];
 }
 
 /** Where the configuration stands: the revision loaded and what was wrong with the newest one. */
@@ -172,15 +180,46 @@ export class Agent {
 
   /**
    * A verified push arrived: checks at once the sources it names (repository
-   * and branch), instead of waiting for their next poll. Returns what was checked.
+   * and branch), instead of waiting for their next poll. When the push lists
+   * its files, only the applications with a changed file in their directories
+   * (path and overlay bases) run, and the configuration is reloaded only when
+   * its directory changed; otherwise every application of those sources runs.
    */
-  async onPush(push: PushNotice): Promise<string[]> {
+  async onPush(push: PushNotice): Promise<PushRefreshed> {
     const named = new Set(push.repositories);
     const fetchers = this.#fetchersInUse();
     const matching = [...fetchers].filter((f) => named.has(repositoryIdentity(f.url)) && (push.ref === undefined || push.ref === f.ref));
-    if (matching.includes(this.#configFetcher)) await this.refreshConfig();
-    await Promise.all(matching.filter((f) => f !== this.#configFetcher).map((f) => this.#checkSource(f)));
-    return matching.map((f) => `${redactSecrets(f.url)} ${f.ref}`);
+    const sources = matching.map((f) => `${redactSecrets(f.url)} ${f.ref}`);
+    const paths = push.paths;
+    if (paths === undefined) {
+      if (matching.includes(this.#configFetcher)) await this.refreshConfig();
+      await Promise.all(matching.filter((f) => f !== this.#configFetcher).map((f) => this.#checkSource(f)));
+      const applications = this.engine.applications().filter((a) => matching.includes(this.fetcherFor(a)));
+      return { sources, applications: applications.map((a) => a.name).sort() };
+    }
+    const runs = await Promise.all(matching.map((f) => this.#refreshScoped(f, paths)));
+    return { sources, applications: runs.flat().sort() };
+  }
+
+  /** Fetches one source a push named and runs only what the push's files touch; returns the applications run. */
+  async #refreshScoped(fetcher: SourceFetcher, paths: readonly string[]): Promise<string[]> {
+    let artifact: Artifact;
+    try {
+      ({ artifact } = await fetcher.refresh());
+    } catch (error) {
+      this.#onPollError(fetcher, error);
+      return [];
+    }
+    const configPath = fetcher === this.#configFetcher ? this.options.path : undefined;
+    // The configuration first: the applications it adds or moves are then scoped as they now are.
+    if (scopePush(paths, [], configPath).config) await this.#loadConfig(artifact);
+    const reading = this.engine.applications().filter((a) => this.fetcherFor(a) === fetcher);
+    const scoped = await Promise.all(
+      reading.map(async (a) => ({ name: a.name, directories: await loadSourceTree(artifact.directory, a.spec.source.path).then((t) => t.directories, () => [a.spec.source.path]) })),
+    );
+    const scope = scopePush(paths, scoped, configPath);
+    for (const name of scope.applications) this.engine.enqueue(name, "revision");
+    return [...scope.applications];
   }
 
   /** The URL of the history this agent writes. */

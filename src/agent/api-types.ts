@@ -75,3 +75,13 @@ export interface SuspendResponse {
 export interface ResumeResponse {
   readonly resumed: boolean;
 }
+
+/**
+ * 202 answer of POST /hooks/<provider> for a verified push: the sources checked
+ * (`<repository> <ref>`) and the applications that run at the new revision
+ * (only those whose directories hold a changed file, when the push lists its files).
+ */
+export interface WebhookResponse {
+  readonly refreshed: readonly string[];
+  readonly applications: readonly string[];
+}

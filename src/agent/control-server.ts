@@ -9,7 +9,7 @@ import type { HistoryParams } from "../history/query-params.js";
 import { deploymentQueryOf, historyQueryOf, InvalidHistoryParam } from "../history/query-params.js";
 import type { Agent } from "./agent.js";
 import { applicationQueryOf, InvalidApplicationQuery, queryApplications } from "./application-query.js";
-import type { ApplicationList, ApplicationResponse, ResumeResponse, SessionResponse, SuspendResponse } from "./api-types.js";
+import type { ApplicationList, ApplicationResponse, ResumeResponse, WebhookResponse, SessionResponse, SuspendResponse } from "./api-types.js";
 import { describeSuspension } from "../engine/status.js";
 import { DASHBOARD_DIR, isDashboardPath, serveDashboardFile } from "./dashboard-files.js";
 import { RateLimiter } from "./rate-limit.js";
@@ -250,9 +250,9 @@ async function receiveWebhook(agent: Agent, provider: string, req: IncomingMessa
     agent.metrics.webhook(provider, String(verdict.status));
     return send(res, verdict.status, { ignored: verdict.reason });
   }
-  const refreshed = await agent.onPush(verdict.push);
+  const { sources, applications } = await agent.onPush(verdict.push);
   agent.metrics.webhook(provider, "202");
-  send(res, 202, { refreshed });
+  send(res, 202, { refreshed: sources, applications } satisfies WebhookResponse);
 }
 
 /**
