@@ -84,13 +84,14 @@ export class Api {
    * Follows GET /api/v1/events until `signal` aborts. EventSource cannot send
    * headers, so the stream is read with fetch and parsed here: the token stays
    * in the Authorization header, never in a URL. Reconnects after a break,
-   * calling `onState` with whether it is connected.
+   * calling `onState` with whether it is connected. `query` filters on the
+   * server (`application=web`), so a page receives only what it shows.
    */
-  async followEvents(onEvent: (event: EngineEvent) => void, onState: (connected: boolean) => void, signal: AbortSignal): Promise<void> {
+  async followEvents(onEvent: (event: EngineEvent) => void, onState: (connected: boolean) => void, signal: AbortSignal, query = ""): Promise<void> {
     let delay = 1000;
     while (!signal.aborted) {
       try {
-        const res = await fetch("/api/v1/events", { headers: { authorization: `Bearer ${this.token}`, accept: "text/event-stream" }, signal });
+        const res = await fetch(`/api/v1/events${query ? `?${query}` : ""}`, { headers: { authorization: `Bearer ${this.token}`, accept: "text/event-stream" }, signal });
         if (res.status === 401) return this.onUnauthorized();
         if (!res.ok || !res.body) throw await errorOf(res);
         onState(true);

@@ -46,7 +46,11 @@ export type HistoryResponse = Page<HistoryEntry>;
 /** GET /api/v1/deployments?application=&environment=&version=&revision=&at=&limit=&before= */
 export type DeploymentsResponse = Page<Deployment>;
 
-/** GET /api/v1/events: a server-sent event stream, one `event: <type>` with its JSON `data:` per engine event. */
+/**
+ * GET /api/v1/events?application=&type=: a server-sent event stream, one `event: <type>` with its
+ * JSON `data:` per engine event; `application` (repeated or comma-separated) keeps only those
+ * applications' events, `type` (comma-separated) only those types.
+ */
 export type EventStreamMessage = EngineEvent;
 
 /** GET /api/v1/holds */

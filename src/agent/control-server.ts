@@ -5,6 +5,7 @@ import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { FerryError, toFerryError } from "../core/errors.js";
 import { toDiffView } from "../diff/format-diff.js";
+import type { EngineEvent } from "../engine/events.js";
 import type { HistoryParams } from "../history/query-params.js";
 import { deploymentQueryOf, historyQueryOf, InvalidHistoryParam } from "../history/query-params.js";
 import type { Agent } from "./agent.js";
@@ -163,7 +164,7 @@ async function handle(
     await agent.refresh();
     return send(res, 200, { ok: true });
   }
-  if (req.method === "GET" && resource === "events") return streamEvents(agent, req, res);
+  if (req.method === "GET" && resource === "events") return streamEvents(agent, url, req, res);
   return send(res, 404, { error: `no route ${req.method ?? ""} ${url.pathname}` });
 }
 
@@ -216,10 +217,38 @@ async function streamSync(agent: Agent, name: string, body: Record<string, unkno
   }
 }
 
-function streamEvents(agent: Agent, req: IncomingMessage, res: ServerResponse): void {
+/** Every type of engine event, for `/api/v1/events?type=` (a Record, so a new type must be listed here). */
+const EVENT_TYPES: Readonly<Record<EngineEvent["type"], true>> = {
+  Progress: true,
+  SyncStarted: true,
+  SyncFinished: true,
+  DriftDetected: true,
+  DriftCorrected: true,
+  StatusChanged: true,
+  ConfigRejected: true,
+  ConfigLoaded: true,
+  ApplicationRemoved: true,
+};
+
+/**
+ * The live event stream, filtered on the server per client:
+ * `?application=a&application=b` (or `a,b`) keeps those applications' events,
+ * `?type=StatusChanged,SyncFinished` those types. An unknown type is a 400.
+ */
+function streamEvents(agent: Agent, url: URL, req: IncomingMessage, res: ServerResponse): void {
+  const listOf = (key: string): string[] => url.searchParams.getAll(key).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+  const applications = new Set(listOf("application"));
+  const types = listOf("type");
+  const unknown = types.filter((t) => !Object.hasOwn(EVENT_TYPES, t));
+  if (unknown.length > 0) return send(res, 400, { error: `unknown event type ${JSON.stringify(unknown[0])}: use ${Object.keys(EVENT_TYPES).join(", ")}` });
+  const typeSet = new Set(types);
+  const wanted = (event: EngineEvent): boolean =>
+    (typeSet.size === 0 || typeSet.has(event.type)) && (applications.size === 0 || ("application" in event && applications.has(event.application)));
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
   res.write(": connected\n\n");
-  const unsubscribe = agent.engine.subscribe((event) => res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`));
+  const unsubscribe = agent.engine.subscribe((event) => {
+    if (wanted(event)) res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+  });
   req.on("close", unsubscribe);
 }
 

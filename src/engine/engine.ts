@@ -184,11 +184,13 @@ export class Engine {
     const app = this.#apps.get(name);
     const record = this.#records.get(name) ?? (app ? newRecord(name, app.spec.target) : undefined);
     if (!record) return undefined;
+    // A suspension set or lifted since the last run shows at once, not after the run it queued.
+    const status = record.status.suspension === this.#suspensions.get(name) ? record.status : withSuspension(record, this.#suspensions.get(name), this.#now()).status;
     const progress = this.#progress.get(name);
-    if (!progress) return record.status;
+    if (!progress) return status;
     return {
-      ...record.status,
-      conditions: setCondition(record.status.conditions, { type: "Reconciling", status: "True", reason: "Progressing", message: progress }, this.#now()),
+      ...status,
+      conditions: setCondition(status.conditions, { type: "Reconciling", status: "True", reason: "Progressing", message: progress }, this.#now()),
     };
   }
 

@@ -67,7 +67,10 @@ describe("dashboard", () => {
     assert.equal(await page.locator("#scope").innerText(), "read-only token");
     assert.equal(await page.getByRole("button", { name: "Refresh" }).count(), 0, "no actions with the read token");
 
+    // The application's page follows only its own events, filtered by the agent.
+    const followed = page.waitForRequest((r) => r.url().endsWith("/api/v1/events?application=web"), { timeout: 20_000 });
     await row.getByRole("link", { name: "web" }).click();
+    await followed;
     const objects = page.locator('[data-testid="objects"]');
     await objects.waitFor({ timeout: 20_000 });
     const tree = await objects.innerText();
