@@ -138,6 +138,7 @@ export class Agent {
       targets: this.#targets,
       fetcherFor: (app) => this.fetcherFor(app),
       store: new FileRecordStore(this.options.stateDir),
+      observeTargetCall: this.metrics.targetCall,
       ...(options.healthTimeoutMs !== undefined ? { healthTimeoutMs: options.healthTimeoutMs } : {}),
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     });

@@ -1,4 +1,5 @@
 import type { EngineEvent, EngineListener } from "../engine/events.js";
+import type { TargetCall } from "../engine/observed-target.js";
 
 /** Upper bounds (seconds) of histogram buckets: from a fast file write to a slow rollout. */
 const BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -35,6 +36,7 @@ export class AgentMetrics {
   readonly #syncs = new Map<string, number>();
   readonly #drift = new Map<string, number>();
   readonly #webhooks = new Map<string, number>();
+  readonly #targetCalls = new Map<string, number>();
   readonly #syncDuration = new Map<string, Histogram>();
   readonly #stageDuration = new Map<string, Histogram>();
   readonly #commitToApplied = new Histogram();
@@ -53,6 +55,11 @@ export class AgentMetrics {
   webhook(provider: string, status: string): void {
     increment(this.#webhooks, labels({ provider, status }));
   }
+
+  /** Counts one call to a target (see Engine's observeTargetCall). */
+  readonly targetCall = (call: TargetCall): void => {
+    increment(this.#targetCalls, labels({ target: call.target, verb: call.verb, outcome: call.outcome }));
+  };
 
   /** The exposition text. */
   render(snapshot: MetricsSnapshot): string {
@@ -74,6 +81,8 @@ export class AgentMetrics {
     out.push(`ferry_config_rejected_total ${this.#configRejected}`);
     family("ferry_webhook_requests_total", "counter", "Webhook requests by provider and answered status.");
     for (const [l, v] of sorted(this.#webhooks)) out.push(`ferry_webhook_requests_total{${l}} ${v}`);
+    family("ferry_target_calls_total", "counter", "Calls the engine made to targets, by target, verb (describe, read, apply, delete, health) and outcome (ok, error).");
+    for (const [l, v] of sorted(this.#targetCalls)) out.push(`ferry_target_calls_total{${l}} ${v}`);
     family("ferry_queue_depth", "gauge", "Applications waiting in the work queue.");
     out.push(`ferry_queue_depth ${snapshot.queueDepth}`);
     family("ferry_history_pending_events", "gauge", "History events queued and not yet written.");

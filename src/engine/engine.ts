@@ -18,6 +18,8 @@ import type { ApplicationStatus, Suspension, Trigger } from "./status.js";
 import { describeSuspension } from "./status.js";
 import { withSuspension } from "./lifecycle.js";
 import { WorkQueue } from "./work-queue.js";
+import type { TargetCallObserver } from "./observed-target.js";
+import { observeTargetCalls } from "./observed-target.js";
 import { erroredStatus, finishRun, refusedRecord, removeApplication, waitingStatus } from "./lifecycle.js";
 
 /** What the engine is built from: targets, sources and a record store. */
@@ -35,6 +37,8 @@ export interface EngineOptions {
   readonly maxDeleteShare?: number;
   /** Backoff after transient failures. */
   readonly retry?: { readonly baseMs: number; readonly maxMs: number };
+  /** Told about every call the engine makes to a target (metrics count them per target and verb). */
+  readonly observeTargetCall?: TargetCallObserver;
 }
 
 /** What a sync at some artifact would do: objects created, changed and pruned; orphans the policy keeps. */
@@ -55,6 +59,7 @@ const TRIGGER_PRIORITY: readonly Trigger[] = ["manual", "revision", "config", "d
  */
 export class Engine {
   readonly #options: EngineOptions;
+  readonly #targets: ReadonlyMap<string, Target>;
   readonly #now: () => Date;
   readonly #bus = new EventBus();
   readonly #queue: WorkQueue<Trigger>;
@@ -69,6 +74,8 @@ export class Engine {
 
   constructor(options: EngineOptions) {
     this.#options = options;
+    const observe = options.observeTargetCall;
+    this.#targets = observe ? new Map([...options.targets].map(([name, target]) => [name, observeTargetCalls(target, observe)])) : options.targets;
     this.#now = options.now ?? (() => new Date());
     this.#queue = new WorkQueue((name, triggers) => this.#run(name, triggers), options.concurrency ?? 4);
   }
@@ -78,7 +85,7 @@ export class Engine {
     if (this.#started) return;
     this.#started = true;
     for (const record of await this.#options.store.list()) this.#records.set(record.name, record);
-    for (const target of this.#options.targets.values()) this.#unwatch.push(target.watch((change) => this.#onLiveChange(change)));
+    for (const target of this.#targets.values()) this.#unwatch.push(target.watch((change) => this.#onLiveChange(change)));
   }
 
   /** Stops timers and watches; runs in progress finish. */
@@ -252,7 +259,7 @@ export class Engine {
     try {
       if (!app) {
         const record = this.#records.get(name);
-        if (record) await removeApplication(record, this.#options.targets.get(record.status.target), this.#options.store, this.#bus);
+        if (record) await removeApplication(record, this.#targets.get(record.status.target), this.#options.store, this.#bus);
         this.#records.delete(name);
         return;
       }
@@ -385,9 +392,9 @@ export class Engine {
   }
 
   #target(app: Application): Target {
-    const target = this.#options.targets.get(app.spec.target);
+    const target = this.#targets.get(app.spec.target);
     if (!target) {
-      const known = [...this.#options.targets.keys()].join(", ");
+      const known = [...this.#targets.keys()].join(", ");
       throw stalled("UnknownTarget", `application ${app.name} names target ${JSON.stringify(app.spec.target)}; this agent has: ${known}`);
     }
     return target;
