@@ -26,7 +26,8 @@ describe("age", () => {
     const sealed = encryptAge(Buffer.from("hunter2"), [a.recipient]) as Buffer;
     assert.throws(() => decryptAge(sealed, [parseIdentity(b.identity)]), (e: unknown) => e instanceof AgeError && /no identity matches/.test(e.message));
     const tamperedPayload = Buffer.from(sealed);
-    tamperedPayload[tamperedPayload.length - 1] ^= 1;
+    const lastByte = tamperedPayload.length - 1;
+    tamperedPayload.writeUInt8(tamperedPayload.readUInt8(lastByte) ^ 1, lastByte);
     assert.throws(() => decryptAge(tamperedPayload, [parseIdentity(a.identity)]), /altered/);
     const tamperedHeader = Buffer.from(sealed.toString("latin1").replace("X25519", "X25519 extra"), "latin1");
     assert.throws(() => decryptAge(tamperedHeader, [parseIdentity(a.identity)]), AgeError);
