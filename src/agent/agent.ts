@@ -12,6 +12,7 @@ import { Engine } from "../engine/engine.js";
 import type { ApplicationStatus, Suspension } from "../engine/status.js";
 import { describeSuspension } from "../engine/status.js";
 import { SuspensionFile } from "./suspensions.js";
+import type { AgeIdentity } from "../secrets/age.js";
 import { defaultHistoryUrl, openHistory } from "../history/open-history.js";
 import { HistoryRecorder } from "../history/recorder.js";
 import type { Notification } from "../config/notification.js";
@@ -65,6 +66,10 @@ export interface AgentOptions {
   readonly name?: string;
   /** Shared secret of the webhook receivers (HMAC key, or GitLab's token); none: webhooks are refused. */
   readonly webhookSecret?: string;
+  /** Keys that decrypt encrypted content in Git (SOPS with age, age values), read from `ageKeyFile`. */
+  readonly ageIdentities?: readonly AgeIdentity[];
+  /** Where those keys came from (saved for commands run while no agent runs; the keys themselves never are). */
+  readonly ageKeyFile?: string;
   /** Serve the control API over HTTPS with this PEM certificate (chain) and private key. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
   /**
@@ -139,6 +144,7 @@ export class Agent {
       fetcherFor: (app) => this.fetcherFor(app),
       store: new FileRecordStore(this.options.stateDir),
       observeTargetCall: this.metrics.targetCall,
+      ...(options.ageIdentities ? { ageIdentities: options.ageIdentities } : {}),
       ...(options.healthTimeoutMs !== undefined ? { healthTimeoutMs: options.healthTimeoutMs } : {}),
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     });
@@ -245,7 +251,8 @@ export class Agent {
     try {
       const { repo, ref, path, root } = this.options;
       const signatures = this.options.signatures;
-      await saveAgentSettings(this.options.stateDir, { repo, ref, path, root, history: this.historyUrl, ...(signatures ? { signatures } : {}) });
+      const ageKeyFile = this.options.ageKeyFile;
+      await saveAgentSettings(this.options.stateDir, { repo, ref, path, root, history: this.historyUrl, ...(signatures ? { signatures } : {}), ...(ageKeyFile ? { ageKeyFile } : {}) });
       await this.#verifier?.prepare();
       await this.history.start();
       for (const [name, suspension] of await this.#suspensionFile.load()) this.engine.setSuspension(name, suspension);

@@ -125,6 +125,8 @@ export interface AgentSettings {
   readonly history?: string;
   /** The keys commits must be signed with, when the agent verifies signatures. */
   readonly signatures?: SignaturePolicy;
+  /** The age identity file (absolute path, never its content) that decrypts secrets in Git. */
+  readonly ageKeyFile?: string;
 }
 
 /** Saves the settings of the agent using this state directory. */

@@ -67,6 +67,7 @@ Start here: ferry quickstart`,
     .option("--history-retention <duration>", "prune history events older than this (e.g. 2160h); default: keep everything")
     .option("--name <name>", "this agent's name in a shared history (default: the host name)")
     .option("--webhook-secret-file <file>", "enable the webhook receivers (/hooks/github, gitlab, gitea, generic) with the secret in this file (default: $FERRY_WEBHOOK_SECRET)")
+    .option("--age-key-file <file>", "age identities (AGE-SECRET-KEY-1..., as age-keygen writes them) that decrypt SOPS files and age values in Git, in memory only (default: $FERRY_AGE_KEY_FILE)")
     .option("--tls-cert <file>", "serve the control API, dashboard and webhooks over HTTPS only, with this PEM certificate (with --tls-key)")
     .option("--tls-key <file>", "the PEM private key of --tls-cert")
     .option("--verify-signatures", "use only commits signed by an allowed key, in every repository the agent reads; others are refused and reported", false)
@@ -91,6 +92,7 @@ Start here: ferry quickstart`,
           ...(typeof o.historyRetention === "string" ? { historyRetention: o.historyRetention } : {}),
           ...(typeof o.name === "string" ? { name: o.name } : {}),
           ...(typeof o.webhookSecretFile === "string" ? { webhookSecretFile: o.webhookSecretFile } : {}),
+          ...(typeof o.ageKeyFile === "string" ? { ageKeyFile: o.ageKeyFile } : {}),
           ...(typeof o.tlsCert === "string" ? { tlsCert: o.tlsCert } : {}),
           ...(typeof o.tlsKey === "string" ? { tlsKey: o.tlsKey } : {}),
           verifySignatures: o.verifySignatures === true,

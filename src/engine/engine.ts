@@ -19,6 +19,7 @@ import { describeSuspension } from "./status.js";
 import { withSuspension } from "./lifecycle.js";
 import { WorkQueue } from "./work-queue.js";
 import type { TargetCallObserver } from "./observed-target.js";
+import type { AgeIdentity } from "../secrets/age.js";
 import { observeTargetCalls } from "./observed-target.js";
 import { erroredStatus, finishRun, refusedRecord, removeApplication, waitingStatus } from "./lifecycle.js";
 
@@ -37,6 +38,8 @@ export interface EngineOptions {
   readonly maxDeleteShare?: number;
   /** Backoff after transient failures. */
   readonly retry?: { readonly baseMs: number; readonly maxMs: number };
+  /** Keys that decrypt encrypted content in Git (age identities; SOPS files encrypted with age). */
+  readonly ageIdentities?: readonly AgeIdentity[];
   /** Told about every call the engine makes to a target (metrics count them per target and verb). */
   readonly observeTargetCall?: TargetCallObserver;
 }
@@ -233,7 +236,7 @@ export class Engine {
 
   async #compare(app: Application, artifact: Artifact): Promise<ObjectDiff[]> {
     const target = this.#target(app);
-    const rendered = await renderStage(artifact, app.spec.source.path);
+    const rendered = await renderStage(artifact, app.spec.source.path, this.#options.ageIdentities);
     validateStage(rendered.objects, target);
     const desired = await describeStage(rendered.objects, target, { application: app.name, artifactDirectory: artifact.directory });
     const inventory = (this.#records.get(app.name)?.status.inventory ?? []).map((e) => e.key);
@@ -316,6 +319,7 @@ export class Engine {
       healthTimeoutMs: this.#options.healthTimeoutMs ?? 120_000,
       ...(this.#options.maxDeleteShare !== undefined ? { maxDeleteShare: this.#options.maxDeleteShare } : {}),
       ...(this.#suspensions.has(app.name) ? { suspended: true } : {}),
+      ...(this.#options.ageIdentities ? { ageIdentities: this.#options.ageIdentities } : {}),
     };
     const refusal = fetcher.refusal?.();
     const result = await this.#runRevision(input);

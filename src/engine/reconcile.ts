@@ -14,6 +14,7 @@ import type { SyncPlan } from "../plan/plan-sync.js";
 import { planSync } from "../plan/plan-sync.js";
 import { DEFAULT_MAX_DELETE_SHARE, findMassDelete, massDeleteMessage } from "../plan/mass-delete.js";
 import type { Artifact } from "../source/artifact.js";
+import type { AgeIdentity } from "../secrets/age.js";
 import type { ObjectContext, Target } from "../targets/target.js";
 import type { AppRecord } from "./app-record.js";
 import type { EngineEvent, ReconcileStage } from "./events.js";
@@ -45,6 +46,8 @@ export interface ReconcileInput {
   readonly healthTimeoutMs: number;
   /** Share of its objects one sync may delete without an override (default one half). */
   readonly maxDeleteShare?: number;
+  /** Keys that decrypt encrypted content in Git (age, SOPS with age); none: encrypted content stalls the run. */
+  readonly ageIdentities?: readonly AgeIdentity[];
   /** Suspended at runtime: nothing is applied or pruned; live state is still read and drift reported. */
   readonly suspended?: boolean;
 }
@@ -67,7 +70,7 @@ export async function reconcileApplication(input: ReconcileInput): Promise<Recon
   if (!input.manual && record.stalledOn?.revision === revision && record.stalledOn.digest === undefined) return { record };
   try {
     input.progress(`rendering ${app.spec.source.path} at ${shortRevision(revision)}`, "render");
-    const rendered = await renderStage(artifact, app.spec.source.path);
+    const rendered = await renderStage(artifact, app.spec.source.path, input.ageIdentities);
     if (!input.manual && record.stalledOn?.revision === revision && record.stalledOn.digest === rendered.digest) return { record };
     input.progress(`validating ${rendered.objects.length} objects`, "validate");
     validateStage(rendered.objects, input.target);

@@ -7,6 +7,12 @@ import type { RenderedObject } from "../core/objects.js";
 import type { DesiredState } from "../diff/diff-objects.js";
 import { secretFieldsOf } from "../diff/secrets.js";
 import { loadSourceFiles } from "../render/load-source.js";
+import type { ManifestFile } from "../render/load-files.js";
+import type { AgeIdentity } from "../secrets/age.js";
+import { decryptManifestFiles } from "../secrets/decrypt-files.js";
+import { createHash } from "node:crypto";
+import { ANNOTATIONS } from "../core/objects.js";
+import { asDigest } from "../core/ids.js";
 import { renderDigest, renderDirectory } from "../render/render.js";
 import type { Artifact } from "../source/artifact.js";
 import type { ObjectContext, Target } from "../targets/target.js";
@@ -20,9 +26,12 @@ export interface Rendered {
 
 /**
  * Render: the application's directory in the artifact becomes desired
- * objects. Any problem stalls the run on this revision; nothing is applied.
+ * objects. Encrypted content (SOPS documents, armored age values) is
+ * decrypted in memory with `identities` first, and the objects it was in are
+ * marked `ferry.dev/secret` so no value of theirs is shown anywhere. Any
+ * problem stalls the run on this revision, naming the file; nothing is applied.
  */
-export async function renderStage(artifact: Artifact, path: string): Promise<Rendered> {
+export async function renderStage(artifact: Artifact, path: string, identities: readonly AgeIdentity[] = []): Promise<Rendered> {
   let files;
   try {
     files = await loadSourceFiles(artifact.directory, path);
@@ -30,11 +39,37 @@ export async function renderStage(artifact: Artifact, path: string): Promise<Ren
     const message = error instanceof Error ? error.message : String(error);
     throw stalled("RenderFailed", `${message} (revision ${shortRevision(artifact.revision)})`, { cause: error });
   }
-  const result = renderDirectory(files, { dir: path });
+  const decrypted = decryptManifestFiles(files, identities);
+  if (decrypted.problems.length > 0) {
+    const hint = identities.length === 0 ? " (this agent has no age key: start it with --age-key-file or $FERRY_AGE_KEY_FILE)" : "";
+    const problems = decrypted.problems.map((p) => ({ ...p, message: p.message + hint }));
+    throw stalled("DecryptionFailed", summarizeProblems("decryption failed", problems), { problems });
+  }
+  const result = renderDirectory(decrypted.files, { dir: path });
   if (result.problems.length > 0) {
     throw stalled("RenderFailed", summarizeProblems("rendering failed", result.problems), { problems: result.problems });
   }
-  return { objects: result.objects, digest: renderDigest(result.objects) };
+  if (decrypted.secret.size === 0) return { objects: result.objects, digest: renderDigest(result.objects) };
+  const objects = result.objects.map((o) => (decrypted.secret.get(o.origin.file)?.has(o.origin.document) ? markedSecret(o) : o));
+  return { objects, digest: secretSafeDigest(objects, files, decrypted.secret) };
+}
+
+/** The object with `ferry.dev/secret: "true"`: every value of it is masked in diffs, drift, status and history. */
+function markedSecret(object: RenderedObject): RenderedObject {
+  const metadata = object.manifest.metadata;
+  return { ...object, manifest: { ...object.manifest, metadata: { ...metadata, annotations: { ...(metadata.annotations ?? {}), [ANNOTATIONS.secret]: "true" } } } };
+}
+
+/**
+ * The digest when some objects hold decrypted values: those objects count by
+ * their files' encrypted text, never by their plain values (a digest goes into
+ * the history, and a hash of a guessable password is enough to guess it).
+ */
+function secretSafeDigest(objects: readonly RenderedObject[], encrypted: readonly ManifestFile[], secret: ReadonlyMap<string, ReadonlySet<number>>): Digest {
+  const plain = objects.filter((o) => o.manifest.metadata.annotations?.[ANNOTATIONS.secret] !== "true" || !secret.has(o.origin.file));
+  const hash = createHash("sha256").update(renderDigest(plain));
+  for (const file of encrypted.filter((f) => secret.has(f.path))) hash.update(`\n${file.path}\n`).update(createHash("sha256").update(file.content).digest("hex"));
+  return asDigest(`sha256:${hash.digest("hex")}`);
 }
 
 /**

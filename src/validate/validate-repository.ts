@@ -15,6 +15,7 @@ import type { ManifestFile } from "../render/load-files.js";
 import { loadManifestFiles } from "../render/load-files.js";
 import { loadSourceFiles } from "../render/load-source.js";
 import { renderDirectory } from "../render/render.js";
+import { decryptManifestFiles } from "../secrets/decrypt-files.js";
 import { hostValidator } from "../targets/host/host-target.js";
 import { resolveInArtifact, staysInsideRealRoot } from "../targets/host/host-paths.js";
 import type { TargetValidator } from "../targets/target.js";
@@ -37,6 +38,8 @@ export interface ValidationReport {
   readonly objects: number;
   /** Text of every manifest file read, by path relative to the repository, for snippets. */
   readonly sources: ReadonlyMap<string, string>;
+  /** Files holding encrypted values (SOPS, age): checked for structure only, never decrypted. */
+  readonly encryptedFiles: number;
 }
 
 /** How to validate. */
@@ -88,6 +91,7 @@ export async function validateRepository(dir: string, options: ValidateOptions =
   const owners = new Map<ResourceKey, { application: string; object: RenderedObject }>();
   const allObjects: RenderedObject[] = [...config.objects];
   let files = configFiles.length;
+  const encryptedFiles = new Set<string>();
   for (const app of applications.values()) {
     const at = (field: string): SourceLocation => locate(app.origin, field);
     const target = targets.get(app.spec.target);
@@ -110,7 +114,11 @@ export async function validateRepository(dir: string, options: ValidateOptions =
     }
     files += appFiles.length;
     for (const f of appFiles) sources.set(f.path, f.content);
-    const rendered = renderDirectory(appFiles, { dir: app.spec.source.path });
+    // No key here: encrypted values are checked for structure and typed placeholders stand in.
+    const decrypted = decryptManifestFiles(appFiles, undefined);
+    add(decrypted.problems, "secrets", app.origin);
+    for (const path of decrypted.secret.keys()) encryptedFiles.add(path);
+    const rendered = renderDirectory(decrypted.files, { dir: app.spec.source.path });
     add(
       rendered.problems.map((p) => (/cannot render yet/.test(p.message) ? { ...p, message: `application ${app.name}: ${p.message}` } : p)),
       (p) => (/declared twice/.test(p.message) ? "duplicates" : "render"),
@@ -131,7 +139,7 @@ export async function validateRepository(dir: string, options: ValidateOptions =
     }
   }
   for (const p of policyProblems(loaded.policies, allObjects)) problems.push({ ...p, location: p.location ?? configFallback });
-  return { problems: sortProblems(problems), applications: applications.size, files, objects: allObjects.length, sources };
+  return { problems: sortProblems(problems), applications: applications.size, files, objects: allObjects.length, sources, encryptedFiles: encryptedFiles.size };
 }
 
 /** Host Files whose `contentFrom` names a file that is not in the repository (resolved as the host target does). */

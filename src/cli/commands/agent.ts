@@ -5,6 +5,8 @@ import { findCondition } from "../../core/conditions.js";
 import { parseDuration } from "../../config/duration.js";
 import type { SignaturePolicy } from "../../source/signatures.js";
 import { CliError, EXIT } from "../exit-codes.js";
+import type { AgeIdentity } from "../../secrets/age.js";
+import { parseIdentityFile } from "../../secrets/age.js";
 import { eventPrinter, formatConfig, formatStatusTable } from "../format.js";
 
 /** Options of `ferry agent`. */
@@ -28,6 +30,8 @@ export interface AgentCommandOptions {
   readonly name?: string;
   /** File holding the webhook secret; default $FERRY_WEBHOOK_SECRET. */
   readonly webhookSecretFile?: string;
+  /** age identity file that decrypts secrets in Git; default $FERRY_AGE_KEY_FILE. */
+  readonly ageKeyFile?: string;
   /** PEM certificate and private key: the control API speaks HTTPS only. */
   readonly tlsCert?: string;
   readonly tlsKey?: string;
@@ -61,6 +65,8 @@ export function agentFromOptions(options: Omit<AgentCommandOptions, "once" | "ou
   const signatures = signaturePolicy(options);
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new CliError("--tls-cert and --tls-key go together: give both, or neither");
   const tls = options.tlsCert !== undefined && options.tlsKey !== undefined ? { certFile: readable("--tls-cert", options.tlsCert), keyFile: readable("--tls-key", options.tlsKey) } : undefined;
+  const ageKeyFile = options.ageKeyFile ?? (process.env.FERRY_AGE_KEY_FILE || undefined);
+  const age = ageKeyFile !== undefined ? readAgeKeys(ageKeyFile) : undefined;
   const match = /^(.+):(\d+)$/.exec(options.listen);
   if (!match) throw new CliError(`--listen: expected host:port, got ${JSON.stringify(options.listen)}`);
   return new Agent({
@@ -79,7 +85,18 @@ export function agentFromOptions(options: Omit<AgentCommandOptions, "once" | "ou
     ...(webhookSecret ? { webhookSecret } : {}),
     ...(signatures ? { signatures } : {}),
     ...(tls ? { tls } : {}),
+    ...(age ? { ageIdentities: age.identities, ageKeyFile: age.file } : {}),
   });
+}
+
+/** The identities of `--age-key-file`; a missing or malformed file is an error naming it (and the line), never its content. */
+function readAgeKeys(file: string): { file: string; identities: AgeIdentity[] } {
+  const path = readable("--age-key-file", file);
+  try {
+    return { file: path, identities: parseIdentityFile(readFileSync(path, "utf8"), path) };
+  } catch (error) {
+    throw new CliError(`--age-key-file: ${(error as Error).message}`);
+  }
 }
 
 /** The absolute path of a file a flag names, checked readable. */
