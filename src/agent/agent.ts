@@ -127,6 +127,8 @@ export class Agent {
   #release: (() => void) | undefined;
   #configLoading: Promise<void> = Promise.resolve();
   readonly #suspensionFile: SuspensionFile;
+  /** Set by `ferry refresh --allow-mass-delete`: the next configuration may remove every application. */
+  #allowEmptyConfig = false;
   /** Suspend and resume write the file one at a time. */
   #suspending: Promise<unknown> = Promise.resolve();
   /** False for one-shot commands (diff, sync) that run only what they are asked to. */
@@ -318,7 +320,12 @@ export class Agent {
   }
 
   /** Checks every source now (what a webhook or `ferry refresh` does) and queues what moved. */
-  async refresh(): Promise<void> {
+  async refresh(options: { readonly allowMassDelete?: boolean } = {}): Promise<void> {
+    if (options.allowMassDelete) {
+      // Once: the next configuration may remove every application; a revision refused for that is loaded again.
+      this.#allowEmptyConfig = true;
+      if (this.#config.lastAttemptedRevision !== this.#config.revision) this.#config = { ...this.#config, lastAttemptedRevision: undefined };
+    }
     await this.refreshConfig();
     const fetchers = new Set(this.engine.applications().map((a) => this.fetcherFor(a)));
     await Promise.all([...fetchers].map((fetcher) => this.#checkSource(fetcher)));
@@ -487,17 +494,38 @@ export class Agent {
     } catch (error) {
       problems = [{ severity: "error", message: `configuration at ${shortRevision(artifact.revision)}: ${toFerryError(error).message}` }];
     }
+    if (problems.every((p) => p.severity !== "error") && !this.#allowEmptyConfig) problems = [...problems, ...this.#emptiedConfigProblems(applications, artifact.revision)];
     const errors = problems.filter((p) => p.severity === "error");
     if (errors.length > 0) {
       this.#config = { ...this.#config, lastAttemptedRevision: artifact.revision, problems };
       this.engine.reportConfig({ type: "ConfigRejected", revision: artifact.revision, problems });
       return;
     }
+    this.#allowEmptyConfig = false;
     this.#config = { ...this.#config, revision: artifact.revision, lastAttemptedRevision: artifact.revision, problems, applications: applications.map((a) => a.name) };
     this.notifier.configure(notifications);
     this.engine.setApplications(applications, { run: this.#reconcile });
     this.engine.reportConfig({ type: "ConfigLoaded", revision: artifact.revision, applications: applications.map((a) => a.name) });
     this.#ensurePollers();
+  }
+
+  /**
+   * The mass-delete guard for the configuration: a revision that removes every
+   * application at once (an emptied or mistyped path) while some of them would
+   * prune their objects is refused, like a sync deleting all of an application's
+   * objects; `ferry refresh --allow-mass-delete` lets it through once.
+   */
+  #emptiedConfigProblems(applications: readonly Application[], revision: Revision): Problem[] {
+    const current = this.engine.applications();
+    if (applications.length > 0 || current.length === 0) return [];
+    const statuses = new Map(this.engine.statuses().map((s) => [s.name, s]));
+    const pruning = current.filter((a) => a.spec.syncPolicy.prune && (statuses.get(a.name)?.inventory.length ?? 0) > 0);
+    if (pruning.length === 0) return [];
+    const objects = pruning.reduce((n, a) => n + (statuses.get(a.name)?.inventory.length ?? 0), 0);
+    const message =
+      `configuration at ${shortRevision(revision)}: ${this.options.path} holds no Application any more; refusing to remove all ${current.length} and prune ${objects} objects of ${pruning.map((a) => a.name).join(", ")}. ` +
+      "If this is intended, run: ferry refresh --allow-mass-delete";
+    return [{ severity: "error", message }];
   }
 
   /** One poller per fetcher in use; the configuration's poller reloads the configuration before waking applications. */

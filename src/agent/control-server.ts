@@ -161,7 +161,7 @@ async function handle(
   }
   if (req.method === "GET" && resource === "holds" && !name) return answer(res, async () => ({ holds: await (await agent.history.store()).holds() }));
   if (req.method === "POST" && resource === "refresh") {
-    await agent.refresh();
+    await agent.refresh({ allowMassDelete: body?.allowMassDelete === true });
     return send(res, 200, { ok: true });
   }
   if (req.method === "GET" && resource === "events") return streamEvents(agent, url, req, res);

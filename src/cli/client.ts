@@ -58,8 +58,8 @@ export class AgentClient {
     return ((await this.#request("POST", `/api/v1/applications/${encodeURIComponent(name)}/resume`, request)) as ResumeResponse).resumed;
   }
 
-  async refresh(): Promise<void> {
-    await this.#request("POST", "/api/v1/refresh", {});
+  async refresh(options: { allowMassDelete?: boolean } = {}): Promise<void> {
+    await this.#request("POST", "/api/v1/refresh", options.allowMassDelete ? { allowMassDelete: true } : {});
   }
 
   /** Starts a sync and calls `onLine` for each progress line; resolves with the final status. */

@@ -217,7 +217,8 @@ Applications declared only in the configuration at that revision are shown as ne
   program
     .command("refresh")
     .description("ask the running agent to check every repository now instead of at the next poll")
-    .action(() => run(() => runRefreshCommand(stateDir())));
+    .option("--allow-mass-delete", "let the configuration remove every application at once (an emptied Application path), pruning their objects", false)
+    .action((o: { allowMassDelete?: boolean }) => run(() => runRefreshCommand(stateDir(), { allowMassDelete: o.allowMassDelete === true })));
 
   for (const command of program.commands) command.option("--state-dir <dir>", "agent state directory (as the global option)");
   return program;
