@@ -6,8 +6,10 @@ import type {
   HistoryResponse,
   PipelinesResponse,
   PromotionResponse,
+  ResumeResponse,
   RollbackResponse,
   SessionResponse,
+  SuspendResponse,
   SyncStreamLine,
 } from "../../src/agent/api-types.js";
 import type { EngineEvent } from "../../src/engine/events.js";
@@ -79,6 +81,14 @@ export class Api {
     return this.request("POST", "/api/v1/refresh", {});
   }
 
+  suspend(name: string, reason: string): Promise<SuspendResponse> {
+    return this.request("POST", `/api/v1/applications/${encodeURIComponent(name)}/suspend`, { by: "dashboard", ...(reason ? { reason } : {}) }) as Promise<SuspendResponse>;
+  }
+
+  resume(name: string): Promise<ResumeResponse> {
+    return this.request("POST", `/api/v1/applications/${encodeURIComponent(name)}/resume`, { by: "dashboard" }) as Promise<ResumeResponse>;
+  }
+
   rollback(name: string, reason: string): Promise<RollbackResponse> {
     return this.request("POST", `/api/v1/applications/${encodeURIComponent(name)}/rollback`, reason ? { reason } : {}) as Promise<RollbackResponse>;
   }
@@ -96,13 +106,14 @@ export class Api {
    * Follows GET /api/v1/events until `signal` aborts. EventSource cannot send
    * headers, so the stream is read with fetch and parsed here: the token stays
    * in the Authorization header, never in a URL. Reconnects after a break,
-   * calling `onState` with whether it is connected.
+   * calling `onState` with whether it is connected. `query` filters on the
+   * server (`application=web`), so a page receives only what it shows.
    */
-  async followEvents(onEvent: (event: EngineEvent) => void, onState: (connected: boolean) => void, signal: AbortSignal): Promise<void> {
+  async followEvents(onEvent: (event: EngineEvent) => void, onState: (connected: boolean) => void, signal: AbortSignal, query = ""): Promise<void> {
     let delay = 1000;
     while (!signal.aborted) {
       try {
-        const res = await fetch("/api/v1/events", { headers: { authorization: `Bearer ${this.token}`, accept: "text/event-stream" }, signal });
+        const res = await fetch(`/api/v1/events${query ? `?${query}` : ""}`, { headers: { authorization: `Bearer ${this.token}`, accept: "text/event-stream" }, signal });
         if (res.status === 401) return this.onUnauthorized();
         if (!res.ok || !res.body) throw await errorOf(res);
         onState(true);

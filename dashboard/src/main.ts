@@ -15,7 +15,7 @@ const live = document.getElementById("live") as HTMLElement;
 const scopeLabel = document.getElementById("scope") as HTMLElement;
 const forget = document.getElementById("forget") as HTMLButtonElement;
 
-let session: { context: Context; stop: AbortController } | undefined;
+let session: { context: Context; stop: AbortController; follow: (query: string) => void } | undefined;
 let cleanup: (() => void) | undefined;
 
 /** Routes on the fragment: `#/`, `#/applications/<name>`, `#/deployments`, `#/pipelines`. */
@@ -28,9 +28,16 @@ function viewFor(hash: string): View {
   return applicationsView;
 }
 
+/** The events a route shows: one application's page follows only that application. */
+function eventQueryFor(hash: string): string {
+  const app = /^\/applications\/(.+)$/.exec(hash.replace(/^#/, "") || "/");
+  return app?.[1] ? new URLSearchParams({ application: decodeURIComponent(app[1]) }).toString() : "";
+}
+
 function route(): void {
   if (!session) return;
   cleanup?.();
+  session.follow(eventQueryFor(location.hash));
   const path = location.hash.replace(/^#/, "") || "/";
   for (const link of document.querySelectorAll<HTMLAnchorElement>("nav a")) {
     const section = path.startsWith("/deployments") ? "deployments" : path.startsWith("/pipelines") ? "pipelines" : "applications";
@@ -86,22 +93,32 @@ async function open(token: string): Promise<void> {
     onEvent: (listener) => (eventListeners.add(listener), () => eventListeners.delete(listener)),
     onReconnect: (listener) => (reconnectListeners.add(listener), () => reconnectListeners.delete(listener)),
   };
-  session = { context, stop };
+  let stream: { query: string; stop: AbortController } | undefined;
+  // One stream at a time, filtered on the server for the current route; a new filter replaces it.
+  const follow = (query: string): void => {
+    if (stream?.query === query) return;
+    stream?.stop.abort();
+    const current = { query, stop: new AbortController() };
+    stream = current;
+    // Events before the stream connected are not replayed: the view reloads once it is (and after every break).
+    stop.signal.addEventListener("abort", () => current.stop.abort());
+    void api.followEvents(
+      (event) => eventListeners.forEach((listener) => listener(event)),
+      (connected) => {
+        if (current.stop.signal.aborted) return;
+        setLive(connected ? "live" : "reconnecting");
+        if (connected) reconnectListeners.forEach((listener) => listener());
+      },
+      current.stop.signal,
+      query,
+    );
+  };
+  session = { context, stop, follow };
   document.body.classList.remove("signed-out");
   document.body.dataset.scope = scope;
   scopeLabel.textContent = scope === "admin" ? "admin token" : "read-only token";
   scopeLabel.title = scope === "admin" ? "this token may sync, refresh and roll back" : "this token may only look; paste the admin token to act";
   forget.hidden = false;
-  let connectedBefore = false;
-  void api.followEvents(
-    (event) => eventListeners.forEach((listener) => listener(event)),
-    (connected) => {
-      setLive(connected ? "live" : "reconnecting");
-      if (connected && connectedBefore) reconnectListeners.forEach((listener) => listener());
-      connectedBefore ||= connected;
-    },
-    stop.signal,
-  );
   route();
 }
 

@@ -175,7 +175,7 @@ describe("agent and its control API", () => {
     assert.equal(await readFile(join(work, "root", "note.txt"), "utf8"), "pushed");
     assert.equal((await fetch(info.url + "/hooks/generic", request)).status, 409, "the same delivery again is a replay");
     const other = await fetch(info.url + "/hooks/generic", genericHook({ repository: "/somewhere/else", ref: "main" }));
-    assert.deepEqual(await other.json(), { refreshed: [] });
+    assert.deepEqual(await other.json(), { refreshed: [], applications: [] });
   });
 
   it("serves Prometheus metrics to token holders only", async () => {
@@ -191,6 +191,8 @@ describe("agent and its control API", () => {
     assert.match(text, /^ferry_reconcile_stage_duration_seconds_count\{stage="render"\} [1-9]\d*$/m);
     assert.match(text, /^ferry_commit_to_applied_seconds_count [1-9]\d*$/m);
     assert.match(text, /^ferry_applications\{ready="true"\} 1$/m);
+    assert.match(text, /^ferry_target_calls_total\{target="host",verb="apply",outcome="ok"\} [1-9]\d*$/m);
+    assert.match(text, /^ferry_target_calls_total\{target="host",verb="read",outcome="ok"\} [1-9]\d*$/m);
   });
 
   it("a read token may read but not act", async () => {

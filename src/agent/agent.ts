@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type { Problem } from "../core/errors.js";
@@ -8,7 +9,10 @@ import { shortRevision } from "../core/ids.js";
 import type { Application } from "../config/application.js";
 import { loadApplications } from "../config/load-config.js";
 import { Engine } from "../engine/engine.js";
-import type { ApplicationStatus } from "../engine/status.js";
+import type { ApplicationStatus, Suspension } from "../engine/status.js";
+import { describeSuspension } from "../engine/status.js";
+import { SuspensionFile } from "./suspensions.js";
+import type { AgeIdentity } from "../secrets/age.js";
 import { defaultHistoryUrl, openHistory } from "../history/open-history.js";
 import { HistoryRecorder } from "../history/recorder.js";
 import type { Notification } from "../config/notification.js";
@@ -43,6 +47,8 @@ import type { WatchSpec } from "../watch/watch-spec.js";
 import type { Watcher } from "../watch/watcher.js";
 import { createWatcher } from "../watch/watcher.js";
 import type { PushNotice } from "../webhooks/verify.js";
+import { scopePush } from "../webhooks/push-scope.js";
+import { loadSourceTree } from "../render/load-source.js";
 import { repositoryIdentity } from "../webhooks/verify.js";
 import { startControlServer } from "./control-server.js";
 import { clearAgentInfo, dashboardUrl, lockStateDir, saveAgentSettings, writeAgentInfo } from "./state-dir.js";
@@ -73,6 +79,12 @@ export interface AgentOptions {
   readonly name?: string;
   /** Shared secret of the webhook receivers (HMAC key, or GitLab's token); none: webhooks are refused. */
   readonly webhookSecret?: string;
+  /** Keys that decrypt encrypted content in Git (SOPS with age, age values), read from `ageKeyFile`. */
+  readonly ageIdentities?: readonly AgeIdentity[];
+  /** Where those keys came from (saved for commands run while no agent runs; the keys themselves never are). */
+  readonly ageKeyFile?: string;
+  /** Serve the control API over HTTPS with this PEM certificate (chain) and private key. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
   /**
    * Verify commit signatures of every source (the configuration and every
    * application's repository) against these keys; none: commits are not checked.
@@ -105,6 +117,12 @@ function clustersOf(options: Pick<AgentOptions, "kubeconfig" | "kubeContext">): 
     console.error(`ferry agent: no kubernetes target: ${(error as Error).message}`);
     return [];
   }
+}
+
+/** What a push refreshed: the sources it named, and the applications that run at their new revision. */
+export interface PushRefreshed {
+  readonly sources: readonly string[];
+  readonly applications: readonly string[];
 }
 
 /** Where the configuration stands: the revision loaded and what was wrong with the newest one. */
@@ -151,6 +169,11 @@ export class Agent {
   #release: (() => void) | undefined;
   #configLoading: Promise<void> = Promise.resolve();
   #pipelines: readonly Pipeline[] = [];
+  readonly #suspensionFile: SuspensionFile;
+  /** Set by `ferry refresh --allow-mass-delete`: the next configuration may remove every application. */
+  #allowEmptyConfig = false;
+  /** Suspend and resume write the file one at a time. */
+  #suspending: Promise<unknown> = Promise.resolve();
   /** False for one-shot commands (diff, sync) that run only what they are asked to. */
   #reconcile = true;
 
@@ -168,9 +191,12 @@ export class Agent {
       targets: this.#targets,
       fetcherFor: (app) => this.fetcherFor(app),
       store: new FileRecordStore(this.options.stateDir),
+      observeTargetCall: this.metrics.targetCall,
+      ...(options.ageIdentities ? { ageIdentities: options.ageIdentities } : {}),
       ...(options.healthTimeoutMs !== undefined ? { healthTimeoutMs: options.healthTimeoutMs } : {}),
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     });
+    this.#suspensionFile = new SuspensionFile(this.options.stateDir);
     this.#config = { repo: redactSecrets(options.repo), ref: options.ref, path: options.path, problems: [], applications: [] };
     const historyUrl = this.historyUrl;
     this.history = new HistoryRecorder({
@@ -272,15 +298,46 @@ export class Agent {
 
   /**
    * A verified push arrived: checks at once the sources it names (repository
-   * and branch), instead of waiting for their next poll. Returns what was checked.
+   * and branch), instead of waiting for their next poll. When the push lists
+   * its files, only the applications with a changed file in their directories
+   * (path and overlay bases) run, and the configuration is reloaded only when
+   * its directory changed; otherwise every application of those sources runs.
    */
-  async onPush(push: PushNotice): Promise<string[]> {
+  async onPush(push: PushNotice): Promise<PushRefreshed> {
     const named = new Set(push.repositories);
     const fetchers = this.#fetchersInUse();
     const matching = [...fetchers].filter((f) => named.has(repositoryIdentity(f.url)) && (push.ref === undefined || push.ref === f.ref));
-    if (matching.includes(this.#configFetcher)) await this.refreshConfig();
-    await Promise.all(matching.filter((f) => f !== this.#configFetcher).map((f) => this.#checkSource(f)));
-    return matching.map((f) => `${redactSecrets(f.url)} ${f.ref}`);
+    const sources = matching.map((f) => `${redactSecrets(f.url)} ${f.ref}`);
+    const paths = push.paths;
+    if (paths === undefined) {
+      if (matching.includes(this.#configFetcher)) await this.refreshConfig();
+      await Promise.all(matching.filter((f) => f !== this.#configFetcher).map((f) => this.#checkSource(f)));
+      const applications = this.engine.applications().filter((a) => matching.includes(this.fetcherFor(a)));
+      return { sources, applications: applications.map((a) => a.name).sort() };
+    }
+    const runs = await Promise.all(matching.map((f) => this.#refreshScoped(f, paths)));
+    return { sources, applications: runs.flat().sort() };
+  }
+
+  /** Fetches one source a push named and runs only what the push's files touch; returns the applications run. */
+  async #refreshScoped(fetcher: SourceFetcher, paths: readonly string[]): Promise<string[]> {
+    let artifact: Artifact;
+    try {
+      ({ artifact } = await fetcher.refresh());
+    } catch (error) {
+      this.#onPollError(fetcher, error);
+      return [];
+    }
+    const configPath = fetcher === this.#configFetcher ? this.options.path : undefined;
+    // The configuration first: the applications it adds or moves are then scoped as they now are.
+    if (scopePush(paths, [], configPath).config) await this.#loadConfig(artifact);
+    const reading = this.engine.applications().filter((a) => this.fetcherFor(a) === fetcher);
+    const scoped = await Promise.all(
+      reading.map(async (a) => ({ name: a.name, directories: await loadSourceTree(artifact.directory, a.spec.source.path).then((t) => t.directories, () => [a.spec.source.path]) })),
+    );
+    const scope = scopePush(paths, scoped, configPath);
+    for (const name of scope.applications) this.engine.enqueue(name, "revision");
+    return [...scope.applications];
   }
 
   /** The URL of the history this agent writes. */
@@ -305,6 +362,7 @@ export class Agent {
     try {
       const { repo, ref, path, root, kubeconfig, kubeContext } = this.options;
       const signatures = this.options.signatures;
+      const ageKeyFile = this.options.ageKeyFile;
       await saveAgentSettings(this.options.stateDir, {
         repo,
         ref,
@@ -314,15 +372,18 @@ export class Agent {
         ...(signatures ? { signatures } : {}),
         ...(kubeconfig !== undefined ? { kubeconfig: resolve(kubeconfig) } : {}),
         ...(kubeContext !== undefined ? { kubeContext } : {}),
+        ...(ageKeyFile ? { ageKeyFile } : {}),
       });
       await this.#verifier?.prepare();
       await this.history.start();
+      for (const [name, suspension] of await this.#suspensionFile.load()) this.engine.setSuspension(name, suspension);
       await this.engine.start();
       await this.refreshConfig();
       if (this.options.listen) {
         const token = randomBytes(24).toString("base64url");
         const readToken = randomBytes(24).toString("base64url");
-        this.#server = await startControlServer(this, { ...this.options.listen, token, readToken });
+        const tls = this.options.tls ? await readTlsFiles(this.options.tls) : undefined;
+        this.#server = await startControlServer(this, { ...this.options.listen, token, readToken, ...(tls ? { tls } : {}) });
         this.#dashboardUrl = dashboardUrl(this.#server.url, readToken);
         await writeAgentInfo(this.options.stateDir, {
           pid: process.pid,
@@ -334,6 +395,7 @@ export class Agent {
           path: this.options.path,
           root: this.options.root,
           startedAt: new Date().toISOString(),
+          ...(this.options.tls ? { tlsCertFile: resolve(this.options.tls.certFile) } : {}),
         });
       }
       if (options.poll ?? true) this.#ensurePollers();
@@ -379,7 +441,12 @@ export class Agent {
   }
 
   /** Checks every source now (what a webhook or `ferry refresh` does) and queues what moved. */
-  async refresh(): Promise<void> {
+  async refresh(options: { readonly allowMassDelete?: boolean } = {}): Promise<void> {
+    if (options.allowMassDelete) {
+      // Once: the next configuration may remove every application; a revision refused for that is loaded again.
+      this.#allowEmptyConfig = true;
+      if (this.#config.lastAttemptedRevision !== this.#config.revision) this.#config = { ...this.#config, lastAttemptedRevision: undefined };
+    }
     await this.refreshConfig();
     const fetchers = new Set(this.engine.applications().map((a) => this.fetcherFor(a)));
     await Promise.all([...fetchers].map((fetcher) => this.#checkSource(fetcher)));
@@ -430,6 +497,47 @@ export class Agent {
     if (released) this.history.record({ type: "Release", at: new Date().toISOString(), application: name, message: "hold released" });
     await this.history.flush().catch(() => undefined);
     return released;
+  }
+
+  /**
+   * Suspends an application until resumed (kept in the state directory, so it
+   * survives a restart): no sync, no self-heal; drift is still reported.
+   * Recorded in the history. Returns the suspension in force.
+   */
+  suspend(name: string, request: { readonly by: string; readonly reason?: string }): Promise<Suspension> {
+    const work = this.#suspending.then(async () => {
+      if (!this.engine.applications().some((a) => a.name === name)) throw stalled("UnknownApplication", `unknown application ${JSON.stringify(name)}`);
+      const existing = this.engine.suspension(name);
+      if (existing) return existing;
+      const suspension: Suspension = { by: request.by, at: new Date().toISOString(), ...(request.reason ? { reason: request.reason } : {}) };
+      await this.#saveSuspensions(name, suspension);
+      this.engine.setSuspension(name, suspension);
+      this.history.record({ type: "Suspend", at: suspension.at, application: name, author: suspension.by, message: describeSuspension(suspension) });
+      return suspension;
+    });
+    this.#suspending = work.catch(() => undefined);
+    return work;
+  }
+
+  /** Lifts a runtime suspension; what was held back is applied now. False when it was not suspended. */
+  resume(name: string, request: { readonly by: string }): Promise<boolean> {
+    const work = this.#suspending.then(async () => {
+      const existing = this.engine.suspension(name);
+      if (!existing) return false;
+      await this.#saveSuspensions(name, undefined);
+      this.engine.setSuspension(name, undefined);
+      this.history.record({ type: "Resume", at: new Date().toISOString(), application: name, author: request.by, message: `resumed by ${request.by}` });
+      return true;
+    });
+    this.#suspending = work.catch(() => undefined);
+    return work;
+  }
+
+  async #saveSuspensions(name: string, suspension: Suspension | undefined): Promise<void> {
+    const all = await this.#suspensionFile.load();
+    if (suspension) all.set(name, suspension);
+    else all.delete(name);
+    await this.#suspensionFile.save(all);
   }
 
   async #checkSource(fetcher: SourceFetcher): Promise<void> {
@@ -508,18 +616,39 @@ export class Agent {
     } catch (error) {
       problems = [{ severity: "error", message: `configuration at ${shortRevision(artifact.revision)}: ${toFerryError(error).message}` }];
     }
+    if (problems.every((p) => p.severity !== "error") && !this.#allowEmptyConfig) problems = [...problems, ...this.#emptiedConfigProblems(applications, artifact.revision)];
     const errors = problems.filter((p) => p.severity === "error");
     if (errors.length > 0) {
       this.#config = { ...this.#config, lastAttemptedRevision: artifact.revision, problems };
       this.engine.reportConfig({ type: "ConfigRejected", revision: artifact.revision, problems });
       return;
     }
+    this.#allowEmptyConfig = false;
     this.#config = { ...this.#config, revision: artifact.revision, lastAttemptedRevision: artifact.revision, problems, applications: applications.map((a) => a.name) };
     this.notifier.configure(notifications);
     this.#pipelines = pipelines;
     this.engine.setApplications(applications, { run: this.#reconcile });
     this.engine.reportConfig({ type: "ConfigLoaded", revision: artifact.revision, applications: applications.map((a) => a.name) });
     this.#ensurePollers();
+  }
+
+  /**
+   * The mass-delete guard for the configuration: a revision that removes every
+   * application at once (an emptied or mistyped path) while some of them would
+   * prune their objects is refused, like a sync deleting all of an application's
+   * objects; `ferry refresh --allow-mass-delete` lets it through once.
+   */
+  #emptiedConfigProblems(applications: readonly Application[], revision: Revision): Problem[] {
+    const current = this.engine.applications();
+    if (applications.length > 0 || current.length === 0) return [];
+    const statuses = new Map(this.engine.statuses().map((s) => [s.name, s]));
+    const pruning = current.filter((a) => a.spec.syncPolicy.prune && (statuses.get(a.name)?.inventory.length ?? 0) > 0);
+    if (pruning.length === 0) return [];
+    const objects = pruning.reduce((n, a) => n + (statuses.get(a.name)?.inventory.length ?? 0), 0);
+    const message =
+      `configuration at ${shortRevision(revision)}: ${this.options.path} holds no Application any more; refusing to remove all ${current.length} and prune ${objects} objects of ${pruning.map((a) => a.name).join(", ")}. ` +
+      "If this is intended, run: ferry refresh --allow-mass-delete";
+    return [{ severity: "error", message }];
   }
 
   /** One poller per fetcher in use; the configuration's poller reloads the configuration before waking applications. */
@@ -544,4 +673,16 @@ export class Agent {
       poller.start();
     }
   }
+}
+
+/** The certificate and key of `--tls-cert` / `--tls-key`, read once at start; an unreadable file is named. */
+async function readTlsFiles(tls: { readonly certFile: string; readonly keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
+  const read = async (flag: string, file: string): Promise<Buffer> => {
+    try {
+      return await readFile(file);
+    } catch (error) {
+      throw stalled("TlsFileUnreadable", `${flag}: cannot read ${file}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  return { cert: await read("--tls-cert", tls.certFile), key: await read("--tls-key", tls.keyFile) };
 }

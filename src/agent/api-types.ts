@@ -1,7 +1,7 @@
 import type { Problem } from "../core/errors.js";
 import type { DiffView } from "../diff/format-diff.js";
 import type { EngineEvent } from "../engine/events.js";
-import type { ApplicationStatus } from "../engine/status.js";
+import type { ApplicationStatus, Suspension } from "../engine/status.js";
 import type { Deployment, HistoryEntry, Hold, Page } from "../history/types.js";
 import type { ConfigStatus } from "./agent.js";
 import type { ListedApplication } from "./application-query.js";
@@ -48,7 +48,11 @@ export type HistoryResponse = Page<HistoryEntry>;
 /** GET /api/v1/deployments?application=&environment=&version=&revision=&at=&limit=&before= */
 export type DeploymentsResponse = Page<Deployment>;
 
-/** GET /api/v1/events: a server-sent event stream, one `event: <type>` with its JSON `data:` per engine event. */
+/**
+ * GET /api/v1/events?application=&type=: a server-sent event stream, one `event: <type>` with its
+ * JSON `data:` per engine event; `application` (repeated or comma-separated) keeps only those
+ * applications' events, `type` (comma-separated) only those types.
+ */
 export type EventStreamMessage = EngineEvent;
 
 /** GET /api/v1/holds */
@@ -90,3 +94,27 @@ export interface ApproveBody {
 
 /** What promote and approve answer: the promotion as it stands after the request. */
 export type PromotionResponse = PromotionRecord;
+
+/**
+ * POST /api/v1/applications/:name/suspend with `{ "by"?: string, "reason"?: string }` (admin):
+ * the suspension in force (an application already suspended keeps its first one).
+ * A sync of a suspended application is refused with 409.
+ */
+export interface SuspendResponse {
+  readonly suspension: Suspension;
+}
+
+/** POST /api/v1/applications/:name/resume with `{ "by"?: string }` (admin): false when it was not suspended. */
+export interface ResumeResponse {
+  readonly resumed: boolean;
+}
+
+/**
+ * 202 answer of POST /hooks/<provider> for a verified push: the sources checked
+ * (`<repository> <ref>`) and the applications that run at the new revision
+ * (only those whose directories hold a changed file, when the push lists its files).
+ */
+export interface WebhookResponse {
+  readonly refreshed: readonly string[];
+  readonly applications: readonly string[];
+}

@@ -1,14 +1,17 @@
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { FerryError, toFerryError } from "../core/errors.js";
 import { toDiffView } from "../diff/format-diff.js";
+import type { EngineEvent } from "../engine/events.js";
 import type { HistoryParams } from "../history/query-params.js";
 import { deploymentQueryOf, historyQueryOf, InvalidHistoryParam } from "../history/query-params.js";
 import type { Agent } from "./agent.js";
 import { applicationQueryOf, InvalidApplicationQuery, queryApplications } from "./application-query.js";
-import type { ApplicationList, ApplicationResponse, PipelinesResponse, SessionResponse } from "./api-types.js";
+import type { ApplicationList, ApplicationResponse, PipelinesResponse, ResumeResponse, WebhookResponse, SessionResponse, SuspendResponse } from "./api-types.js";
+import { describeSuspension } from "../engine/status.js";
 import { DASHBOARD_DIR, isDashboardPath, serveDashboardFile } from "./dashboard-files.js";
 import { RateLimiter } from "./rate-limit.js";
 import { diffAtRevision } from "./revision-diff.js";
@@ -27,8 +30,8 @@ const MAX_BODY = 64 * 1024;
 const MAX_WEBHOOK_BODY = 2 * 1024 * 1024;
 
 /**
- * The agent's control API on loopback: status, diff (now, or at a revision), sync (streamed as
- * newline-delimited JSON progress), refresh, pipelines (promote, approve) and a server-sent event stream,
+ * The agent's control API (HTTPS when given a certificate and key): status, diff (now, or at a revision), sync (streamed as
+ * newline-delimited JSON progress), refresh, suspend and resume, pipelines (promote, approve) and a server-sent event stream,
  * and the web dashboard's files at `/` and `/assets/`. Every route but
  * /healthz, the dashboard's files and the webhooks needs a bearer token from
  * agent.json: the admin token for actions, or the read token for GET requests.
@@ -36,17 +39,19 @@ const MAX_WEBHOOK_BODY = 2 * 1024 * 1024;
  */
 export async function startControlServer(
   agent: Agent,
-  options: { host: string; port: number; token: string; readToken: string; dashboardDir?: string },
+  options: { host: string; port: number; token: string; readToken: string; dashboardDir?: string; tls?: { cert: Buffer; key: Buffer } },
 ): Promise<ControlServer> {
   const dashboardDir = options.dashboardDir ?? DASHBOARD_DIR;
   const tokens: Tokens = { admin: Buffer.from(`Bearer ${options.token}`), read: Buffer.from(`Bearer ${options.readToken}`) };
   const limits = { api: new RateLimiter({ burst: 100, perSecond: 50 }), hooks: new RateLimiter({ burst: 20, perSecond: 5 }) };
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(agent, req, res, tokens, limits, dashboardDir).catch((error: unknown) => {
       if (!res.headersSent) send(res, 500, { error: toFerryError(error).message });
       else res.end();
     });
-  });
+  };
+  // With a certificate the port speaks TLS only: a plain HTTP request there fails its handshake.
+  const server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => resolve());
@@ -54,7 +59,7 @@ export async function startControlServer(
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {
-    url: `http://${host}:${address.port}`,
+    url: `${options.tls ? "https" : "http"}://${host}:${address.port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -133,7 +138,13 @@ async function handle(
         return send(res, 422, { error: e.message, reason: e.reason, problems: e.problems });
       }
     }
-    if (req.method === "POST" && action === "sync") return streamSync(agent, name, body ?? {}, res);
+    if (req.method === "POST" && action === "sync") {
+      const suspension = agent.engine.suspension(name);
+      if (suspension) return send(res, 409, { error: `${name} is ${describeSuspension(suspension)}: resume it first`, reason: "Suspended" });
+      return streamSync(agent, name, body ?? {}, res);
+    }
+    if (req.method === "POST" && action === "suspend") return answer(res, async () => ({ suspension: await agent.suspend(name, suspendRequestOf(body ?? {})) }) satisfies SuspendResponse);
+    if (req.method === "POST" && action === "resume") return answer(res, async () => ({ resumed: await agent.resume(name, suspendRequestOf(body ?? {})) }) satisfies ResumeResponse);
     if (req.method === "POST" && action === "rollback") return answer(res, () => agent.rollback(name, rollbackRequestOf(body ?? {})));
     if (req.method === "POST" && action === "release") return answer(res, async () => ({ released: await agent.release(name) }));
   }
@@ -171,10 +182,10 @@ async function handle(
   }
   if (req.method === "GET" && resource === "holds" && !name) return answer(res, async () => ({ holds: await (await agent.history.store()).holds() }));
   if (req.method === "POST" && resource === "refresh") {
-    await agent.refresh();
+    await agent.refresh({ allowMassDelete: body?.allowMassDelete === true });
     return send(res, 200, { ok: true });
   }
-  if (req.method === "GET" && resource === "events") return streamEvents(agent, req, res);
+  if (req.method === "GET" && resource === "events") return streamEvents(agent, url, req, res);
   return send(res, 404, { error: `no route ${req.method ?? ""} ${url.pathname}` });
 }
 
@@ -198,6 +209,12 @@ async function answer(res: ServerResponse, work: () => Promise<unknown>, unknown
 function paramsOf(url: URL): HistoryParams {
   const keys = ["application", "environment", "version", "outcome", "type", "revision", "since", "until", "at", "limit", "before"] as const;
   return Object.fromEntries(keys.flatMap((k) => (url.searchParams.has(k) ? [[k, url.searchParams.get(k) ?? ""]] : [])));
+}
+
+/** Who asks (`by`, default "api": the token names nobody) and why, both bounded. */
+function suspendRequestOf(body: Record<string, unknown>): { by: string; reason?: string } {
+  const by = typeof body.by === "string" && body.by.trim() !== "" ? body.by.trim().slice(0, 200) : "api";
+  return { by, ...(typeof body.reason === "string" && body.reason.trim() !== "" ? { reason: body.reason.trim().slice(0, 1000) } : {}) };
 }
 
 function rollbackRequestOf(body: Record<string, unknown>): RollbackRequest {
@@ -238,10 +255,38 @@ async function streamSync(agent: Agent, name: string, body: Record<string, unkno
   }
 }
 
-function streamEvents(agent: Agent, req: IncomingMessage, res: ServerResponse): void {
+/** Every type of engine event, for `/api/v1/events?type=` (a Record, so a new type must be listed here). */
+const EVENT_TYPES: Readonly<Record<EngineEvent["type"], true>> = {
+  Progress: true,
+  SyncStarted: true,
+  SyncFinished: true,
+  DriftDetected: true,
+  DriftCorrected: true,
+  StatusChanged: true,
+  ConfigRejected: true,
+  ConfigLoaded: true,
+  ApplicationRemoved: true,
+};
+
+/**
+ * The live event stream, filtered on the server per client:
+ * `?application=a&application=b` (or `a,b`) keeps those applications' events,
+ * `?type=StatusChanged,SyncFinished` those types. An unknown type is a 400.
+ */
+function streamEvents(agent: Agent, url: URL, req: IncomingMessage, res: ServerResponse): void {
+  const listOf = (key: string): string[] => url.searchParams.getAll(key).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+  const applications = new Set(listOf("application"));
+  const types = listOf("type");
+  const unknown = types.filter((t) => !Object.hasOwn(EVENT_TYPES, t));
+  if (unknown.length > 0) return send(res, 400, { error: `unknown event type ${JSON.stringify(unknown[0])}: use ${Object.keys(EVENT_TYPES).join(", ")}` });
+  const typeSet = new Set(types);
+  const wanted = (event: EngineEvent): boolean =>
+    (typeSet.size === 0 || typeSet.has(event.type)) && (applications.size === 0 || ("application" in event && applications.has(event.application)));
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
   res.write(": connected\n\n");
-  const unsubscribe = agent.engine.subscribe((event) => res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`));
+  const unsubscribe = agent.engine.subscribe((event) => {
+    if (wanted(event)) res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+  });
   req.on("close", unsubscribe);
 }
 
@@ -272,9 +317,9 @@ async function receiveWebhook(agent: Agent, provider: string, req: IncomingMessa
     agent.metrics.webhook(provider, String(verdict.status));
     return send(res, verdict.status, { ignored: verdict.reason });
   }
-  const refreshed = await agent.onPush(verdict.push);
+  const { sources, applications } = await agent.onPush(verdict.push);
   agent.metrics.webhook(provider, "202");
-  send(res, 202, { refreshed });
+  send(res, 202, { refreshed: sources, applications } satisfies WebhookResponse);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { EngineEvent, EngineListener } from "../engine/events.js";
+import type { TargetCall } from "../engine/observed-target.js";
 
 /** Upper bounds (seconds) of histogram buckets: from a fast file write to a slow rollout. */
 const BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -35,6 +36,7 @@ export class AgentMetrics {
   readonly #syncs = new Map<string, number>();
   readonly #drift = new Map<string, number>();
   readonly #webhooks = new Map<string, number>();
+  readonly #targetCalls = new Map<string, number>();
   readonly #syncDuration = new Map<string, Histogram>();
   readonly #stageDuration = new Map<string, Histogram>();
   readonly #commitToApplied = new Histogram();
@@ -66,6 +68,11 @@ export class AgentMetrics {
     this.#promotionDuration.set(key, histogram);
   }
 
+  /** Counts one call to a target (see Engine's observeTargetCall). */
+  readonly targetCall = (call: TargetCall): void => {
+    increment(this.#targetCalls, labels({ target: call.target, verb: call.verb, outcome: call.outcome }));
+  };
+
   /** The exposition text. */
   render(snapshot: MetricsSnapshot): string {
     const out: string[] = [];
@@ -90,6 +97,8 @@ export class AgentMetrics {
     for (const [l, v] of sorted(this.#promotions)) out.push(`ferry_promotions_total{${l}} ${v}`);
     family("ferry_promotion_duration_seconds", "histogram", "From the commit of a promotion step to its environment passing every gate.");
     for (const [l, h] of sorted(this.#promotionDuration)) histogramLines(out, "ferry_promotion_duration_seconds", l, h);
+    family("ferry_target_calls_total", "counter", "Calls the engine made to targets, by target, verb (describe, read, apply, delete, health) and outcome (ok, error).");
+    for (const [l, v] of sorted(this.#targetCalls)) out.push(`ferry_target_calls_total{${l}} ${v}`);
     family("ferry_queue_depth", "gauge", "Applications waiting in the work queue.");
     out.push(`ferry_queue_depth ${snapshot.queueDepth}`);
     family("ferry_history_pending_events", "gauge", "History events queued and not yet written.");

@@ -17,6 +17,8 @@ export interface AgentInfo {
   readonly path: string;
   readonly root: string;
   readonly startedAt: string;
+  /** The certificate the API serves over HTTPS; the CLI accepts exactly this one. */
+  readonly tlsCertFile?: string;
 }
 
 /**
@@ -126,6 +128,8 @@ export interface AgentSettings {
   /** Kubeconfig file and default context of the Kubernetes clusters. */
   readonly kubeconfig?: string;
   readonly kubeContext?: string;
+  /** The age identity file (absolute path, never its content) that decrypts secrets in Git. */
+  readonly ageKeyFile?: string;
 }
 
 /** Saves the settings of the agent using this state directory. */

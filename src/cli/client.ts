@@ -1,5 +1,12 @@
+import { X509Certificate } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
+import { Readable } from "node:stream";
+import type { ReadableStream } from "node:stream/web";
+import type { TLSSocket } from "node:tls";
+import { connect as tlsConnect } from "node:tls";
+import type { ApplicationList, DiffResponse, ReleaseResponse, ResumeResponse, RevisionDiffResponse, RollbackResponse, SuspendResponse, SyncStreamLine } from "../agent/api-types.js";
 import type { ApproveBody, PipelineResponse, PipelinesResponse, PromoteBody, PromotionResponse } from "../agent/api-types.js";
-import type { ApplicationList, DiffResponse, ReleaseResponse, RevisionDiffResponse, RollbackResponse, SyncStreamLine } from "../agent/api-types.js";
 import type { RollbackRequest } from "../agent/rollback.js";
 import type { AgentInfo } from "../agent/state-dir.js";
 import { readAgentInfo } from "../agent/state-dir.js";
@@ -61,8 +68,16 @@ export class AgentClient {
     return (await this.#request("POST", `/api/v1/pipelines/${encodeURIComponent(pipeline)}/approve`, body)) as PromotionResponse;
   }
 
-  async refresh(): Promise<void> {
-    await this.#request("POST", "/api/v1/refresh", {});
+  async suspend(name: string, request: { by: string; reason?: string }): Promise<SuspendResponse> {
+    return (await this.#request("POST", `/api/v1/applications/${encodeURIComponent(name)}/suspend`, request)) as SuspendResponse;
+  }
+
+  async resume(name: string, request: { by: string }): Promise<boolean> {
+    return ((await this.#request("POST", `/api/v1/applications/${encodeURIComponent(name)}/resume`, request)) as ResumeResponse).resumed;
+  }
+
+  async refresh(options: { allowMassDelete?: boolean } = {}): Promise<void> {
+    await this.#request("POST", "/api/v1/refresh", options.allowMassDelete ? { allowMassDelete: true } : {});
   }
 
   /** Starts a sync and calls `onLine` for each progress line; resolves with the final status. */
@@ -92,16 +107,44 @@ export class AgentClient {
   }
 
   async #fetch(method: string, path: string, body?: unknown): Promise<Response> {
+    const headers = { authorization: `Bearer ${this.info.token}`, ...(body ? { "content-type": "application/json" } : {}) };
+    const text = body ? JSON.stringify(body) : undefined;
     try {
-      return await fetch(this.info.url + path, {
-        method,
-        headers: { authorization: `Bearer ${this.info.token}`, ...(body ? { "content-type": "application/json" } : {}) },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
+      if (this.info.tlsCertFile !== undefined) return await pinnedHttps(this.info.url + path, this.info.tlsCertFile, { method, headers, ...(text !== undefined ? { body: text } : {}) });
+      return await fetch(this.info.url + path, { method, headers, ...(text !== undefined ? { body: text } : {}) });
     } catch (error) {
       throw new CliError(`cannot reach the agent at ${this.info.url} (pid ${this.info.pid}): ${(error as Error).message}`);
     }
   }
+}
+
+/**
+ * A request to an agent serving HTTPS: accepted only when the server presents
+ * exactly the certificate in the agent's state directory (self-signed or not,
+ * whatever host name it is for), so no CA has to be installed for the CLI.
+ */
+async function pinnedHttps(url: string, certFile: string, init: { method: string; headers: Record<string, string>; body?: string }): Promise<Response> {
+  const expected = new X509Certificate(await readFile(certFile)).fingerprint256;
+  const { hostname, port } = new URL(url);
+  const host = hostname.replace(/^\[|\]$/g, "");
+  // The handshake is checked before anything (the token) is sent over the connection.
+  const socket = await new Promise<TLSSocket>((resolveSocket, reject) => {
+    const s = tlsConnect({ host, port: Number(port || 443), rejectUnauthorized: false }, () => {
+      if (s.getPeerCertificate().fingerprint256 === expected) return resolveSocket(s);
+      s.destroy();
+      reject(new Error(`the agent's certificate is not the one in ${certFile}`));
+    });
+    s.once("error", reject);
+  });
+  return new Promise((resolvePromise, reject) => {
+    const req = httpRequest(url.replace(/^https:/, "http:"), { method: init.method, headers: init.headers, createConnection: () => socket }, (res) => {
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(res.headers)) if (typeof value === "string") headers.set(name, value);
+      resolvePromise(new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, { status: res.statusCode ?? 500, headers }));
+    });
+    req.on("error", reject);
+    req.end(init.body);
+  });
 }
 
 async function errorText(res: Response): Promise<string> {

@@ -45,6 +45,7 @@ export function formatStatusDetail(s: ApplicationStatus): string {
   lines.push(`Sync:        ${s.sync.status}${s.sync.revision ? ` at ${shortRevision(s.sync.revision)}` : ""}`);
   if (s.lastAttemptedRevision && s.lastAttemptedRevision !== s.sync.revision) lines.push(`Attempted:   ${shortRevision(s.lastAttemptedRevision)}`);
   lines.push(`Health:      ${s.health.status} (${s.health.message})`);
+  if (s.suspension) lines.push(`Suspended:   by ${s.suspension.by} at ${s.suspension.at}${s.suspension.reason ? ` (${s.suspension.reason})` : ""}; ferry resume ${s.name} to sync again`);
   lines.push("Conditions:");
   for (const c of s.conditions) lines.push(`  ${c.type}=${c.status} ${c.reason}: ${c.message}`);
   if (s.problems.length > 0) {

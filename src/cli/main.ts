@@ -9,6 +9,7 @@ import { runDiffRevisionCommand } from "./commands/diff-revision.js";
 import { runHistoryCommand } from "./commands/history.js";
 import { runReleaseCommand, runRollbackCommand } from "./commands/rollback.js";
 import { runApproveCommand, runPipelineStatusCommand, runPromoteCommand } from "./commands/promote.js";
+import { runResumeCommand, runSuspendCommand } from "./commands/suspend.js";
 import { runQuickstartCommand } from "./commands/quickstart.js";
 import { runStatusCommand } from "./commands/status.js";
 import { runValidateCommand } from "./commands/validate.js";
@@ -67,6 +68,9 @@ Start here: ferry quickstart`,
     .option("--history-retention <duration>", "prune history events older than this (e.g. 2160h); default: keep everything")
     .option("--name <name>", "this agent's name in a shared history (default: the host name)")
     .option("--webhook-secret-file <file>", "enable the webhook receivers (/hooks/github, gitlab, gitea, generic) with the secret in this file (default: $FERRY_WEBHOOK_SECRET)")
+    .option("--age-key-file <file>", "age identities (AGE-SECRET-KEY-1..., as age-keygen writes them) that decrypt SOPS files and age values in Git, in memory only (default: $FERRY_AGE_KEY_FILE)")
+    .option("--tls-cert <file>", "serve the control API, dashboard and webhooks over HTTPS only, with this PEM certificate (with --tls-key)")
+    .option("--tls-key <file>", "the PEM private key of --tls-cert")
     .option("--verify-signatures", "use only commits signed by an allowed key, in every repository the agent reads; others are refused and reported", false)
     .option("--allowed-signers <file>", "with --verify-signatures: the allowed SSH keys, in git's gpg.ssh.allowedSignersFile format")
     .option("--gpg-keyring <file>", "with --verify-signatures: the allowed GPG keys (exported public keys, binary or armored)")
@@ -92,6 +96,9 @@ Start here: ferry quickstart`,
           ...(typeof o.historyRetention === "string" ? { historyRetention: o.historyRetention } : {}),
           ...(typeof o.name === "string" ? { name: o.name } : {}),
           ...(typeof o.webhookSecretFile === "string" ? { webhookSecretFile: o.webhookSecretFile } : {}),
+          ...(typeof o.ageKeyFile === "string" ? { ageKeyFile: o.ageKeyFile } : {}),
+          ...(typeof o.tlsCert === "string" ? { tlsCert: o.tlsCert } : {}),
+          ...(typeof o.tlsKey === "string" ? { tlsKey: o.tlsKey } : {}),
           verifySignatures: o.verifySignatures === true,
           ...(typeof o.allowedSigners === "string" ? { allowedSigners: o.allowedSigners } : {}),
           ...(typeof o.gpgKeyring === "string" ? { gpgKeyring: o.gpgKeyring } : {}),
@@ -229,9 +236,23 @@ Applications declared only in the configuration at that revision are shown as ne
   for (const sub of pipeline.commands) sub.option("--state-dir <dir>", "agent state directory (as the global option)");
 
   program
+    .command("suspend")
+    .description("stop syncing and self-healing an application until resumed (drift is still reported); kept across agent restarts")
+    .argument("<app>", "the application")
+    .option("--reason <text>", "why, for the status and the history")
+    .action((app: string, o: { reason?: string }) => run(() => runSuspendCommand(stateDir(), app, o)));
+
+  program
+    .command("resume")
+    .description("lift a suspension made with ferry suspend: the agent applies what it held back")
+    .argument("<app>", "the application")
+    .action((app: string) => run(() => runResumeCommand(stateDir(), app)));
+
+  program
     .command("refresh")
     .description("ask the running agent to check every repository now instead of at the next poll")
-    .action(() => run(() => runRefreshCommand(stateDir())));
+    .option("--allow-mass-delete", "let the configuration remove every application at once (an emptied Application path), pruning their objects", false)
+    .action((o: { allowMassDelete?: boolean }) => run(() => runRefreshCommand(stateDir(), { allowMassDelete: o.allowMassDelete === true })));
 
   for (const command of program.commands) command.option("--state-dir <dir>", "agent state directory (as the global option)");
   return program;

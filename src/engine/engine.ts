@@ -17,7 +17,13 @@ import { reconcileApplication } from "./reconcile.js";
 import { helmOptionsOf } from "../render/render-source.js";
 import { describeStage, explainStage, prepareStage, renderStage, validateStage } from "./stages.js";
 import type { ApplicationStatus, Trigger } from "./status.js";
+import type { Suspension } from "./status.js";
+import { describeSuspension } from "./status.js";
+import { withSuspension } from "./lifecycle.js";
 import { WorkQueue } from "./work-queue.js";
+import type { TargetCallObserver } from "./observed-target.js";
+import type { AgeIdentity } from "../secrets/age.js";
+import { observeTargetCalls } from "./observed-target.js";
 import { erroredStatus, finishRun, refusedRecord, removeApplication, waitingStatus } from "./lifecycle.js";
 
 /** What the engine is built from: targets, sources and a record store. */
@@ -35,6 +41,10 @@ export interface EngineOptions {
   readonly maxDeleteShare?: number;
   /** Backoff after transient failures. */
   readonly retry?: { readonly baseMs: number; readonly maxMs: number };
+  /** Keys that decrypt encrypted content in Git (age identities; SOPS files encrypted with age). */
+  readonly ageIdentities?: readonly AgeIdentity[];
+  /** Told about every call the engine makes to a target (metrics count them per target and verb). */
+  readonly observeTargetCall?: TargetCallObserver;
 }
 
 /** What a sync at some artifact would do: objects created, changed and pruned; orphans the policy keeps. */
@@ -55,6 +65,7 @@ const TRIGGER_PRIORITY: readonly Trigger[] = ["manual", "revision", "config", "d
  */
 export class Engine {
   readonly #options: EngineOptions;
+  readonly #targets: ReadonlyMap<string, Target>;
   readonly #now: () => Date;
   readonly #bus = new EventBus();
   readonly #queue: WorkQueue<Trigger>;
@@ -64,10 +75,13 @@ export class Engine {
   readonly #manual = new Map<string, { request: SyncRequest; waiters: ((status: ApplicationStatus) => void)[] }>();
   readonly #failures = new Map<string, number>();
   readonly #unwatch: (() => void)[] = [];
+  readonly #suspensions = new Map<string, Suspension>();
   #started = false;
 
   constructor(options: EngineOptions) {
     this.#options = options;
+    const observe = options.observeTargetCall;
+    this.#targets = observe ? new Map([...options.targets].map(([name, target]) => [name, observeTargetCalls(target, observe)])) : options.targets;
     this.#now = options.now ?? (() => new Date());
     this.#queue = new WorkQueue((name, triggers) => this.#run(name, triggers), options.concurrency ?? 4);
   }
@@ -77,7 +91,7 @@ export class Engine {
     if (this.#started) return;
     this.#started = true;
     for (const record of await this.#options.store.list()) this.#records.set(record.name, record);
-    for (const target of this.#options.targets.values()) this.#unwatch.push(target.watch((change) => this.#onLiveChange(change)));
+    for (const target of this.#targets.values()) this.#unwatch.push(target.watch((change) => this.#onLiveChange(change)));
   }
 
   /** Stops timers and watches; runs in progress finish. */
@@ -140,9 +154,27 @@ export class Engine {
     for (const app of this.#apps.values()) if (this.#options.fetcherFor(app) === fetcher) this.#queue.add(app.name, "revision");
   }
 
+  /**
+   * Suspends an application at runtime (with a suspension) or resumes it
+   * (with undefined), and runs it so its status says so; a resumed
+   * application applies what it held back.
+   */
+  setSuspension(name: string, suspension: Suspension | undefined): void {
+    if (suspension) this.#suspensions.set(name, suspension);
+    else this.#suspensions.delete(name);
+    this.enqueue(name, "config");
+  }
+
+  /** The runtime suspension of an application, if any. */
+  suspension(name: string): Suspension | undefined {
+    return this.#suspensions.get(name);
+  }
+
   /** Runs a sync a person asked for and resolves with the status after it. */
   sync(name: string, request: SyncRequest = {}): Promise<ApplicationStatus> {
     if (!this.#apps.has(name)) return Promise.reject(new Error(`unknown application ${JSON.stringify(name)}`));
+    const suspension = this.#suspensions.get(name);
+    if (suspension) return Promise.reject(stalled("Suspended", `${name} is ${describeSuspension(suspension)}: run ferry resume ${name} first`));
     return new Promise((resolve) => {
       const pending = this.#manual.get(name) ?? { request, waiters: [] };
       pending.waiters.push(resolve);
@@ -165,11 +197,13 @@ export class Engine {
     const app = this.#apps.get(name);
     const record = this.#records.get(name) ?? (app ? newRecord(name, targetKey(app.spec)) : undefined);
     if (!record) return undefined;
+    // A suspension set or lifted since the last run shows at once, not after the run it queued.
+    const status = record.status.suspension === this.#suspensions.get(name) ? record.status : withSuspension(record, this.#suspensions.get(name), this.#now()).status;
     const progress = this.#progress.get(name);
-    if (!progress) return record.status;
+    if (!progress) return status;
     return {
-      ...record.status,
-      conditions: setCondition(record.status.conditions, { type: "Reconciling", status: "True", reason: "Progressing", message: progress }, this.#now()),
+      ...status,
+      conditions: setCondition(status.conditions, { type: "Reconciling", status: "True", reason: "Progressing", message: progress }, this.#now()),
     };
   }
 
@@ -205,7 +239,7 @@ export class Engine {
 
   async #compare(app: Application, artifact: Artifact): Promise<ObjectDiff[]> {
     const target = this.#target(app);
-    const rendered = prepareStage(await renderStage(artifact, app.spec.source.path, { helm: helmOptionsOf(app) }), target, app.spec.settings);
+    const rendered = prepareStage(await renderStage(artifact, app.spec.source.path, { helm: helmOptionsOf(app), ...(this.#options.ageIdentities ? { identities: this.#options.ageIdentities } : {}) }), target, app.spec.settings);
     validateStage(rendered.objects, target);
     const desired = await describeStage(rendered.objects, target, {
       application: app.name,
@@ -235,13 +269,13 @@ export class Engine {
     try {
       if (!app) {
         const record = this.#records.get(name);
-        if (record) await removeApplication(record, this.#options.targets.get(record.status.target), this.#options.store, this.#bus);
+        if (record) await removeApplication(record, this.#targets.get(record.status.target), this.#options.store, this.#bus);
         this.#records.delete(name);
         return;
       }
       const record = this.#records.get(name) ?? newRecord(name, targetKey(app.spec));
       const next = await this.#reconcile(app, record, trigger, manual?.request);
-      this.#finish(app, record, next.record, next.retry);
+      this.#finish(app, record, withSuspension(next.record, this.#suspensions.get(name), this.#now()), next.retry);
     } catch (error) {
       const e = toFerryError(error);
       console.error(`reconcile of ${name} failed unexpectedly: ${e.message}`);
@@ -291,6 +325,8 @@ export class Engine {
       emit: (event: EngineEvent) => this.#bus.emit(event),
       healthTimeoutMs: this.#options.healthTimeoutMs ?? 120_000,
       ...(this.#options.maxDeleteShare !== undefined ? { maxDeleteShare: this.#options.maxDeleteShare } : {}),
+      ...(this.#suspensions.has(app.name) ? { suspended: true } : {}),
+      ...(this.#options.ageIdentities ? { ageIdentities: this.#options.ageIdentities } : {}),
     };
     const refusal = fetcher.refusal?.();
     const result = await this.#runRevision(input);
@@ -368,9 +404,9 @@ export class Engine {
 
   #target(app: Application): Target {
     const key = targetKey(app.spec);
-    const target = this.#options.targets.get(key);
+    const target = this.#targets.get(key);
     if (!target) {
-      const known = [...this.#options.targets.keys()].join(", ");
+      const known = [...this.#targets.keys()].join(", ");
       throw stalled("UnknownTarget", `application ${app.name} names target ${JSON.stringify(key)}; this agent has: ${known}`);
     }
     return target;

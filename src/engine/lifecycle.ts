@@ -7,6 +7,8 @@ import type { SourceRefusal } from "../source/artifact.js";
 import type { Target } from "../targets/target.js";
 import type { AppRecord, RecordStore } from "./app-record.js";
 import type { EventBus } from "./events.js";
+import type { Suspension } from "./status.js";
+import { describeSuspension } from "./status.js";
 
 /**
  * The record of an application that did not run: suspended, or waiting for a
@@ -16,6 +18,33 @@ export function waitingStatus(record: AppRecord, app: Application, reason: strin
   let conditions = setCondition(record.status.conditions, { type: "Ready", status: "False", reason, message }, now);
   conditions = removeCondition(removeCondition(conditions, "Reconciling"), "Stalled");
   return { ...record, status: { ...record.status, target: targetKey(app.spec), conditions, suspended } };
+}
+
+/**
+ * The record as a runtime suspension shows it: `suspended` and who/when, and
+ * Ready's reason `Suspended` with the suspension before what the run found
+ * (drift, a revision held back), unless the run stalled on bad input. Without
+ * a suspension, what an earlier one left is cleared.
+ */
+export function withSuspension(record: AppRecord, suspension: Suspension | undefined, now: Date): AppRecord {
+  const { suspension: previous, ...rest } = record.status;
+  let conditions = record.status.conditions;
+  const ready = findCondition(conditions, "Ready");
+  if (!suspension) {
+    if (!previous) return record;
+    // A run that found nothing new keeps Ready's message: drop what the suspension added to it.
+    const said = `${describeSuspension(previous)}; `;
+    if (ready?.message.startsWith(said)) {
+      conditions = setCondition(conditions, { ...ready, reason: ready.reason === "Suspended" ? "Succeeded" : ready.reason, message: ready.message.slice(said.length) }, now);
+    }
+    return { ...record, status: { ...rest, conditions, suspended: false } };
+  }
+  if (ready && findCondition(conditions, "Stalled")?.status !== "True") {
+    const said = describeSuspension(suspension);
+    const message = ready.message.startsWith(said) ? ready.message : `${said}; ${ready.message}`;
+    conditions = setCondition(conditions, { type: "Ready", status: ready.status, reason: "Suspended", message }, now);
+  }
+  return { ...record, status: { ...rest, conditions, suspended: true, suspension } };
 }
 
 /** The record after an error outside the stages (unknown target, source unreachable). */

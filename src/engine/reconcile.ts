@@ -14,6 +14,7 @@ import type { SyncPlan } from "../plan/plan-sync.js";
 import { planSync } from "../plan/plan-sync.js";
 import { DEFAULT_MAX_DELETE_SHARE, findMassDelete, massDeleteMessage } from "../plan/mass-delete.js";
 import type { Artifact } from "../source/artifact.js";
+import type { AgeIdentity } from "../secrets/age.js";
 import type { ObjectContext, Target } from "../targets/target.js";
 import type { AppRecord } from "./app-record.js";
 import type { EngineEvent, ReconcileStage } from "./events.js";
@@ -46,6 +47,10 @@ export interface ReconcileInput {
   readonly healthTimeoutMs: number;
   /** Share of its objects one sync may delete without an override (default one half). */
   readonly maxDeleteShare?: number;
+  /** Keys that decrypt encrypted content in Git (age, SOPS with age); none: encrypted content stalls the run. */
+  readonly ageIdentities?: readonly AgeIdentity[];
+  /** Suspended at runtime: nothing is applied or pruned; live state is still read and drift reported. */
+  readonly suspended?: boolean;
 }
 
 /** What the run decided. */
@@ -66,7 +71,7 @@ export async function reconcileApplication(input: ReconcileInput): Promise<Recon
   if (!input.manual && record.stalledOn?.revision === revision && record.stalledOn.digest === undefined) return { record };
   try {
     input.progress(`rendering ${app.spec.source.path} at ${shortRevision(revision)}`, "render");
-    const rendered = prepareStage(await renderStage(artifact, app.spec.source.path, { helm: helmOptionsOf(app) }), input.target, app.spec.settings);
+    const rendered = prepareStage(await renderStage(artifact, app.spec.source.path, { helm: helmOptionsOf(app), ...(input.ageIdentities ? { identities: input.ageIdentities } : {}) }), input.target, app.spec.settings);
     if (!input.manual && record.stalledOn?.revision === revision && record.stalledOn.digest === rendered.digest) return { record };
     input.progress(`validating ${rendered.objects.length} objects`, "validate");
     validateStage(rendered.objects, input.target);
@@ -110,6 +115,7 @@ async function syncStage(input: ReconcileInput, compared: Compared): Promise<Rec
   const pending = outOfSync.length > 0 || plan.prune.length > 0;
   const apply =
     pending &&
+    input.suspended !== true &&
     (input.manual !== undefined || (policy.automated && (desiredChanged || (drift.length > 0 ? policy.selfHeal : plan.prune.length > 0))));
   if (!apply) return reportOnly(input, compared, { pending, drift });
   guardMassDelete(input, plan);

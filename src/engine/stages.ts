@@ -9,9 +9,21 @@ import { secretFieldsOf } from "../diff/secrets.js";
 import { renderDigest } from "../render/render.js";
 import type { RenderSourceOptions } from "../render/render-source.js";
 import { isToolFailure, renderSource } from "../render/render-source.js";
+import { createHash } from "node:crypto";
+import { ANNOTATIONS } from "../core/objects.js";
+import { asDigest } from "../core/ids.js";
+import type { ManifestFile } from "../render/load-files.js";
+import type { AgeIdentity } from "../secrets/age.js";
+import type { DecryptedFiles } from "../secrets/decrypt-files.js";
+import { decryptManifestFiles } from "../secrets/decrypt-files.js";
 import type { Artifact } from "../source/artifact.js";
 import type { ObjectContext, Target, TargetSettings } from "../targets/target.js";
 import { objectProblems } from "../validate/object-problems.js";
+
+/** How the render stage renders: the source's tools and Helm values, and the age keys of encrypted content. */
+export interface RenderStageOptions extends Omit<RenderSourceOptions, "prepareFiles"> {
+  readonly identities?: readonly AgeIdentity[];
+}
 
 /** The output of the render stage. */
 export interface Rendered {
@@ -22,23 +34,59 @@ export interface Rendered {
 /**
  * Render: the application's directory in the artifact becomes desired
  * objects (plain manifests, an overlay, a kustomization or a Helm chart).
- * Any problem stalls the run on this revision; nothing is applied. A tool
- * that timed out is retried.
+ * Encrypted content of plain manifests and overlays (SOPS documents, armored
+ * age values) is decrypted in memory with `identities` first, and the objects
+ * it was in are marked `ferry.dev/secret` so no value of theirs is shown
+ * anywhere. Any problem stalls the run on this revision, naming the file;
+ * nothing is applied. A tool that timed out is retried.
  */
-export async function renderStage(artifact: Artifact, path: string, options: RenderSourceOptions = {}): Promise<Rendered> {
+export async function renderStage(artifact: Artifact, path: string, options: RenderStageOptions = {}): Promise<Rendered> {
+  const { identities = [], ...renderOptions } = options;
+  let decrypted: DecryptedFiles | undefined;
+  const decrypt = (files: readonly ManifestFile[]): readonly ManifestFile[] => {
+    decrypted = decryptManifestFiles(files, identities);
+    return decrypted.problems.length > 0 ? [] : decrypted.files;
+  };
   let result;
   try {
-    result = await renderSource(artifact.directory, path, options);
+    result = await renderSource(artifact.directory, path, { ...renderOptions, prepareFiles: decrypt });
   } catch (error) {
     const failure = toFerryError(error, "RenderFailed");
     const message = `${failure.message} (revision ${shortRevision(artifact.revision)})`;
     if (failure.disposition === "transient" && isToolFailure(failure)) throw transient(failure.reason, message, { cause: error });
     throw stalled(isToolFailure(failure) ? failure.reason : "RenderFailed", message, { cause: error });
   }
+  const failedDecryption = (decrypted as DecryptedFiles | undefined)?.problems ?? [];
+  if (failedDecryption.length > 0) {
+    const hint = identities.length === 0 ? " (this agent has no age key: start it with --age-key-file or $FERRY_AGE_KEY_FILE)" : "";
+    const problems = failedDecryption.map((p) => ({ ...p, message: p.message + hint }));
+    throw stalled("DecryptionFailed", summarizeProblems("decryption failed", problems), { problems });
+  }
   if (result.problems.length > 0) {
     throw stalled("RenderFailed", summarizeProblems("rendering failed", result.problems), { problems: result.problems });
   }
-  return { objects: result.objects, digest: renderDigest(result.objects) };
+  const secret = (decrypted as DecryptedFiles | undefined)?.secret;
+  if (!secret || secret.size === 0) return { objects: result.objects, digest: renderDigest(result.objects) };
+  const objects = result.objects.map((o) => (secret.get(o.origin.file)?.has(o.origin.document) ? markedSecret(o) : o));
+  return { objects, digest: secretSafeDigest(objects, result.files, secret) };
+}
+
+/** The object with `ferry.dev/secret: "true"`: every value of it is masked in diffs, drift, status and history. */
+function markedSecret(object: RenderedObject): RenderedObject {
+  const metadata = object.manifest.metadata;
+  return { ...object, manifest: { ...object.manifest, metadata: { ...metadata, annotations: { ...(metadata.annotations ?? {}), [ANNOTATIONS.secret]: "true" } } } };
+}
+
+/**
+ * The digest when some objects hold decrypted values: those objects count by
+ * their files' encrypted text, never by their plain values (a digest goes into
+ * the history, and a hash of a guessable password is enough to guess it).
+ */
+function secretSafeDigest(objects: readonly RenderedObject[], encrypted: readonly ManifestFile[], secret: ReadonlyMap<string, ReadonlySet<number>>): Digest {
+  const plain = objects.filter((o) => o.manifest.metadata.annotations?.[ANNOTATIONS.secret] !== "true" || !secret.has(o.origin.file));
+  const hash = createHash("sha256").update(renderDigest(plain));
+  for (const file of encrypted.filter((f) => secret.has(f.path))) hash.update(`\n${file.path}\n`).update(createHash("sha256").update(file.content).digest("hex"));
+  return asDigest(`sha256:${hash.digest("hex")}`);
 }
 
 /**

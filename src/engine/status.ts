@@ -68,6 +68,26 @@ export interface ApplicationStatus {
   /** Input problems that stalled the last attempt (file, line, field). */
   readonly problems: readonly Problem[];
   readonly suspended: boolean;
+  /** Who suspended the application at runtime (`ferry suspend`), when and why; absent when not suspended that way. */
+  readonly suspension?: Suspension;
+}
+
+/**
+ * A suspension set at runtime (`ferry suspend`, the API): an override kept by
+ * the agent, not in Git. A suspended application is neither synced nor
+ * self-healed; drift is still read and reported.
+ */
+export interface Suspension {
+  /** Who asked for it (a login or a name given to the API). */
+  readonly by: string;
+  /** When, ISO 8601. */
+  readonly at: string;
+  readonly reason?: string;
+}
+
+/** `suspended by alice at 2026-11-23T13:00:00.000Z: freeze for the audit` */
+export function describeSuspension(suspension: Suspension): string {
+  return `suspended by ${suspension.by} at ${suspension.at}${suspension.reason ? `: ${suspension.reason}` : ""}`;
 }
 
 /** The status of an application never reconciled. */

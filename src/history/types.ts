@@ -13,6 +13,8 @@ export type HistoryEventType =
   | "Rollback"
   | "Hold"
   | "Release"
+  | "Suspend"
+  | "Resume"
   | "ConfigRejected"
   | "ApplicationRemoved"
   | "Promotion"
@@ -28,6 +30,8 @@ export const HISTORY_EVENT_TYPES: readonly HistoryEventType[] = [
   "Rollback",
   "Hold",
   "Release",
+  "Suspend",
+  "Resume",
   "ConfigRejected",
   "ApplicationRemoved",
   "Promotion",

@@ -9,6 +9,11 @@ import { MAX_OVERLAY_DEPTH, overlayBases, overlayFileOf } from "./overlay.js";
  * overlay file are left for the renderer, which reports them at their line.
  */
 export async function loadSourceFiles(root: string, dir: string): Promise<ManifestFile[]> {
+  return (await loadSourceTree(root, dir)).files;
+}
+
+/** The files an application renders from (see loadSourceFiles), and the directories they came from: its own and its bases'. */
+export async function loadSourceTree(root: string, dir: string): Promise<{ files: ManifestFile[]; directories: string[] }> {
   const files = new Map<string, ManifestFile>();
   const visited = new Set<string>();
   const visit = async (current: string, depth: number, via?: string): Promise<void> => {
@@ -29,7 +34,7 @@ export async function loadSourceFiles(root: string, dir: string): Promise<Manife
     for (const base of bases) await visit(base, depth + 1, overlay.path);
   };
   await visit(dir, 0);
-  return [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { files: [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)), directories: [...visited] };
 }
 
 /** `apps/web` for `./apps/web/`, `""` for the repository root. */

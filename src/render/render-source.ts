@@ -22,6 +22,8 @@ export interface RenderSourceOptions {
   readonly helm?: HelmOptions;
   /** Where tool renders are kept by content; default: one cache for the process. */
   readonly cache?: RenderCache;
+  /** Applied to the files of plain manifests and overlays before they render (decryption); the files reported stay as read. */
+  readonly prepareFiles?: (files: readonly ManifestFile[]) => readonly ManifestFile[];
 }
 
 /** What rendering a source directory produced, and how. */
@@ -86,7 +88,7 @@ export async function renderSource(root: string, dir: string, options: RenderSou
     return cachedRender(cache, digest, own, "helm", () => renderHelm(root, relative, helm, tools));
   }
   const files = await loadSourceFiles(root, relative);
-  const result = renderDirectory(files, { dir: relative });
+  const result = renderDirectory(options.prepareFiles ? options.prepareFiles(files) : files, { dir: relative });
   return { ...result, renderer: overlayFileOf(files, relative) ? "overlay" : "plain", files, cached: false };
 }
 

@@ -22,6 +22,9 @@ export function formatReportText(report: ValidationReport): string {
   const warnings = report.problems.length - errors;
   const checked = `${count(report.applications, "application")}, ${count(report.files, "file")}, ${count(report.objects, "object")}`;
   out.push(`${out.length > 0 ? "\n" : ""}${errors === 0 && warnings === 0 ? "valid" : `${count(errors, "error")}, ${count(warnings, "warning")}`} (${checked} checked)`);
+  if (report.encryptedFiles > 0) {
+    out.push(`${count(report.encryptedFiles, "file")} with encrypted values (SOPS, age): structure checked only, values not decrypted (validate uses no key; the agent decrypts with --age-key-file)`);
+  }
   return out.join("\n");
 }
 

@@ -11,10 +11,13 @@ import type { SourceLocation } from "../core/location.js";
 import { formatLocation } from "../core/location.js";
 import type { RenderedObject } from "../core/objects.js";
 import { locate } from "../core/objects.js";
+import type { ManifestFile } from "../render/load-files.js";
 import { loadManifestFiles } from "../render/load-files.js";
 import { renderDirectory } from "../render/render.js";
 import type { RenderSourceOptions, SourceRender } from "../render/render-source.js";
 import { helmOptionsOf, isToolFailure, renderSource } from "../render/render-source.js";
+import type { DecryptedFiles } from "../secrets/decrypt-files.js";
+import { decryptManifestFiles } from "../secrets/decrypt-files.js";
 import { hostValidator } from "../targets/host/host-target.js";
 import { prepareKubernetesObjects } from "../targets/kubernetes/kubernetes-validator.js";
 import { resolveInArtifact, staysInsideRealRoot } from "../targets/host/host-paths.js";
@@ -39,6 +42,8 @@ export interface ValidationReport {
   readonly objects: number;
   /** Text of every manifest file read, by path relative to the repository, for snippets. */
   readonly sources: ReadonlyMap<string, string>;
+  /** Files holding encrypted values (SOPS, age): checked for structure only, never decrypted. */
+  readonly encryptedFiles: number;
 }
 
 /** How to validate. */
@@ -97,6 +102,7 @@ export async function validateRepository(dir: string, options: ValidateOptions =
   const allObjects: RenderedObject[] = [...config.objects];
   let files = configFiles.length;
   const checks: { objects: readonly RenderedObject[]; target: TargetValidator; origin: SourceLocation }[] = [];
+  const encryptedFiles = new Set<string>();
   for (const app of applications.values()) {
     const at = (field: string): SourceLocation => locate(app.origin, field);
     const target = targets.get(app.spec.target);
@@ -110,8 +116,14 @@ export async function validateRepository(dir: string, options: ValidateOptions =
       continue;
     }
     let rendered: SourceRender;
+    // No key here: encrypted values are checked for structure and typed placeholders stand in.
+    let decryption: DecryptedFiles | undefined;
+    const decrypt = (loaded: readonly ManifestFile[]): readonly ManifestFile[] => {
+      decryption = decryptManifestFiles(loaded, undefined);
+      return decryption.files;
+    };
     try {
-      rendered = await renderSource(dir, app.spec.source.path, { ...options.render, helm: { ...helmOptionsOf(app), ...options.render?.helm } });
+      rendered = await renderSource(dir, app.spec.source.path, { ...options.render, helm: { ...helmOptionsOf(app), ...options.render?.helm }, prepareFiles: decrypt });
     } catch (error) {
       const failure = toFerryError(error);
       const message = `application ${app.name}: ${failure.message}`;
@@ -121,6 +133,11 @@ export async function validateRepository(dir: string, options: ValidateOptions =
     files += rendered.files.length;
     for (const f of rendered.files) sources.set(f.path, f.content);
     // The target's defaults (a Kubernetes namespace) decide which object is which, as they do in the agent.
+    const decrypted = decryption as DecryptedFiles | undefined;
+    if (decrypted) {
+      add(decrypted.problems, "secrets", app.origin);
+      for (const path of decrypted.secret.keys()) encryptedFiles.add(path);
+    }
     if (target?.prepare) rendered = { ...rendered, objects: [...target.prepare(rendered.objects, app.spec.settings ?? {})] };
     add(
       rendered.problems.map((p) => (/layout: only an application's source.path/.test(p.message) ? { ...p, message: `application ${app.name}: ${p.message}` } : p)),
@@ -144,7 +161,7 @@ export async function validateRepository(dir: string, options: ValidateOptions =
   // Schemas are checked once every application is rendered: a CRD of one application defines the kind another one uses.
   for (const check of checks) add(objectProblems(check.objects, check.target, allObjects), "schema", check.origin);
   for (const p of policyProblems(loaded.policies, allObjects)) problems.push({ ...p, location: p.location ?? configFallback });
-  return { problems: sortProblems(problems), applications: applications.size, files, objects: allObjects.length, sources };
+  return { problems: sortProblems(problems), applications: applications.size, files, objects: allObjects.length, sources, encryptedFiles: encryptedFiles.size };
 }
 
 /** Host Files whose `contentFrom` names a file that is not in the repository (resolved as the host target does). */

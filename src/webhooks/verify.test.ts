@@ -39,6 +39,31 @@ describe("webhook verification", () => {
     });
   });
 
+  test("a push whose payload may have cut its lists short names no paths, so everything is refreshed", () => {
+    const push = (payload: Record<string, unknown>, provider: "github" | "gitlab" | "gitea" = "github") => {
+      const body = Buffer.from(JSON.stringify({ ref: "refs/heads/main", repository: { clone_url: "https://h/o/r.git" }, project: { git_http_url: "https://h/o/r.git" }, ...payload }));
+      const headers =
+        provider === "gitlab"
+          ? { "x-gitlab-token": SECRET, "x-gitlab-event": "Push Hook" }
+          : provider === "gitea"
+            ? { "x-gitea-signature": hmac(body), "x-gitea-event": "push" }
+            : { "x-hub-signature-256": `sha256=${hmac(body)}`, "x-github-event": "push" };
+      const verdict = verifyWebhook(provider, headers, body, SECRET, now);
+      assert.equal(verdict.kind, "push");
+      return verdict.kind === "push" ? verdict.push.paths : undefined;
+    };
+    const commit = (file: string) => ({ added: [], modified: [file], removed: [] });
+    assert.deepEqual(push({ commits: [commit("apps/a/x.yaml")] }), ["apps/a/x.yaml"]);
+    assert.deepEqual(push({ commits: [commit("apps/a/x.yaml")] }, "gitea"), ["apps/a/x.yaml"]);
+    assert.equal(push({ commits: Array.from({ length: 20 }, (_, i) => commit(`apps/a/${i}`)) }), undefined, "20 commits: GitHub's limit, maybe more");
+    assert.equal(push({ commits: [{ added: Array.from({ length: 2048 }, (_, i) => `apps/a/${i}`), modified: [], removed: [] }] }), undefined, "2048 files: GitHub's limit");
+    assert.equal(push({ commits: [commit("apps/a/x.yaml")], total_commits_count: 30 }, "gitlab"), undefined, "GitLab says more commits were pushed than listed");
+    assert.deepEqual(push({ commits: [commit("apps/a/x.yaml")], total_commits_count: 1 }, "gitlab"), ["apps/a/x.yaml"]);
+    assert.equal(push({ commits: [commit("apps/a/x.yaml")], total_commits: 25 }, "gitea"), undefined, "Gitea says more commits were pushed than listed");
+    assert.equal(push({ commits: [{ modified: ["apps/a/x.yaml"] }] }), undefined, "a commit without its file lists");
+    assert.equal(push({ commits: [] }), undefined, "a branch created or force-pushed lists no commits");
+  });
+
   test("a forged, unsigned or malformed GitHub request is rejected; a ping or another event is not a push", () => {
     const forged = verifyWebhook("github", { "x-hub-signature-256": `sha256=${hmac(githubPush, "wrong")}`, "x-github-event": "push" }, githubPush, SECRET, now);
     assert.deepEqual(forged, { kind: "rejected", status: 401, reason: "signature does not match" });

@@ -11,7 +11,11 @@ export interface PushNotice {
   readonly repositories: readonly string[];
   /** The branch or tag pushed (`main`, `v1.2`), when the payload says. */
   readonly ref?: string;
-  /** Files the pushed commits touched, when the payload lists them. */
+  /**
+   * Files the pushed commits touched (added, modified or removed), when the
+   * payload lists them all; absent when it does not or may have cut the list
+   * short, and then everything the push may touch is refreshed.
+   */
   readonly paths?: readonly string[];
 }
 
@@ -75,7 +79,7 @@ function verifyHmacProvider(
   if (!payload) return { kind: "rejected", status: 400, reason: "body is not a JSON object" };
   const repository = record(payload.repository);
   const urls = [repository?.clone_url, repository?.ssh_url, repository?.html_url, repository?.git_url, repository?.url];
-  return pushVerdict(urls, payload.ref, payload.commits, delivery);
+  return pushVerdict(urls, payload.ref, payload.commits, delivery, numberOf(payload.total_commits));
 }
 
 function verifyGitlab(headers: Headers, body: Buffer, secret: string): WebhookVerdict {
@@ -91,7 +95,7 @@ function verifyGitlab(headers: Headers, body: Buffer, secret: string): WebhookVe
   const project = record(payload.project);
   const repository = record(payload.repository);
   const urls = [project?.git_http_url, project?.git_ssh_url, project?.web_url, repository?.git_http_url, repository?.git_ssh_url, repository?.homepage];
-  return pushVerdict(urls, payload.ref, payload.commits, delivery);
+  return pushVerdict(urls, payload.ref, payload.commits, delivery, numberOf(payload.total_commits_count));
 }
 
 /**
@@ -119,27 +123,43 @@ function verifyGeneric(headers: Headers, body: Buffer, secret: string, now: Date
   };
 }
 
-function pushVerdict(urls: readonly unknown[], ref: unknown, commits: unknown, delivery: { delivery?: string }): WebhookVerdict {
+/**
+ * Payloads list at most this many commits (GitHub and GitLab stop at 20);
+ * a push of that many may have had more, whose files are not listed.
+ */
+export const LISTED_COMMITS_LIMIT = 20;
+/** GitHub lists at most this many files over a push's commits. */
+export const LISTED_FILES_LIMIT = 2048;
+
+function pushVerdict(urls: readonly unknown[], ref: unknown, commits: unknown, delivery: { delivery?: string }, totalCommits?: number): WebhookVerdict {
   const repositories = [...new Set(urls.filter((u): u is string => typeof u === "string" && u !== "").map(repositoryIdentity))];
   if (repositories.length === 0) return { kind: "rejected", status: 400, reason: "push payload names no repository" };
   const paths = new Set<string>();
-  let listed = Array.isArray(commits);
-  for (const commit of Array.isArray(commits) ? commits : []) {
+  const list = Array.isArray(commits) ? commits : [];
+  let listed = Array.isArray(commits) && list.length > 0 && list.length < LISTED_COMMITS_LIMIT && (totalCommits === undefined || totalCommits <= list.length);
+  let files = 0;
+  for (const commit of list) {
     const c = record(commit);
     for (const field of ["added", "modified", "removed"]) {
-      const list = c?.[field];
-      if (!Array.isArray(list)) {
+      const names = c?.[field];
+      if (!Array.isArray(names)) {
         listed = false;
         continue;
       }
-      for (const p of list) if (typeof p === "string") paths.add(p);
+      files += names.length;
+      for (const p of names) if (typeof p === "string") paths.add(p);
     }
   }
+  if (files >= LISTED_FILES_LIMIT) listed = false;
   return {
     kind: "push",
-    push: { repositories, ...(typeof ref === "string" ? { ref: shortRef(ref) } : {}), ...(listed && paths.size > 0 ? { paths: [...paths].sort() } : {}) },
+    push: { repositories, ...(typeof ref === "string" ? { ref: shortRef(ref) } : {}), ...(listed ? { paths: [...paths].sort() } : {}) },
     ...delivery,
   };
+}
+
+function numberOf(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
 }
 
 /**

@@ -67,7 +67,10 @@ describe("dashboard", () => {
     assert.equal(await page.locator("#scope").innerText(), "read-only token");
     assert.equal(await page.getByRole("button", { name: "Refresh" }).count(), 0, "no actions with the read token");
 
+    // The application's page follows only its own events, filtered by the agent.
+    const followed = page.waitForRequest((r) => r.url().endsWith("/api/v1/events?application=web"), { timeout: 20_000 });
     await row.getByRole("link", { name: "web" }).click();
+    await followed;
     const objects = page.locator('[data-testid="objects"]');
     await objects.waitFor({ timeout: 20_000 });
     const tree = await objects.innerText();
@@ -131,6 +134,21 @@ describe("dashboard", () => {
     await fresh.getByRole("button", { name: "Refresh" }).waitFor();
     await fresh.locator('tr[data-app="web"]').getByRole("link", { name: "web" }).click();
     await fresh.getByRole("button", { name: "Sync now" }).waitFor({ timeout: 20_000 });
+
+    // Suspend from the page (a prompt asks why), see it in the list, resume.
+    fresh.once("dialog", (dialog) => void dialog.accept("freeze for the audit"));
+    await fresh.getByRole("button", { name: "Suspend" }).click();
+    await fresh.getByRole("button", { name: "Resume" }).waitFor({ timeout: 20_000 });
+    await fresh.locator(".app-header .badge", { hasText: "suspended" }).waitFor({ timeout: 20_000 });
+    assert.equal(await fresh.getByRole("button", { name: "Sync now" }).isDisabled(), true, "no sync while suspended");
+    await fresh.getByRole("link", { name: "← All applications" }).click();
+    const listed = fresh.locator('tr[data-app="web"] [data-testid="suspended"]');
+    await listed.waitFor({ timeout: 20_000 });
+    assert.match((await listed.getAttribute("title")) ?? "", /suspended by dashboard at .*: freeze for the audit/);
+    await fresh.locator('tr[data-app="web"]').getByRole("link", { name: "web" }).click();
+    await fresh.getByRole("button", { name: "Resume" }).click();
+    await fresh.getByRole("button", { name: "Suspend" }).waitFor({ timeout: 20_000 });
+    await fresh.locator(".app-header .badge", { hasText: "suspended" }).waitFor({ state: "detached", timeout: 20_000 });
 
     assert.deepEqual(pageErrors.filter((e) => !/401 \(Unauthorized\)/.test(e)), [], "no errors in the page");
   });

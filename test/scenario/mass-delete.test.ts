@@ -31,4 +31,27 @@ describe("mass-delete guard", () => {
     assert.equal(condition(after, "Stalled"), undefined);
     assert.equal(after.lastSync?.changeSet.deleted.length, 3);
   });
+
+  test("an emptied Application path is refused like a mass delete; ferry refresh --allow-mass-delete lets it through", async (t) => {
+    const s = await Scenario.create();
+    t.after(() => s.cleanup());
+    const files = filesYaml(["a", "b"].map((n) => ({ name: `page-${n}`, path: `pages/${n}.txt`, content: n })));
+    const first = await s.commit("Two pages", { "ferry/apps.yaml": applicationsYaml({ name: "pages", prune: true }), "apps/pages/files.yaml": files });
+    s.startAgent();
+    await s.waitForReady("pages", first);
+
+    const emptied = await s.commit("Move the Application documents away by mistake", { "ferry/apps.yaml": null, "ferry/.keep": "" });
+    const config = await s.waitFor("the emptied configuration to be refused", async () => {
+      const result = await s.ferry("status", "-o", "json");
+      const list = JSON.parse(result.stdout) as { config?: { lastAttemptedRevision?: string; problems: { message: string }[]; applications: string[] } };
+      return list.config?.lastAttemptedRevision === emptied && list.config.problems.length > 0 ? list.config : undefined;
+    });
+    assert.match(config.problems[0]?.message ?? "", /ferry holds no Application any more; refusing to remove all 1 and prune 2 objects of pages.*ferry refresh --allow-mass-delete/);
+    assert.deepEqual(config.applications, ["pages"]);
+    for (const n of ["a", "b"]) assert.ok(existsSync(join(s.root, "pages", `${n}.txt`)), `${n}.txt is still there`);
+
+    const refresh = await s.ferry("refresh", "--allow-mass-delete");
+    assert.equal(refresh.code, 0, outputOf(refresh));
+    await s.waitFor("the pages to be pruned", () => !existsSync(join(s.root, "pages", "a.txt")) && !existsSync(join(s.root, "pages", "b.txt")));
+  });
 });

@@ -26,8 +26,10 @@ export function applicationView(name: string): View {
 
     // Events carry the status without the environment; keep the one the API named.
     let environment: string | undefined;
+    let showSuspension: ((s: ApplicationStatus) => void) | undefined;
     const draw = (next: ApplicationStatus & { environment?: string }): void => {
       environment = next.environment ?? environment;
+      showSuspension?.(next);
       drawHeader(header, { ...next, ...(environment !== undefined ? { environment } : {}) });
       drawOverview(overview, next);
       drawObjects(objects, next);
@@ -59,7 +61,7 @@ export function applicationView(name: string): View {
       }
     };
 
-    if (context.scope === "admin") drawActions(actions, name, context, () => void Promise.all([loadStatus(), loadDiff(), loadHistory()]));
+    if (context.scope === "admin") showSuspension = drawActions(actions, name, context, () => void Promise.all([loadStatus(), loadDiff(), loadHistory()]));
 
     const later = debounce(() => void Promise.all([loadDiff(), loadHistory()]), 500);
     const stopEvents = context.onEvent((event) => {
@@ -91,7 +93,7 @@ function drawHeader(header: HTMLElement, s: ApplicationStatus & { environment?: 
       syncBadge(s.sync.status),
       healthBadge(s.health.status, s.health.message),
       s.drift.length > 0 ? badge(`${s.drift.length} drifted`, "warn") : null,
-      s.suspended ? badge("suspended", "muted") : null,
+      s.suspended ? badge("suspended", "muted", s.suspension ? `by ${s.suspension.by} at ${s.suspension.at}${s.suspension.reason ? `: ${s.suspension.reason}` : ""}` : "spec.suspend in Git") : null,
     ),
     h(
       "dl",
@@ -261,9 +263,11 @@ function drawDiff(section: HTMLElement, diffs: readonly DiffView[]): void {
   );
 }
 
-/** Sync, refresh and rollback: only with the admin token. */
-function drawActions(actions: HTMLElement, name: string, context: Parameters<View>[1], reload: () => void): void {
+/** Sync, refresh, suspend or resume, and rollback: only with the admin token. Returns what shows the suspension on the buttons. */
+function drawActions(actions: HTMLElement, name: string, context: Parameters<View>[1], reload: () => void): (s: ApplicationStatus) => void {
   const output = h("pre", { class: "progress", hidden: true });
+  const suspend = h("button", { type: "button", class: "secondary" }, "Suspend");
+  let suspended = false;
   const sync = h("button", { type: "button" }, "Sync now");
   const refresh = h("button", { type: "button", class: "secondary" }, "Refresh sources");
   const reason = h("input", { type: "text", placeholder: "reason for the rollback", "aria-label": "rollback reason" });
@@ -292,6 +296,12 @@ function drawActions(actions: HTMLElement, name: string, context: Parameters<Vie
     );
   });
   refresh.addEventListener("click", () => void busy(refresh, async () => void (await context.api.refresh())));
+  suspend.addEventListener("click", () => {
+    if (suspended) return void busy(suspend, async () => void (await context.api.resume(name)));
+    const why = prompt(`Suspend ${name}? The agent stops syncing and self-healing it until resumed (drift is still reported). Reason:`);
+    if (why === null) return;
+    void busy(suspend, async () => void (await context.api.suspend(name, why.trim())));
+  });
   rollback.addEventListener("click", () => {
     if (!confirm(`Roll ${name} back to its previous deployment? Ferry commits the revert to Git and holds the application against automatic promotion.`)) return;
     output.hidden = false;
@@ -300,5 +310,12 @@ function drawActions(actions: HTMLElement, name: string, context: Parameters<Vie
       output.textContent = `rolled back: commit ${short(result.commit)} restores ${result.to.versions.join(", ") || short(result.to.revision)}\n`;
     });
   });
-  replace(actions, h("div", { class: "row" }, sync, refresh, h("span", { class: "spacer" }), reason, rollback), output);
+  replace(actions, h("div", { class: "row" }, sync, refresh, suspend, h("span", { class: "spacer" }), reason, rollback), output);
+  return (s) => {
+    // Only a runtime suspension can be resumed here; spec.suspend is changed in Git.
+    suspended = s.suspension !== undefined;
+    suspend.textContent = suspended ? "Resume" : "Suspend";
+    suspend.disabled = s.suspended && !suspended;
+    sync.disabled = suspended;
+  };
 }

@@ -114,7 +114,7 @@ function row(app: ListedApplication): HTMLTableRowElement {
   return h(
     "tr",
     { "data-app": app.name },
-    h("td", null, h("a", { href, class: "name" }, app.name), app.suspended ? h("span", { class: "badge muted" }, "suspended") : null),
+    h("td", null, h("a", { href, class: "name" }, app.name), app.suspended ? h("span", { class: "badge muted", title: suspendedTitle(app), "data-testid": "suspended" }, "suspended") : null),
     h("td", null, readyBadge(app.conditions)),
     h("td", null, syncBadge(app.sync.status)),
     h("td", null, h("code", { title: app.sync.revision ?? "" }, short(app.sync.revision))),
@@ -155,4 +155,10 @@ function filtersFromStorage(): Partial<ApplicationFilters> {
   } catch {
     return {};
   }
+}
+
+/** Who suspended it and when, for the badge's tooltip. */
+function suspendedTitle(app: ListedApplication): string {
+  const s = app.suspension;
+  return s ? `suspended by ${s.by} at ${s.at}${s.reason ? `: ${s.reason}` : ""}` : "suspended in Git (spec.suspend)";
 }

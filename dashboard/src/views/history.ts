@@ -10,6 +10,8 @@ const TONE: Readonly<Record<string, string>> = {
   Rollback: "bad",
   Hold: "warn",
   Release: "muted",
+  Suspend: "warn",
+  Resume: "muted",
   ConfigRejected: "bad",
   ApplicationRemoved: "muted",
   SyncStarted: "muted",

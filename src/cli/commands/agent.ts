@@ -5,6 +5,8 @@ import { findCondition } from "../../core/conditions.js";
 import { parseDuration } from "../../config/duration.js";
 import type { SignaturePolicy } from "../../source/signatures.js";
 import { CliError, EXIT } from "../exit-codes.js";
+import type { AgeIdentity } from "../../secrets/age.js";
+import { parseIdentityFile } from "../../secrets/age.js";
 import { eventPrinter, formatConfig, formatStatusTable } from "../format.js";
 
 /** Options of `ferry agent`. */
@@ -28,6 +30,11 @@ export interface AgentCommandOptions {
   readonly name?: string;
   /** File holding the webhook secret; default $FERRY_WEBHOOK_SECRET. */
   readonly webhookSecretFile?: string;
+  /** age identity file that decrypts secrets in Git; default $FERRY_AGE_KEY_FILE. */
+  readonly ageKeyFile?: string;
+  /** PEM certificate and private key: the control API speaks HTTPS only. */
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
   /** Refuse commits whose signature does not verify against `allowedSigners` or `gpgKeyring`. */
   readonly verifySignatures?: boolean;
   /** SSH allowed-signers file (git's gpg.ssh.allowedSignersFile format). */
@@ -63,6 +70,10 @@ export function agentFromOptions(options: Omit<AgentCommandOptions, "once" | "ou
   const webhookSecret = options.webhookSecretFile !== undefined ? readSecret(options.webhookSecretFile) : process.env.FERRY_WEBHOOK_SECRET;
   const signatures = signaturePolicy(options);
   const commitSigning = options.signCommits !== undefined ? sshSigning(options.signCommits) : undefined;
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new CliError("--tls-cert and --tls-key go together: give both, or neither");
+  const tls = options.tlsCert !== undefined && options.tlsKey !== undefined ? { certFile: readable("--tls-cert", options.tlsCert), keyFile: readable("--tls-key", options.tlsKey) } : undefined;
+  const ageKeyFile = options.ageKeyFile ?? (process.env.FERRY_AGE_KEY_FILE || undefined);
+  const age = ageKeyFile !== undefined ? readAgeKeys(ageKeyFile) : undefined;
   const match = /^(.+):(\d+)$/.exec(options.listen);
   if (!match) throw new CliError(`--listen: expected host:port, got ${JSON.stringify(options.listen)}`);
   return new Agent({
@@ -83,18 +94,35 @@ export function agentFromOptions(options: Omit<AgentCommandOptions, "once" | "ou
     ...(webhookSecret ? { webhookSecret } : {}),
     ...(signatures ? { signatures } : {}),
     ...(commitSigning ? { commitSigning } : {}),
+    ...(tls ? { tls } : {}),
+    ...(age ? { ageIdentities: age.identities, ageKeyFile: age.file } : {}),
   });
 }
 
-/** How git signs with an SSH key file (`git commit -S` with gpg.format=ssh); the file must be readable. */
-function sshSigning(file: string): { config: string[] } {
+/** The identities of `--age-key-file`; a missing or malformed file is an error naming it (and the line), never its content. */
+function readAgeKeys(file: string): { file: string; identities: AgeIdentity[] } {
+  const path = readable("--age-key-file", file);
+  try {
+    return { file: path, identities: parseIdentityFile(readFileSync(path, "utf8"), path) };
+  } catch (error) {
+    throw new CliError(`--age-key-file: ${(error as Error).message}`);
+  }
+}
+
+/** The absolute path of a file a flag names, checked readable. */
+function readable(flag: string, file: string): string {
   const path = resolve(file);
   try {
     accessSync(path, constants.R_OK);
   } catch (error) {
-    throw new CliError(`--sign-commits: cannot read ${path}: ${(error as Error).message}`);
+    throw new CliError(`${flag}: cannot read ${path}: ${(error as Error).message}`);
   }
-  return { config: ["-c", "gpg.format=ssh", "-c", `user.signingkey=${path}`] };
+  return path;
+}
+
+/** How git signs with an SSH key file (`git commit -S` with gpg.format=ssh); the file must be readable. */
+function sshSigning(file: string): { config: string[] } {
+  return { config: ["-c", "gpg.format=ssh", "-c", `user.signingkey=${readable("--sign-commits", file)}`] };
 }
 
 /** The signature policy the flags ask for (files made absolute and checked readable), or the saved one. */
@@ -108,15 +136,6 @@ function signaturePolicy(options: Pick<AgentCommandOptions, "verifySignatures" |
   if (options.allowedSigners === undefined && options.gpgKeyring === undefined) {
     throw new CliError("--verify-signatures needs the allowed keys: --allowed-signers <file> (SSH) and/or --gpg-keyring <file> (GPG)");
   }
-  const readable = (flag: string, file: string): string => {
-    const path = resolve(file);
-    try {
-      accessSync(path, constants.R_OK);
-    } catch (error) {
-      throw new CliError(`${flag}: cannot read ${path}: ${(error as Error).message}`);
-    }
-    return path;
-  };
   return {
     ...(options.allowedSigners !== undefined ? { allowedSignersFile: readable("--allowed-signers", options.allowedSigners) } : {}),
     ...(options.gpgKeyring !== undefined ? { gpgKeyringFile: readable("--gpg-keyring", options.gpgKeyring) } : {}),

@@ -41,10 +41,10 @@ export async function runSyncCommand(stateDir: string, name: string, options: { 
 }
 
 /** `ferry refresh`: asks the running agent to check every source now. */
-export async function runRefreshCommand(stateDir: string): Promise<number> {
+export async function runRefreshCommand(stateDir: string, options: { allowMassDelete?: boolean } = {}): Promise<number> {
   const client = await AgentClient.find(stateDir);
   if (!client) throw new CliError(`no agent is running on ${stateDir}`);
-  await client.refresh();
+  await client.refresh(options);
   console.log("refreshed: every source was checked and what moved is being applied");
   return EXIT.ok;
 }

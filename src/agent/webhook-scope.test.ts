@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { EngineEvent } from "../engine/events.js";
+import { TestRepository } from "../source/test-repository.js";
+import { Agent } from "./agent.js";
+import type { WebhookResponse } from "./api-types.js";
+import type { AgentInfo } from "./state-dir.js";
+import { readAgentInfo } from "./state-dir.js";
+
+const SECRET = "test-webhook-secret-0123456789";
+const app = (name: string) => `apiVersion: ferry.dev/v1
+kind: Application
+metadata:
+  name: ${name}
+spec:
+  source:
+    path: apps/${name}
+`;
+const file = (name: string, text: string) => `apiVersion: host.ferry.dev/v1
+kind: File
+metadata:
+  name: ${name}
+spec:
+  path: ${name}.txt
+  content: "${text}"
+`;
+
+describe("a push webhook refreshes only what it touches", () => {
+  let repo: TestRepository;
+  let work: string;
+  let agent: Agent;
+  let info: AgentInfo;
+  const events: EngineEvent[] = [];
+
+  /** A signed GitHub push of the repository's main branch, listing `files` as modified (or no lists at all). */
+  const githubPush = async (files: readonly string[] | undefined, delivery: string): Promise<WebhookResponse> => {
+    const commits = files ? [{ id: "c1", added: [], modified: files, removed: [] }] : [];
+    const body = JSON.stringify({ ref: "refs/heads/main", repository: { clone_url: `file://${repo.directory}` }, commits });
+    const signature = createHmac("sha256", SECRET).update(body).digest("hex");
+    const res = await fetch(`${info.url}/hooks/github`, {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": delivery, "x-hub-signature-256": `sha256=${signature}` },
+    });
+    assert.equal(res.status, 202);
+    return (await res.json()) as WebhookResponse;
+  };
+  const ranSince = (from: number, name: string, revision: string): boolean =>
+    events.slice(from).some((e) => e.type === "SyncFinished" && e.application === name && e.revision === revision);
+  const touchedSince = (from: number, name: string): boolean => events.slice(from).some((e) => "application" in e && e.application === name);
+
+  before(async () => {
+    repo = await TestRepository.create();
+    await repo.commit({ "ferry/apps.yaml": `${app("a")}---\n${app("b")}`, "apps/a/a.yaml": file("a", "a1"), "apps/b/b.yaml": file("b", "b1") });
+    work = await mkdtemp(join(tmpdir(), "ferry-push-scope-"));
+    agent = new Agent({
+      repo: repo.directory,
+      ref: "main",
+      path: "ferry",
+      stateDir: join(work, "state"),
+      root: join(work, "root"),
+      pollIntervalMs: 3_600_000,
+      jitter: 0,
+      listen: { host: "127.0.0.1", port: 0 },
+      webhookSecret: SECRET,
+    });
+    agent.engine.subscribe((e) => events.push(e));
+    await agent.start();
+    await agent.engine.whenIdle();
+    const found = await readAgentInfo(join(work, "state"));
+    assert.ok(found);
+    info = found;
+  });
+
+  after(async () => {
+    await agent.stop();
+    await repo.remove();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it("a push touching apps/a runs a, and b not at all", async () => {
+    const revision = await repo.commit({ "apps/a/a.yaml": file("a", "a2"), "apps/b/b.yaml": file("b", "b2") });
+    const from = events.length;
+    const answer = await githubPush(["apps/a/a.yaml"], "d-1");
+    assert.deepEqual(answer.applications, ["a"]);
+    await agent.engine.whenIdle();
+    assert.ok(ranSince(from, "a", revision), "a synced the pushed revision");
+    assert.equal(touchedSince(from, "b"), false, "b did not run");
+    assert.equal(await readFile(join(work, "root", "a.txt"), "utf8"), "a2");
+    assert.equal(await readFile(join(work, "root", "b.txt"), "utf8"), "b1");
+    assert.notEqual(agent.engine.status("b")?.lastAttemptedRevision, revision);
+  });
+
+  it("a push without file lists runs every application of the repository", async () => {
+    const revision = await repo.commit({ "apps/b/b.yaml": file("b", "b3") });
+    const from = events.length;
+    const answer = await githubPush(undefined, "d-2");
+    assert.deepEqual(answer.applications, ["a", "b"]);
+    await agent.engine.whenIdle();
+    assert.ok(ranSince(from, "b", revision), "b synced the pushed revision");
+    assert.equal(await readFile(join(work, "root", "b.txt"), "utf8"), "b3");
+  });
+
+  it("a push touching the configuration's directory reloads it", async () => {
+    await repo.commit({ "ferry/apps.yaml": `${app("a")}---\n${app("b")}---\n${app("c")}`, "apps/c/c.yaml": file("c", "c1") });
+    const answer = await githubPush(["ferry/apps.yaml", "apps/c/c.yaml"], "d-3");
+    assert.deepEqual(answer.applications, ["c"], "c is new; a and b are untouched");
+    await agent.engine.whenIdle();
+    assert.deepEqual(agent.config().applications, ["a", "b", "c"]);
+    assert.equal(await readFile(join(work, "root", "c.txt"), "utf8"), "c1");
+  });
+});
