@@ -44,7 +44,9 @@ describe("fake kube-apiserver: simulated controllers", () => {
       assert.equal(status(d)["readyReplicas"], 3);
       assert.equal(status(d)["availableReplicas"], 3);
       assert.deepEqual(conditionTypes(d), ["Available", "Progressing"]);
-      await apply(fake, `${paths.deployments}/roll`, deployment("roll", "nginx:2", 3), "ferry");
+      const changed = await apply(fake, `${paths.deployments}/roll`, deployment("roll", "nginx:2", 3), "ferry");
+      assert.equal((changed.body["metadata"] as JsonObject)["generation"], 2);
+      assert.equal(status(changed.body)["observedGeneration"], 1, "the write itself leaves status to the controller");
       await fake.settled();
       d = fake.get("apps/v1", "Deployment", "default", "roll");
       assert.equal((d?.["metadata"] as JsonObject)["generation"], 2);

@@ -20,6 +20,8 @@ export type FieldMap = Map<string, { readonly path: FieldPath; readonly value: J
 export interface ShapeContext {
   readonly kind: string;
   readonly builtin: boolean;
+  /** A custom resource's schema, for its list types. */
+  readonly schema?: JsonObject;
 }
 
 /** A path as one string, for sets and maps. */
@@ -50,7 +52,7 @@ export function fieldNames(path: FieldPath): string[] {
 
 /** The shape of a list at a path. */
 export function shapeAt(ctx: ShapeContext, path: FieldPath): ListShape {
-  return listShape(ctx.kind, ctx.builtin, fieldNames(path));
+  return listShape(ctx.kind, ctx.builtin, fieldNames(path), ctx.schema);
 }
 
 /**

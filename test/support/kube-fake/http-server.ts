@@ -161,16 +161,16 @@ export class FakeHttpServer {
       sendJson(res, 200, this.discovery(found));
       return;
     }
+    const target = found;
     const before = this.cluster.api.persisted;
-    if (!path) throw pathNotFound();
     try {
       if (verb === "watch") {
-        if (path.name !== undefined) throw methodNotAllowed();
+        if (target.name !== undefined) throw methodNotAllowed();
         const stop = serveWatch(
           this.cluster,
           {
-            target: path,
-            selectors: selectorsOf(query, path.type.kind),
+            target,
+            selectors: selectorsOf(query, target.type.kind),
             resourceVersion: query.get("resourceVersion") ?? undefined,
             allowBookmarks: query.get("allowWatchBookmarks") === "true",
             sendInitialEvents: query.get("sendInitialEvents") === "true",
@@ -183,14 +183,14 @@ export class FakeHttpServer {
         res.on("close", () => this.watches.delete(stop));
         return;
       }
-      const outcome = this.resource(method, verb, path, query, req, raw);
+      const outcome = this.resource(verb, target, query, req, raw);
       sendJson(res, outcome.code, outcome.body, outcome.warnings);
     } finally {
       this.stats.writes += this.cluster.api.persisted - before;
     }
   }
 
-  private resource(method: string, verb: string, path: ResourcePath, query: URLSearchParams, req: IncomingMessage, raw: string): Outcome {
+  private resource(verb: string, path: ResourcePath, query: URLSearchParams, req: IncomingMessage, raw: string): Outcome {
     const api = this.cluster.api;
     const target: Target = path;
     const contentType = req.headers["content-type"] ?? "";
@@ -228,7 +228,6 @@ export class FakeHttpServer {
         return api.deleteCollection(target, selectorsOf(query, path.type.kind), options, dryRun);
       }
       default:
-        void method;
         throw methodNotAllowed();
     }
   }

@@ -37,7 +37,7 @@ const SERVER_SET_METADATA = new Set([
 
 /** The fields of an object a manager can own when writing through `subresource`. */
 export function ownableFields(obj: JsonObject, type: ResourceType, subresource: string | undefined): FieldMap {
-  return collectFields(obj, { kind: type.kind, builtin: !type.custom }, (path) => {
+  return collectFields(obj, { kind: type.kind, builtin: !type.custom, schema: type.schema }, (path) => {
     const first = path[0];
     if (first === undefined) return false;
     if (first === "f:apiVersion" || first === "f:kind") return true;

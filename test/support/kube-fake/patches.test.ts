@@ -81,5 +81,10 @@ describe("fake kube-apiserver: patches", () => {
     assert.equal((main.body["spec"] as JsonObject)["replicas"], 2);
     assert.equal((main.body["metadata"] as JsonObject)["generation"], 2);
     assert.equal((await call(fake, "GET", `${paths.configmaps}/jp/status`)).code, 404);
+    const applied = await call(fake, "PATCH", `${paths.deployments}/st/status?fieldManager=probe`, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "st" }, status: { readyReplicas: 1 } }, "application/apply-patch+yaml");
+    assert.equal(applied.code, 200);
+    assert.equal((applied.body["status"] as JsonObject)["readyReplicas"], 1);
+    const probe = ((applied.body["metadata"] as JsonObject)["managedFields"] as JsonObject[]).find((m) => m["manager"] === "probe");
+    assert.deepEqual([probe?.["operation"], probe?.["subresource"], probe?.["fieldsV1"]], ["Apply", "status", { "f:status": { "f:readyReplicas": {} } }]);
   });
 });

@@ -39,6 +39,7 @@ export function typeOfCrd(crd: JsonObject): ResourceType | undefined {
     hasStatus: served.some((v) => objectField(objectField(v, "subresources"), "status") !== undefined),
     hasGeneration: true,
     custom: true,
+    schema: objectField(objectField(served[0], "schema"), "openAPIV3Schema"),
   };
 }
 

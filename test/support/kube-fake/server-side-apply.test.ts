@@ -130,6 +130,50 @@ describe("fake kube-apiserver: server-side apply", () => {
     assert.deepEqual(containers[0]?.["env"], [{ name: "B", value: "2" }]);
   });
 
+  it("merges lists of custom resources as their CRD's schema declares (x-kubernetes-list-type)", async () => {
+    const listSchema = (listType: JsonObject): JsonObject => ({ type: "array", items: { type: "object", properties: { name: { type: "string" }, port: { type: "integer" } } }, ...listType });
+    await call(fake, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", {
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: { name: "gateways.example.com" },
+      spec: {
+        group: "example.com",
+        scope: "Namespaced",
+        names: { plural: "gateways", kind: "Gateway" },
+        versions: [
+          {
+            name: "v1",
+            served: true,
+            storage: true,
+            schema: {
+              openAPIV3Schema: {
+                type: "object",
+                properties: {
+                  spec: {
+                    type: "object",
+                    properties: {
+                      listeners: listSchema({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"] }),
+                      addresses: listSchema({}),
+                    },
+                  },
+                },
+              },
+            },
+          },
+        ],
+      },
+    });
+    await fake.settled();
+    const gateway = (listeners: JsonObject[], addresses: JsonObject[]): JsonObject => ({ apiVersion: "example.com/v1", kind: "Gateway", metadata: { name: "gw" }, spec: { listeners, addresses } });
+    const path = "/apis/example.com/v1/namespaces/default/gateways/gw";
+    assert.equal((await apply(fake, path, gateway([{ name: "http", port: 80 }], [{ name: "a" }]), "ferry")).code, 201);
+    const merged = await apply(fake, path, { apiVersion: "example.com/v1", kind: "Gateway", metadata: { name: "gw" }, spec: { listeners: [{ name: "https", port: 443 }] } }, "tls");
+    assert.deepEqual(spec(merged.body)["listeners"], [{ name: "http", port: 80 }, { name: "https", port: 443 }]);
+    const atomic = await apply(fake, path, { apiVersion: "example.com/v1", kind: "Gateway", metadata: { name: "gw" }, spec: { addresses: [{ name: "b" }] } }, "tls");
+    assert.equal(atomic.code, 409, "a list without a list type is atomic: another value conflicts");
+    assert.match(String(atomic.body["message"]), /\.spec\.addresses$/);
+  });
+
   it("dry-run apply returns the merged object and stores nothing", async () => {
     await apply(fake, `${paths.deployments}/ssa-dry`, deployment("ssa-dry", "nginx:1"), "ferry");
     const before = fake.get("apps/v1", "Deployment", "default", "ssa-dry");

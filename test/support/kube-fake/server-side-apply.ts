@@ -99,7 +99,7 @@ export function serverSideApply(
   force: boolean,
   now: string,
 ): AppliedObject {
-  const ctx: ShapeContext = { kind: type.kind, builtin: !type.custom };
+  const ctx: ShapeContext = { kind: type.kind, builtin: !type.custom, schema: type.schema };
   checkListKeys(applied, ctx, []);
   const base = live ? clone(live) : {};
   const merged = mergeApplied(base, applied, ctx, []) as JsonObject;

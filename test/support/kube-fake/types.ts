@@ -28,6 +28,8 @@ export interface ResourceType {
   readonly hasGeneration: boolean;
   /** A custom resource served because a CRD declares it. */
   readonly custom: boolean;
+  /** For a custom resource: its storage version's openAPIV3Schema, whose list types apply merges by. */
+  readonly schema?: JsonObject;
 }
 
 /** The apiVersion string of a group and version: "v1" or "apps/v1". */
