@@ -376,7 +376,7 @@ export class Agent {
       });
       await this.#verifier?.prepare();
       await this.history.start();
-      for (const [name, suspension] of await this.#suspensionFile.load()) this.engine.setSuspension(name, suspension);
+      for (const [name, suspension] of await this.#suspensionFile.load()) this.engine.setSuspension(name, suspension, { run: false });
       await this.engine.start();
       await this.refreshConfig();
       if (this.options.listen) {
@@ -511,7 +511,7 @@ export class Agent {
       if (existing) return existing;
       const suspension: Suspension = { by: request.by, at: new Date().toISOString(), ...(request.reason ? { reason: request.reason } : {}) };
       await this.#saveSuspensions(name, suspension);
-      this.engine.setSuspension(name, suspension);
+      this.engine.setSuspension(name, suspension, { run: this.#reconcile });
       this.history.record({ type: "Suspend", at: suspension.at, application: name, author: suspension.by, message: describeSuspension(suspension) });
       return suspension;
     });
@@ -525,7 +525,7 @@ export class Agent {
       const existing = this.engine.suspension(name);
       if (!existing) return false;
       await this.#saveSuspensions(name, undefined);
-      this.engine.setSuspension(name, undefined);
+      this.engine.setSuspension(name, undefined, { run: this.#reconcile });
       this.history.record({ type: "Resume", at: new Date().toISOString(), application: name, author: request.by, message: `resumed by ${request.by}` });
       return true;
     });

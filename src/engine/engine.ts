@@ -156,13 +156,13 @@ export class Engine {
 
   /**
    * Suspends an application at runtime (with a suspension) or resumes it
-   * (with undefined), and runs it so its status says so; a resumed
-   * application applies what it held back.
+   * (with undefined), and runs it so its status says so (unless `run` is
+   * false); a resumed application applies what it held back.
    */
-  setSuspension(name: string, suspension: Suspension | undefined): void {
+  setSuspension(name: string, suspension: Suspension | undefined, options: { readonly run?: boolean } = {}): void {
     if (suspension) this.#suspensions.set(name, suspension);
     else this.#suspensions.delete(name);
-    this.enqueue(name, "config");
+    if (options.run ?? true) this.enqueue(name, "config");
   }
 
   /** The runtime suspension of an application, if any. */

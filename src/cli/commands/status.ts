@@ -1,5 +1,7 @@
 import type { ConfigStatus } from "../../agent/agent.js";
 import { FileRecordStore } from "../../state/file-record-store.js";
+import { SuspensionFile } from "../../agent/suspensions.js";
+import { withSuspension } from "../../engine/lifecycle.js";
 import { findCondition } from "../../core/conditions.js";
 import { AgentClient } from "../client.js";
 import { CliError, EXIT } from "../exit-codes.js";
@@ -20,7 +22,9 @@ export async function runStatusCommand(stateDir: string, name: string | undefine
     config = list.config;
     header = formatConfig(list.config);
   } else {
-    statuses = (await new FileRecordStore(stateDir).list()).map((r) => r.status);
+    // A suspension made while no agent ran is in suspensions.json, not yet in the records.
+    const suspensions = await new SuspensionFile(stateDir).load();
+    statuses = (await new FileRecordStore(stateDir).list()).map((r) => withSuspension(r, suspensions.get(r.name), new Date()).status);
     header = `no agent is running on ${stateDir}; showing the last recorded status`;
   }
   if (name) statuses = statuses.filter((s) => s.name === name);
