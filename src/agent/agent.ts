@@ -46,6 +46,8 @@ import type { PromotionRecord } from "../promote/promotion-state.js";
 import type { WatchSpec } from "../watch/watch-spec.js";
 import type { Watcher } from "../watch/watcher.js";
 import { createWatcher } from "../watch/watcher.js";
+import { watchesArtifact } from "../watch/watch-match.js";
+import type { PushedArtifact } from "../webhooks/registry-notice.js";
 import type { PushNotice } from "../webhooks/verify.js";
 import { scopePush } from "../webhooks/push-scope.js";
 import { loadSourceTree } from "../render/load-source.js";
@@ -438,6 +440,15 @@ export class Agent {
   /** Every application's status. */
   statuses(): ApplicationStatus[] {
     return this.engine.statuses();
+  }
+
+  /**
+   * A verified registry notification: the pipelines whose watcher watches a
+   * pushed artifact check it now. Returns their names (none: nothing watches it).
+   */
+  onRegistryPush(artifacts: readonly PushedArtifact[]): string[] {
+    const baseDir = process.cwd();
+    return this.promotions.watchNow((spec) => artifacts.some((a) => watchesArtifact(spec, a, baseDir)));
   }
 
   /** Checks every source now (what a webhook or `ferry refresh` does) and queues what moved. */

@@ -114,6 +114,11 @@ export interface ResumeResponse {
  * (`<repository> <ref>`) and the applications that run at the new revision
  * (only those whose directories hold a changed file, when the push lists its files).
  */
+/** What `/hooks/registry` answers: the pipelines whose watcher checks now (none when nothing watches what was pushed). */
+export interface RegistryWebhookResponse {
+  readonly pipelines: readonly string[];
+}
+
 export interface WebhookResponse {
   readonly refreshed: readonly string[];
   readonly applications: readonly string[];

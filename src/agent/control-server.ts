@@ -10,7 +10,7 @@ import type { HistoryParams } from "../history/query-params.js";
 import { deploymentQueryOf, historyQueryOf, InvalidHistoryParam } from "../history/query-params.js";
 import type { Agent } from "./agent.js";
 import { applicationQueryOf, InvalidApplicationQuery, queryApplications } from "./application-query.js";
-import type { ApplicationList, ApplicationResponse, PipelinesResponse, ResumeResponse, WebhookResponse, SessionResponse, SuspendResponse } from "./api-types.js";
+import type { ApplicationList, ApplicationResponse, PipelinesResponse, ResumeResponse, RegistryWebhookResponse, WebhookResponse, SessionResponse, SuspendResponse } from "./api-types.js";
 import { describeSuspension } from "../engine/status.js";
 import { DASHBOARD_DIR, isDashboardPath, serveDashboardFile } from "./dashboard-files.js";
 import { RateLimiter } from "./rate-limit.js";
@@ -18,6 +18,7 @@ import { diffAtRevision } from "./revision-diff.js";
 import type { RollbackRequest } from "./rollback.js";
 import type { WebhookProvider } from "../webhooks/verify.js";
 import { verifyWebhook, WEBHOOK_PROVIDERS } from "../webhooks/verify.js";
+import { verifyRegistryWebhook } from "../webhooks/registry-notice.js";
 
 /** A running control API. */
 export interface ControlServer {
@@ -294,7 +295,8 @@ function streamEvents(agent: Agent, url: URL, req: IncomingMessage, res: ServerR
  * A webhook: no bearer token, the provider's signature instead. Answers 404
  * for an unknown provider, 503 when no secret is configured, 401 for a bad
  * signature, 409 for a replayed delivery, 413 for an oversized body, 400 for a
- * malformed payload, 202 with what was refreshed for a push. Every refusal is
+ * malformed payload, 202 with what was refreshed for a push (for `registry`,
+ * the pipelines whose watcher checks now). Every refusal is
  * logged; only a verified push triggers anything.
  */
 async function receiveWebhook(agent: Agent, provider: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -305,11 +307,20 @@ async function receiveWebhook(agent: Agent, provider: string, req: IncomingMessa
     send(res, status, { error: reason });
   };
   if (req.method !== "POST") return refuse(405, "webhooks are POST requests");
-  if (!WEBHOOK_PROVIDERS.includes(provider as WebhookProvider)) return refuse(404, `no webhook receiver ${JSON.stringify(provider)}: use ${WEBHOOK_PROVIDERS.join(", ")}`);
+  const registry = provider === "registry";
+  if (!registry && !WEBHOOK_PROVIDERS.includes(provider as WebhookProvider)) return refuse(404, `no webhook receiver ${JSON.stringify(provider)}: use ${[...WEBHOOK_PROVIDERS, "registry"].join(", ")}`);
   const secret = agent.options.webhookSecret;
   if (!secret) return refuse(503, "webhooks are not configured: start the agent with --webhook-secret-file or $FERRY_WEBHOOK_SECRET");
   const body = await readRaw(req, MAX_WEBHOOK_BODY);
   if (body === null) return refuse(413, `request body larger than ${MAX_WEBHOOK_BODY} bytes`);
+  if (registry) {
+    const notice = verifyRegistryWebhook(req.headers, body, secret, new Date());
+    if (notice.kind === "rejected") return refuse(notice.status, notice.reason);
+    if (!agent.webhookDeliveries.firstTime(notice.delivery)) return refuse(409, "delivery already received (replayed)");
+    const pipelines = agent.onRegistryPush(notice.artifacts);
+    agent.metrics.webhook(provider, "202");
+    return send(res, 202, { pipelines } satisfies RegistryWebhookResponse);
+  }
   const verdict = verifyWebhook(provider as WebhookProvider, req.headers, body, secret, new Date());
   if (verdict.kind === "rejected") return refuse(verdict.status, verdict.reason);
   if (verdict.delivery !== undefined && !agent.webhookDeliveries.firstTime(verdict.delivery)) return refuse(409, "delivery already received (replayed)");

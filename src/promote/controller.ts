@@ -128,6 +128,21 @@ export class PromotionController {
     });
   }
 
+  /**
+   * A registry said something was pushed: the pipelines whose watcher `matches`
+   * ask it at the next check instead of at their interval (the watcher's
+   * backoff after failures still holds). Returns their names.
+   */
+  watchNow(matches: (spec: WatchSpec) => boolean): string[] {
+    const names = this.#host.pipelines().filter((p) => p.watch !== undefined && matches(p.watch)).map((p) => p.name);
+    for (const name of names) {
+      const entry = this.#sources.get(name);
+      if (entry) entry.next = 0;
+    }
+    if (names.length > 0) this.poke();
+    return names;
+  }
+
   /** Waits for the checks asked for so far. */
   async settle(): Promise<void> {
     await this.#running;

@@ -105,14 +105,9 @@ function verifyGitlab(headers: Headers, body: Buffer, secret: string): WebhookVe
  * The signed timestamp bounds replays to a few minutes.
  */
 function verifyGeneric(headers: Headers, body: Buffer, secret: string, now: Date): WebhookVerdict {
-  const signature = header(headers, "x-ferry-signature");
-  const timestamp = header(headers, "x-ferry-timestamp");
-  if (!signature || !timestamp) return { kind: "rejected", status: 401, reason: "missing X-Ferry-Signature or X-Ferry-Timestamp header" };
-  if (!/^\d{1,12}$/.test(timestamp)) return { kind: "rejected", status: 401, reason: "X-Ferry-Timestamp is not unix seconds" };
-  if (!signature.startsWith("sha256=")) return { kind: "rejected", status: 401, reason: "X-Ferry-Signature is not sha256=<hex>" };
-  const expected = createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest("hex");
-  if (!safeEqual(signature.slice("sha256=".length).toLowerCase(), expected)) return { kind: "rejected", status: 401, reason: "signature does not match" };
-  if (Math.abs(now.getTime() - Number(timestamp) * 1000) > GENERIC_TOLERANCE_MS) return { kind: "rejected", status: 401, reason: "timestamp is too far from now (replayed?)" };
+  const signed = verifyFerrySignature(headers, body, secret, now);
+  if (signed.kind === "rejected") return signed;
+  const signature = signed.delivery;
   const payload = parseJson(body);
   if (!payload || typeof payload.repository !== "string") return { kind: "rejected", status: 400, reason: 'body must be a JSON object with a "repository" string' };
   const paths = Array.isArray(payload.paths) ? payload.paths.filter((p): p is string => typeof p === "string") : undefined;
@@ -121,6 +116,29 @@ function verifyGeneric(headers: Headers, body: Buffer, secret: string, now: Date
     push: { repositories: [repositoryIdentity(payload.repository)], ...(typeof payload.ref === "string" ? { ref: shortRef(payload.ref) } : {}), ...(paths ? { paths } : {}) },
     delivery: signature,
   };
+}
+
+/**
+ * Checks Ferry's own signature scheme (the generic and registry receivers):
+ * `X-Ferry-Signature: sha256=<hex of HMAC-SHA256(secret, "<timestamp>.<body>")>`
+ * with `X-Ferry-Timestamp` within GENERIC_TOLERANCE_MS of now. The delivery
+ * (for the replay guard) is the signature. Pure, constant-time.
+ */
+export function verifyFerrySignature(
+  headers: Headers,
+  body: Buffer,
+  secret: string,
+  now: Date,
+): { readonly kind: "signed"; readonly delivery: string } | { readonly kind: "rejected"; readonly status: 401; readonly reason: string } {
+  const signature = header(headers, "x-ferry-signature");
+  const timestamp = header(headers, "x-ferry-timestamp");
+  if (!signature || !timestamp) return { kind: "rejected", status: 401, reason: "missing X-Ferry-Signature or X-Ferry-Timestamp header" };
+  if (!/^\d{1,12}$/.test(timestamp)) return { kind: "rejected", status: 401, reason: "X-Ferry-Timestamp is not unix seconds" };
+  if (!signature.startsWith("sha256=")) return { kind: "rejected", status: 401, reason: "X-Ferry-Signature is not sha256=<hex>" };
+  const expected = createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest("hex");
+  if (!safeEqual(signature.slice("sha256=".length).toLowerCase(), expected)) return { kind: "rejected", status: 401, reason: "signature does not match" };
+  if (Math.abs(now.getTime() - Number(timestamp) * 1000) > GENERIC_TOLERANCE_MS) return { kind: "rejected", status: 401, reason: "timestamp is too far from now (replayed?)" };
+  return { kind: "signed", delivery: signature };
 }
 
 /**
