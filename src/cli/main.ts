@@ -71,7 +71,7 @@ Start here: ferry quickstart`,
     .option("--age-key-file <file>", "age identities (AGE-SECRET-KEY-1..., as age-keygen writes them) that decrypt SOPS files and age values in Git, in memory only (default: $FERRY_AGE_KEY_FILE)")
     .option("--tls-cert <file>", "serve the control API, dashboard and webhooks over HTTPS only, with this PEM certificate (with --tls-key)")
     .option("--tls-key <file>", "the PEM private key of --tls-cert")
-    .option("--verify-signatures", "use only commits signed by an allowed key, in every repository the agent reads; others are refused and reported", false)
+    .option("--verify-signatures", "use only commits (and annotated tags, where a ref is one) signed by an allowed key, in every repository the agent reads; others are refused and reported", false)
     .option("--allowed-signers <file>", "with --verify-signatures: the allowed SSH keys, in git's gpg.ssh.allowedSignersFile format")
     .option("--gpg-keyring <file>", "with --verify-signatures: the allowed GPG keys (exported public keys, binary or armored)")
     .option("--kubeconfig <file>", "kubeconfig of the Kubernetes clusters; each context is target kubernetes@<context> (default: $KUBECONFIG, ~/.kube/config, or the cluster the agent runs in)")

@@ -45,6 +45,12 @@ export class BareRepository {
     return output.code === 0;
   }
 
+  /** True when the object (a tag object, say) is already here. */
+  async hasObject(id: string): Promise<boolean> {
+    const output = await execGit(this.#args("cat-file", "-e", "--end-of-options", id), { cwd: this.directory });
+    return output.code === 0;
+  }
+
   /** The full id of the commit a name or unambiguous id prefix names here, or undefined. */
   async resolveCommit(name: string): Promise<string | undefined> {
     const output = await execGit(this.#args("rev-parse", "--verify", "--quiet", "--end-of-options", `${name}^{commit}`), { cwd: this.directory });

@@ -63,6 +63,8 @@ export class GitFetcher implements SourceFetcher {
   #repository: Promise<BareRepository> | undefined;
   #current: Artifact | undefined;
   #refusal: SourceRefusal | undefined;
+  /** The tag object of the refused ref, when it was an annotated tag. */
+  #refusedTag: string | undefined;
   #refreshing: Promise<RefreshResult> | undefined;
   #lsRemote = 0;
   #fetches = 0;
@@ -163,7 +165,7 @@ export class GitFetcher implements SourceFetcher {
       return { artifact: previous, changed: refused !== undefined, fetched: false };
     }
     // A refused revision is not fetched or checked again (its verdict cannot change).
-    if (refused?.revision === remote.commit) throw refused.error;
+    if (refused?.revision === remote.commit && this.#refusedTag === remote.tagObject) throw refused.error;
     let commit = remote.commit;
     let fetched = false;
     if (!(await repository.hasCommit(commit))) {
@@ -174,10 +176,21 @@ export class GitFetcher implements SourceFetcher {
     const revision = asRevision(commit);
     try {
       await this.#verifier?.verify(repository.directory, revision);
+      // An annotated tag is signed on its own: its signature must be good too. A lightweight tag has none; its commit's counts.
+      if (remote.tagObject !== undefined && this.#verifier?.verifyTag) {
+        if (!(await repository.hasObject(remote.tagObject))) {
+          await this.#fetch(repository, remote.name);
+          fetched = true;
+        }
+        await this.#verifier.verifyTag(repository.directory, remote.tagObject, remote.name.replace(/^refs\/tags\//, ""));
+      }
     } catch (error) {
       const e = toFerryError(error, "VerificationFailed");
-      // Only a verdict on the commit is remembered; a verifier that could not run is asked again next time.
-      if (e.disposition === "stalled") this.#refusal = { revision, error: e };
+      // Only a verdict on the commit (and tag) is remembered; a verifier that could not run is asked again next time.
+      if (e.disposition === "stalled") {
+        this.#refusal = { revision, error: e };
+        this.#refusedTag = remote.tagObject;
+      }
       throw e;
     }
     this.#refusal = undefined;

@@ -12,9 +12,10 @@ describe("resolveRemoteRef", () => {
     assert.deepEqual(resolveRemoteRef(output, "v1"), { name: "refs/heads/v1", commit: A });
   });
 
-  it("peels annotated tags to their commit", () => {
+  it("peels annotated tags to their commit and keeps the tag object", () => {
     const output = `${B}\trefs/tags/v1\n${C}\trefs/tags/v1^{}\n`;
-    assert.deepEqual(resolveRemoteRef(output, "v1"), { name: "refs/tags/v1", commit: C });
+    assert.deepEqual(resolveRemoteRef(output, "v1"), { name: "refs/tags/v1", commit: C, tagObject: B });
+    assert.deepEqual(resolveRemoteRef(`${C}\trefs/tags/v2\n`, "v2"), { name: "refs/tags/v2", commit: C }, "a lightweight tag has no tag object");
   });
 
   it("ignores refs that only end like the wanted one", () => {

@@ -4,6 +4,8 @@ export interface RemoteRef {
   readonly name: string;
   /** The commit it points to, with annotated tags peeled. */
   readonly commit: string;
+  /** For an annotated tag: the tag object's id (whose signature is the tag's); absent for branches and lightweight tags. */
+  readonly tagObject?: string;
 }
 
 /**
@@ -52,7 +54,8 @@ export function resolveRemoteRef(lsRemoteOutput: string, ref: string): RemoteRef
   for (const name of candidateRefs(ref)) {
     const object = objects.get(name);
     if (object === undefined) continue;
-    return { name, commit: objects.get(`${name}^{}`) ?? object };
+    const peeled = objects.get(`${name}^{}`);
+    return peeled === undefined ? { name, commit: object } : { name, commit: peeled, ...(name.startsWith("refs/tags/") ? { tagObject: object } : {}) };
   }
   return undefined;
 }

@@ -47,12 +47,12 @@ describe("signature verification in the git fetcher", () => {
     await removeTree(keys);
   });
 
-  async function setup(): Promise<{ repo: TestRepository; fetcher: GitFetcher; verifier: SignatureVerifier; cleanup: () => Promise<void> }> {
+  async function setup(ref = "main"): Promise<{ repo: TestRepository; fetcher: GitFetcher; verifier: SignatureVerifier; cleanup: () => Promise<void> }> {
     const repo = await TestRepository.create();
     const cacheDir = await mkdtemp(join(tmpdir(), "ferry-cache-"));
     const verifier = new SignatureVerifier(policy, join(cacheDir, "gnupg"));
     await verifier.prepare();
-    const fetcher = new GitFetcher(repo.directory, "main", { cacheDir, verifier });
+    const fetcher = new GitFetcher(repo.directory, ref, { cacheDir, verifier });
     return { repo, fetcher, verifier, cleanup: async () => (await repo.remove(), await removeTree(cacheDir)) };
   }
 
@@ -161,6 +161,71 @@ describe("signature verification in the git fetcher", () => {
       const head = await repo.commit({ "a.txt": "1" }, "gpg signed by another", otherGpg.signing);
       const error = await refused(fetcher);
       assert.match(error.message, new RegExp(`^revision ${head.slice(0, 8)} refused: signed by a key not in the allowed signers \\(GPG key [0-9A-F]{16}\\)$`));
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it("accepts an annotated tag signed by an allowed SSH key, and refuses an unsigned or stranger-signed one until it is signed", async () => {
+    const { repo, fetcher, cleanup } = await setup("v1");
+    try {
+      const head = await repo.commit({ "a.txt": "1" }, "signed", allowed.signing);
+      await repo.tag("v1", { annotated: true });
+      const unsigned = await refused(fetcher);
+      assert.match(unsigned.message, /^tag v1 \([0-9a-f]{8}\) refused: unsigned$/);
+      assert.equal(fetcher.current(), undefined, "nothing of the refused tag is used");
+      await repo.git("tag", "-d", "v1");
+      await repo.tag("v1", { signing: stranger.signing });
+      const byStranger = await refused(fetcher);
+      assert.match(byStranger.message, /^tag v1 \([0-9a-f]{8}\) refused: signed by a key not in the allowed signers \(SSH key SHA256:\S+\)$/);
+      await repo.git("tag", "-d", "v1");
+      await repo.tag("v1", { signing: allowed.signing });
+      assert.equal((await fetcher.refresh()).artifact.revision, head, "the same commit under a well-signed tag is accepted");
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it("refuses a well-signed tag on an unsigned commit, and takes a lightweight tag's commit signature as it is", async () => {
+    const { repo, fetcher, cleanup } = await setup("v1");
+    const light = await setup("v2");
+    try {
+      const unsignedCommit = await repo.commit({ "a.txt": "1" }, "unsigned");
+      await repo.tag("v1", { signing: allowed.signing });
+      assert.match((await refused(fetcher)).message, new RegExp(`^revision ${unsignedCommit.slice(0, 8)} refused: unsigned$`));
+      const signedCommit = await light.repo.commit({ "a.txt": "1" }, "signed", allowed.signing);
+      await light.repo.tag("v2");
+      assert.equal((await light.fetcher.refresh()).artifact.revision, signedCommit);
+    } finally {
+      await cleanup();
+      await light.cleanup();
+    }
+  });
+
+  it("refuses a tag whose content does not match its signature", async () => {
+    const { repo, fetcher, cleanup } = await setup("v1");
+    try {
+      await repo.commit({ "a.txt": "1" }, "signed", allowed.signing);
+      await repo.tag("v1", { signing: allowed.signing });
+      const raw = await repo.git("cat-file", "tag", "v1");
+      const forged = (await runGitWithInput(repo.directory, ["hash-object", "-w", "-t", "tag", "--stdin"], raw.replace("release v1", "release v9"))).trim();
+      await repo.git("update-ref", "refs/tags/v1", forged);
+      assert.match((await refused(fetcher)).message, /^tag v1 \([0-9a-f]{8}\) refused: bad signature \(.*\): the tag does not match its signature$/);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it("accepts a tag signed by a GPG key in the keyring and refuses one signed by another", async (t) => {
+    if (!gpg || !otherGpg) return t.skip(gpgSkip);
+    const { repo, fetcher, cleanup } = await setup("v1");
+    try {
+      const head = await repo.commit({ "a.txt": "1" }, "gpg signed", gpg.signing);
+      await repo.tag("v1", { signing: otherGpg.signing });
+      assert.match((await refused(fetcher)).message, /^tag v1 \([0-9a-f]{8}\) refused: signed by a key not in the allowed signers \(GPG key [0-9A-F]{16}/);
+      await repo.git("tag", "-d", "v1");
+      await repo.tag("v1", { signing: gpg.signing });
+      assert.equal((await fetcher.refresh()).artifact.revision, head);
     } finally {
       await cleanup();
     }

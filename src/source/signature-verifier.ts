@@ -3,14 +3,20 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stalled } from "../core/errors.js";
 import type { Revision } from "../core/ids.js";
-import { runGit } from "./git.js";
+import { asRevision } from "../core/ids.js";
+import { execGit, runGit } from "./git.js";
 import type { SignaturePolicy, SignatureVerdict } from "./signatures.js";
-import { judgeSignature, signatureFormatOf } from "./signatures.js";
+import { judgeSignature, signatureFormatOf, tagCheckOf, tagSignatureFormatOf } from "./signatures.js";
 
 /** Checks a commit before the source produces an artifact of it. */
 export interface CommitVerifier {
   /** Resolves when the commit (present in the bare repository `gitDir`) may be used; throws a stalled `SignatureRefused` otherwise. */
   verify(gitDir: string, revision: Revision): Promise<void>;
+  /**
+   * Resolves when the annotated tag `name` (its object `tagObject`, present in
+   * `gitDir`) carries a good signature; throws a stalled `SignatureRefused` otherwise.
+   */
+  verifyTag?(gitDir: string, tagObject: string, name: string): Promise<void>;
 }
 
 /** Reason of the error a refused revision raises. */
@@ -51,11 +57,16 @@ export class SignatureVerifier implements CommitVerifier {
     if (!verdict.accepted) throw stalled(SIGNATURE_REFUSED, verdict.message);
   }
 
-  /** The verdict on one revision, computed once. */
-  verdict(gitDir: string, revision: Revision): Promise<SignatureVerdict> {
+  async verifyTag(gitDir: string, tagObject: string, name: string): Promise<void> {
+    const verdict = await this.verdict(gitDir, asRevision(tagObject), name);
+    if (!verdict.accepted) throw stalled(SIGNATURE_REFUSED, verdict.message);
+  }
+
+  /** The verdict on one revision (or, with `tag`, on that annotated tag's object), computed once. */
+  verdict(gitDir: string, revision: Revision, tag?: string): Promise<SignatureVerdict> {
     let verdict = this.#verdicts.get(revision);
     if (!verdict) {
-      verdict = this.#check(gitDir, revision);
+      verdict = tag === undefined ? this.#check(gitDir, revision) : this.#checkTag(gitDir, revision, tag);
       this.#verdicts.set(revision, verdict);
       // A failure to run git or gpg says nothing about the commit: ask again next time.
       verdict.catch(() => this.#verdicts.delete(revision));
@@ -75,6 +86,17 @@ export class SignatureVerifier implements CommitVerifier {
     });
     const [code = "", key = "", signer = ""] = output.replace(/\n$/, "").split("\0");
     return judgeSignature(revision, { format, code, key, signer }, this.policy);
+  }
+
+  async #checkTag(gitDir: string, tagObject: string, name: string): Promise<SignatureVerdict> {
+    await this.prepare();
+    const raw = await runGit([`--git-dir=${gitDir}`, "cat-file", "tag", tagObject]);
+    const format = tagSignatureFormatOf(raw);
+    if (format === undefined || format === "x509") return judgeSignature(tagObject, { format, code: "N", key: "", signer: "" }, this.policy, name);
+    const config = ["-c", `gpg.format=${format === "ssh" ? "ssh" : "openpgp"}`];
+    if (this.policy.allowedSignersFile !== undefined) config.push("-c", `gpg.ssh.allowedSignersFile=${this.policy.allowedSignersFile}`);
+    const result = await execGit([...config, `--git-dir=${gitDir}`, "verify-tag", "--raw", tagObject], { env: { GNUPGHOME: this.#gnupgHome, LC_ALL: "C" } });
+    return judgeSignature(tagObject, tagCheckOf(format, result.code, result.stderr), this.policy, name);
   }
 
   async #importKeyring(): Promise<void> {

@@ -62,10 +62,13 @@ export class TestRepository {
     return (await this.git("rev-parse", "HEAD")).trim();
   }
 
-  /** Tags HEAD (or `target`): annotated when `annotated` is true. */
-  async tag(name: string, options: { readonly annotated?: boolean; readonly target?: string } = {}): Promise<void> {
+  /** Tags HEAD (or `target`): annotated when `annotated` is true, signed (and so annotated) when `signing` is given. */
+  async tag(name: string, options: { readonly annotated?: boolean; readonly target?: string; readonly signing?: CommitSigning } = {}): Promise<void> {
     const target = options.target ?? "HEAD";
-    if (options.annotated) await this.git("tag", "--annotate", "-m", `release ${name}`, name, target);
+    if (options.signing) {
+      const args = [...IDENTITY, ...options.signing.config, "tag", "--sign", "-m", `release ${name}`, name, target];
+      await runGit(args, { cwd: this.directory, ...(options.signing.env ? { env: options.signing.env } : {}) });
+    } else if (options.annotated) await this.git("tag", "--annotate", "-m", `release ${name}`, name, target);
     else await this.git("tag", name, target);
   }
 
