@@ -21,6 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent } from "../src/agent/agent.js";
 import type { ApplicationList } from "../src/agent/api-types.js";
+import { queryApplications } from "../src/agent/application-query.js";
 import { readAgentInfo } from "../src/agent/state-dir.js";
 import { exampleFiles } from "../src/quickstart/example-repository.js";
 import { TestRepository } from "../src/source/test-repository.js";
@@ -93,6 +94,19 @@ spec:
       }
       results.push({ name, samples, bytes, total });
     }
+    // Where a page's time goes, measured in the agent's process: the statuses, then filtering, sorting and cutting the page.
+    const inProcess = { statuses: [] as number[], query: [] as number[] };
+    const environments = new Map(agent.engine.applications().map((a) => [a.name, a.spec.environment]));
+    for (let i = 0; i < ROUNDS; i++) {
+      let start = performance.now();
+      const statuses = agent.statuses();
+      inProcess.statuses.push(performance.now() - start);
+      start = performance.now();
+      queryApplications(statuses, (n) => environments.get(n), { limit: 50, environment: "prd", search: "9" });
+      inProcess.query.push(performance.now() - start);
+    }
+    results.push({ name: `in process: every status (${APPS})`, samples: inProcess.statuses, bytes: 0, total: APPS });
+    results.push({ name: "in process: filter, sort, page (prd, 9)", samples: inProcess.query, bytes: 0, total: APPS });
     const base = percentile(results[0]?.samples ?? [], 50);
     console.log(`\napplication list API (${APPS} applications loaded in ${(loaded / 1000).toFixed(1)} s, ${ROUNDS} requests per case, node ${process.version})\n`);
     console.log(`${"request".padEnd(46)} ${"matches".padStart(8)} ${"bytes".padStart(9)} ${"p50 ms".padStart(8)} ${"p95 ms".padStart(8)} ${"x base".padStart(7)}`);
@@ -100,7 +114,7 @@ spec:
       const p50 = percentile(r.samples, 50);
       console.log(`${r.name.padEnd(46)} ${String(r.total).padStart(8)} ${String(r.bytes).padStart(9)} ${p50.toFixed(2).padStart(8)} ${percentile(r.samples, 95).toFixed(2).padStart(8)} ${(p50 / base).toFixed(2).padStart(7)}`);
     }
-    const worstPage = Math.max(...results.slice(0, -1).map((r) => percentile(r.samples, 95)));
+    const worstPage = Math.max(...results.slice(0, cases.length - 1).map((r) => percentile(r.samples, 95)));
     console.log(`\naim: a page of 50 in well under 100 ms with ${APPS} applications (worst p95 of a page: ${worstPage.toFixed(1)} ms): ${worstPage < 100 ? "met" : "NOT met"}`);
   } finally {
     await agent.stop();

@@ -89,6 +89,9 @@ describe("agent and its control API", () => {
     assert.deepEqual(page.applications.map((a) => a.name), ["notes"]);
     assert.equal(page.total, 1);
     assert.equal(page.continue, undefined);
+    assert.equal(page.config.applications, undefined, "a page does not carry every application's name");
+    assert.ok(page.config.revision, "but the configuration's status");
+    assert.deepEqual(((await (await api("/api/v1/applications")).json()) as ApplicationList).config.applications, ["notes"], "an unpaged list does");
     assert.equal(((await (await api("/api/v1/applications?sync=OutOfSync")).json()) as ApplicationList).total, 0);
     const bad = await api("/api/v1/applications?health=Fine");
     assert.equal(bad.status, 400);

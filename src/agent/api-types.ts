@@ -13,12 +13,19 @@ import type { PromotionRecord } from "../promote/promotion-state.js";
 /** The typed contract between the agent's control API and its clients (CLI, dashboard). */
 
 /**
+ * The configuration's status as a list gives it: the names of every
+ * configured application only in an unpaged list (without `limit`); a page
+ * leaves them out, since they grow with the configuration, not with the page.
+ */
+export type ListedConfigStatus = Omit<ConfigStatus, "applications"> & { readonly applications?: ConfigStatus["applications"] };
+
+/**
  * GET /api/v1/applications?search=&health=&sync=&environment=&limit=&continue=
  * Sorted by name. Without `limit`, every match (one page); with it, `continue`
  * is the cursor of the next page while there is one.
  */
 export interface ApplicationList {
-  readonly config: ConfigStatus;
+  readonly config: ListedConfigStatus;
   readonly applications: readonly ListedApplication[];
   /** How many applications match the filters, over all pages. */
   readonly total: number;

@@ -110,8 +110,12 @@ async function handle(
   if (req.method === "GET" && resource === "applications" && !name) {
     try {
       const environments = new Map(agent.engine.applications().map((a) => [a.name, a.spec.environment]));
-      const page = queryApplications(agent.statuses(), (n) => environments.get(n), applicationQueryOf(url.searchParams));
-      const list: ApplicationList = { config: agent.config(), applications: page.items, total: page.total, ...(page.continue !== undefined ? { continue: page.continue } : {}) };
+      const query = applicationQueryOf(url.searchParams);
+      const page = queryApplications(agent.statuses(), (n) => environments.get(n), query);
+      // A page stays the size of the page: the list of every application's name is for unpaged lists.
+      const { applications: names, ...summary } = agent.config();
+      const config = query.limit === undefined ? { ...summary, applications: names } : summary;
+      const list: ApplicationList = { config, applications: page.items, total: page.total, ...(page.continue !== undefined ? { continue: page.continue } : {}) };
       return send(res, 200, list);
     } catch (error) {
       if (error instanceof InvalidApplicationQuery) return send(res, 400, { error: error.message });

@@ -19,8 +19,9 @@ export async function runStatusCommand(stateDir: string, name: string | undefine
   if (client) {
     const list = await client.applications();
     statuses = list.applications;
-    config = list.config;
-    header = formatConfig(list.config);
+    // Unpaged (the client asks for every application), so the names are there.
+    config = { ...list.config, applications: list.config.applications ?? list.applications.map((a) => a.name) };
+    header = formatConfig(config);
   } else {
     // A suspension made while no agent ran is in suspensions.json, not yet in the records.
     const suspensions = await new SuspensionFile(stateDir).load();
