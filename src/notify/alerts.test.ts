@@ -47,9 +47,9 @@ describe("promotion alerts", () => {
   });
 
   it("says where a promotion stopped and why", () => {
-    const failed = promotionAlertOf(record(["Passed", "Failed"], { reason: "HealthTimeout", message: "shop-acc not healthy after 10m" }), 1, now);
-    assert.deepEqual([failed?.event, failed?.reason, failed?.message], ["PromotionFailed", "HealthTimeout", "shop 1.4.2 stopped in acc: shop-acc not healthy after 10m"]);
-    assert.equal(slackBody(failed ?? assert.fail(), "a").text, ":x: *shop* PromotionFailed (HealthTimeout): shop 1.4.2 stopped in acc: shop-acc not healthy after 10m (agent a)");
+    const failed = promotionAlertOf(record(["Passed", "Failed"], { reason: "Timeout", message: "acc (shop-acc) is not healthy after 600s" }), 1, now);
+    assert.deepEqual([failed?.event, failed?.reason, failed?.message], ["PromotionFailed", "Timeout", "shop 1.4.2 stopped in acc: acc (shop-acc) is not healthy after 600s"]);
+    assert.equal(slackBody(failed ?? assert.fail(), "a").text, ":x: *shop* PromotionFailed (Timeout): shop 1.4.2 stopped in acc: acc (shop-acc) is not healthy after 600s (agent a)");
   });
 
   it("raises nothing for the phases in between", () => {
