@@ -234,6 +234,7 @@ export class Agent {
         },
         refresh: (app) => this.#checkSource(this.fetcherFor(app)),
         promotionFinished: (pipeline, environment, outcome, seconds) => this.metrics.promotion(pipeline, environment, outcome, seconds),
+        stepChanged: (record, index) => this.notifier.promotion(record, index),
       },
       {
         stateDir: this.options.stateDir,

@@ -41,7 +41,7 @@ describe("jsonSchemaFor", () => {
     const schema = jsonSchemaFor(FERRY_KINDS);
     assert.equal(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
     const properties = schema["properties"] as JsonObject;
-    assert.deepEqual((properties["kind"] as JsonObject)["enum"], ["Application", "Pipeline", "Service", "File", "Job"]);
+    assert.deepEqual((properties["kind"] as JsonObject)["enum"], ["Application", "Pipeline", "Notification", "Service", "File", "Job"]);
     assert.deepEqual((properties["apiVersion"] as JsonObject)["enum"], ["ferry.dev/v1", "host.ferry.dev/v1"]);
     const rules = schema["allOf"] as JsonObject[];
     assert.equal(rules.length, FERRY_KINDS.length);
@@ -50,6 +50,9 @@ describe("jsonSchemaFor", () => {
     const syncPolicy = (application["properties"] as JsonObject)["syncPolicy"] as JsonObject;
     assert.equal(((syncPolicy["properties"] as JsonObject)["interval"] as JsonObject)["default"], "1m");
     assert.equal(application["additionalProperties"], false, "typos are flagged in the editor too");
+    const notification = defs["ferry.dev.v1.Notification"] as JsonObject;
+    const events = (notification["properties"] as JsonObject)["events"] as JsonObject;
+    assert.ok(((events["items"] as JsonObject)["enum"] as string[]).includes("PromotionAwaitingApproval"), "an editor accepts the promotion events");
     for (const { ref, resolves } of refs(schema)) assert.ok(resolves, `${ref} does not resolve`);
     assert.doesNotMatch(JSON.stringify(defs), /"\$schema"/, "embedded schemas must not repeat $schema");
   });

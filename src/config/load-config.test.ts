@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { formatProblem } from "../core/errors.js";
 import { renderPlain } from "../render/render-plain.js";
 import { findCycles, loadApplications } from "./load-config.js";
+import { NOTIFICATION_EVENTS } from "./notification.js";
 
 /** One file per application, named after it, rendered as the agent would. */
 function load(apps: Record<string, string | readonly string[]>, extra = "") {
@@ -86,8 +87,16 @@ describe("Notification documents", () => {
     const result = loadApplications(renderPlain(files).objects);
     assert.deepEqual(result.problems, []);
     assert.deepEqual(result.notifications, [
-      { name: "team", type: "slack", target: { env: "SLACK_URL" }, events: ["SyncFailed", "HealthDegraded", "DriftDetected", "DriftCorrected", "Rollback"], applications: ["web"] },
+      { name: "team", type: "slack", target: { env: "SLACK_URL" }, events: [...NOTIFICATION_EVENTS], applications: ["web"] },
     ]);
+    assert.ok(NOTIFICATION_EVENTS.includes("PromotionAwaitingApproval"), "the default includes the promotion events");
+  });
+
+  it("filter on the promotion events", () => {
+    const files = [{ path: "config/n.yaml", content: notification("  url: https://example.com/hook\n  events: [PromotionAwaitingApproval, PromotionSucceeded, PromotionFailed]\n") }];
+    const result = loadApplications(renderPlain(files).objects);
+    assert.deepEqual(result.problems, []);
+    assert.deepEqual(result.notifications[0]?.events, ["PromotionAwaitingApproval", "PromotionSucceeded", "PromotionFailed"]);
   });
 
   it("name the field and line of what is wrong", () => {

@@ -10,7 +10,16 @@ import { isObjectName, NAME_RULE, quoteForMessage } from "../render/names.js";
 export const NOTIFICATION_KIND = "Notification";
 
 /** What can be alerted on. */
-export const NOTIFICATION_EVENTS = ["SyncFailed", "HealthDegraded", "DriftDetected", "DriftCorrected", "Rollback"] as const;
+export const NOTIFICATION_EVENTS = [
+  "SyncFailed",
+  "HealthDegraded",
+  "DriftDetected",
+  "DriftCorrected",
+  "Rollback",
+  "PromotionAwaitingApproval",
+  "PromotionSucceeded",
+  "PromotionFailed",
+] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
 /** A Notification's spec as users write it. */

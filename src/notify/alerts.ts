@@ -4,6 +4,7 @@ import type { EngineEvent } from "../engine/events.js";
 import type { ApplicationStatus } from "../engine/status.js";
 import { describeDrift } from "../engine/status.js";
 import { count } from "../core/text.js";
+import type { PromotionRecord } from "../promote/promotion-state.js";
 
 /** One thing worth telling people about. */
 export interface Alert {
@@ -13,6 +14,10 @@ export interface Alert {
   readonly reason: string;
   readonly message: string;
   readonly at: string;
+  /** Set on promotion alerts: the pipeline, the environment and the version moving through it. */
+  readonly pipeline?: string;
+  readonly environment?: string;
+  readonly version?: string;
 }
 
 /**
@@ -69,9 +74,56 @@ function degraded(status: ApplicationStatus, previous: string | undefined, at: s
   ];
 }
 
+/**
+ * The alert a promotion step raises on entering its phase, if any: waiting
+ * for approval, passed (the last environment: the pipeline is done), or
+ * stopped at a failed gate. The caller calls this only when the phase changed,
+ * so a step staying in its phase raises nothing more.
+ */
+export function promotionAlertOf(record: PromotionRecord, index: number, now: Date): Alert | undefined {
+  const step = record.steps[index];
+  if (!step) return undefined;
+  const { pipeline, version } = record;
+  const environment = step.environment;
+  const base = { application: step.application, pipeline, environment, version, ...(step.commit ? { revision: step.commit } : {}), at: now.toISOString() };
+  switch (step.phase) {
+    case "AwaitingApproval":
+      return {
+        event: "PromotionAwaitingApproval",
+        ...base,
+        reason: "ApprovalRequired",
+        message: `${pipeline} ${version} waits for approval into ${environment}: ferry approve ${pipeline} --env ${environment}`,
+      };
+    case "Passed": {
+      const next = record.steps[index + 1];
+      return next
+        ? { event: "PromotionSucceeded", ...base, reason: "EnvironmentPassed", message: `${pipeline} ${version} passed ${environment}; next: ${next.environment}` }
+        : { event: "PromotionSucceeded", ...base, reason: "PipelineCompleted", message: `${pipeline} ${version} passed ${environment}, the last environment: the promotion is done` };
+    }
+    case "Failed":
+      return {
+        event: "PromotionFailed",
+        ...base,
+        reason: step.reason ?? "GateFailed",
+        message: `${pipeline} ${version} stopped in ${environment}: ${step.message ?? "a gate failed"}`,
+      };
+    default:
+      return undefined;
+  }
+}
+
+const ICONS: Partial<Record<NotificationEvent, string>> = {
+  DriftCorrected: ":white_check_mark:",
+  Rollback: ":rewind:",
+  PromotionAwaitingApproval: ":hourglass:",
+  PromotionSucceeded: ":white_check_mark:",
+  PromotionFailed: ":x:",
+};
+
 /** The body of a Slack-compatible incoming webhook. */
 export function slackBody(alert: Alert, agent: string): { text: string } {
-  const icon = alert.event === "DriftCorrected" ? ":white_check_mark:" : alert.event === "Rollback" ? ":rewind:" : ":warning:";
+  const icon = ICONS[alert.event] ?? ":warning:";
+  if (alert.pipeline !== undefined) return { text: `${icon} *${alert.pipeline}* ${alert.event} (${alert.reason}): ${alert.message} (agent ${agent})` };
   const revision = alert.revision ? ` at ${shortRevision(alert.revision)}` : "";
   return { text: `${icon} *${alert.application}* ${alert.event}${revision}: ${alert.message} (agent ${agent})` };
 }

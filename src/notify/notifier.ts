@@ -1,14 +1,15 @@
 import type { Notification } from "../config/notification.js";
 import type { EngineListener } from "../engine/events.js";
 import type { Alert } from "./alerts.js";
-import { alertsOf, slackBody, webhookBody } from "./alerts.js";
+import type { PromotionRecord } from "../promote/promotion-state.js";
+import { alertsOf, promotionAlertOf, slackBody, webhookBody } from "./alerts.js";
 
 /** How a notifier sends and what it tolerates. */
 export interface NotifierOptions {
   readonly agent: string;
   /** Where `urlFrom.env` is read. */
   readonly env?: NodeJS.ProcessEnv;
-  /** The same alert (notification, event, application, revision, reason) is sent once in this window. */
+  /** The same alert (notification, event, application, revision, reason; pipeline, environment, version) is sent once in this window. */
   readonly dedupeMs?: number;
   readonly attempts?: number;
   readonly timeoutMs?: number;
@@ -61,13 +62,19 @@ export class Notifier {
     for (const alert of alerts) this.alert(alert);
   };
 
+  /** A promotion step entered a new phase: alerts when it waits for approval, passed or failed. */
+  promotion(record: PromotionRecord, index: number): void {
+    const alert = promotionAlertOf(record, index, this.#now());
+    if (alert) this.alert(alert);
+  }
+
   /** Queues an alert for every notification that wants it. */
   alert(alert: Alert): void {
     if (this.#closed) return;
     for (const notification of this.#notifications) {
       if (!notification.events.includes(alert.event)) continue;
       if (notification.applications && !notification.applications.includes(alert.application)) continue;
-      const key = [notification.name, alert.event, alert.application, alert.revision ?? "", alert.reason].join("\0");
+      const key = [notification.name, alert.event, alert.application, alert.revision ?? "", alert.reason, alert.pipeline ?? "", alert.environment ?? "", alert.version ?? ""].join("\0");
       const now = this.#now().getTime();
       const last = this.#sent.get(key);
       if (last !== undefined && now - last < (this.#options.dedupeMs ?? 10 * 60_000)) continue;

@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Application } from "../config/application.js";
 import type { Pipeline, PipelineStep } from "../config/pipeline.js";
@@ -20,6 +22,9 @@ import { createSshKey } from "../source/test-signing.js";
 import type { Watcher } from "../watch/watcher.js";
 import type { PromotionHost } from "./controller.js";
 import { PromotionController } from "./controller.js";
+import { promotionAlertOf } from "../notify/alerts.js";
+import { Notifier } from "../notify/notifier.js";
+import type { PromotionRecord } from "./promotion-state.js";
 
 const ENVS = ["dev", "acc"] as const;
 
@@ -80,6 +85,13 @@ class World implements PromotionHost {
     await this.fetcher().refresh();
   }
   promotionFinished(): void {}
+  readonly changes: { record: PromotionRecord; index: number }[] = [];
+  /** Where step changes go besides `changes`: a notifier, in the test that sends them. */
+  onStep: ((record: PromotionRecord, index: number) => void) | undefined;
+  stepChanged(record: PromotionRecord, index: number): void {
+    this.changes.push({ record, index });
+    this.onStep?.(record, index);
+  }
 
   /** Plays the engine: the application synced the branch head, healthy, its smoke job ended as given. */
   async synced(env: string, job: "Healthy" | "Degraded" = "Healthy"): Promise<void> {
@@ -189,6 +201,74 @@ describe("promotion controller", () => {
     assert.match(await repo.git("show", "HEAD:apps/web/acc/web.yaml"), /VERSION: "1.0.0"/);
     assert.equal(world.events.at(-1)?.reason, "VerificationFailed");
     assert.deepEqual(world.rolledBack, [], "onFailure: stop rolls nothing back");
+    const alerts = world.changes.flatMap(({ record: r, index }) => promotionAlertOf(r, index, new Date()) ?? []);
+    assert.deepEqual(
+      alerts.map((a) => [a.event, a.pipeline, a.version, a.environment, a.reason, a.message]),
+      [["PromotionFailed", "web", "3.0.0", "dev", "VerificationFailed", "web 3.0.0 stopped in dev: smoke test job smoke failed in dev: exited with code 1"]],
+      "one alert for the failed gate, none for the steps that only moved on",
+    );
+  });
+
+  it("notifies a real webhook once when a version waits for approval, however often the gates are checked or the agent restarts", async (t) => {
+    const received: { path: string; body: Record<string, unknown> }[] = [];
+    const server = createServer((req, res) => {
+      let text = "";
+      req.on("data", (c: Buffer) => (text += c.toString()));
+      req.on("end", () => {
+        received.push({ path: req.url ?? "/", body: JSON.parse(text) as Record<string, unknown> });
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    t.after(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const notifier = new Notifier({ agent: "laptop", log: () => undefined });
+    notifier.configure([
+      { name: "approvers", type: "webhook", target: { url: `${url}/approvers` }, events: ["PromotionAwaitingApproval"] },
+      { name: "chat", type: "slack", target: { url: `${url}/chat` }, events: ["PromotionAwaitingApproval", "PromotionSucceeded", "PromotionFailed"] },
+    ]);
+    const { repo, world, controller, tick, options } = await setup("approval-alert", [stepOf("dev", 0), stepOf("acc", 1, { approval: true })]);
+    t.after(() => repo.remove());
+    world.onStep = (r, index) => notifier.promotion(r, index);
+    await controller.promote({ target: "web", to: "dev", version: "2.0.0", set: { url: "/srv/web-2.0.0.tgz" }, by: "ci" });
+    await tick();
+    await world.synced("dev");
+    for (let i = 0; i < 3; i++) await tick();
+    assert.equal(controller.promotions()["web"]?.steps[1]?.phase, "AwaitingApproval");
+    await controller.stop();
+    // A restarted agent finds the step still waiting: that is not news.
+    const restarted = new PromotionController(world, options);
+    await restarted.start();
+    restarted.poke();
+    await restarted.settle();
+    await restarted.stop();
+    await notifier.drain();
+    const approvers = received.filter((r) => r.path === "/approvers");
+    assert.equal(approvers.length, 1, "exactly one notification");
+    assert.deepEqual(
+      { ...approvers[0]?.body, at: undefined },
+      {
+        event: "PromotionAwaitingApproval",
+        application: "web-acc",
+        pipeline: "web",
+        environment: "acc",
+        version: "2.0.0",
+        reason: "ApprovalRequired",
+        message: "web 2.0.0 waits for approval into acc: ferry approve web --env acc",
+        agent: "laptop",
+        at: undefined,
+      },
+    );
+    assert.deepEqual(
+      received.filter((r) => r.path === "/chat").map((r) => r.body.text),
+      [
+        ":white_check_mark: *web* PromotionSucceeded (EnvironmentPassed): web 2.0.0 passed dev; next: acc (agent laptop)",
+        ":hourglass: *web* PromotionAwaitingApproval (ApprovalRequired): web 2.0.0 waits for approval into acc: ferry approve web --env acc (agent laptop)",
+      ],
+    );
   });
 
   it("rolls the failed environment back when the pipeline says so", async (t) => {

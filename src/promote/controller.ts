@@ -36,6 +36,8 @@ export interface PromotionHost {
   /** Checks an application's source now, so a promotion commit is synced without waiting for a poll. */
   refresh(app: Application): Promise<void>;
   promotionFinished(pipeline: string, environment: string, outcome: "Succeeded" | "Failed", seconds?: number): void;
+  /** A step entered a new phase (for notifications); must not block. */
+  stepChanged(record: PromotionRecord, index: number): void;
 }
 
 /** How the controller is set up. */
@@ -325,6 +327,7 @@ export class PromotionController {
       ...(failed || done ? { outcome: failed ? ("Failed" as const) : ("Succeeded" as const), finishedAt: record.finishedAt ?? this.#iso() } : {}),
     };
     this.#store = { ...this.#store, pipelines: { ...this.#store.pipelines, [pipeline]: next } };
+    if (change.phase !== undefined && change.phase !== record.steps[index]?.phase) this.#host.stepChanged(next, index);
     return next;
   }
 
