@@ -24,6 +24,8 @@ import { candidateRoots, holdsAgent, ROOT_APPLICATION, ROOT_SOURCE_DIR, rootAppl
 /** The install manifests shipped with Ferry (`deploy/kubernetes` of the package), seen from dist/src/bootstrap/. */
 export const SHIPPED_MANIFESTS = fileURLToPath(new URL("../../../deploy/kubernetes/", import.meta.url));
 
+const KUSTOMIZATION = /^(kustomization\.ya?ml|Kustomization)$/;
+
 /** What `ferry bootstrap` is asked to do. */
 export interface BootstrapOptions extends AgentSettings {
   readonly kubeconfig?: string;
@@ -64,9 +66,9 @@ export interface BootstrapResult {
  * `writeRoot`). Nothing unchanged is written: a second run writes nothing.
  */
 export async function bootstrap(options: BootstrapOptions): Promise<BootstrapResult> {
+  const client = openClient(options);
   const files = withAgentSettings(await readManifestFiles(options.manifestsDir ?? SHIPPED_MANIFESTS), options);
   const objects = await renderManifests(files);
-  const client = openClient(options);
   const target = createKubernetesTarget({ client });
   const scratch = await mkdtemp(join(tmpdir(), "ferry-bootstrap-"));
   try {
@@ -215,7 +217,7 @@ async function waitHealthy(target: KubernetesTarget, client: KubeClient, options
 function missingRootAdvice(options: BootstrapOptions): string {
   return [
     `${options.path}/ of ${redactSecrets(options.repo)} (${options.ref}) has no Application that manages Ferry itself.`,
-    `So that the cluster manages Ferry from Git, copy Ferry's manifests (deploy/kubernetes of the package, with the agent's --repo, --ref and --path set) to ${ROOT_SOURCE_DIR}/ and add ${rootApplicationPath(options.path)}:`,
+    `So that the cluster manages Ferry from Git, copy Ferry's manifests (the YAML files of deploy/kubernetes in the package but kustomization.yaml, with the agent's --repo, --ref and --path set as applied now) to ${ROOT_SOURCE_DIR}/ and add ${rootApplicationPath(options.path)}:`,
     "",
     rootApplicationYaml().trimEnd(),
     "",
@@ -235,7 +237,8 @@ async function writeRoot(options: BootstrapOptions, files: readonly ManifestText
       workDir: join(scratch, "write"),
       edit: async (dir) => {
         const written: string[] = [];
-        for (const file of files) {
+        // Plain manifests, without the kustomization: the agent's image needs no kustomize to apply them.
+        for (const file of files.filter((f) => !KUSTOMIZATION.test(f.name))) {
           await writeText(join(dir, ROOT_SOURCE_DIR, file.name), file.content);
           written.push(`${ROOT_SOURCE_DIR}/${file.name}`);
         }

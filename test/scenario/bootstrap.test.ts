@@ -83,7 +83,7 @@ describe("ferry bootstrap", () => {
     assert.equal((await s.git("log", "-1", "--format=%P")).trim(), before);
     const files = (await s.git("show", "--name-only", "--format=", head)).trim().split("\n").sort();
     assert.ok(files.includes("ferry/ferry.yaml"), files.join(" "));
-    assert.ok(files.includes("deploy/deployment.yaml") && files.includes("deploy/kustomization.yaml"), files.join(" "));
+    assert.ok(files.includes("deploy/deployment.yaml") && files.includes("deploy/rbac.yaml") && !files.includes("deploy/kustomization.yaml"), files.join(" "));
     assert.match(await s.git("show", `${head}:ferry/ferry.yaml`), /name: ferry[\s\S]*path: deploy[\s\S]*target: kubernetes/);
     assert.match(await s.git("show", `${head}:deploy/deployment.yaml`), new RegExp(`--repo=${s.repo.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
 
@@ -95,7 +95,7 @@ describe("ferry bootstrap", () => {
     assert.match(second.stdout, /root Application ferry in ferry\/ already manages Ferry/);
   });
 
-  test("an unreachable API server is named, with exit 2 and nothing written to Git", async (t) => {
+  test("an unreachable API server is named, with exit 2 and nothing written to Git", needsRenderer, async (t) => {
     const fake = await startFakeKube({ simulateControllers: true });
     const s = await Scenario.create();
     const kubeconfig = fake.kubeconfigPath;
