@@ -6,7 +6,10 @@ import { describe, test } from "node:test";
 import { isJsonObject } from "../../src/core/json.js";
 import { findExecutable } from "../../src/render/tools/find-tool.js";
 import { clientFor, getObject } from "../../src/targets/kubernetes/kube-test-support.js";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { startFakeKube } from "../support/kube-fake/index.js";
+import { writeKubeconfig } from "../support/kube-fake/kubeconfig.js";
 import { freePort, outputOf, Scenario } from "./harness.js";
 
 const DEPLOYMENT_PATH = "/apis/apps/v1/namespaces/ferry-system/deployments/ferry";
@@ -115,6 +118,26 @@ describe("ferry bootstrap", () => {
     assert.match(result.stderr, /cannot reach the Kubernetes API server/);
     assert.match(result.stderr, /ECONNREFUSED/);
     assert.equal(await s.head(), before);
+  });
+
+  test("an API server that refuses (403) is named with exit 2", needsRenderer, async (t) => {
+    // A server whose authorizer refuses every request, as a real one does for a user without rights.
+    const server = createServer((_req, res) => {
+      res.writeHead(403, { "content-type": "application/json" });
+      res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason: "Forbidden", code: 403, message: 'namespaces is forbidden: User "dev" cannot list resource "namespaces" in API group "" at the cluster scope' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const s = await Scenario.create();
+    t.after(async () => {
+      await s.cleanup();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    const kubeconfig = await writeKubeconfig(s.dir, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    await s.commit("empty configuration", { "ferry/.keep": "" });
+    const result = await s.ferry("bootstrap", "--repo", s.repo, "--kubeconfig", kubeconfig, "--timeout", "10s");
+    assert.equal(result.code, 2, outputOf(result));
+    assert.match(result.stderr, /refused to list namespaces \(403\): namespaces is forbidden: User "dev"/);
+    assert.match(result.stderr, /cluster-admin/);
   });
 
   test("invalid flags are named with exit 2", async (t) => {
