@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { resolveStateDir } from "../agent/state-dir.js";
 import { toFerryError } from "../core/errors.js";
 import { runAgentCommand } from "./commands/agent.js";
+import { runBootstrapCommand } from "./commands/bootstrap.js";
 import { runDiffCommand } from "./commands/diff.js";
 import { runDiffRevisionCommand } from "./commands/diff-revision.js";
 import { runHistoryCommand } from "./commands/history.js";
@@ -105,6 +106,38 @@ Start here: ferry quickstart`,
           ...(typeof o.kubeconfig === "string" ? { kubeconfig: o.kubeconfig } : {}),
           ...(typeof o.kubeContext === "string" ? { kubeContext: o.kubeContext } : {}),
           ...(typeof o.signCommits === "string" ? { signCommits: o.signCommits } : {}),
+        }),
+      ),
+    );
+
+  program
+    .command("bootstrap")
+    .description("install the agent in a Kubernetes cluster, following a repository; the root Application in Git then keeps Ferry itself applied")
+    .requiredOption("--repo <url>", "Git repository the agent follows (a URL the cluster can reach)")
+    .option("--ref <branch-or-tag>", "branch or tag to follow", "main")
+    .option("--path <dir>", "directory of the Application documents inside the repository", "ferry")
+    .option("--image <image>", "the agent's container image (default: the one in deploy/kubernetes/deployment.yaml)")
+    .option("--kubeconfig <file>", "kubeconfig of the cluster (default: $KUBECONFIG, ~/.kube/config)")
+    .option("--kube-context <name>", "context of the cluster to install into (default: the current context)")
+    .option("--write-root", "when the repository has no Application managing Ferry: commit and push <path>/ferry.yaml and deploy/ (Ferry's manifests)", false)
+    .option("--timeout <duration>", "how long to wait for the Namespace to be Active and the Deployment Healthy", "5m")
+    .addHelpText(
+      "after",
+      `
+Applies Namespace, ServiceAccount, RBAC, PersistentVolumeClaim, Deployment and Service with server-side apply; unchanged objects are not written, so running it again changes nothing.
+Exit 0 when the agent runs; 1 when it did not become healthy in time; 2 when it could not run (bad flag, unreachable cluster, refused request).`,
+    )
+    .action((o: Record<string, string | boolean>) =>
+      run(() =>
+        runBootstrapCommand({
+          repo: String(o.repo),
+          ref: String(o.ref),
+          path: String(o.path),
+          writeRoot: o.writeRoot === true,
+          timeout: String(o.timeout),
+          ...(typeof o.image === "string" ? { image: o.image } : {}),
+          ...(typeof o.kubeconfig === "string" ? { kubeconfig: o.kubeconfig } : {}),
+          ...(typeof o.kubeContext === "string" ? { kubeContext: o.kubeContext } : {}),
         }),
       ),
     );
