@@ -56,7 +56,8 @@ spec:
       containers:
         - {name: web, image: "nginx:1.27"}
 `,
-  "apps/prd/kustomization.yaml": "resources: [../base]\nnamePrefix: prd-\npatches:\n  - path: replicas.yaml\n",
+  // bases and patchesStrategicMerge: read by every kustomize, from the one in Debian's kubectl 1.20 to v5.
+  "apps/prd/kustomization.yaml": "bases: [../base]\nnamePrefix: prd-\npatchesStrategicMerge:\n  - replicas.yaml\n",
   "apps/prd/replicas.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n",
 };
 
