@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { findCondition } from "../core/conditions.js";
 import type { Deployment, HistoryEntry, Page } from "../history/types.js";
 import { TestRepository } from "../source/test-repository.js";
-import { Agent } from "./agent.js";
+import type { Agent } from "./agent.js";
+import { startTestAgent } from "./agent-test-support.js";
 import type { ApplicationList } from "./api-types.js";
 import type { RollbackResult } from "./rollback.js";
-import { readAgentInfo } from "./state-dir.js";
 import type { AgentInfo } from "./state-dir.js";
 
 const APPS = `apiVersion: ferry.dev/v1
@@ -44,6 +44,7 @@ describe("agent and its control API", () => {
   let work: string;
   let agent: Agent;
   let info: AgentInfo;
+  let stop: () => Promise<void>;
   const api = (path: string, init: RequestInit = {}, token = info.token) =>
     fetch(info.url + path, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers ?? {}) } });
 
@@ -51,29 +52,10 @@ describe("agent and its control API", () => {
     repo = await TestRepository.create();
     await repo.commit({ "ferry/apps.yaml": APPS, "apps/notes/note.yaml": file("one") });
     work = await mkdtemp(join(tmpdir(), "ferry-agent-"));
-    agent = new Agent({
-      repo: repo.directory,
-      ref: "main",
-      path: "ferry",
-      stateDir: join(work, "state"),
-      root: join(work, "root"),
-      pollIntervalMs: 3_600_000,
-      jitter: 0,
-      listen: { host: "127.0.0.1", port: 0 },
-      webhookSecret: WEBHOOK_SECRET,
-    });
-    await agent.start();
-    await agent.engine.whenIdle();
-    const found = await readAgentInfo(join(work, "state"));
-    assert.ok(found, "agent.json names the running agent");
-    info = found;
+    ({ agent, info, stop } = await startTestAgent(repo, work, { webhookSecret: WEBHOOK_SECRET }));
   });
 
-  after(async () => {
-    await agent.stop();
-    await repo.remove();
-    await rm(work, { recursive: true, force: true });
-  });
+  after(() => stop());
 
   it("applies the configuration's applications and answers with their status", async () => {
     assert.equal(await readFile(join(work, "root", "note.txt"), "utf8"), "one");

@@ -1,30 +1,14 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { EngineEvent } from "../engine/events.js";
 import { TestRepository } from "../source/test-repository.js";
-import { Agent } from "./agent.js";
+import type { Agent } from "./agent.js";
+import { applicationYaml as app, hostFileYaml as file, startTestAgent } from "./agent-test-support.js";
 import type { AgentInfo } from "./state-dir.js";
-import { readAgentInfo } from "./state-dir.js";
 
-const app = (name: string) => `apiVersion: ferry.dev/v1
-kind: Application
-metadata:
-  name: ${name}
-spec:
-  source:
-    path: apps/${name}
-`;
-const file = (name: string, text: string) => `apiVersion: host.ferry.dev/v1
-kind: File
-metadata:
-  name: ${name}
-spec:
-  path: ${name}.txt
-  content: "${text}"
-`;
 
 /** A client of the event stream: collects events until closed. */
 class EventClient {
@@ -70,33 +54,16 @@ describe("live events, filtered per client", () => {
   let work: string;
   let agent: Agent;
   let info: AgentInfo;
+  let stop: () => Promise<void>;
 
   before(async () => {
     repo = await TestRepository.create();
     await repo.commit({ "ferry/apps.yaml": `${app("a")}---\n${app("b")}`, "apps/a/a.yaml": file("a", "a1"), "apps/b/b.yaml": file("b", "b1") });
     work = await mkdtemp(join(tmpdir(), "ferry-events-"));
-    agent = new Agent({
-      repo: repo.directory,
-      ref: "main",
-      path: "ferry",
-      stateDir: join(work, "state"),
-      root: join(work, "root"),
-      pollIntervalMs: 3_600_000,
-      jitter: 0,
-      listen: { host: "127.0.0.1", port: 0 },
-    });
-    await agent.start();
-    await agent.engine.whenIdle();
-    const found = await readAgentInfo(join(work, "state"));
-    assert.ok(found);
-    info = found;
+    ({ agent, info, stop } = await startTestAgent(repo, work, {}));
   });
 
-  after(async () => {
-    await agent.stop();
-    await repo.remove();
-    await rm(work, { recursive: true, force: true });
-  });
+  after(() => stop());
 
   it("one client follows application a, another only SyncFinished of every application", async () => {
     const onlyA = new EventClient(`${info.url}/api/v1/events?application=a`, info.token);

@@ -4,14 +4,14 @@
 // notification can make it find the new version.
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { TestRepository } from "../source/test-repository.js";
 import type { PipelineView } from "../promote/pipeline-view.js";
-import { Agent } from "./agent.js";
-import { readAgentInfo } from "./state-dir.js";
+import type { Agent } from "./agent.js";
+import { startTestAgent } from "./agent-test-support.js";
 import type { AgentInfo } from "./state-dir.js";
 
 const SECRET = "registry-webhook-secret-0123456789";
@@ -61,6 +61,7 @@ describe("registry webhooks", () => {
   let artifacts: string;
   let agent: Agent;
   let info: AgentInfo;
+  let stop: () => Promise<void>;
   const pipeline = async (): Promise<PipelineView> => {
     const res = await fetch(info.url + "/api/v1/pipelines/web", { headers: { authorization: `Bearer ${info.token}` } });
     assert.equal(res.status, 200);
@@ -73,30 +74,11 @@ describe("registry webhooks", () => {
     await mkdir(artifacts);
     repo = await TestRepository.create();
     await repo.commit(config(artifacts));
-    agent = new Agent({
-      repo: repo.directory,
-      ref: "main",
-      path: "ferry",
-      stateDir: join(work, "state"),
-      root: join(work, "root"),
-      pollIntervalMs: 3_600_000,
-      jitter: 0,
-      listen: { host: "127.0.0.1", port: 0 },
-      webhookSecret: SECRET,
-    });
-    await agent.start();
-    await agent.engine.whenIdle();
+    ({ agent, info, stop } = await startTestAgent(repo, work, { webhookSecret: SECRET }));
     await agent.promotions.settle();
-    const found = await readAgentInfo(join(work, "state"));
-    assert.ok(found);
-    info = found;
   });
 
-  after(async () => {
-    await agent.stop();
-    await repo.remove();
-    await rm(work, { recursive: true, force: true });
-  });
+  after(() => stop());
 
   it("a signed notification makes the watcher find the pushed version now; forged, malformed and unrelated ones trigger nothing", async () => {
     await writeFile(join(artifacts, "web-2.0.0.tgz"), "two");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
@@ -8,9 +8,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { AgentClient } from "../cli/client.js";
 import { TestRepository } from "../source/test-repository.js";
-import { Agent } from "./agent.js";
+import { startTestAgent } from "./agent-test-support.js";
 import type { AgentInfo } from "./state-dir.js";
-import { readAgentInfo } from "./state-dir.js";
 
 const APPS = `apiVersion: ferry.dev/v1
 kind: Application
@@ -70,8 +69,8 @@ const skip = hasOpenssl() ? false : "openssl is not installed: cannot make the t
 describe("the control API over TLS", { skip }, () => {
   let repo: TestRepository;
   let work: string;
-  let agent: Agent;
   let info: AgentInfo;
+  let stop: () => Promise<void>;
   let cert: Buffer;
 
   before(async () => {
@@ -86,29 +85,10 @@ describe("the control API over TLS", { skip }, () => {
     cert = await readFile(certFile);
     repo = await TestRepository.create();
     await repo.commit({ "ferry/apps.yaml": APPS, "apps/notes/note.yaml": NOTE });
-    agent = new Agent({
-      repo: repo.directory,
-      ref: "main",
-      path: "ferry",
-      stateDir: join(work, "state"),
-      root: join(work, "root"),
-      pollIntervalMs: 3_600_000,
-      jitter: 0,
-      listen: { host: "127.0.0.1", port: 0 },
-      tls: { certFile, keyFile },
-    });
-    await agent.start();
-    await agent.engine.whenIdle();
-    const found = await readAgentInfo(join(work, "state"));
-    assert.ok(found);
-    info = found;
+    ({ info, stop } = await startTestAgent(repo, work, { tls: { certFile, keyFile } }));
   });
 
-  after(async () => {
-    await agent.stop();
-    await repo.remove();
-    await rm(work, { recursive: true, force: true });
-  });
+  after(() => stop());
 
   it("serves the API over HTTPS with the given certificate", async () => {
     assert.match(info.url, /^https:\/\/127\.0\.0\.1:\d+$/);

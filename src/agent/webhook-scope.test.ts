@@ -1,39 +1,24 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { EngineEvent } from "../engine/events.js";
 import { TestRepository } from "../source/test-repository.js";
-import { Agent } from "./agent.js";
+import type { Agent } from "./agent.js";
+import { applicationYaml as app, hostFileYaml as file, startTestAgent } from "./agent-test-support.js";
 import type { WebhookResponse } from "./api-types.js";
 import type { AgentInfo } from "./state-dir.js";
-import { readAgentInfo } from "./state-dir.js";
 
 const SECRET = "test-webhook-secret-0123456789";
-const app = (name: string) => `apiVersion: ferry.dev/v1
-kind: Application
-metadata:
-  name: ${name}
-spec:
-  source:
-    path: apps/${name}
-`;
-const file = (name: string, text: string) => `apiVersion: host.ferry.dev/v1
-kind: File
-metadata:
-  name: ${name}
-spec:
-  path: ${name}.txt
-  content: "${text}"
-`;
 
 describe("a push webhook refreshes only what it touches", () => {
   let repo: TestRepository;
   let work: string;
   let agent: Agent;
   let info: AgentInfo;
+  let stop: () => Promise<void>;
   const events: EngineEvent[] = [];
 
   /** A signed GitHub push of the repository's main branch, listing `files` as modified (or no lists at all). */
@@ -57,30 +42,10 @@ describe("a push webhook refreshes only what it touches", () => {
     repo = await TestRepository.create();
     await repo.commit({ "ferry/apps.yaml": `${app("a")}---\n${app("b")}`, "apps/a/a.yaml": file("a", "a1"), "apps/b/b.yaml": file("b", "b1") });
     work = await mkdtemp(join(tmpdir(), "ferry-push-scope-"));
-    agent = new Agent({
-      repo: repo.directory,
-      ref: "main",
-      path: "ferry",
-      stateDir: join(work, "state"),
-      root: join(work, "root"),
-      pollIntervalMs: 3_600_000,
-      jitter: 0,
-      listen: { host: "127.0.0.1", port: 0 },
-      webhookSecret: SECRET,
-    });
-    agent.engine.subscribe((e) => events.push(e));
-    await agent.start();
-    await agent.engine.whenIdle();
-    const found = await readAgentInfo(join(work, "state"));
-    assert.ok(found);
-    info = found;
+    ({ agent, info, stop } = await startTestAgent(repo, work, { webhookSecret: SECRET }, (a) => a.engine.subscribe((e) => events.push(e))));
   });
 
-  after(async () => {
-    await agent.stop();
-    await repo.remove();
-    await rm(work, { recursive: true, force: true });
-  });
+  after(() => stop());
 
   it("a push touching apps/a runs a, and b not at all", async () => {
     const revision = await repo.commit({ "apps/a/a.yaml": file("a", "a2"), "apps/b/b.yaml": file("b", "b2") });
