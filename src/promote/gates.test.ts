@@ -78,6 +78,12 @@ describe("promotion gates", () => {
 
   it("verifies with the job's exit code and the HTTP checks, asking for the checks to run", () => {
     assert.equal(evaluateGates(step(), record("Verifying"), V2, { ...healthy, job: { status: "Progressing", message: "running" } }, T0).kind, "wait");
+    assert.deepEqual(evaluateGates(step(), record("Verifying"), V2, { ...healthy, job: { status: "Degraded", message: "exited with code 1" } }, T0), {
+      kind: "fail",
+      reason: "VerificationFailed",
+      gate: "verify",
+      message: "smoke test job smoke failed in dev: exited with code 1",
+    });
     const http = step({ verify: { http: [{ url: "http://x/", status: 200 }], timeoutMs: 60_000 } });
     const verdict = evaluateGates(http, record("Verifying"), V2, healthy, T0);
     assert.equal(verdict.kind === "wait" && verdict.runHttp, true);
