@@ -33,3 +33,36 @@ test("the age command unwraps the fixture's data key with the same key", { skip:
   const enc = (parse(sopsText) as { sops: { age: { enc: string }[] } }).sops.age[0]?.enc ?? "";
   assert.equal(execFileSync("age", ["-d", "-i", keyFile], { input: enc }).length, 32);
 });
+
+const MADE_BY_SOPS = `${DIR}made-by-sops/`;
+const madeBySops = [
+  { version: "3.9.0", file: "secret-3.9.sops.yaml", key: "age-3.9.txt", name: "age", value: "value" },
+  { version: "3.10.2", file: "secret-3.10.sops.yaml", key: "age-3.10.txt", name: "global-age-secret", value: "global-value" },
+];
+
+for (const fixture of madeBySops) {
+  const path = `testdata/secrets/made-by-sops/${fixture.file}`;
+  const text = readFileSync(`${MADE_BY_SOPS}${fixture.file}`, "utf8");
+  const keys = parseIdentityFile(readFileSync(`${MADE_BY_SOPS}${fixture.key}`, "utf8"), fixture.key);
+
+  test(`a Secret written by sops ${fixture.version} decrypts, its MAC verified, with the key it was made for`, () => {
+    const out = decryptManifestFiles([{ path, content: text }], keys);
+    assert.deepEqual(out.problems, []);
+    const doc = parse(out.files[0]?.content ?? "") as { kind: string; metadata: { name: string }; stringData: { key: string }; sops?: unknown };
+    assert.equal(doc.kind, "Secret");
+    assert.equal(doc.metadata.name, fixture.name);
+    assert.deepEqual(doc.stringData, { key: fixture.value });
+    assert.equal(doc.sops, undefined, "the sops block is gone");
+    assert.deepEqual([...(out.secret.get(path) ?? [])], [0], "the document is marked secret");
+  });
+
+  test(`a Secret written by sops ${fixture.version}: a renamed object breaks the MAC, a wrong key names the file`, () => {
+    const renamed = decryptManifestFiles([{ path, content: text.replace(`name: ${fixture.name}`, "name: other") }], keys);
+    assert.equal(renamed.files.length, 0);
+    assert.match(renamed.problems[0]?.message ?? "", new RegExp(`^${path.replaceAll(".", "\\.")}: cannot decrypt: MAC mismatch`));
+    const wrong = decryptManifestFiles([{ path, content: text }], identities);
+    assert.equal(wrong.files.length, 0);
+    assert.match(wrong.problems[0]?.message ?? "", /cannot decrypt: cannot unwrap the data key/);
+    assert.doesNotMatch(wrong.problems[0]?.message ?? "", new RegExp(fixture.value));
+  });
+}
