@@ -81,6 +81,29 @@ export function describeHistoryStore(name: string, factory: StoreFactory | { ski
     );
 
     test(
+      "a large batch keeps its order: ids, versions and deployments as if appended one by one",
+      withStore(async (store) => {
+        // 278 = 250 + 25 + 3: every size of statement the store cuts a batch into.
+        const events = Array.from({ length: 278 }, (_, i) =>
+          synced(i, `app-${i % 7}`, i + 1, i % 3 === 0 ? [`${i}.0.0`, `${i}.0.0-extra`] : [`${i}.0.0`], { message: `event ${i}` }),
+        );
+        const ids = await store.append(events, "a");
+        assert.equal(ids.length, 278);
+        assert.ok(ids.every((id, i) => i === 0 || id > (ids[i - 1] ?? 0)), "ids rise in the order of the batch");
+        for (const i of [0, 1, 249, 250, 274, 275, 277]) {
+          const stored = await store.event(ids[i] ?? 0);
+          assert.equal(stored?.message, `event ${i}`, `event ${i} has its own id`);
+          assert.equal(stored?.application, `app-${i % 7}`);
+        }
+        assert.deepEqual((await store.events({ version: "276.0.0-extra" })).items.map((e) => e.id), [ids[276]]);
+        assert.deepEqual((await store.events({ version: "275.0.0" })).items.map((e) => e.id), [ids[275]]);
+        const running = (await store.deployments({ application: "app-3", at: new Date(at(999)) })).items;
+        assert.deepEqual(running.map((d) => [d.versions.join(","), d.eventId]), [["276.0.0,276.0.0-extra", ids[276]]]);
+        assert.equal((await store.deployments({ application: "app-3" })).items.length, 40, "one deployment per changed sync of app-3");
+      }),
+    );
+
+    test(
       "filters by application, environment, version, outcome, type, revision and time",
       withStore(async (store) => {
         await store.append(

@@ -43,11 +43,7 @@ export class SqlHistoryStore implements HistoryStore {
 
   async append(events: readonly HistoryEventInput[], agent: string): Promise<number[]> {
     if (events.length === 0) return [];
-    const ids = await this.#db.transaction(async (tx) => {
-      const appended: number[] = [];
-      for (const event of events) appended.push(await appendOne(tx, event, agent));
-      return appended;
-    });
+    const ids = await this.#db.transaction((tx) => appendAll(tx, events, agent));
     // Without statistics the planner can pick a poor index as the tables grow.
     this.#appendedSinceOptimize += events.length;
     if (this.#appendedSinceOptimize >= OPTIMIZE_EVERY) {
@@ -132,43 +128,94 @@ export class SqlHistoryStore implements HistoryStore {
   }
 }
 
-async function appendOne(tx: SqlExecutor, event: HistoryEventInput, agent: string): Promise<number> {
+/** Rows per multi-row INSERT, largest first: a batch is cut into these so only a few statements are ever prepared. */
+const CHUNKS = [250, 25, 1] as const;
+
+const EVENT_INSERT_COLUMNS =
+  "at, type, application, environment, target, revision, digest, versions, outcome, reason, message, triggered_by, author, subject, duration_ms, details, related_id, agent";
+
+/** One event as the values of its row, checked. */
+interface EventRow {
+  readonly event: HistoryEventInput;
+  readonly at: number;
+  readonly environment: string;
+  readonly versions: readonly string[];
+  readonly values: readonly SqlValue[];
+}
+
+function eventRow(event: HistoryEventInput, agent: string): EventRow {
   const at = Date.parse(event.at);
   if (Number.isNaN(at)) throw new Error(`history event ${event.type} has an invalid time ${JSON.stringify(event.at)}`);
   const environment = event.environment ?? "";
   const versions = [...new Set(event.versions ?? [])].sort();
-  const id = await tx.insert(
-    `INSERT INTO events (at, type, application, environment, target, revision, digest, versions, outcome, reason, message, triggered_by, author, subject, duration_ms, details, related_id, agent)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-    [
-      at,
-      event.type,
-      event.application ?? null,
-      environment,
-      event.target ?? null,
-      event.revision ?? null,
-      event.digest ?? null,
-      versions.length > 0 ? JSON.stringify(versions) : null,
-      event.outcome ?? null,
-      event.reason ?? null,
-      event.message ?? null,
-      event.trigger ?? null,
-      event.author ?? null,
-      event.subject ?? null,
-      event.durationMs ?? null,
-      event.details ? JSON.stringify(event.details) : null,
-      event.relatedId ?? null,
-      agent,
-    ],
-  );
-  for (const version of versions) await tx.run("INSERT INTO event_versions (version, event_id) VALUES (?, ?)", [version, id]);
-  if (event.application === undefined) return id;
-  if (event.type === "SyncFinished" && event.changed && event.revision && event.digest) {
-    await startDeployment(tx, { ...event, application: event.application, revision: event.revision, digest: event.digest }, { id, at, environment, versions, agent });
-  } else if (event.type === "ApplicationRemoved") {
-    await tx.run("UPDATE deployments SET ended_at = ? WHERE application = ? AND environment = ? AND ended_at IS NULL", [at, event.application, environment]);
+  const values: SqlValue[] = [
+    at,
+    event.type,
+    event.application ?? null,
+    environment,
+    event.target ?? null,
+    event.revision ?? null,
+    event.digest ?? null,
+    versions.length > 0 ? JSON.stringify(versions) : null,
+    event.outcome ?? null,
+    event.reason ?? null,
+    event.message ?? null,
+    event.trigger ?? null,
+    event.author ?? null,
+    event.subject ?? null,
+    event.durationMs ?? null,
+    event.details ? JSON.stringify(event.details) : null,
+    event.relatedId ?? null,
+    agent,
+  ];
+  return { event, at, environment, versions, values };
+}
+
+/**
+ * Inserts rows a chunk at a time (one statement per chunk, not per row:
+ * over a network each statement is a round trip). Returns what each chunk's
+ * RETURNING gave, in order.
+ */
+async function insertRows(tx: SqlExecutor, head: string, width: number, rows: readonly (readonly SqlValue[])[], returning: string): Promise<SqlRow[]> {
+  const out: SqlRow[] = [];
+  const tuple = `(${Array.from({ length: width }, () => "?").join(", ")})`;
+  let offset = 0;
+  for (const size of CHUNKS) {
+    const values = Array.from({ length: size }, () => tuple).join(", ");
+    while (rows.length - offset >= size) {
+      const chunk = rows.slice(offset, offset + size);
+      const sql = `${head} VALUES ${values}${returning}`;
+      if (returning) out.push(...(await tx.all(sql, chunk.flat())));
+      else await tx.run(sql, chunk.flat());
+      offset += size;
+    }
   }
-  return id;
+  return out;
+}
+
+/**
+ * Appends events in order: their rows in multi-row INSERTs, then what each
+ * means for deployments, one event after another.
+ */
+async function appendAll(tx: SqlExecutor, events: readonly HistoryEventInput[], agent: string): Promise<number[]> {
+  const rows = events.map((event) => eventRow(event, agent));
+  const returned = await insertRows(tx, `INSERT INTO events (${EVENT_INSERT_COLUMNS})`, 18, rows.map((r) => r.values), " RETURNING id");
+  // Ids are handed out in the order of the VALUES; RETURNING need not list them in that order.
+  const ids = returned.map((r) => integer(r.id)).sort((a, b) => a - b);
+  if (ids.length !== rows.length) throw new Error(`history append stored ${ids.length} of ${rows.length} events`);
+  const versionRows = rows.flatMap((row, i) => row.versions.map((version): SqlValue[] => [version, ids[i] ?? null]));
+  await insertRows(tx, "INSERT INTO event_versions (version, event_id)", 2, versionRows, "");
+  for (const [i, row] of rows.entries()) {
+    const { event } = row;
+    const id = ids[i] ?? 0;
+    if (event.application === undefined) continue;
+    if (event.type === "SyncFinished" && event.changed && event.revision && event.digest) {
+      await startDeployment(tx, { ...event, application: event.application, revision: event.revision, digest: event.digest }, { id, at: row.at, environment: row.environment, versions: row.versions, agent });
+    } else if (event.type === "ApplicationRemoved") {
+      await tx.run("UPDATE deployments SET ended_at = ? WHERE application = ? AND environment = ? AND ended_at IS NULL", [row.at, event.application, row.environment]);
+    }
+  }
+  return ids;
 }
 
 /** Closes the open deployment and opens one for this sync, unless the rendered state is the same. */
@@ -183,9 +230,11 @@ async function startDeployment(
   ]);
   if (open && open.digest === event.digest) return;
   if (open) await tx.run("UPDATE deployments SET ended_at = ? WHERE id = ?", [stored.at, integer(open.id)]);
-  const [rollback] = await tx.all("SELECT id FROM events WHERE revision = ? AND type = 'Rollback' AND application = ? ORDER BY id DESC LIMIT 1", [
+  // Only a rollback recorded before this event: later events of the same batch are already in the table.
+  const [rollback] = await tx.all("SELECT id FROM events WHERE revision = ? AND type = 'Rollback' AND application = ? AND id < ? ORDER BY id DESC LIMIT 1", [
     event.revision,
     event.application,
+    stored.id,
   ]);
   const rollbackId = rollback ? integer(rollback.id) : null;
   const deploymentId = await tx.insert(
@@ -207,7 +256,7 @@ async function startDeployment(
       stored.agent,
     ],
   );
-  for (const version of stored.versions) await tx.run("INSERT INTO deployment_versions (version, deployment_id) VALUES (?, ?)", [version, deploymentId]);
+  await insertRows(tx, "INSERT INTO deployment_versions (version, deployment_id)", 2, stored.versions.map((version) => [version, deploymentId]), "");
   if (rollbackId !== null) await tx.run("UPDATE events SET related_id = ? WHERE id = ?", [rollbackId, stored.id]);
 }
 
