@@ -174,6 +174,21 @@ describe("engine", () => {
     await engine.stop();
   });
 
+  it("keeps only Ferry's own annotations in the inventory, so another tool's copy of an object's values stays out of status", async () => {
+    const { engine, source, store } = await rig();
+    const annotations = '\n  annotations:\n    ferry.dev/prune: disabled\n    kubectl.kubernetes.io/last-applied-configuration: \'{"spec":{"value":"hunter2"}}\'';
+    await source.commit({ "apps/web/a.yaml": thing("a", "hunter2").replace("  name: a", `  name: a${annotations}`) });
+    engine.setApplications([app("web")]);
+    await engine.whenIdle();
+    assert.deepEqual(engine.status("web")?.inventory.map((e) => [e.key, e.annotations]), [[key("a"), { "ferry.dev/prune": "disabled" }]]);
+    assert.ok(!JSON.stringify(await store.load("web")).includes("last-applied"), "the saved record holds no other annotation");
+    await source.commit({ "apps/web/b.yaml": thing("b", "1") });
+    engine.sourceChanged(source);
+    await engine.whenIdle();
+    assert.deepEqual(engine.status("web")?.lastSync?.changeSet.deleted, [], "the prune opt-out still holds once the object left Git");
+    await engine.stop();
+  });
+
   it("updates changed objects and prunes objects that left Git; the inventory follows", async () => {
     const { engine, target, source, events } = await rig();
     await source.commit({ "apps/web/a.yaml": thing("a", "1") + "---\n" + thing("b", "1") });

@@ -344,7 +344,21 @@ function healthReason(health: Health): string {
 }
 
 function entry(key: ResourceKey, health: ReadonlyMap<ResourceKey, Health>, annotations?: Readonly<Record<string, string>>): InventoryEntry {
-  return { key, health: health.get(key) ?? unknownHealth, ...(annotations ? { annotations } : {}) };
+  const own = ferryAnnotations(annotations);
+  return { key, health: health.get(key) ?? unknownHealth, ...(own ? { annotations: own } : {}) };
+}
+
+/** Prefix of the annotations Ferry reads (ANNOTATIONS in core/objects.ts). */
+const FERRY_ANNOTATION_PREFIX = "ferry.dev/";
+
+/**
+ * Only Ferry's own annotations go into the inventory: it needs no other, and
+ * others may hold anything, such as kubectl's last-applied copy of a Secret
+ * with its data, which must not reach status or the state files.
+ */
+function ferryAnnotations(annotations: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> | undefined {
+  const own = Object.entries(annotations ?? {}).filter(([k]) => k.startsWith(FERRY_ANNOTATION_PREFIX));
+  return own.length > 0 ? Object.fromEntries(own) : undefined;
 }
 
 function toDrift(d: ObjectDiff): DriftedObject {
