@@ -25,6 +25,7 @@ import type { Artifact, SourceFetcher, SourceRefusal } from "../source/artifact.
 import { Poller } from "../source/poller.js";
 import { redactSecrets } from "../source/repository-url.js";
 import { SignatureVerifier } from "../source/signature-verifier.js";
+import type { CommitSigningSettings } from "../source/git-writer.js";
 import type { SignaturePolicy } from "../source/signatures.js";
 import { SourceRegistry } from "../source/source-registry.js";
 import { FileRecordStore } from "../state/file-record-store.js";
@@ -98,8 +99,10 @@ export interface AgentOptions {
   readonly kubeconfig?: string;
   /** Context of the default cluster (`target: kubernetes` without `cluster`); default the current context. */
   readonly kubeContext?: string;
-  /** How promotion commits are signed: git `-c` settings for `git commit -S` (gpg.format, user.signingkey) and their environment. */
-  readonly commitSigning?: { readonly config: readonly string[]; readonly env?: Readonly<Record<string, string>> };
+  /** How the commits the agent writes (promotions, rollbacks) are signed: git `-c` settings for `git commit -S` (gpg.format, user.signingkey) and their environment. */
+  readonly commitSigning?: CommitSigningSettings;
+  /** The key file behind `commitSigning` (absolute), saved so one-shot commands sign as the agent does. */
+  readonly signCommitsFile?: string;
   /** Makes the watcher of a Pipeline's `watch:` (default: createWatcher, relative directories from the working directory). */
   readonly createWatcher?: (spec: WatchSpec) => Watcher;
 }
@@ -367,7 +370,7 @@ export class Agent {
     try {
       const { repo, ref, path, root, kubeconfig, kubeContext } = this.options;
       const signatures = this.options.signatures;
-      const ageKeyFile = this.options.ageKeyFile;
+      const { ageKeyFile, signCommitsFile } = this.options;
       await saveAgentSettings(this.options.stateDir, {
         repo,
         ref,
@@ -378,6 +381,7 @@ export class Agent {
         ...(kubeconfig !== undefined ? { kubeconfig: resolve(kubeconfig) } : {}),
         ...(kubeContext !== undefined ? { kubeContext } : {}),
         ...(ageKeyFile ? { ageKeyFile } : {}),
+        ...(signCommitsFile ? { signCommits: signCommitsFile } : {}),
       });
       await this.#verifier?.prepare();
       await this.history.start();
@@ -474,11 +478,11 @@ export class Agent {
   async rollback(name: string, request: RollbackRequest): Promise<RollbackResult> {
     const app = this.engine.applications().find((a) => a.name === name);
     if (!app) throw stalled("UnknownApplication", `unknown application ${JSON.stringify(name)}`);
-    if (this.options.signatures) {
+    if (this.options.signatures && !this.options.commitSigning) {
       // An unsigned rollback commit would be refused by this very agent: write nothing.
       throw stalled(
         "RollbackNotSigned",
-        `this agent verifies commit signatures and ferry rollback cannot sign its commit yet: roll ${name} back with a signed commit (git revert -S)`,
+        `this agent verifies commit signatures and has no key to sign the rollback commit with: start it with --sign-commits <ssh key file>, or roll ${name} back with a signed commit (git revert -S)`,
       );
     }
     // The current deployment must be known: write what is queued first.
@@ -492,6 +496,7 @@ export class Agent {
       workDir: join(this.options.stateDir, "work"),
       request,
       now: new Date(),
+      ...(this.options.commitSigning ? { signing: this.options.commitSigning } : {}),
     });
     this.history.record(result.event);
     await this.history.flush().catch(() => undefined);

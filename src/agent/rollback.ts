@@ -2,7 +2,7 @@ import { stalled } from "../core/errors.js";
 import { shortRevision } from "../core/ids.js";
 import type { Application } from "../config/application.js";
 import type { Deployment, HistoryEntry, HistoryEventInput, HistoryStore } from "../history/types.js";
-import type { CommitIdentity, RestoreResult } from "../source/git-writer.js";
+import type { CommitIdentity, CommitSigningSettings, RestoreResult } from "../source/git-writer.js";
 import { restoreDirectory } from "../source/git-writer.js";
 
 /** What `ferry rollback` asks for. */
@@ -42,6 +42,8 @@ export interface RollbackInput {
   readonly workDir: string;
   readonly request: RollbackRequest;
   readonly now: Date;
+  /** Signs the rollback commit (an agent that verifies signatures must). */
+  readonly signing?: CommitSigningSettings;
 }
 
 const FALLBACK_AUTHOR: CommitIdentity = { name: "Ferry", email: "ferry@localhost" };
@@ -71,6 +73,7 @@ export async function rollbackApplication(input: RollbackInput): Promise<Rollbac
     message,
     author,
     workDir: input.workDir,
+    ...(input.signing ? { signing: input.signing } : {}),
   });
   const event: HistoryEventInput = {
     type: "Rollback",

@@ -130,6 +130,8 @@ export interface AgentSettings {
   readonly kubeContext?: string;
   /** The age identity file (absolute path, never its content) that decrypts secrets in Git. */
   readonly ageKeyFile?: string;
+  /** The SSH private key file (absolute path, never its content) the agent signs its commits with. */
+  readonly signCommits?: string;
 }
 
 /** Saves the settings of the agent using this state directory. */

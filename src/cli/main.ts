@@ -77,7 +77,7 @@ Start here: ferry quickstart`,
     .option("--gpg-keyring <file>", "with --verify-signatures: the allowed GPG keys (exported public keys, binary or armored)")
     .option("--kubeconfig <file>", "kubeconfig of the Kubernetes clusters; each context is target kubernetes@<context> (default: $KUBECONFIG, ~/.kube/config, or the cluster the agent runs in)")
     .option("--kube-context <name>", "context of the cluster that target kubernetes (an Application without spec.cluster) applies to (default: the current context)")
-    .option("--sign-commits <ssh-key-file>", "sign the commits promotions write with this SSH private key")
+    .option("--sign-commits <ssh-key-file>", "sign the commits the agent writes (promotions, rollbacks) with this SSH private key")
     .addOption(output())
     .action((o: Record<string, string | boolean>) =>
       run(() =>

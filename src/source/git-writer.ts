@@ -33,6 +33,14 @@ export interface RestoreRequest {
   readonly workDir: string;
   /** push attempts when the branch moved meanwhile (default 5) */
   readonly attempts?: number;
+  /** `-c` settings that make `git commit -S` sign, and its environment; unsigned without */
+  readonly signing?: CommitSigningSettings;
+}
+
+/** How `git commit -S` signs: its `-c` settings (gpg.format, user.signingkey, ...) and environment. */
+export interface CommitSigningSettings {
+  readonly config: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** The commit that was pushed, on top of which branch head, after how many attempts, and what it changed. */
@@ -137,7 +145,7 @@ async function restoreInClone(run: RestoreRun): Promise<RestoreResult> {
       const what = request.path === "." ? "the repository" : request.path;
       throw new NothingToCommitError(`${what} already has the content of ${shortRevision(request.revision)} on ${run.branch}`);
     }
-    const commit = await commitStaged(run);
+    const commit = await commitStaged(run, request.signing);
     const refspec = `HEAD:refs/heads/${run.branch}`;
     const push = await run.exec(["push", "--porcelain", "--no-progress", ...run.pushArgs, "--", run.remoteUrl, refspec], true);
     if (push.code === 0) return { commit, parent, attempts: attempt, changedFiles: await changedFiles(run, parent, commit) };
@@ -198,7 +206,7 @@ async function stageRestoredPath(run: RestoreRun): Promise<void> {
   if (existed) await run.git(["checkout", "--quiet", revision, "--", path]);
 }
 
-async function commitStaged(run: RestoreRun, signing?: EditRequest["signing"]): Promise<string> {
+async function commitStaged(run: RestoreRun, signing?: CommitSigningSettings): Promise<string> {
   const { name, email } = run.request.author;
   // The variables would win over -c user.name and user.email, so they are set to the same identity.
   const env = { ...signing?.env, GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email };
@@ -306,7 +314,7 @@ export interface EditRequest {
   /** Push to this new branch (for a pull request) instead of `ref`; it is replaced when it exists. */
   readonly pushBranch?: string;
   /** `-c` settings that make `git commit -S` sign (gpg.format, user.signingkey, ...), and its environment. */
-  readonly signing?: { readonly config: readonly string[]; readonly env?: Readonly<Record<string, string>> };
+  readonly signing?: CommitSigningSettings;
   readonly attempts?: number;
 }
 

@@ -64,11 +64,36 @@ describe("ferry agent --verify-signatures", { concurrency: true }, () => {
     assert.equal(json.config?.revision, next);
     assert.deepEqual(json.config?.problems, []);
 
-    // ferry rollback cannot sign: it refuses rather than push a commit this agent would refuse.
+    // Without a key to sign with, ferry rollback refuses rather than push a commit this agent would refuse.
     const rollback = await s.ferry("rollback", "web");
     assert.equal(rollback.code, 2, outputOf(rollback));
-    assert.match(rollback.stderr, /verifies commit signatures and ferry rollback cannot sign its commit yet/);
+    assert.match(rollback.stderr, /verifies commit signatures and has no key to sign the rollback commit with: start it with --sign-commits/);
     assert.equal(await s.head(), next, "nothing was committed");
+  });
+
+  test("with --sign-commits, ferry rollback signs its commit and the verifying agent applies it", async (t) => {
+    const s = await Scenario.create();
+    t.after(() => s.cleanup());
+    const trusted = await createSshKey(s.dir, "trusted");
+    const allowedSigners = await writeAllowedSigners(join(s.dir, "allowed_signers"), [trusted]);
+    const sign = trusted.signing.config;
+    const port = await freePort();
+    const first = await s.commit("Add web", { "ferry/applications.yaml": applicationsYaml({ name: "web" }), ...serviceApp({ name: "web", port, greeting: "One" }) }, sign);
+    s.startAgent({ extra: ["--verify-signatures", "--allowed-signers", allowedSigners, "--sign-commits", trusted.privateKey] });
+    await s.waitForReady("web", first);
+    const second = await s.commit("Two", serviceApp({ name: "web", port, greeting: "Two" }), sign);
+    await s.waitForReady("web", second);
+    await s.waitForHttp(port, (b) => b.startsWith("greeting=Two "), "the second version");
+
+    const rollback = await s.ferry("rollback", "web", "--reason", "two is broken");
+    assert.equal(rollback.code, 0, outputOf(rollback));
+    const commit = await s.head();
+    assert.notEqual(commit, second, "the rollback commit is on main");
+    const verified = await s.git("-c", `gpg.ssh.allowedSignersFile=${allowedSigners}`, "log", "-1", "--format=%G?", commit);
+    assert.equal(verified.trim(), "G", "the rollback commit carries a good signature of the agent's key");
+    const applied = await s.waitForReady("web", commit);
+    assert.equal(condition(applied, "Stalled"), undefined, "the agent accepts its own signed commit");
+    await s.waitForHttp(port, (b) => b.startsWith("greeting=One "), "the rolled-back version");
   });
 
   test("without a good signature at start, nothing is applied and the reason is reported", async (t) => {

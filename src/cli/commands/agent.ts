@@ -93,7 +93,7 @@ export function agentFromOptions(options: Omit<AgentCommandOptions, "once" | "ou
     ...(options.name ? { name: options.name } : {}),
     ...(webhookSecret ? { webhookSecret } : {}),
     ...(signatures ? { signatures } : {}),
-    ...(commitSigning ? { commitSigning } : {}),
+    ...(commitSigning && options.signCommits !== undefined ? { commitSigning, signCommitsFile: resolve(options.signCommits) } : {}),
     ...(tls ? { tls } : {}),
     ...(age ? { ageIdentities: age.identities, ageKeyFile: age.file } : {}),
   });
@@ -122,7 +122,8 @@ function readable(flag: string, file: string): string {
 
 /** How git signs with an SSH key file (`git commit -S` with gpg.format=ssh); the file must be readable. */
 function sshSigning(file: string): { config: string[] } {
-  return { config: ["-c", "gpg.format=ssh", "-c", `user.signingkey=${readable("--sign-commits", file)}`] };
+  // Absolute: git runs in a working clone, where a relative path would name nothing.
+  return { config: ["-c", "gpg.format=ssh", "-c", `user.signingkey=${resolve(readable("--sign-commits", file))}`] };
 }
 
 /** The signature policy the flags ask for (files made absolute and checked readable), or the saved one. */
