@@ -5,12 +5,13 @@ import { readFile, writeFile } from "node:fs/promises";
 import { describe, test } from "node:test";
 import { isJsonObject } from "../../src/core/json.js";
 import { findExecutable } from "../../src/render/tools/find-tool.js";
-import { clientFor, getObject } from "../../src/targets/kubernetes/kube-test-support.js";
+import { getObject } from "../../src/targets/kubernetes/kube-test-support.js";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startFakeKube } from "../support/kube-fake/index.js";
 import { writeKubeconfig } from "../support/kube-fake/kubeconfig.js";
 import { freePort, outputOf, Scenario } from "./harness.js";
+import { startKubeScenario } from "./kube-scenario.js";
 
 const DEPLOYMENT_PATH = "/apis/apps/v1/namespaces/ferry-system/deployments/ferry";
 
@@ -28,14 +29,7 @@ const needsRenderer = renderer ? {} : { skip: "neither kustomize nor kubectl is 
 
 describe("ferry bootstrap", () => {
   test("installs the agent with the repository in its args; a second run writes nothing; the missing root Application is explained", needsRenderer, async (t) => {
-    const fake = await startFakeKube({ simulateControllers: true });
-    const client = clientFor(fake.kubeconfigPath, "fake");
-    const s = await Scenario.create();
-    t.after(async () => {
-      await s.cleanup();
-      client.close();
-      await fake.close();
-    });
+    const { s, fake, client } = await startKubeScenario(t, { simulateControllers: true });
     await s.commit("empty configuration", { "ferry/.keep": "" });
     const args = ["bootstrap", "--repo", s.repo, "--ref", "main", "--path", "ferry", "--kubeconfig", fake.kubeconfigPath, "--kube-context", "fake", "--image", "registry.acme.test/ferry:1.2.3", "--timeout", "30s"];
 
@@ -69,12 +63,7 @@ describe("ferry bootstrap", () => {
   });
 
   test("--write-root commits the root Application and Ferry's manifests; run again, it commits nothing", needsRenderer, async (t) => {
-    const fake = await startFakeKube({ simulateControllers: true });
-    const s = await Scenario.create();
-    t.after(async () => {
-      await s.cleanup();
-      await fake.close();
-    });
+    const { s, fake } = await startKubeScenario(t, { simulateControllers: true });
     const before = await s.commit("empty configuration", { "ferry/.keep": "" });
     // The repository is the user's own checkout: the push must leave its work tree clean.
     const args = ["bootstrap", "--repo", s.repo, "--kubeconfig", fake.kubeconfigPath, "--kube-context", "fake", "--write-root", "--timeout", "30s"];
