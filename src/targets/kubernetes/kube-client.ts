@@ -9,7 +9,8 @@ import { isJsonObject } from "../../core/json.js";
  * context (default: its current context), or the service account of the pod
  * it runs in.
  */
-export type KubeConfigSource = { readonly file: string; readonly context?: string } | { readonly inCluster: true };
+/** Where a client's cluster and credentials come from: kubeconfig files (merged, the first naming a thing wins) and a context, or the pod the agent runs in. */
+export type KubeConfigSource = { readonly files: readonly string[]; readonly context?: string } | { readonly inCluster: true };
 
 /** One request to the API server. `path` starts with `/api` or `/apis`. */
 export interface KubeRequest {
@@ -69,7 +70,7 @@ export class KubeClient {
       const config = new Config();
       if ("inCluster" in this.#source) config.loadFromCluster();
       else {
-        config.loadFromFile(this.#source.file);
+        loadMerged(config, this.#source.files, Config);
         if (this.#source.context !== undefined) config.setCurrentContext(this.#source.context);
       }
       const cluster = config.getCurrentCluster();
@@ -228,4 +229,33 @@ function parseJson(text: string): JsonValue | undefined {
   } catch {
     return text;
   }
+}
+
+/**
+ * Loads kubeconfig files into `config` as kubectl merges them: a context,
+ * cluster or user named in an earlier file is kept over a later one, and the
+ * current context is the first file's that sets one. (The client's own merge
+ * refuses a name seen twice.)
+ */
+function loadMerged(config: KubeConfig, files: readonly string[], Config: new () => KubeConfig): void {
+  const [first, ...rest] = files;
+  if (first === undefined) throw new Error("no kubeconfig file to load");
+  config.loadFromFile(first);
+  if (rest.length === 0) return;
+  const clusters = [...config.clusters];
+  const users = [...config.users];
+  const contexts = [...config.contexts];
+  let currentContext = config.currentContext;
+  for (const file of rest) {
+    const next = new Config();
+    next.loadFromFile(file);
+    const add = <T extends { readonly name: string }>(into: T[], from: readonly T[]): void => {
+      for (const item of from) if (!into.some((known) => known.name === item.name)) into.push(item);
+    };
+    add(clusters, next.clusters);
+    add(users, next.users);
+    add(contexts, next.contexts);
+    if (!currentContext && next.currentContext) currentContext = next.currentContext;
+  }
+  config.loadFromOptions({ clusters, users, contexts, currentContext });
 }

@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
+import { delimiter } from "node:path";
 import type { JsonObject } from "../../core/json.js";
 import { KubeClient } from "./kube-client.js";
 
-/** A client of the cluster a kubeconfig's context names (default: its current context). */
-export function clientFor(kubeconfigPath: string, context?: string): KubeClient {
-  return new KubeClient({ file: kubeconfigPath, ...(context !== undefined ? { context } : {}) });
+/** A client of the cluster a kubeconfig's context names (default: its current context); `kubeconfig` may list several files, as $KUBECONFIG does. */
+export function clientFor(kubeconfig: string, context?: string): KubeClient {
+  const files = kubeconfig.split(delimiter).filter((f) => f !== "");
+  return new KubeClient({ files, ...(context !== undefined ? { context } : {}) });
 }
 
 /** A fresh namespace for one test, created on the cluster; its removal is returned. */
