@@ -9,6 +9,7 @@ import type { FerryError } from "../core/errors.js";
 import { asDigest, asRevision } from "../core/ids.js";
 import { ANNOTATIONS } from "../core/objects.js";
 import type { RenderResult } from "../render/renderer.js";
+import { renderDigest } from "../render/render.js";
 import { RenderCache } from "../render/render-source.js";
 import { findExecutable } from "../render/tools/find-tool.js";
 import { generateIdentity, parseIdentity, parseIdentityFile } from "../secrets/age.js";
@@ -92,6 +93,7 @@ describe("renderStage with SOPS files in a kustomization", { skip: noKustomize }
     assert.equal(cache.stored.length, 1, "the second render came from the cache");
     assert.deepEqual(again.objects.find((o) => o.manifest.kind === "Secret")?.manifest["stringData"], { password: PASSWORD, port: 5432 });
     assert.equal(again.digest, rendered.digest);
+    assert.equal(rendered.digest, renderDigest(cache.stored[0]?.objects ?? []), "the digest is that of the encrypted render");
   });
 
   it("decrypts a file written by sops itself", async () => {
