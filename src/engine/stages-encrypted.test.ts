@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
 import type { FerryError } from "../core/errors.js";
+import { formatProblem } from "../core/errors.js";
 import { asDigest, asRevision } from "../core/ids.js";
 import { ANNOTATIONS } from "../core/objects.js";
 import type { RenderResult } from "../render/renderer.js";
@@ -15,6 +16,7 @@ import { findExecutable } from "../render/tools/find-tool.js";
 import { generateIdentity, parseIdentity, parseIdentityFile } from "../secrets/age.js";
 import { buildSopsYaml } from "../secrets/sops-fixture.js";
 import type { Artifact } from "../source/artifact.js";
+import { validateRepository } from "../validate/validate-repository.js";
 import { renderStage } from "./stages.js";
 
 const dirs: string[] = [];
@@ -54,7 +56,7 @@ const MADE_BY_SOPS = fileURLToPath(new URL("../../../testdata/secrets/made-by-so
 const sopsKey = parseIdentityFile(readFileSync(`${MADE_BY_SOPS}age-3.10.txt`, "utf8"), "age-3.10.txt");
 const PASSWORD = "kustomized-hunter2";
 const dbSecret = buildSopsYaml(
-  { apiVersion: "v1", kind: "Secret", metadata: { name: "db" }, type: "Opaque", stringData: { password: PASSWORD, port: 5432 } },
+  { apiVersion: "v1", kind: "Secret", metadata: { name: "db" }, type: "Opaque", stringData: { password: PASSWORD, port: "5432" } },
   owner.recipient,
   { encryptedRegex: "^(data|stringData)$" },
 );
@@ -78,7 +80,7 @@ describe("renderStage with SOPS files in a kustomization", { skip: noKustomize }
     assert.ok(secret, "the Secret is rendered");
     assert.equal(secret.manifest.metadata.name, "prd-db");
     assert.equal(secret.manifest.metadata.namespace, "prod");
-    assert.deepEqual(secret.manifest["stringData"], { password: PASSWORD, port: 5432 });
+    assert.deepEqual(secret.manifest["stringData"], { password: PASSWORD, port: "5432" });
     assert.equal(Object.hasOwn(secret.manifest, "sops"), false);
     assert.equal(secret.manifest.metadata.annotations?.[ANNOTATIONS.secret], "true");
     const configMap = rendered.objects.find((o) => o.manifest.kind === "ConfigMap");
@@ -91,7 +93,7 @@ describe("renderStage with SOPS files in a kustomization", { skip: noKustomize }
     // From the cache, it decrypts again; the digest does not follow the plain value.
     const again = await renderStage(await artifact(TREE), "apps/prd", { cache, identities: key });
     assert.equal(cache.stored.length, 1, "the second render came from the cache");
-    assert.deepEqual(again.objects.find((o) => o.manifest.kind === "Secret")?.manifest["stringData"], { password: PASSWORD, port: 5432 });
+    assert.deepEqual(again.objects.find((o) => o.manifest.kind === "Secret")?.manifest["stringData"], { password: PASSWORD, port: "5432" });
     assert.equal(again.digest, rendered.digest);
     assert.equal(rendered.digest, renderDigest(cache.stored[0]?.objects ?? []), "the digest is that of the encrypted render");
   });
@@ -134,6 +136,43 @@ describe("renderStage with SOPS files in a kustomization", { skip: noKustomize }
       "apps/prd/move.yaml": `apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  user: ${moved}\n`,
     };
     await stalls(tree, key, /Secret\/prod\/prd-db: .*stringData\.user/);
+  });
+});
+
+describe("ferry validate on SOPS files in a kustomization (no key)", { skip: noKustomize }, () => {
+  const APP = "apiVersion: ferry.dev/v1\nkind: Application\nmetadata:\n  name: web\nspec:\n  target: kubernetes\n  source:\n    path: apps/prd\n";
+
+  it("checks the structure, counts the source file, and reports no problem", async () => {
+    const repo = await artifact({ ...TREE, "ferry/apps.yaml": APP });
+    const report = await validateRepository(repo.directory, { render: { cache: new RenderCache() } });
+    assert.deepEqual(report.problems.map(formatProblem), []);
+    assert.equal(report.encryptedFiles, 1);
+  });
+
+  it("names the source file whose sops block is damaged", async () => {
+    const damaged = dbSecret.replace(/(enc: \|\n\s+-----BEGIN AGE ENCRYPTED FILE-----\n\s+)\S+/, "$1AAAA");
+    assert.notEqual(damaged, dbSecret);
+    const repo = await artifact({ ...TREE, "apps/base/secret.yaml": damaged, "ferry/apps.yaml": APP });
+    const report = await validateRepository(repo.directory, { render: { cache: new RenderCache() } });
+    assert.equal(report.problems.length, 1, report.problems.map(formatProblem).join("\n"));
+    assert.match(formatProblem(report.problems[0] ?? { severity: "error", message: "" }), /^apps\/base\/secret\.yaml:1:1: apps\/base\/secret\.yaml: encrypted content is malformed: sops\.age/);
+  });
+});
+
+describe("renderStage with helm output holding a SOPS document", () => {
+  it("refuses to apply ciphertext a chart printed (a helm that prints a template, as helm template does)", async () => {
+    const repo = await artifact({
+      "charts/web/Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+      "charts/web/templates/secret.yaml": dbSecret,
+      "tools/helm": `#!/bin/sh\nprintf -- '---\\n# Source: web/templates/secret.yaml\\n'\ncat "$3/templates/secret.yaml"\n`,
+    });
+    await chmod(join(repo.directory, "tools/helm"), 0o755);
+    const tools = { helm: join(repo.directory, "tools/helm") };
+    await assert.rejects(renderStage(repo, "charts/web", { cache: new RenderCache(), identities: key, tools }), (error: FerryError) => {
+      assert.equal(error.reason, "DecryptionFailed");
+      assert.match(error.message, /charts\/web\/templates\/secret\.yaml:1:1: sops: Secret\/db would be applied with encrypted content at its sops block.*Helm chart output/);
+      return true;
+    });
   });
 });
 
