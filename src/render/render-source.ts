@@ -70,10 +70,10 @@ export function isToolFailure(error: FerryError): boolean {
  * anything else as plain manifests or an overlay. Tool renders are cached by
  * the digest of every file they read, so a commit that touches nothing of
  * theirs does not run the tool again; what a kustomize render holds
- * encrypted is decrypted after the cache (`prepareRendered`). Throws a FerryError when the
- * directory cannot be read or a tool is missing or fails (naming the
- * directory and keeping the tool's message); problems in the objects come
- * back as `problems`.
+ * encrypted is decrypted after the cache (`prepareRendered`), so the cache
+ * keeps only ciphertext. Throws a FerryError when the directory cannot be
+ * read or a tool is missing or fails (naming the directory and keeping the
+ * tool's message); problems in the objects come back as `problems`.
  */
 export async function renderSource(root: string, dir: string, options: RenderSourceOptions = {}): Promise<SourceRender> {
   const relative = normalizeDir(dir);
