@@ -1,4 +1,4 @@
-import { readFile, stat } from "node:fs/promises";
+import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { parse } from "yaml";
 import { stalled } from "../../core/errors.js";
@@ -67,11 +67,16 @@ export async function kustomizeCommand(options: ToolOptions): Promise<{ command:
 export async function loadKustomizeSources(root: string, inputs: RenderInputs): Promise<ManifestFile[]> {
   const files = new Map<string, ManifestFile>();
   for (const dir of inputs.directories) for (const file of await loadManifestFiles(root, dir)) files.set(file.path, file);
+  const realRoot = await realpath(root);
   for (const file of inputs.files) {
     if (!/\.ya?ml$/.test(file) || files.has(file)) continue;
-    const info = await stat(path.join(root, file)).catch(() => undefined);
+    // A link out of the checkout is no source of the repository.
+    const real = await realpath(path.join(root, file)).catch(() => undefined);
+    const relative = real === undefined ? undefined : path.relative(realRoot, real);
+    if (relative === undefined || relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) continue;
+    const info = await stat(real ?? "").catch(() => undefined);
     if (!info?.isFile() || info.size > MAX_MANIFEST_BYTES) continue;
-    const content = await readFile(path.join(root, file), "utf8").catch(() => undefined);
+    const content = await readFile(real ?? "", "utf8").catch(() => undefined);
     if (content !== undefined) files.set(file, { path: file, content });
   }
   return [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
