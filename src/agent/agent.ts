@@ -8,6 +8,8 @@ import type { Revision } from "../core/ids.js";
 import { shortRevision } from "../core/ids.js";
 import type { Application } from "../config/application.js";
 import { loadApplications } from "../config/load-config.js";
+import type { PolicyRule } from "../config/policy.js";
+import { policyProblemsNamed } from "../validate/policy-check.js";
 import { Engine } from "../engine/engine.js";
 import type { ApplicationStatus, Suspension } from "../engine/status.js";
 import { describeSuspension } from "../engine/status.js";
@@ -620,11 +622,16 @@ export class Agent {
     let applications: Application[] = [];
     let notifications: Notification[] = [];
     let pipelines: Pipeline[] = [];
+    let policies: PolicyRule[] = [];
     try {
       const files = await loadManifestFiles(artifact.directory, this.options.path);
       const rendered = renderDirectory(files, {});
       problems = rendered.problems;
-      if (problems.length === 0) ({ applications, notifications, pipelines, problems } = loadApplications(rendered.objects));
+      if (problems.length === 0) {
+        ({ applications, notifications, pipelines, policies, problems } = loadApplications(rendered.objects));
+        // Rules that name Application (or Policy) documents hold for the configuration itself.
+        problems = [...problems, ...policyProblemsNamed(policies, rendered.objects)];
+      }
     } catch (error) {
       problems = [{ severity: "error", message: `configuration at ${shortRevision(artifact.revision)}: ${toFerryError(error).message}` }];
     }
@@ -639,7 +646,7 @@ export class Agent {
     this.#config = { ...this.#config, revision: artifact.revision, lastAttemptedRevision: artifact.revision, problems, applications: applications.map((a) => a.name) };
     this.notifier.configure(notifications);
     this.#pipelines = pipelines;
-    this.engine.setApplications(applications, { run: this.#reconcile });
+    this.engine.setApplications(applications, { run: this.#reconcile, policies });
     this.engine.reportConfig({ type: "ConfigLoaded", revision: artifact.revision, applications: applications.map((a) => a.name) });
     this.#ensurePollers();
   }

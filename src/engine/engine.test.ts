@@ -6,6 +6,7 @@ import { after, describe, it } from "node:test";
 import { findCondition } from "../core/conditions.js";
 import type { Digest, ResourceKey, Revision } from "../core/ids.js";
 import type { Application } from "../config/application.js";
+import type { PolicyRule } from "../config/policy.js";
 import { stalled } from "../core/errors.js";
 import type { Artifact, RefreshResult, SourceFetcher, SourceRefusal } from "../source/artifact.js";
 import { createMemoryTarget } from "../targets/memory/memory-target.js";
@@ -174,6 +175,21 @@ describe("engine", () => {
     await engine.stop();
   });
 
+  it("keeps only Ferry's own annotations in the inventory, so another tool's copy of an object's values stays out of status", async () => {
+    const { engine, source, store } = await rig();
+    const annotations = '\n  annotations:\n    ferry.dev/prune: disabled\n    kubectl.kubernetes.io/last-applied-configuration: \'{"spec":{"value":"hunter2"}}\'';
+    await source.commit({ "apps/web/a.yaml": thing("a", "hunter2").replace("  name: a", `  name: a${annotations}`) });
+    engine.setApplications([app("web")]);
+    await engine.whenIdle();
+    assert.deepEqual(engine.status("web")?.inventory.map((e) => [e.key, e.annotations]), [[key("a"), { "ferry.dev/prune": "disabled" }]]);
+    assert.ok(!JSON.stringify(await store.load("web")).includes("last-applied"), "the saved record holds no other annotation");
+    await source.commit({ "apps/web/b.yaml": thing("b", "1") });
+    engine.sourceChanged(source);
+    await engine.whenIdle();
+    assert.deepEqual(engine.status("web")?.lastSync?.changeSet.deleted, [], "the prune opt-out still holds once the object left Git");
+    await engine.stop();
+  });
+
   it("updates changed objects and prunes objects that left Git; the inventory follows", async () => {
     const { engine, target, source, events } = await rig();
     await source.commit({ "apps/web/a.yaml": thing("a", "1") + "---\n" + thing("b", "1") });
@@ -224,6 +240,37 @@ describe("engine", () => {
     assert.equal(ready(engine, "web")?.status, "True");
     assert.equal(findCondition(engine.status("web")?.conditions ?? [], "Stalled"), undefined);
     assert.equal(engine.status("web")?.sync.revision, fixed.revision);
+    await engine.stop();
+  });
+
+  it("Policy rules: a broken error rule stalls before anything is applied; relaxed rules re-run the same revision", async () => {
+    const { engine, target, source } = await rig();
+    const rule = (severity: "error" | "warning"): PolicyRule => ({
+      name: "no-draft",
+      severity,
+      forbid: { pointer: "/spec/value", pattern: "^draft" },
+      policy: "values",
+      origin: { file: "ferry/policy.yaml", line: 1, column: 1, document: 0, positions: {} },
+      index: 0,
+    });
+    await source.commit({ "apps/web/a.yaml": thing("a", "draft-1") });
+    engine.setApplications([app("web")], { policies: [rule("error")] });
+    await engine.whenIdle();
+    const stalledOn = findCondition(engine.status("web")?.conditions ?? [], "Stalled");
+    assert.equal(stalledOn?.reason, "PolicyViolation");
+    assert.match(stalledOn?.message ?? "", /apps\/web\/a\.yaml:\d+:\d+: spec\.value: "draft-1" is not allowed .*\(policy\/no-draft\)/);
+    assert.equal(target.calls.write.total, 0, "nothing applied");
+    await assert.rejects(engine.preview(app("web"), source.current() as Artifact), /policy check failed/, "a preview says so too");
+
+    engine.setApplications([app("web")], { policies: [rule("error")] });
+    await engine.whenIdle();
+    assert.equal(target.calls.write.total, 0, "the same rules leave the stalled revision alone");
+
+    engine.setApplications([app("web")], { policies: [rule("warning")] });
+    await engine.whenIdle();
+    assert.equal(ready(engine, "web")?.status, "True", "the same revision runs again under the relaxed rules");
+    assert.deepEqual([...target.live.keys()], [key("a")]);
+    assert.deepEqual(engine.status("web")?.problems.map((p) => p.severity), ["warning"]);
     await engine.stop();
   });
 

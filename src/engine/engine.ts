@@ -2,6 +2,7 @@ import { setCondition } from "../core/conditions.js";
 import { stalled, toFerryError } from "../core/errors.js";
 import type { ResourceKey } from "../core/ids.js";
 import type { Application } from "../config/application.js";
+import type { PolicyRule } from "../config/policy.js";
 import { targetKey } from "../config/application.js";
 import type { ObjectDiff } from "../diff/diff-objects.js";
 import { diffObjects } from "../diff/diff-objects.js";
@@ -72,6 +73,7 @@ export class Engine {
   readonly #apps = new Map<string, Application>();
   readonly #records = new Map<string, AppRecord>();
   readonly #progress = new Map<string, string>();
+  #policies: readonly PolicyRule[] = [];
   readonly #manual = new Map<string, { request: SyncRequest; waiters: ((status: ApplicationStatus) => void)[] }>();
   readonly #failures = new Map<string, number>();
   readonly #unwatch: (() => void)[] = [];
@@ -116,9 +118,11 @@ export class Engine {
    * changed ones run; ones that left Git are removed, pruning their objects
    * when their policy prunes.
    */
-  setApplications(applications: readonly Application[], options: { readonly run?: boolean } = {}): void {
+  setApplications(applications: readonly Application[], options: { readonly run?: boolean; readonly policies?: readonly PolicyRule[] } = {}): void {
     const run = options.run ?? true;
     const next = new Map(applications.map((a) => [a.name, a]));
+    // Set first: a run queued below may read them at once.
+    const rulesChanged = options.policies !== undefined && this.#replacePolicies(options.policies);
     for (const name of [...this.#apps.keys(), ...this.#records.keys()]) {
       if (!next.has(name)) {
         this.#apps.delete(name);
@@ -137,6 +141,20 @@ export class Engine {
         this.#queue.add(name, "config");
       }
     }
+    if (rulesChanged && run) for (const name of this.#apps.keys()) this.#queue.add(name, "config");
+  }
+
+  /**
+   * Rules every rendered object must follow. Changed rules are new input for
+   * every application, even one stalled on its revision by the old rules;
+   * returns whether they changed.
+   */
+  #replacePolicies(policies: readonly PolicyRule[]): boolean {
+    const comparable = (rules: readonly PolicyRule[]): string => JSON.stringify(rules.map(({ origin: _origin, ...rule }) => rule));
+    if (comparable(policies) === comparable(this.#policies)) return false;
+    this.#policies = policies;
+    for (const [name, record] of this.#records) if (record.stalledOn) this.#records.set(name, { ...record, stalledOn: undefined });
+    return true;
   }
 
   /** The applications currently configured. */
@@ -240,7 +258,7 @@ export class Engine {
   async #compare(app: Application, artifact: Artifact): Promise<ObjectDiff[]> {
     const target = this.#target(app);
     const rendered = prepareStage(await renderStage(artifact, app.spec.source.path, { helm: helmOptionsOf(app), ...(this.#options.ageIdentities ? { identities: this.#options.ageIdentities } : {}) }), target, app.spec.settings);
-    validateStage(rendered.objects, target);
+    validateStage(rendered.objects, target, this.#policies);
     const desired = await describeStage(rendered.objects, target, {
       application: app.name,
       artifactDirectory: artifact.directory,
@@ -327,6 +345,7 @@ export class Engine {
       ...(this.#options.maxDeleteShare !== undefined ? { maxDeleteShare: this.#options.maxDeleteShare } : {}),
       ...(this.#suspensions.has(app.name) ? { suspended: true } : {}),
       ...(this.#options.ageIdentities ? { ageIdentities: this.#options.ageIdentities } : {}),
+      ...(this.#policies.length > 0 ? { policies: this.#policies } : {}),
     };
     const refusal = fetcher.refusal?.();
     const result = await this.#runRevision(input);

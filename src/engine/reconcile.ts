@@ -1,6 +1,6 @@
 import type { Condition } from "../core/conditions.js";
 import { findCondition, removeCondition, setCondition } from "../core/conditions.js";
-import type { FerryError } from "../core/errors.js";
+import type { FerryError, Problem } from "../core/errors.js";
 import { stalled, toFerryError } from "../core/errors.js";
 import type { Health } from "../core/health.js";
 import { aggregateHealth } from "../core/health.js";
@@ -8,6 +8,7 @@ import type { Digest, ResourceKey } from "../core/ids.js";
 import { displayKey, shortRevision } from "../core/ids.js";
 import { versionsOf } from "../core/versions.js";
 import type { Application } from "../config/application.js";
+import type { PolicyRule } from "../config/policy.js";
 import type { DesiredState, ObjectDiff } from "../diff/diff-objects.js";
 import { diffObjects } from "../diff/diff-objects.js";
 import type { SyncPlan } from "../plan/plan-sync.js";
@@ -51,6 +52,8 @@ export interface ReconcileInput {
   readonly ageIdentities?: readonly AgeIdentity[];
   /** Suspended at runtime: nothing is applied or pruned; live state is still read and drift reported. */
   readonly suspended?: boolean;
+  /** The repository's Policy rules: an object that breaks an error rule stalls the run before anything is applied. */
+  readonly policies?: readonly PolicyRule[];
 }
 
 /** What the run decided. */
@@ -74,7 +77,7 @@ export async function reconcileApplication(input: ReconcileInput): Promise<Recon
     const rendered = prepareStage(await renderStage(artifact, app.spec.source.path, { helm: helmOptionsOf(app), ...(input.ageIdentities ? { identities: input.ageIdentities } : {}) }), input.target, app.spec.settings);
     if (!input.manual && record.stalledOn?.revision === revision && record.stalledOn.digest === rendered.digest) return { record };
     input.progress(`validating ${rendered.objects.length} objects`, "validate");
-    validateStage(rendered.objects, input.target);
+    const warnings = validateStage(rendered.objects, input.target, input.policies);
     input.progress("reading live state", "read_live");
     const context: ObjectContext = {
       application: app.name,
@@ -85,7 +88,7 @@ export async function reconcileApplication(input: ReconcileInput): Promise<Recon
     const inventory = record.status.inventory.map((e) => e.key);
     const live = await input.target.read(unique([...desired.map((d) => d.object.key), ...inventory]));
     const diffs = await explainStage(diffObjects(desired, live, inventory), input.target);
-    return await syncStage(input, { desired, diffs, digest: rendered.digest, context });
+    return await syncStage(input, { desired, diffs, digest: rendered.digest, context, warnings });
   } catch (error) {
     const e = toFerryError(error);
     const record = failedRecord(input, e);
@@ -99,6 +102,8 @@ interface Compared {
   readonly diffs: readonly ObjectDiff[];
   readonly digest: Digest;
   readonly context: ObjectContext;
+  /** What validation warned about (Policy rules of severity warning): shown in the status, applied anyway. */
+  readonly warnings: readonly Problem[];
 }
 
 async function syncStage(input: ReconcileInput, compared: Compared): Promise<ReconcileResult> {
@@ -172,7 +177,7 @@ async function syncStage(input: ReconcileInput, compared: Compared): Promise<Rec
     health: appHealth,
     drift: firstError ? drift : [],
     inventory,
-    problems: firstError?.problems ?? [],
+    problems: [...(firstError?.problems ?? []), ...compared.warnings],
     suspended: false,
     lastSync: {
       revision: artifact.revision,
@@ -292,7 +297,7 @@ async function reportOnly(input: ReconcileInput, compared: Compared, found: { pe
     health: appHealth,
     drift: found.drift,
     inventory: record.status.inventory.map((e) => entry(e.key, health, e.annotations)),
-    problems: [],
+    problems: [...compared.warnings],
     suspended: false,
   };
   const applied = inSync && record.applied?.digest === compared.digest ? { ...record.applied, revision: artifact.revision } : record.applied;
@@ -344,7 +349,21 @@ function healthReason(health: Health): string {
 }
 
 function entry(key: ResourceKey, health: ReadonlyMap<ResourceKey, Health>, annotations?: Readonly<Record<string, string>>): InventoryEntry {
-  return { key, health: health.get(key) ?? unknownHealth, ...(annotations ? { annotations } : {}) };
+  const own = ferryAnnotations(annotations);
+  return { key, health: health.get(key) ?? unknownHealth, ...(own ? { annotations: own } : {}) };
+}
+
+/** Prefix of the annotations Ferry reads (ANNOTATIONS in core/objects.ts). */
+const FERRY_ANNOTATION_PREFIX = "ferry.dev/";
+
+/**
+ * Only Ferry's own annotations go into the inventory: it needs no other, and
+ * others may hold anything, such as kubectl's last-applied copy of a Secret
+ * with its data, which must not reach status or the state files.
+ */
+function ferryAnnotations(annotations: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> | undefined {
+  const own = Object.entries(annotations ?? {}).filter(([k]) => k.startsWith(FERRY_ANNOTATION_PREFIX));
+  return own.length > 0 ? Object.fromEntries(own) : undefined;
 }
 
 function toDrift(d: ObjectDiff): DriftedObject {

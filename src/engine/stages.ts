@@ -22,6 +22,8 @@ import { undecryptedContentProblems } from "../secrets/undecrypted-content.js";
 import type { Artifact } from "../source/artifact.js";
 import type { ObjectContext, Target, TargetSettings } from "../targets/target.js";
 import { objectProblems } from "../validate/object-problems.js";
+import { policyProblemsNamed } from "../validate/policy-check.js";
+import type { PolicyRule } from "../config/policy.js";
 
 /** How the render stage renders: the source's tools and Helm values, and the age keys of encrypted content. */
 export interface RenderStageOptions extends Omit<RenderSourceOptions, "prepareFiles" | "prepareRendered"> {
@@ -121,12 +123,18 @@ export function prepareStage(rendered: Rendered, target: Target, settings: Targe
 
 /**
  * Validate: every object must be a kind the target manages and pass its
- * schema; Ferry's own annotations must be well formed. Pure.
+ * schema; Ferry's own annotations must be well formed; the repository's
+ * Policy rules hold (an error-severity rule broken stalls the run, as in
+ * `ferry validate`). Returns the warnings. Pure.
  */
-export function validateStage(objects: readonly RenderedObject[], target: Target): void {
+export function validateStage(objects: readonly RenderedObject[], target: Target, policies: readonly PolicyRule[] = []): Problem[] {
   const problems = objectProblems(objects, target);
   const errors = problems.filter((p) => p.severity === "error");
   if (errors.length > 0) throw stalled("ValidationFailed", summarizeProblems("validation failed", errors), { problems });
+  const broken = policyProblemsNamed(policies, objects);
+  const violations = broken.filter((p) => p.severity === "error");
+  if (violations.length > 0) throw stalled("PolicyViolation", summarizeProblems("policy check failed", violations), { problems: broken });
+  return [...problems, ...broken];
 }
 
 /** Describe: each desired object in the target's comparable form, with the fields that are secret. */

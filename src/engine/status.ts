@@ -26,7 +26,7 @@ export interface DriftedObject {
 export interface InventoryEntry {
   readonly key: ResourceKey;
   readonly health: Health;
-  /** Annotations as last applied (prune opt-out survives the object leaving Git). */
+  /** Ferry's own annotations (`ferry.dev/...`) as last applied, so a prune opt-out survives the object leaving Git; no other annotation is kept. */
   readonly annotations?: Readonly<Record<string, string>>;
 }
 

@@ -44,6 +44,11 @@ export function policyProblems(rules: readonly PolicyRule[], objects: readonly R
   return problems;
 }
 
+/** The same problems for places that print only the message (status, logs): the rule is named at its end. */
+export function policyProblemsNamed(rules: readonly PolicyRule[], objects: readonly RenderedObject[]): Problem[] {
+  return policyProblems(rules, objects).map(({ rule, ...problem }) => ({ ...problem, message: `${problem.message} (${rule})` }));
+}
+
 type Report = (field: string, message: string) => void;
 
 function checkLabels(required: readonly string[], object: RenderedObject, report: Report): void {

@@ -1,13 +1,13 @@
 // Secrets encrypted in Git (an age value, a SOPS file encrypted with age) are decrypted in memory and never shown.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { buildSopsYaml } from "../../src/secrets/sops-fixture.js";
 import { applicationsYaml, filesYaml } from "./fixtures.js";
-import { condition, freePort, httpGet, outputOf, Scenario } from "./harness.js";
+import { condition, filesContaining, freePort, httpGet, outputOf, Scenario } from "./harness.js";
 
 const hasAge = spawnSync("age", ["--version"]).status === 0;
 const TOKEN = "tok-7f3a9c1e5b2d";
@@ -17,21 +17,6 @@ const SERVER = `import { createServer } from "node:http";
 createServer((req, res) => res.end(req.url === "/healthz" ? "ok" : "token=" + process.env.API_TOKEN)).listen(Number(process.env.PORT), "127.0.0.1");
 process.on("SIGTERM", () => process.exit(0));
 `;
-
-/** Every file under `dir` (but `skip`) whose bytes contain `needle`. */
-function filesContaining(dir: string, needle: string, skip: string): string[] {
-  const found: string[] = [];
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (relative(dir, p) === skip) continue;
-      if (statSync(p).isDirectory()) walk(p);
-      else if (readFileSync(p).includes(needle)) found.push(relative(dir, p));
-    }
-  };
-  walk(dir);
-  return found;
-}
 
 describe("encrypted secrets in Git", () => {
   test("an age value and a SOPS file are applied decrypted and never appear in logs, diff, status or history", { skip: hasAge ? false : "the age command is not installed (apt-get install age)" }, async (t) => {
@@ -103,9 +88,9 @@ describe("encrypted secrets in Git", () => {
     for (const secret of [TOKEN, PASSWORD]) {
       assert.equal(seen.includes(secret), false, `${secret} must not be in the agent's output, diff, status or history`);
       // The host target keeps a Service's env to restart it after an agent restart (under host/); nothing else may hold it.
-      assert.deepEqual(filesContaining(s.state, secret, "host"), [], `${secret} must not be in the state directory (history database, records)`);
+      assert.deepEqual(filesContaining(s.state, secret, ["host"]), [], `${secret} must not be in the state directory (history database, records)`);
     }
-    assert.ok(filesContaining(s.state, "SyncFinished", "host").some((f) => f.startsWith("history.db")), "the history database was searched");
+    assert.ok(filesContaining(s.state, "SyncFinished", ["host"]).some((f) => f.startsWith("history.db")), "the history database was searched");
   });
 });
 

@@ -1,10 +1,10 @@
 import type { ChildProcess } from "node:child_process";
 import { execFile, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { Condition } from "../../src/core/conditions.js";
@@ -128,6 +128,21 @@ export function processesIn(dir: string): number[] {
     }
   }
   return pids;
+}
+
+/** The files under `dir` (but those under the relative paths of `skip`) whose bytes contain `needle`, relative to `dir`. */
+export function filesContaining(dir: string, needle: string, skip: readonly string[] = []): string[] {
+  const found: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (skip.includes(relative(dir, p))) continue;
+      if (statSync(p).isDirectory()) walk(p);
+      else if (readFileSync(p).includes(needle)) found.push(relative(dir, p));
+    }
+  };
+  walk(dir);
+  return found;
 }
 
 /** The condition of a type, if present. */

@@ -4,9 +4,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { findCondition } from "../../src/core/conditions.js";
 import { isJsonObject } from "../../src/core/json.js";
-import { clientFor, editByHand, getObject } from "../../src/targets/kubernetes/kube-test-support.js";
-import { startFakeKube } from "../support/kube-fake/index.js";
-import { outputOf, Scenario } from "./harness.js";
+import { editByHand, getObject } from "../../src/targets/kubernetes/kube-test-support.js";
+import { outputOf } from "./harness.js";
+import { kubeApplicationYaml, startKubeScenario } from "./kube-scenario.js";
 
 const APPLICATION = `apiVersion: ferry.dev/v1
 kind: Application
@@ -57,15 +57,7 @@ const SERVICE_PATH = "/api/v1/namespaces/shop/services/web";
 
 describe("kubernetes scenario", () => {
   test("commit -> applied; hand edit -> corrected; broken commit -> Stalled with nothing pruned; prune after an agent restart", async (t) => {
-    const fake = await startFakeKube({ simulateControllers: true });
-    const client = clientFor(fake.kubeconfigPath, "fake");
-    const s = await Scenario.create();
-    t.after(async () => {
-      await s.cleanup();
-      client.close();
-      await fake.close();
-    });
-    const kube = ["--kubeconfig", fake.kubeconfigPath, "--kube-context", "fake"];
+    const { s, client, kube } = await startKubeScenario(t, { simulateControllers: true });
 
     const first = await s.commit("web on kubernetes", {
       "ferry/applications.yaml": APPLICATION,
@@ -122,23 +114,15 @@ describe("kubernetes scenario", () => {
   });
 
   test("an Application removed from Git has its objects deleted when it prunes, and left running when it does not", async (t) => {
-    const fake = await startFakeKube();
-    const client = clientFor(fake.kubeconfigPath, "fake");
-    const s = await Scenario.create();
-    t.after(async () => {
-      await s.cleanup();
-      client.close();
-      await fake.close();
-    });
-    const app = (name: string, prune: boolean): string =>
-      `apiVersion: ferry.dev/v1\nkind: Application\nmetadata:\n  name: ${name}\nspec:\n  source: {path: apps/${name}}\n  target: kubernetes\n  syncPolicy: {prune: ${prune}}\n`;
+    const { s, client, kube } = await startKubeScenario(t);
+    const app = (name: string, prune: boolean): string => kubeApplicationYaml({ name, prune });
     const first = await s.commit("two applications", {
       "ferry/applications.yaml": [app("pruned", true), app("orphaned", false), app("anchor", true)].join("---\n"),
       "apps/pruned/config.yaml": configMap("pruned").replace("name: web", "name: pruned"),
       "apps/orphaned/config.yaml": configMap("orphaned").replace("name: web", "name: orphaned"),
       "apps/anchor/config.yaml": configMap("anchor").replace("name: web", "name: anchor"),
     });
-    s.startAgent({ extra: ["--kubeconfig", fake.kubeconfigPath, "--kube-context", "fake"] });
+    s.startAgent({ extra: kube });
     for (const name of ["pruned", "orphaned"]) await s.waitForReady(name, first);
     await s.commit("remove both", { "ferry/applications.yaml": app("anchor", true) });
     await s.waitFor("the pruning application's ConfigMap to be deleted", async () => (await getObject(client, "/api/v1/namespaces/default/configmaps/pruned")) === undefined);

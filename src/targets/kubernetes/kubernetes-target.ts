@@ -19,6 +19,7 @@ import { comparableOf, removePointer } from "./normalize.js";
 import { kubernetesTargetValidator, KUBERNETES_TARGET } from "./kubernetes-validator.js";
 import { APPLICATION_LABEL, FIELD_MANAGER, RECREATE_ANNOTATION } from "./labels.js";
 import { ResourceTypes } from "./resource-types.js";
+import { kubernetesSecretFields } from "./secret-fields.js";
 
 /** How the Kubernetes target reaches its cluster. */
 export interface KubernetesTargetOptions {
@@ -231,6 +232,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     validate: validator.validate,
     ...(validator.withObjects ? { withObjects: validator.withObjects } : {}),
     prepare: validator.prepare,
+    secretFields: kubernetesSecretFields,
 
     async describe(object, context) {
       const result = await compare(object, context);
