@@ -16,6 +16,9 @@ import type { ManifestFile } from "../render/load-files.js";
 import type { AgeIdentity } from "../secrets/age.js";
 import type { DecryptedFiles } from "../secrets/decrypt-files.js";
 import { decryptManifestFiles } from "../secrets/decrypt-files.js";
+import type { DecryptedObjects } from "../secrets/decrypt-rendered.js";
+import { decryptRenderedObjects, holdsEncryptedContent } from "../secrets/decrypt-rendered.js";
+import { undecryptedContentProblems } from "../secrets/undecrypted-content.js";
 import type { Artifact } from "../source/artifact.js";
 import type { ObjectContext, Target, TargetSettings } from "../targets/target.js";
 import { objectProblems } from "../validate/object-problems.js";
@@ -23,7 +26,7 @@ import { policyProblemsNamed } from "../validate/policy-check.js";
 import type { PolicyRule } from "../config/policy.js";
 
 /** How the render stage renders: the source's tools and Helm values, and the age keys of encrypted content. */
-export interface RenderStageOptions extends Omit<RenderSourceOptions, "prepareFiles"> {
+export interface RenderStageOptions extends Omit<RenderSourceOptions, "prepareFiles" | "prepareRendered"> {
   readonly identities?: readonly AgeIdentity[];
 }
 
@@ -36,29 +39,41 @@ export interface Rendered {
 /**
  * Render: the application's directory in the artifact becomes desired
  * objects (plain manifests, an overlay, a kustomization or a Helm chart).
- * Encrypted content of plain manifests and overlays (SOPS documents, armored
- * age values) is decrypted in memory with `identities` first, and the objects
- * it was in are marked `ferry.dev/secret` so no value of theirs is shown
- * anywhere. Any problem stalls the run on this revision, naming the file;
- * nothing is applied. A tool that timed out is retried.
+ * Encrypted content is decrypted in memory with `identities`: in plain
+ * manifests and overlays before they render (SOPS documents, armored age
+ * values), in a kustomize render after it (SOPS documents kustomize passed
+ * through, proven by their source files). The objects it was in are marked
+ * `ferry.dev/secret` so no value of theirs is shown anywhere, and the digest
+ * counts their encrypted text. An object that would still reach the target
+ * encrypted (a Helm chart's, an `ENC[...]` outside a SOPS document) stalls
+ * the run with DecryptionFailed, as does any problem decrypting. Any problem
+ * stalls the run on this revision, naming the file; nothing is applied. A
+ * tool that timed out is retried.
  */
 export async function renderStage(artifact: Artifact, path: string, options: RenderStageOptions = {}): Promise<Rendered> {
   const { identities = [], ...renderOptions } = options;
-  let decrypted: DecryptedFiles | undefined;
+  const found: { files?: DecryptedFiles; objects?: DecryptedObjects; encryptedDigest?: Digest } = {};
   const decrypt = (files: readonly ManifestFile[]): readonly ManifestFile[] => {
-    decrypted = decryptManifestFiles(files, identities);
-    return decrypted.problems.length > 0 ? [] : decrypted.files;
+    found.files = decryptManifestFiles(files, identities);
+    return found.files.problems.length > 0 ? [] : found.files.files;
+  };
+  const decryptRendered = async (objects: readonly RenderedObject[], readSources: () => Promise<readonly ManifestFile[]>): Promise<readonly RenderedObject[]> => {
+    if (!holdsEncryptedContent(objects)) return objects;
+    // The digest of what the tool printed: encrypted values, never plain ones.
+    found.encryptedDigest = renderDigest(objects);
+    found.objects = decryptRenderedObjects(objects, await readSources(), identities);
+    return found.objects.objects;
   };
   let result;
   try {
-    result = await renderSource(artifact.directory, path, { ...renderOptions, prepareFiles: decrypt });
+    result = await renderSource(artifact.directory, path, { ...renderOptions, prepareFiles: decrypt, prepareRendered: decryptRendered });
   } catch (error) {
     const failure = toFerryError(error, "RenderFailed");
     const message = `${failure.message} (revision ${shortRevision(artifact.revision)})`;
     if (failure.disposition === "transient" && isToolFailure(failure)) throw transient(failure.reason, message, { cause: error });
     throw stalled(isToolFailure(failure) ? failure.reason : "RenderFailed", message, { cause: error });
   }
-  const failedDecryption = (decrypted as DecryptedFiles | undefined)?.problems ?? [];
+  const failedDecryption = [...(found.files?.problems ?? []), ...(found.objects?.problems ?? [])];
   if (failedDecryption.length > 0) {
     const hint = identities.length === 0 ? " (this agent has no age key: start it with --age-key-file or $FERRY_AGE_KEY_FILE)" : "";
     const problems = failedDecryption.map((p) => ({ ...p, message: p.message + hint }));
@@ -67,7 +82,13 @@ export async function renderStage(artifact: Artifact, path: string, options: Ren
   if (result.problems.length > 0) {
     throw stalled("RenderFailed", summarizeProblems("rendering failed", result.problems), { problems: result.problems });
   }
-  const secret = (decrypted as DecryptedFiles | undefined)?.secret;
+  const undecrypted = undecryptedContentProblems(result.objects, result.renderer);
+  if (undecrypted.length > 0) throw stalled("DecryptionFailed", summarizeProblems("refusing to apply encrypted content", undecrypted), { problems: undecrypted });
+  if (found.objects && found.encryptedDigest) {
+    const secretKeys = found.objects.secret;
+    return { objects: result.objects.map((o) => (secretKeys.has(o.key) ? markedSecret(o) : o)), digest: found.encryptedDigest };
+  }
+  const secret = found.files?.secret;
   if (!secret || secret.size === 0) return { objects: result.objects, digest: renderDigest(result.objects) };
   const objects = result.objects.map((o) => (secret.get(o.origin.file)?.has(o.origin.document) ? markedSecret(o) : o));
   return { objects, digest: secretSafeDigest(objects, result.files, secret) };

@@ -1,4 +1,5 @@
 import type { FerryError } from "../core/errors.js";
+import type { RenderedObject } from "../core/objects.js";
 import type { ManifestFile } from "./load-files.js";
 import { loadManifestFiles } from "./load-files.js";
 import { loadSourceFiles, normalizeDir } from "./load-source.js";
@@ -7,7 +8,7 @@ import { renderDirectory } from "./render.js";
 import type { RendererName, RenderResult } from "./renderer.js";
 import { digestRenderInputs } from "./tools/content-digest.js";
 import { findChart, helmInputs, renderHelm } from "./tools/helm.js";
-import { findKustomization, kustomizeCommand, kustomizeInputs, renderKustomize } from "./tools/kustomize.js";
+import { findKustomization, kustomizeCommand, kustomizeInputs, loadKustomizeSources, renderKustomize } from "./tools/kustomize.js";
 import { RenderCache } from "./tools/render-cache.js";
 import type { HelmOptions, ToolOptions } from "./tools/tool-options.js";
 
@@ -24,6 +25,12 @@ export interface RenderSourceOptions {
   readonly cache?: RenderCache;
   /** Applied to the files of plain manifests and overlays before they render (decryption); the files reported stay as read. */
   readonly prepareFiles?: (files: readonly ManifestFile[]) => readonly ManifestFile[];
+  /**
+   * Applied to a kustomize render after the cache, which keeps what the tool
+   * printed (decryption of the SOPS documents kustomize passed through);
+   * `readSources` reads the YAML files the kustomization reads.
+   */
+  readonly prepareRendered?: (objects: readonly RenderedObject[], readSources: () => Promise<readonly ManifestFile[]>) => readonly RenderedObject[] | Promise<readonly RenderedObject[]>;
 }
 
 /** What rendering a source directory produced, and how. */
@@ -62,10 +69,11 @@ export function isToolFailure(error: FerryError): boolean {
  * kustomization through kustomize, a Helm chart through `helm template`,
  * anything else as plain manifests or an overlay. Tool renders are cached by
  * the digest of every file they read, so a commit that touches nothing of
- * theirs does not run the tool again. Throws a FerryError when the
- * directory cannot be read or a tool is missing or fails (naming the
- * directory and keeping the tool's message); problems in the objects come
- * back as `problems`.
+ * theirs does not run the tool again; what a kustomize render holds
+ * encrypted is decrypted after the cache (`prepareRendered`), so the cache
+ * keeps only ciphertext. Throws a FerryError when the directory cannot be
+ * read or a tool is missing or fails (naming the directory and keeping the
+ * tool's message); problems in the objects come back as `problems`.
  */
 export async function renderSource(root: string, dir: string, options: RenderSourceOptions = {}): Promise<SourceRender> {
   const relative = normalizeDir(dir);
@@ -78,7 +86,10 @@ export async function renderSource(root: string, dir: string, options: RenderSou
     const tool = await kustomizeCommand(tools);
     const { inputs, remote } = await kustomizeInputs(root, relative);
     const digest = remote ? undefined : await digestRenderInputs(root, inputs, { renderer: "kustomize", tool: tool.name, dir: relative });
-    return cachedRender(cache, digest, own, "kustomize", () => renderKustomize(root, relative, kustomization, tools));
+    const render = await cachedRender(cache, digest, own, "kustomize", () => renderKustomize(root, relative, kustomization, tools));
+    if (!options.prepareRendered || render.problems.length > 0) return render;
+    const objects = await options.prepareRendered(render.objects, () => loadKustomizeSources(root, inputs));
+    return { ...render, objects: [...objects] };
   }
   const chart = await findChart(root, relative);
   if (chart) {

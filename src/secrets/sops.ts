@@ -52,6 +52,25 @@ export function isSopsDocument(doc: Document): boolean {
  * stanzas) and puts typed placeholders in place of the values.
  */
 export function decryptSopsDocument(doc: Document, source: string, identities: readonly AgeIdentity[] | undefined): Replacement[] {
+  return openSopsDocument(doc, source, identities).replacements;
+}
+
+/** A SOPS document whose MAC was verified (or, without a key, whose structure was checked). */
+export interface OpenedSopsDocument {
+  /** The text changes that decrypt it (see decryptSopsDocument). */
+  readonly replacements: Replacement[];
+  /** The file's data key; undefined when no identities were given. */
+  readonly dataKey: Buffer | undefined;
+  /** Every ENC[...] value of the document, by the path SOPS authenticates it with (`stringData:password:`). */
+  readonly encrypted: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+/**
+ * Decrypts and verifies one SOPS document (see decryptSopsDocument) and also
+ * returns its data key and its encrypted values, so that a copy of the
+ * document another tool rewrote can be decrypted value by value.
+ */
+export function openSopsDocument(doc: Document, source: string, identities: readonly AgeIdentity[] | undefined): OpenedSopsDocument {
   const root = doc.contents;
   if (!isMap(root)) throw new SopsError("a SOPS document must be a mapping");
   const sopsPair = root.items.find((p) => isScalar(p.key) && p.key.value === "sops");
@@ -59,6 +78,7 @@ export function decryptSopsDocument(doc: Document, source: string, identities: r
   const meta = metadataOf((sopsPair.value as Node | null)?.toJSON() as unknown);
   const dataKey = identities ? unwrapDataKey(meta, identities) : checkRecipients(meta);
   const replacements: Replacement[] = [];
+  const values = new Map<string, Set<string>>();
   const hash = createHash("sha512");
   if (meta.macOnlyEncrypted) hash.update(MAC_ONLY_ENCRYPTED_INIT);
   const visit = (node: unknown, path: readonly string[]): void => {
@@ -78,7 +98,9 @@ export function decryptSopsDocument(doc: Document, source: string, identities: r
       let value: SopsValue;
       if (encrypted) {
         if (typeof leaf.value !== "string") throw new SopsError(`${path.join(".")}: expected an ENC[AES256_GCM,...] value`);
-        value = dataKey ? decryptValue(leaf.value, dataKey, `${path.join(":")}:`, path) : placeholder(leaf.value, path);
+        value = dataKey ? decryptValue(leaf.value, dataKey, sopsPath(path), path) : placeholder(leaf.value, path);
+        const seen = values.get(sopsPath(path)) ?? new Set<string>();
+        values.set(sopsPath(path), seen.add(leaf.value));
         const range = leaf.range;
         if (!range) throw new SopsError(`${path.join(".")}: no position`);
         replacements.push({ start: range[0], end: range[1], text: valueText(value) });
@@ -104,7 +126,42 @@ export function decryptSopsDocument(doc: Document, source: string, identities: r
   const end = (sopsPair.value as Node | null)?.range?.[2];
   if (start === undefined || end === undefined) throw new SopsError("sops metadata has no position");
   replacements.push({ start, end, text: source.slice(start, end).replace(/[^\n]/g, "") });
-  return replacements;
+  return { replacements, dataKey, encrypted: values };
+}
+
+/** The additional data SOPS binds a value to: its keys joined by `:`, with a trailing `:` (`stringData:password:`). */
+export function sopsPath(path: readonly string[]): string {
+  return `${path.join(":")}:`;
+}
+
+/** True for a string shaped as a SOPS `ENC[AES256_GCM,...]` value. */
+export function isSopsValue(text: string): boolean {
+  return ENC.test(text);
+}
+
+/**
+ * Decrypts one `ENC[AES256_GCM,...]` value with a data key and the path it
+ * must sit at; a value moved to another path, altered, or encrypted with
+ * another key does not decrypt. Without a key, checks its shape and returns a
+ * placeholder of its type.
+ */
+export function decryptSopsValue(text: string, dataKey: Buffer | undefined, path: readonly string[]): SopsValue {
+  return dataKey ? decryptValue(text, dataKey, sopsPath(path), path) : placeholder(text, path);
+}
+
+/**
+ * What identifies a `sops` block: its MAC and its age stanzas. Two documents
+ * with the same one were encrypted together (the same file, maybe rewritten
+ * by a tool). Undefined when the block is not one Ferry reads.
+ */
+export function sopsBlockIdentity(block: unknown): string | undefined {
+  let meta: Metadata;
+  try {
+    meta = metadataOf(block);
+  } catch {
+    return undefined;
+  }
+  return JSON.stringify([meta.mac, ...meta.recipients.map((r) => r.enc.trim()).sort()]);
 }
 
 function metadataOf(value: unknown): Metadata {

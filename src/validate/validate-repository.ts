@@ -18,6 +18,9 @@ import type { RenderSourceOptions, SourceRender } from "../render/render-source.
 import { helmOptionsOf, isToolFailure, renderSource } from "../render/render-source.js";
 import type { DecryptedFiles } from "../secrets/decrypt-files.js";
 import { decryptManifestFiles } from "../secrets/decrypt-files.js";
+import type { DecryptedObjects } from "../secrets/decrypt-rendered.js";
+import { decryptRenderedObjects, holdsEncryptedContent } from "../secrets/decrypt-rendered.js";
+import { undecryptedContentProblems } from "../secrets/undecrypted-content.js";
 import { hostValidator } from "../targets/host/host-target.js";
 import { prepareKubernetesObjects } from "../targets/kubernetes/kubernetes-validator.js";
 import { resolveInArtifact, staysInsideRealRoot } from "../targets/host/host-paths.js";
@@ -122,8 +125,19 @@ export async function validateRepository(dir: string, options: ValidateOptions =
       decryption = decryptManifestFiles(loaded, undefined);
       return decryption.files;
     };
+    let renderedDecryption: DecryptedObjects | undefined;
+    const decryptRendered = async (objects: readonly RenderedObject[], readSources: () => Promise<readonly ManifestFile[]>): Promise<readonly RenderedObject[]> => {
+      if (!holdsEncryptedContent(objects)) return objects;
+      renderedDecryption = decryptRenderedObjects(objects, await readSources(), undefined);
+      return renderedDecryption.objects;
+    };
     try {
-      rendered = await renderSource(dir, app.spec.source.path, { ...options.render, helm: { ...helmOptionsOf(app), ...options.render?.helm }, prepareFiles: decrypt });
+      rendered = await renderSource(dir, app.spec.source.path, {
+        ...options.render,
+        helm: { ...helmOptionsOf(app), ...options.render?.helm },
+        prepareFiles: decrypt,
+        prepareRendered: decryptRendered,
+      });
     } catch (error) {
       const failure = toFerryError(error);
       const message = `application ${app.name}: ${failure.message}`;
@@ -138,6 +152,12 @@ export async function validateRepository(dir: string, options: ValidateOptions =
       add(decrypted.problems, "secrets", app.origin);
       for (const path of decrypted.secret.keys()) encryptedFiles.add(path);
     }
+    const fromRender = renderedDecryption as DecryptedObjects | undefined;
+    if (fromRender) {
+      add(fromRender.problems, "secrets", app.origin);
+      for (const path of fromRender.sources) encryptedFiles.add(path);
+    }
+    add(undecryptedContentProblems(rendered.objects, rendered.renderer), "secrets", app.origin);
     if (target?.prepare) rendered = { ...rendered, objects: [...target.prepare(rendered.objects, app.spec.settings ?? {})] };
     add(
       rendered.problems.map((p) => (/layout: only an application's source.path/.test(p.message) ? { ...p, message: `application ${app.name}: ${p.message}` } : p)),

@@ -1,9 +1,11 @@
-import { readFile, stat } from "node:fs/promises";
+import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { parse } from "yaml";
 import { stalled } from "../../core/errors.js";
 import type { JsonValue } from "../../core/json.js";
 import { isJsonObject } from "../../core/json.js";
+import type { ManifestFile } from "../load-files.js";
+import { loadManifestFiles, MAX_MANIFEST_BYTES } from "../load-files.js";
 import type { RenderResult } from "../renderer.js";
 import type { RenderInputs } from "./content-digest.js";
 import { findExecutable } from "./find-tool.js";
@@ -54,6 +56,30 @@ export async function kustomizeCommand(options: ToolOptions): Promise<{ command:
   const kubectl = await findExecutable(["kubectl"]);
   if (kubectl) return { command: kubectl, args: ["kustomize"], name: "kubectl" };
   throw stalled("RenderToolMissing", "rendering a kustomization needs kustomize or kubectl on PATH: install kustomize, or kubectl (which has kustomize built in)");
+}
+
+/**
+ * The YAML files a kustomization reads (`kustomizeInputs`): every one under
+ * its directories and those it names outside them, for finding the SOPS file
+ * a rendered Secret came from. Files kustomize already read are read again
+ * here; one that cannot be read is left out (kustomize said what was wrong).
+ */
+export async function loadKustomizeSources(root: string, inputs: RenderInputs): Promise<ManifestFile[]> {
+  const files = new Map<string, ManifestFile>();
+  for (const dir of inputs.directories) for (const file of await loadManifestFiles(root, dir)) files.set(file.path, file);
+  const realRoot = await realpath(root);
+  for (const file of inputs.files) {
+    if (!/\.ya?ml$/.test(file) || files.has(file)) continue;
+    // A link out of the checkout is no source of the repository.
+    const real = await realpath(path.join(root, file)).catch(() => undefined);
+    const relative = real === undefined ? undefined : path.relative(realRoot, real);
+    if (relative === undefined || relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) continue;
+    const info = await stat(real ?? "").catch(() => undefined);
+    if (!info?.isFile() || info.size > MAX_MANIFEST_BYTES) continue;
+    const content = await readFile(real ?? "", "utf8").catch(() => undefined);
+    if (content !== undefined) files.set(file, { path: file, content });
+  }
+  return [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /** Fields of a kustomization that name local files or directories. */
