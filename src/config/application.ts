@@ -237,12 +237,13 @@ function settingsOf(spec: z.output<typeof applicationSpecSchema>): { settings?: 
 }
 
 function targetSettingsOf(spec: z.output<typeof applicationSpecSchema>): TargetSettings {
-  const ignore: IgnoreRule[] = (spec.kubernetes?.ignoreDifferences ?? []).map((r) => ({
+  const ignore: IgnoreRule[] = (spec.kubernetes?.ignoreDifferences ?? []).map((r, index) => ({
     ...(r.group !== undefined ? { group: r.group } : {}),
     ...(r.kind !== undefined ? { kind: r.kind } : {}),
     ...(r.name !== undefined ? { name: r.name } : {}),
     ...(r.namespace !== undefined ? { namespace: r.namespace } : {}),
     jsonPointers: r.jsonPointers,
+    source: `spec.kubernetes.ignoreDifferences[${index}]`,
   }));
   return {
     ...(spec.namespace !== undefined ? { namespace: spec.namespace } : {}),

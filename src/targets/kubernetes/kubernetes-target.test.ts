@@ -136,7 +136,11 @@ describe("kubernetes target", () => {
     }, "horizontal-pod-autoscaler");
     await waitUntil(async () => fake.get("apps/v1", "Deployment", "default", "scaled") !== undefined, "the edit");
     const desired = await target.describe(object, context(settings));
-    assert.deepEqual((await target.read([object.key])).get(object.key)?.state, desired, "the autoscaler's replicas are no difference");
+    const live = (await target.read([object.key])).get(object.key);
+    assert.deepEqual(live?.state, desired, "the autoscaler's replicas are no difference");
+    assert.deepEqual(target.ignoredFields?.(object, settings), [{ pointer: "/spec/replicas", rule: "ignoreDifferences[0] (group apps, kind Deployment, /spec/replicas)", desired: 1 }], "Git's value, and the rule");
+    assert.deepEqual(live?.ignored, { "/spec/replicas": 5 }, "the live value is read beside the state, to be shown");
+    assert.equal((await target.explain?.(object.key, ["/spec/replicas"]))?.get("/spec/replicas"), "set by horizontal-pod-autoscaler (Update)");
     const newImage = makeObject(deployment("scaled", { image: "web:2" }), "apps/shop/web.yaml");
     await target.describe(newImage, context(settings));
     assert.equal(await target.apply(newImage, context(settings)), "configured");

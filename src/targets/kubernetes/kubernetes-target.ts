@@ -3,7 +3,7 @@ import { stalled, transient } from "../../core/errors.js";
 import type { Health } from "../../core/health.js";
 import type { ResourceKey } from "../../core/ids.js";
 import { displayKey, groupOf, parseResourceKey, resourceKey } from "../../core/ids.js";
-import type { JsonObject } from "../../core/json.js";
+import type { JsonObject, JsonValue } from "../../core/json.js";
 import { canonicalJson, isJsonObject } from "../../core/json.js";
 import type { RenderedObject } from "../../core/objects.js";
 import type { ApplyOutcome, Comparable, LiveChange, LiveObject, ObjectContext, Target } from "../target.js";
@@ -15,7 +15,7 @@ import { KubeClient as Client, statusMessage } from "./kube-client.js";
 import type { CachedChange } from "./live-cache.js";
 import { LiveCache, rvOf } from "./live-cache.js";
 import { ownerOf } from "./managed-fields.js";
-import { comparableOf, removePointer } from "./normalize.js";
+import { comparableOf, removePointer, valueAtPointer } from "./normalize.js";
 import { kubernetesTargetValidator, KUBERNETES_TARGET } from "./kubernetes-validator.js";
 import { APPLICATION_LABEL, FIELD_MANAGER, RECREATE_ANNOTATION } from "./labels.js";
 import { ResourceTypes } from "./resource-types.js";
@@ -232,6 +232,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     validate: validator.validate,
     ...(validator.withObjects ? { withObjects: validator.withObjects } : {}),
     prepare: validator.prepare,
+    ignoredFields: (object, settings) => ignoredFields(object, settings?.ignoreDifferences),
     secretFields: kubernetesSecretFields,
 
     async describe(object, context) {
@@ -264,7 +265,8 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
           const live = await liveOf(type, ref.namespace, ref.name);
           if (!live) return;
           const owner = labelOf(live);
-          out.set(key, { key, state: comparableOf(live, compared.get(key)?.ignored ?? []), ...(owner ? { owner } : {}) });
+          const ignored = compared.get(key)?.ignored ?? [];
+          out.set(key, { key, state: comparableOf(live, ignored), ...(owner ? { owner } : {}), ...(ignored.length > 0 ? { ignored: ignoredValues(live, ignored) } : {}) });
         }),
       );
       return new Map(keys.filter((k) => out.has(k)).map((k) => [k, out.get(k) as LiveObject]));
@@ -335,6 +337,17 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       client.close();
     },
   };
+}
+
+/** The live values at the ignored pointers, in comparable form; a field the object lacks is absent. */
+function ignoredValues(live: JsonObject, pointers: readonly string[]): Record<string, JsonValue> {
+  const comparable = comparableOf(live);
+  const out: Record<string, JsonValue> = {};
+  for (const pointer of pointers) {
+    const value = valueAtPointer(comparable, pointer);
+    if (value !== undefined) out[pointer] = value;
+  }
+  return out;
 }
 
 function wantsRecreate(object: RenderedObject): boolean {

@@ -63,3 +63,16 @@ function removeAt(value: JsonValue, segments: readonly string[]): JsonValue | un
   const next = removeAt(child, tail);
   return next === undefined ? value : { ...value, [head]: next };
 }
+
+/** The value at a JSON pointer (RFC 6901), or undefined when there is none. Pure. */
+export function valueAtPointer(value: JsonValue, pointer: string): JsonValue | undefined {
+  let node: JsonValue | undefined = value;
+  for (const segment of pointer.split("/").slice(1).map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"))) {
+    if (Array.isArray(node)) {
+      const index = Number(segment);
+      node = /^\d+$/.test(segment) && index < node.length ? (node[index] as JsonValue) : undefined;
+    } else if (isJsonObject(node) && Object.hasOwn(node, segment)) node = node[segment];
+    else return undefined;
+  }
+  return node;
+}
