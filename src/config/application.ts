@@ -96,7 +96,7 @@ export const applicationSpecSchema = z
             }),
           )
           .optional()
-          .meta({ description: "Fields of selected objects left out of comparisons and updates (an autoscaler's /spec/replicas)." }),
+          .meta({ description: "Fields of selected objects left out of comparisons and of updates to existing objects (an autoscaler's /spec/replicas): never drift, but listed in diffs where they differ from Git, with the rule." }),
       })
       .optional()
       .meta({ description: "Settings of the kubernetes target." }),
