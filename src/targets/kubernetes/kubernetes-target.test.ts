@@ -134,7 +134,7 @@ describe("kubernetes target", () => {
     fake.edit("apps/v1", "Deployment", "default", "scaled", (o) => {
       (o.spec as { replicas: number }).replicas = 5;
     }, "horizontal-pod-autoscaler");
-    await waitUntil(async () => fake.get("apps/v1", "Deployment", "default", "scaled") !== undefined, "the edit");
+    await waitUntil(async () => (await target.read([object.key])).get(object.key)?.ignored?.["/spec/replicas"] === 5, "the target to see the edit");
     const desired = await target.describe(object, context(settings));
     const live = (await target.read([object.key])).get(object.key);
     assert.deepEqual(live?.state, desired, "the autoscaler's replicas are no difference");
@@ -146,6 +146,16 @@ describe("kubernetes target", () => {
     assert.equal(await target.apply(newImage, context(settings)), "configured");
     const spec = fake.get("apps/v1", "Deployment", "default", "scaled")?.spec as { replicas: number } | undefined;
     assert.equal(spec?.replicas, 5, "an update of another field keeps the autoscaler's replicas");
+  });
+
+  it("keeps an ignored field Git set when nobody else has taken it yet", async () => {
+    const settings: TargetSettings = { ignoreDifferences: [{ group: "apps", kind: "Deployment", jsonPointers: ["/spec/replicas"] }] };
+    await target.apply(makeObject(deployment("unscaled", { replicas: 3 }), "apps/shop/web.yaml"), context(settings));
+    const newImage = makeObject(deployment("unscaled", { replicas: 3, image: "web:2" }), "apps/shop/web.yaml");
+    await target.describe(newImage, context(settings));
+    assert.equal(await target.apply(newImage, context(settings)), "configured");
+    const spec = fake.get("apps/v1", "Deployment", "default", "unscaled")?.spec as { replicas: number; template: unknown } | undefined;
+    assert.equal(spec?.replicas, 3, "the replicas Git created it with stay (an update without them would drop Ferry's ownership and let the server default them)");
   });
 
   it("reports an immutable field clearly, and recreates the object when it is annotated to", async () => {

@@ -4,7 +4,7 @@ import type { JsonObject } from "../../core/json.js";
 import { makeObject } from "../testing.js";
 import { ignoredFields } from "./ignore-rules.js";
 import { ownerOf } from "./managed-fields.js";
-import { comparableOf, removePointer, valueAtPointer } from "./normalize.js";
+import { comparableOf, removePointer, setPointer, valueAtPointer } from "./normalize.js";
 import { withDefaultNamespace } from "./scope.js";
 
 describe("comparableOf", () => {
@@ -56,6 +56,15 @@ describe("ignoredFields", () => {
       { pointer: "/spec/paused", rule: "spec.kubernetes.ignoreDifferences[1] (group apps, kind Deployment, /spec/paused)" },
       { pointer: "/metadata/labels/owner", rule: "ignoreDifferences[3] (namespace team, /metadata/labels/owner)", desired: "a/b" },
     ]);
+  });
+
+  it("setPointer sets a field, creating mappings on the way, and leaves lists without that item alone", () => {
+    const value = { spec: { template: {} }, list: [{ x: 1 }] };
+    assert.deepEqual(setPointer(value, "/spec/replicas", 3), { spec: { template: {}, replicas: 3 }, list: [{ x: 1 }] });
+    assert.deepEqual(setPointer(value, "/metadata/annotations/a~1b", "1"), { ...value, metadata: { annotations: { "a/b": "1" } } });
+    assert.deepEqual(setPointer(value, "/list/0/x", 2), { spec: { template: {} }, list: [{ x: 2 }] });
+    assert.deepEqual(setPointer(value, "/list/1/x", 2), value);
+    assert.deepEqual(value, { spec: { template: {} }, list: [{ x: 1 }] }, "the input is not changed");
   });
 
   it("valueAtPointer reads escaped segments and list items, and nothing past the end", () => {

@@ -76,3 +76,24 @@ export function valueAtPointer(value: JsonValue, pointer: string): JsonValue | u
   }
   return node;
 }
+
+/** A copy of `value` with `field` at `pointer`, creating the mappings on the way; unchanged when a list index on the way does not exist. Pure. */
+export function setPointer(value: JsonObject, pointer: string, field: JsonValue): JsonObject {
+  const segments = pointer.split("/").slice(1).map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const set = setAt(value, segments, field);
+  return isJsonObject(set) ? set : value;
+}
+
+function setAt(value: JsonValue | undefined, segments: readonly string[], field: JsonValue): JsonValue | undefined {
+  const [head, ...tail] = segments;
+  if (head === undefined) return field;
+  if (Array.isArray(value)) {
+    const index = Number(head);
+    if (!/^\d+$/.test(head) || index >= value.length) return undefined;
+    const next = setAt(value[index] as JsonValue, tail, field);
+    return next === undefined ? undefined : value.map((v, i) => (i === index ? next : v));
+  }
+  const node = isJsonObject(value) ? value : {};
+  const next = setAt(node[head], tail, field);
+  return next === undefined ? undefined : { ...node, [head]: next };
+}
