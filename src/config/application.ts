@@ -96,7 +96,7 @@ export const applicationSpecSchema = z
             }),
           )
           .optional()
-          .meta({ description: "Fields of selected objects left out of comparisons and updates (an autoscaler's /spec/replicas)." }),
+          .meta({ description: "Fields of selected objects left out of comparisons and of updates to existing objects (an autoscaler's /spec/replicas): never drift, but listed in diffs where they differ from Git, with the rule." }),
       })
       .optional()
       .meta({ description: "Settings of the kubernetes target." }),
@@ -237,12 +237,13 @@ function settingsOf(spec: z.output<typeof applicationSpecSchema>): { settings?: 
 }
 
 function targetSettingsOf(spec: z.output<typeof applicationSpecSchema>): TargetSettings {
-  const ignore: IgnoreRule[] = (spec.kubernetes?.ignoreDifferences ?? []).map((r) => ({
+  const ignore: IgnoreRule[] = (spec.kubernetes?.ignoreDifferences ?? []).map((r, index) => ({
     ...(r.group !== undefined ? { group: r.group } : {}),
     ...(r.kind !== undefined ? { kind: r.kind } : {}),
     ...(r.name !== undefined ? { name: r.name } : {}),
     ...(r.namespace !== undefined ? { namespace: r.namespace } : {}),
     jsonPointers: r.jsonPointers,
+    source: `spec.kubernetes.ignoreDifferences[${index}]`,
   }));
   return {
     ...(spec.namespace !== undefined ? { namespace: spec.namespace } : {}),

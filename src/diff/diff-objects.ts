@@ -2,7 +2,8 @@ import type { ResourceKey } from "../core/ids.js";
 import type { JsonValue } from "../core/json.js";
 import { canonicalJson, escapePointerSegment, isJsonObject } from "../core/json.js";
 import type { RenderedObject } from "../core/objects.js";
-import type { Comparable, LiveObject, SecretFields } from "../targets/target.js";
+import type { Comparable, IgnoredField, LiveObject, SecretFields } from "../targets/target.js";
+import { ignoredDifferences } from "./ignored-differences.js";
 import { maskDifferences } from "./secrets.js";
 
 /** A desired object with the comparable state its target derived from it. */
@@ -11,6 +12,8 @@ export interface DesiredState {
   readonly state: Comparable;
   /** Fields whose values must never be reported (see secretFieldsOf); compared as they are. */
   readonly secret?: SecretFields;
+  /** Fields ignore rules leave out of `state`, with Git's values: shown in the diff, never compared. */
+  readonly ignored?: readonly IgnoredField[];
 }
 
 /** One field that differs; absent sides are undefined. */
@@ -23,6 +26,16 @@ export interface FieldDifference {
   readonly explanation?: string;
 }
 
+/**
+ * A field whose live value differs from Git's but that an ignore rule keeps
+ * out of the comparison: information, not drift. It never makes an object
+ * out of sync and is never applied.
+ */
+export interface IgnoredDifference extends FieldDifference {
+  /** The rule that hides it: `spec.kubernetes.ignoreDifferences[0] (kind Deployment, /spec/replicas)`. */
+  readonly ignoredBy: string;
+}
+
 /** Desired paired with live for one object. */
 export type ObjectDiff =
   | { readonly type: "missing"; readonly key: ResourceKey; readonly desired: DesiredState }
@@ -32,8 +45,10 @@ export type ObjectDiff =
       readonly desired: DesiredState;
       readonly live: LiveObject;
       readonly differences: readonly FieldDifference[];
+      /** Differences ignore rules hide; absent when there are none. */
+      readonly ignored?: readonly IgnoredDifference[];
     }
-  | { readonly type: "same"; readonly key: ResourceKey; readonly desired: DesiredState; readonly live: LiveObject }
+  | { readonly type: "same"; readonly key: ResourceKey; readonly desired: DesiredState; readonly live: LiveObject; readonly ignored?: readonly IgnoredDifference[] }
   /** In the last inventory but no longer desired: a prune candidate. */
   | { readonly type: "orphan"; readonly key: ResourceKey; readonly live?: LiveObject };
 
@@ -42,6 +57,8 @@ export type ObjectDiff =
  * that are no longer desired come out as `orphan` (whether or not they still
  * exist); the result is sorted by key. Differences are found on the real
  * values, then secret values are masked: no secret leaves the diff stage.
+ * Fields ignore rules hide come out as `ignored` beside the differences,
+ * masked the same way; they never make an object `changed`.
  */
 export function diffObjects(
   desired: readonly DesiredState[],
@@ -59,7 +76,9 @@ export function diffObjects(
       continue;
     }
     const differences = maskDifferences(compareValues(d.state, l.state), d.secret);
-    out.push(differences.length === 0 ? { type: "same", key, desired: d, live: l } : { type: "changed", key, desired: d, live: l, differences });
+    const hidden = maskDifferences(ignoredDifferences(d.ignored, l.ignored), d.secret);
+    const ignored = hidden.length > 0 ? { ignored: hidden } : {};
+    out.push(differences.length === 0 ? { type: "same", key, desired: d, live: l, ...ignored } : { type: "changed", key, desired: d, live: l, differences, ...ignored });
   }
   for (const key of new Set(inventory)) {
     if (desiredKeys.has(key)) continue;

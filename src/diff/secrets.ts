@@ -37,13 +37,16 @@ export function secretFieldsOf(object: RenderedObject, targetFields?: SecretFiel
  * so what changed is still said. Values under a secret pointer, and secret
  * fields inside an object-valued difference, are masked. Pure.
  */
-export function maskDifferences(differences: readonly FieldDifference[], secret: SecretFields | undefined): readonly FieldDifference[] {
+export function maskDifferences<T extends FieldDifference>(differences: readonly T[], secret: SecretFields | undefined): readonly T[] {
   if (!secret) return differences;
-  return differences.map((d) => ({
-    path: d.path,
-    ...(d.desired !== undefined ? { desired: maskValue(d.desired, d.path, secret) } : {}),
-    ...(d.live !== undefined ? { live: maskValue(d.live, d.path, secret) } : {}),
-  }));
+  return differences.map((d) => {
+    const { desired, live, ...rest } = d;
+    return {
+      ...rest,
+      ...(desired !== undefined ? { desired: maskValue(desired, d.path, secret) } : {}),
+      ...(live !== undefined ? { live: maskValue(live, d.path, secret) } : {}),
+    } as T;
+  });
 }
 
 function maskValue(value: JsonValue, pointer: string, secret: SecretFields): JsonValue {

@@ -225,14 +225,18 @@ export class Engine {
     };
   }
 
-  /** What a sync of the application would change now, without changing anything. */
+  /**
+   * What a sync of the application would change now, without changing
+   * anything; objects that match Git apart from fields ignore rules hide come
+   * too (type `same`, with those fields), since people want to see them.
+   */
   async diff(name: string): Promise<ObjectDiff[]> {
     const app = this.#apps.get(name);
     if (!app) throw new Error(`unknown application ${JSON.stringify(name)}`);
     const fetcher = this.#options.fetcherFor(app);
     const artifact = fetcher.current() ?? (await fetcher.refresh()).artifact;
     const diffs = await this.#compare(app, artifact);
-    return diffs.filter((d) => d.type !== "same" && !(d.type === "orphan" && !d.live));
+    return diffs.filter((d) => (d.type === "same" ? d.ignored !== undefined : !(d.type === "orphan" && !d.live)));
   }
 
   /**

@@ -4,7 +4,7 @@ import type { Health } from "../core/health.js";
 import type { Digest, ResourceKey } from "../core/ids.js";
 import { displayKey, shortRevision } from "../core/ids.js";
 import type { RenderedObject } from "../core/objects.js";
-import type { DesiredState, ObjectDiff } from "../diff/diff-objects.js";
+import type { DesiredState, FieldDifference, ObjectDiff } from "../diff/diff-objects.js";
 import { secretFieldsOf } from "../diff/secrets.js";
 import { renderDigest } from "../render/render.js";
 import type { RenderSourceOptions } from "../render/render-source.js";
@@ -137,31 +137,36 @@ export function validateStage(objects: readonly RenderedObject[], target: Target
   return [...problems, ...broken];
 }
 
-/** Describe: each desired object in the target's comparable form, with the fields that are secret. */
+/** Describe: each desired object in the target's comparable form, with the fields that are secret and those ignore rules leave out. */
 export async function describeStage(objects: readonly RenderedObject[], target: Target, context: ObjectContext): Promise<DesiredState[]> {
   return Promise.all(
     objects.map(async (object) => {
       const state = await target.describe(object, context);
       const secret = secretFieldsOf(object, target.secretFields?.(object));
-      return secret ? { object, state, secret } : { object, state };
+      const ignored = target.ignoredFields?.(object, context.settings) ?? [];
+      return { object, state, ...(secret ? { secret } : {}), ...(ignored.length > 0 ? { ignored } : {}) };
     }),
   );
 }
 
-/** Adds the target's explanations (who changed a field) to the differences of changed objects. */
+/** Adds the target's explanations (who changed a field) to the differences of changed objects, ignored ones included. */
 export async function explainStage(diffs: readonly ObjectDiff[], target: Target): Promise<ObjectDiff[]> {
   const explain = target.explain?.bind(target);
   if (!explain) return [...diffs];
   return Promise.all(
     diffs.map(async (d) => {
-      if (d.type !== "changed") return d;
-      const notes = await explain(d.key, d.differences.map((f) => f.path));
+      if (d.type !== "changed" && d.type !== "same") return d;
+      const ignored = d.ignored ?? [];
+      const differences = d.type === "changed" ? d.differences : [];
+      if (differences.length === 0 && ignored.length === 0) return d;
+      const notes = await explain(d.key, [...differences, ...ignored].map((f) => f.path));
       if (notes.size === 0) return d;
-      const differences = d.differences.map((f) => {
+      const noted = <T extends FieldDifference>(f: T): T => {
         const note = notes.get(f.path);
         return note ? { ...f, explanation: note } : f;
-      });
-      return { ...d, differences };
+      };
+      const withIgnored = ignored.length > 0 ? { ignored: ignored.map(noted) } : {};
+      return d.type === "changed" ? { ...d, differences: differences.map(noted), ...withIgnored } : { ...d, ...withIgnored };
     }),
   );
 }

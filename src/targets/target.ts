@@ -1,7 +1,7 @@
 import type { Problem } from "../core/errors.js";
 import type { Health } from "../core/health.js";
 import type { ResourceKey } from "../core/ids.js";
-import type { JsonObject } from "../core/json.js";
+import type { JsonObject, JsonValue } from "../core/json.js";
 import type { RenderedObject } from "../core/objects.js";
 
 /**
@@ -34,6 +34,18 @@ export interface IgnoreRule {
   readonly namespace?: string;
   /** JSON pointers of the ignored fields (`/spec/replicas`). */
   readonly jsonPointers: readonly string[];
+  /** Where the rule is declared, for people (`spec.kubernetes.ignoreDifferences[0]`). */
+  readonly source?: string;
+}
+
+/** A field of one object that an ignore rule keeps out of its comparison, with the value Git declares. */
+export interface IgnoredField {
+  /** JSON pointer inside the object's comparable state (`/spec/replicas`). */
+  readonly pointer: string;
+  /** The rule, for people: `spec.kubernetes.ignoreDifferences[0] (kind Deployment, /spec/replicas)`. */
+  readonly rule: string;
+  /** The value in Git; absent when Git does not declare the field. */
+  readonly desired?: JsonValue;
 }
 
 /** Per-application settings a target may use. Targets ignore what they have no use for. */
@@ -52,6 +64,11 @@ export interface LiveObject {
   readonly state: Comparable;
   /** The application that owns it, as the target recorded it; undefined when nobody does. */
   readonly owner?: string;
+  /**
+   * Live values of the fields ignore rules leave out of `state`, by JSON
+   * pointer (a field the object lacks is absent): shown, never compared.
+   */
+  readonly ignored?: Readonly<Record<string, JsonValue>>;
 }
 
 /** What applying one object did. */
@@ -107,6 +124,12 @@ export interface Target extends TargetValidator {
    * the `ferry.dev/secret` annotation.
    */
   secretFields?(object: RenderedObject): SecretFields | undefined;
+  /**
+   * The fields of the object that the application's ignore rules leave out of
+   * `describe` and `read` (and out of updates), with the rule and Git's value,
+   * so a diff can show them without counting them. Pure. Absent: none.
+   */
+  ignoredFields?(object: RenderedObject, settings: TargetSettings | undefined): readonly IgnoredField[];
   /**
    * Says, per differing field (JSON pointer), who or what explains that the
    * live object differs (the field manager that last set it). Absent: nothing.

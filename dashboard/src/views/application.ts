@@ -1,4 +1,5 @@
 import type { DiffView } from "../../../src/diff/format-diff.js";
+import { isChange } from "../../../src/diff/format-diff.js";
 import type { ApplicationStatus, InventoryEntry } from "../../../src/engine/status.js";
 import { displayKey, parseResourceKey } from "../../../src/core/ids.js";
 import { formatProblem, pointerToPath } from "../../../src/core/errors.js";
@@ -230,12 +231,14 @@ function drawObjects(section: HTMLElement, s: ApplicationStatus): void {
 }
 
 function drawDiff(section: HTMLElement, diffs: readonly DiffView[]): void {
-  const changes = diffs.filter((d) => d.type !== "same");
+  const changes = diffs.filter((d) => d.type !== "same" || d.ignored);
+  const inSync = !changes.some(isChange);
   replace(
     section,
     h("h2", null, "Diff against Git"),
+    inSync ? h("p", { class: "muted" }, `No differences: the target matches Git.${changes.length > 0 ? " Ignore rules hide the differences below: they are shown, never synced." : ""}`) : null,
     changes.length === 0
-      ? h("p", { class: "muted" }, "No differences: the target matches Git.")
+      ? null
       : h(
           "div",
           { class: "diff" },
@@ -243,18 +246,28 @@ function drawDiff(section: HTMLElement, diffs: readonly DiffView[]): void {
             const name = displayKey(d.key);
             if (d.type === "missing") return h("div", { class: "diff-object add" }, h("div", { class: "diff-title" }, `+ ${name}`, h("span", { class: "muted" }, " will be created")));
             if (d.type === "orphan") return h("div", { class: "diff-object remove" }, h("div", { class: "diff-title" }, `− ${name}`, h("span", { class: "muted" }, " no longer in Git: pruned when pruning is on")));
+            const row = (f: DiffView["differences"][number], note: string | undefined, ignored: boolean): HTMLElement =>
+              h(
+                "tr",
+                ignored ? { class: "ignored" } : null,
+                h("td", null, h("code", null, pointerToPath(f.path))),
+                h("td", { class: "old" }, h("code", null, showValue(f.live))),
+                h("td", { class: "new" }, h("code", null, showValue(f.desired))),
+                h("td", { class: "muted" }, note ?? ""),
+              );
             return h(
               "div",
-              { class: "diff-object change" },
-              h("div", { class: "diff-title" }, `~ ${name}`),
+              { class: d.type === "same" ? "diff-object ignored" : "diff-object change" },
+              h("div", { class: "diff-title" }, `${d.type === "same" ? "=" : "~"} ${name}`, d.type === "same" ? h("span", { class: "muted" }, " matches Git apart from ignored fields") : null),
               h(
                 "table",
                 null,
-                h("thead", null, h("tr", null, h("th", null, "Field"), h("th", null, "Live"), h("th", null, "Git"))),
+                h("thead", null, h("tr", null, h("th", null, "Field"), h("th", null, "Live"), h("th", null, "Git"), h("th", null, "Why"))),
                 h(
                   "tbody",
                   null,
-                  d.differences.map((f) => h("tr", null, h("td", null, h("code", null, pointerToPath(f.path))), h("td", { class: "old" }, h("code", null, showValue(f.live))), h("td", { class: "new" }, h("code", null, showValue(f.desired))))),
+                  d.differences.map((f) => row(f, f.explanation, false)),
+                  (d.ignored ?? []).map((f) => row(f, `ignored by ${f.ignoredBy}${f.explanation ? `; ${f.explanation}` : ""}`, true)),
                 ),
               ),
             );

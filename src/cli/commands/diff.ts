@@ -1,5 +1,5 @@
 import type { DiffView } from "../../diff/format-diff.js";
-import { toDiffView } from "../../diff/format-diff.js";
+import { isChange, toDiffView } from "../../diff/format-diff.js";
 import { toFerryError } from "../../core/errors.js";
 import { formatProblem } from "../../core/errors.js";
 import { AgentClient } from "../client.js";
@@ -9,6 +9,7 @@ import { withLocalAgent } from "./offline.js";
 
 /**
  * `ferry diff [app]`: what a sync would change in each application now.
+ * Differences that ignore rules hide are listed but change nothing.
  * Exit 0 when nothing would change, 1 when something would, 2 when it cannot tell.
  */
 export async function runDiffCommand(stateDir: string, name: string | undefined, output: "text" | "json"): Promise<number> {
@@ -35,11 +36,12 @@ export async function runDiffCommand(stateDir: string, name: string | undefined,
     for (const r of results) {
       if ("error" in r) console.log(`${r.name}: cannot diff: ${r.error}${r.problems.length > 1 ? "\n  " + r.problems.join("\n  ") : ""}`);
       else if (r.diffs.length === 0) console.log(`${r.name}: in sync`);
+      else if (!r.diffs.some(isChange)) console.log(`${r.name}: in sync; ignore rules hide these differences:\n${indent(formatDiffs(r.diffs))}`);
       else console.log(`${r.name}:\n${indent(formatDiffs(r.diffs))}`);
     }
   }
   if (results.some((r) => "error" in r)) return EXIT.error;
-  return results.some((r) => "diffs" in r && r.diffs.length > 0) ? EXIT.failed : EXIT.ok;
+  return results.some((r) => "diffs" in r && r.diffs.some(isChange)) ? EXIT.failed : EXIT.ok;
 }
 
 type DiffResult = { name: string; diffs: readonly DiffView[] } | { name: string; error: string; problems: readonly string[] };

@@ -134,14 +134,28 @@ describe("kubernetes target", () => {
     fake.edit("apps/v1", "Deployment", "default", "scaled", (o) => {
       (o.spec as { replicas: number }).replicas = 5;
     }, "horizontal-pod-autoscaler");
-    await waitUntil(async () => fake.get("apps/v1", "Deployment", "default", "scaled") !== undefined, "the edit");
+    await waitUntil(async () => (await target.read([object.key])).get(object.key)?.ignored?.["/spec/replicas"] === 5, "the target to see the edit");
     const desired = await target.describe(object, context(settings));
-    assert.deepEqual((await target.read([object.key])).get(object.key)?.state, desired, "the autoscaler's replicas are no difference");
+    const live = (await target.read([object.key])).get(object.key);
+    assert.deepEqual(live?.state, desired, "the autoscaler's replicas are no difference");
+    assert.deepEqual(target.ignoredFields?.(object, settings), [{ pointer: "/spec/replicas", rule: "ignoreDifferences[0] (group apps, kind Deployment, /spec/replicas)", desired: 1 }], "Git's value, and the rule");
+    assert.deepEqual(live?.ignored, { "/spec/replicas": 5 }, "the live value is read beside the state, to be shown");
+    assert.equal((await target.explain?.(object.key, ["/spec/replicas"]))?.get("/spec/replicas"), "set by horizontal-pod-autoscaler (Update)");
     const newImage = makeObject(deployment("scaled", { image: "web:2" }), "apps/shop/web.yaml");
     await target.describe(newImage, context(settings));
     assert.equal(await target.apply(newImage, context(settings)), "configured");
     const spec = fake.get("apps/v1", "Deployment", "default", "scaled")?.spec as { replicas: number } | undefined;
     assert.equal(spec?.replicas, 5, "an update of another field keeps the autoscaler's replicas");
+  });
+
+  it("keeps an ignored field Git set when nobody else has taken it yet", async () => {
+    const settings: TargetSettings = { ignoreDifferences: [{ group: "apps", kind: "Deployment", jsonPointers: ["/spec/replicas"] }] };
+    await target.apply(makeObject(deployment("unscaled", { replicas: 3 }), "apps/shop/web.yaml"), context(settings));
+    const newImage = makeObject(deployment("unscaled", { replicas: 3, image: "web:2" }), "apps/shop/web.yaml");
+    await target.describe(newImage, context(settings));
+    assert.equal(await target.apply(newImage, context(settings)), "configured");
+    const spec = fake.get("apps/v1", "Deployment", "default", "unscaled")?.spec as { replicas: number; template: unknown } | undefined;
+    assert.equal(spec?.replicas, 3, "the replicas Git created it with stay (an update without them would drop Ferry's ownership and let the server default them)");
   });
 
   it("reports an immutable field clearly, and recreates the object when it is annotated to", async () => {

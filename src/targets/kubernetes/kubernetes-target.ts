@@ -3,7 +3,7 @@ import { stalled, transient } from "../../core/errors.js";
 import type { Health } from "../../core/health.js";
 import type { ResourceKey } from "../../core/ids.js";
 import { displayKey, groupOf, parseResourceKey, resourceKey } from "../../core/ids.js";
-import type { JsonObject } from "../../core/json.js";
+import type { JsonObject, JsonValue } from "../../core/json.js";
 import { canonicalJson, isJsonObject } from "../../core/json.js";
 import type { RenderedObject } from "../../core/objects.js";
 import type { ApplyOutcome, Comparable, LiveChange, LiveObject, ObjectContext, Target } from "../target.js";
@@ -14,8 +14,8 @@ import type { KubeClient, ResourceType } from "./kube-client.js";
 import { KubeClient as Client, statusMessage } from "./kube-client.js";
 import type { CachedChange } from "./live-cache.js";
 import { LiveCache, rvOf } from "./live-cache.js";
-import { ownerOf } from "./managed-fields.js";
-import { comparableOf, removePointer } from "./normalize.js";
+import { ownerOf, ownersOf } from "./managed-fields.js";
+import { comparableOf, removePointer, setPointer, valueAtPointer } from "./normalize.js";
 import { kubernetesTargetValidator, KUBERNETES_TARGET } from "./kubernetes-validator.js";
 import { APPLICATION_LABEL, FIELD_MANAGER, RECREATE_ANNOTATION } from "./labels.js";
 import { ResourceTypes } from "./resource-types.js";
@@ -46,6 +46,8 @@ interface Compared {
   /** That live object in comparable form (canonical JSON): a newer one equal to it (only its status changed) compares the same. */
   readonly liveState: string;
   readonly state: Comparable;
+  /** The manifest the comparison sent, and an apply sends. */
+  readonly manifest: JsonObject;
   readonly ignored: readonly string[];
   /** Fields are taken from hand edits (Update managers) or by the application's policy. */
   readonly force: boolean;
@@ -127,8 +129,14 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     return type;
   }
 
-  /** The manifest Ferry sends: labelled with its application, without ignored fields of an existing object. */
-  function manifestToSend(object: RenderedObject, type: ResourceType, context: ObjectContext, exists: boolean, ignored: readonly string[]): JsonObject {
+  /**
+   * The manifest Ferry sends: labelled with its application; for an existing
+   * object, ignored fields are left to whoever owns them. One that only
+   * Ferry owns (Git created it and nobody has taken it yet) is sent with its
+   * live value: leaving it out would drop Ferry's ownership and let the
+   * server remove or default it (replicas back to 1 before an autoscaler acts).
+   */
+  function manifestToSend(object: RenderedObject, type: ResourceType, context: ObjectContext, live: JsonObject | undefined, ignored: readonly string[], keepOwned = true): JsonObject {
     const metadata = object.manifest.metadata;
     let manifest: JsonObject = {
       ...object.manifest,
@@ -138,7 +146,14 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
         labels: { ...(metadata.labels ?? {}), [APPLICATION_LABEL]: context.application },
       },
     };
-    if (exists) for (const pointer of ignored) manifest = removePointer(manifest, pointer);
+    if (live) {
+      for (const pointer of ignored) {
+        const value = valueAtPointer(live, pointer);
+        const owners = ownersOf(live, pointer);
+        const onlyFerry = keepOwned && value !== undefined && owners.length > 0 && owners.every((o) => o.manager === FIELD_MANAGER);
+        manifest = onlyFerry ? setPointer(manifest, pointer, value) : removePointer(manifest, pointer);
+      }
+    }
     return JSON.parse(JSON.stringify(manifest)) as JsonObject;
   }
 
@@ -171,7 +186,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     const namespace = type.namespaced ? (object.manifest.metadata.namespace ?? "") : "";
     const live = read ? read.live : await liveOf(type, namespace, object.manifest.metadata.name);
     const ignored = ignoredFields(object, context.settings?.ignoreDifferences).map((f) => f.pointer);
-    const manifest = manifestToSend(object, type, context, live !== undefined, ignored);
+    let manifest = manifestToSend(object, type, context, live, ignored);
     const desiredHash = hash(canonicalJson({ manifest, ignored, force: context.settings?.forceConflicts === true }));
     const liveRv = rvOf(live);
     const liveState = live ? canonicalJson(comparableOf(live, ignored)) : "";
@@ -181,6 +196,12 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     if (known && sameLive && known.desiredHash === desiredHash && known.application === context.application) return known;
     let force = context.settings?.forceConflicts === true;
     let res = await serverApply(type, object, manifest, true, force);
+    const released = res.status === 409 && live ? manifestToSend(object, type, context, live, ignored, false) : manifest;
+    if (canonicalJson(released) !== canonicalJson(manifest)) {
+      // Another manager has just taken an ignored field Ferry still held: it is theirs now, never forced back to a stale value.
+      manifest = released;
+      res = await serverApply(type, object, manifest, true, force);
+    }
     if (res.status === 409 && !force && live && onlyHandEdits(live, conflictsOf(res.body).map((c) => c.manager))) {
       force = true;
       res = await serverApply(type, object, manifest, true, force);
@@ -193,10 +214,10 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     }
     if (res.status === 422 && live && wantsRecreate(object) && /immutable/i.test(statusMessage(res.body))) {
       // The object will be deleted and created again: compared as declared, so it differs from the live one.
-      return { desiredHash, liveRv, liveState, state: comparableOf(manifest, ignored), ignored, force, application: context.application };
+      return { desiredHash, liveRv, liveState, state: comparableOf(manifest, ignored), manifest, ignored, force, application: context.application };
     }
     if (res.status >= 300 || !isJsonObject(res.body)) throw applyError(object, res.status, res.body, "comparing");
-    const result: Compared = { desiredHash, liveRv, liveState, state: comparableOf(res.body, ignored), ignored, force, application: context.application };
+    const result: Compared = { desiredHash, liveRv, liveState, state: comparableOf(res.body, ignored), manifest, ignored, force, application: context.application };
     compared.set(object.key, result);
     return result;
   }
@@ -232,6 +253,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     validate: validator.validate,
     ...(validator.withObjects ? { withObjects: validator.withObjects } : {}),
     prepare: validator.prepare,
+    ignoredFields: (object, settings) => ignoredFields(object, settings?.ignoreDifferences),
     secretFields: kubernetesSecretFields,
 
     async describe(object, context) {
@@ -264,7 +286,8 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
           const live = await liveOf(type, ref.namespace, ref.name);
           if (!live) return;
           const owner = labelOf(live);
-          out.set(key, { key, state: comparableOf(live, compared.get(key)?.ignored ?? []), ...(owner ? { owner } : {}) });
+          const ignored = compared.get(key)?.ignored ?? [];
+          out.set(key, { key, state: comparableOf(live, ignored), ...(owner ? { owner } : {}), ...(ignored.length > 0 ? { ignored: ignoredValues(live, ignored) } : {}) });
         }),
       );
       return new Map(keys.filter((k) => out.has(k)).map((k) => [k, out.get(k) as LiveObject]));
@@ -282,10 +305,10 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       if (result === "not-yet") throw transient("NotYetServed", `${objectLabel(object)}: its namespace or resource type does not exist yet`);
       if (live && canonicalJson(comparableOf(live, result.ignored)) === canonicalJson(result.state)) return "unchanged";
       const ignored = result.ignored;
-      let res = await serverApply(type, object, manifestToSend(object, type, context, live !== undefined, ignored), false, result.force);
+      let res = await serverApply(type, object, result.manifest, false, result.force);
       if (res.status === 422 && live && wantsRecreate(object) && /immutable/i.test(statusMessage(res.body))) {
         await recreate(type, object);
-        res = await serverApply(type, object, manifestToSend(object, type, context, false, ignored), false, result.force);
+        res = await serverApply(type, object, manifestToSend(object, type, context, undefined, ignored), false, result.force);
       }
       if (res.status >= 300 || !isJsonObject(res.body)) throw applyError(object, res.status, res.body, "applying");
       const applied = { ...res.body, apiVersion: type.apiVersion, kind: type.kind };
@@ -335,6 +358,17 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       client.close();
     },
   };
+}
+
+/** The live values at the ignored pointers, in comparable form; a field the object lacks is absent. */
+function ignoredValues(live: JsonObject, pointers: readonly string[]): Record<string, JsonValue> {
+  const comparable = comparableOf(live);
+  const out: Record<string, JsonValue> = {};
+  for (const pointer of pointers) {
+    const value = valueAtPointer(comparable, pointer);
+    if (value !== undefined) out[pointer] = value;
+  }
+  return out;
 }
 
 function wantsRecreate(object: RenderedObject): boolean {

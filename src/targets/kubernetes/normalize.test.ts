@@ -4,7 +4,7 @@ import type { JsonObject } from "../../core/json.js";
 import { makeObject } from "../testing.js";
 import { ignoredFields } from "./ignore-rules.js";
 import { ownerOf } from "./managed-fields.js";
-import { comparableOf, removePointer } from "./normalize.js";
+import { comparableOf, removePointer, setPointer, valueAtPointer } from "./normalize.js";
 import { withDefaultNamespace } from "./scope.js";
 
 describe("comparableOf", () => {
@@ -43,18 +43,38 @@ describe("comparableOf", () => {
 });
 
 describe("ignoredFields", () => {
-  it("matches rules by group, kind, name and namespace, and says which rule", () => {
-    const deployment = makeObject({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "team" } });
+  it("matches rules by group, kind, name and namespace, names the rule, and takes Git's value", () => {
+    const deployment = makeObject({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "team", labels: { owner: "a/b" } }, spec: { replicas: 2 } });
     const rules = [
       { kind: "Service", jsonPointers: ["/spec/clusterIP"] },
-      { group: "apps", kind: "Deployment", jsonPointers: ["/spec/replicas"] },
+      { group: "apps", kind: "Deployment", jsonPointers: ["/spec/replicas", "/spec/paused"], source: "spec.kubernetes.ignoreDifferences[1]" },
       { kind: "Deployment", name: "other", jsonPointers: ["/spec/paused"] },
       { namespace: "team", jsonPointers: ["/metadata/labels/owner"] },
     ];
     assert.deepEqual(ignoredFields(deployment, rules), [
-      { pointer: "/spec/replicas", rule: 1 },
-      { pointer: "/metadata/labels/owner", rule: 3 },
+      { pointer: "/spec/replicas", rule: "spec.kubernetes.ignoreDifferences[1] (group apps, kind Deployment, /spec/replicas)", desired: 2 },
+      { pointer: "/spec/paused", rule: "spec.kubernetes.ignoreDifferences[1] (group apps, kind Deployment, /spec/paused)" },
+      { pointer: "/metadata/labels/owner", rule: "ignoreDifferences[3] (namespace team, /metadata/labels/owner)", desired: "a/b" },
     ]);
+  });
+
+  it("setPointer sets a field, creating mappings on the way, and leaves lists without that item alone", () => {
+    const value = { spec: { template: {} }, list: [{ x: 1 }] };
+    assert.deepEqual(setPointer(value, "/spec/replicas", 3), { spec: { template: {}, replicas: 3 }, list: [{ x: 1 }] });
+    assert.deepEqual(setPointer(value, "/metadata/annotations/a~1b", "1"), { ...value, metadata: { annotations: { "a/b": "1" } } });
+    assert.deepEqual(setPointer(value, "/list/0/x", 2), { spec: { template: {} }, list: [{ x: 2 }] });
+    assert.deepEqual(setPointer(value, "/list/1/x", 2), value);
+    assert.deepEqual(value, { spec: { template: {} }, list: [{ x: 1 }] }, "the input is not changed");
+  });
+
+  it("valueAtPointer reads escaped segments and list items, and nothing past the end", () => {
+    const value = { metadata: { annotations: { "a/b": "1" } }, list: [{ x: 1 }, { x: 2 }] };
+    assert.equal(valueAtPointer(value, "/metadata/annotations/a~1b"), "1");
+    assert.equal(valueAtPointer(value, "/list/1/x"), 2);
+    assert.equal(valueAtPointer(value, "/list/2/x"), undefined);
+    assert.equal(valueAtPointer(value, "/list/x"), undefined);
+    assert.equal(valueAtPointer(value, "/spec/replicas"), undefined);
+    assert.deepEqual(valueAtPointer(value, ""), value);
   });
 });
 

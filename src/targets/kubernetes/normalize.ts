@@ -63,3 +63,37 @@ function removeAt(value: JsonValue, segments: readonly string[]): JsonValue | un
   const next = removeAt(child, tail);
   return next === undefined ? value : { ...value, [head]: next };
 }
+
+/** The value at a JSON pointer (RFC 6901), or undefined when there is none. Pure. */
+export function valueAtPointer(value: JsonValue, pointer: string): JsonValue | undefined {
+  let node: JsonValue | undefined = value;
+  for (const segment of pointer.split("/").slice(1).map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"))) {
+    if (Array.isArray(node)) {
+      const index = Number(segment);
+      node = /^\d+$/.test(segment) && index < node.length ? (node[index] as JsonValue) : undefined;
+    } else if (isJsonObject(node) && Object.hasOwn(node, segment)) node = node[segment];
+    else return undefined;
+  }
+  return node;
+}
+
+/** A copy of `value` with `field` at `pointer`, creating the mappings on the way; unchanged when a list index on the way does not exist. Pure. */
+export function setPointer(value: JsonObject, pointer: string, field: JsonValue): JsonObject {
+  const segments = pointer.split("/").slice(1).map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const set = setAt(value, segments, field);
+  return isJsonObject(set) ? set : value;
+}
+
+function setAt(value: JsonValue | undefined, segments: readonly string[], field: JsonValue): JsonValue | undefined {
+  const [head, ...tail] = segments;
+  if (head === undefined) return field;
+  if (Array.isArray(value)) {
+    const index = Number(head);
+    if (!/^\d+$/.test(head) || index >= value.length) return undefined;
+    const next = setAt(value[index] as JsonValue, tail, field);
+    return next === undefined ? undefined : value.map((v, i) => (i === index ? next : v));
+  }
+  const node = isJsonObject(value) ? value : {};
+  const next = setAt(node[head], tail, field);
+  return next === undefined ? undefined : { ...node, [head]: next };
+}
