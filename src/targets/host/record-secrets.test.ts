@@ -82,7 +82,14 @@ async function nthStart(sandbox: HostSandbox, count: number): Promise<number> {
 /** The env a process of the service started with. */
 async function envOf(sandbox: HostSandbox, pid: number): Promise<Record<string, string>> {
   const file = path.join(sandbox.root, `env-${pid}.json`);
-  return waitFor(`env of ${pid}`, async () => JSON.parse(await readFile(file, "utf8").catch(() => "null")) as Record<string, string> | null ?? false);
+  // The process may be writing it right now: absent or half-written is "not yet".
+  return waitFor(`env of ${pid}`, async () => {
+    try {
+      return JSON.parse(await readFile(file, "utf8")) as Record<string, string>;
+    } catch {
+      return false;
+    }
+  });
 }
 
 async function readRecord(sandbox: HostSandbox, kind: string, name: string): Promise<JsonObject> {
@@ -162,7 +169,7 @@ test("after a restart of the target an unchanged service is in sync and left run
   assert.deepEqual(await stateFilesHoldingSecrets(sandbox), []);
 });
 
-test("a service that dies after a restart of the target, before its spec is seen again, waits for the next apply and says why", async (t) => {
+test("a service that dies after a restart of the target, before its spec is seen again, waits for the next run of its application and says why", async (t) => {
   const sandbox = await createSandbox();
   t.after(() => sandbox.cleanup());
   const first = sandbox.target();
@@ -174,11 +181,11 @@ test("a service that dies after a restart of the target, before its spec is seen
   const object = service();
   assert.equal((await second.read([object.key])).get(object.key)?.state["running"], true);
   process.kill(pid, "SIGKILL");
-  const message = await waitFor("waiting for the next apply", async () => {
+  const message = await waitFor("waiting for the next run", async () => {
     const health = (await second.health([object.key])).get(object.key);
-    return health?.status === "Degraded" && health.message.includes("next apply") && health.message;
+    return health?.status === "Degraded" && health.message.includes("next run") && health.message;
   });
-  assert.match(message, /^exited; it is started again by the next apply of its application: the values of DB_PASSWORD, LICENSE are not kept on disk/);
+  assert.match(message, /^exited; it is started again at the next run of its application: the values of DB_PASSWORD, LICENSE are not kept on disk and have not been read from Git since the agent started$/);
   await sleep(600);
   assert.deepEqual(await starts(sandbox), [pid], "not started without its secret values");
 

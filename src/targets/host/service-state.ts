@@ -133,8 +133,8 @@ export function serviceHealth(snapshot: ServiceSnapshot): Health {
       return {
         status: "Degraded",
         message:
-          `${snapshot.lastExit}; it is started again by the next apply of its application: the values of ${snapshot.sealedEnv.join(", ")} ` +
-          "are not kept on disk and this agent has not rendered them since it started",
+          `${snapshot.lastExit}; it is started again at the next run of its application: the values of ${snapshot.sealedEnv.join(", ")} ` +
+          "are not kept on disk and have not been read from Git since the agent started",
       };
     case "stopping":
       return { status: "Progressing", message: "stopping" };
