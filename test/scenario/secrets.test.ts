@@ -45,14 +45,14 @@ function manifests(password: string): Record<string, string> {
   };
 }
 
-/** Every JSON file under `dir`, except the host target's own records and the checkouts of Git. */
+/** Every JSON file under `dir` (the host target's records included), except the checkouts of Git, which hold what was committed. */
 function stateJsonFiles(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string): void => {
     for (const entry of readdirSync(d, { withFileTypes: true })) {
       const full = join(d, entry.name);
       const rel = relative(dir, full);
-      if (rel === join("host", "records") || rel === "sources") continue;
+      if (rel === "sources") continue;
       if (entry.isDirectory()) walk(full);
       else if (entry.name.endsWith(".json") || entry.name.endsWith(".jsonl")) out.push(full);
     }

@@ -1,5 +1,6 @@
 import type { FileCondition, FileRecord, FileSnapshot } from "./file-state.js";
 import { fileCondition, inspectFile } from "./file-state.js";
+import type { RecordSealer } from "./record-seal.js";
 
 /** Tells about a managed file that changed outside Ferry's own writes. */
 export type DriftListener = (record: FileRecord, message: string) => void;
@@ -24,7 +25,12 @@ export interface FileDriftWatcher {
 }
 
 /** Creates the watcher over a live view of the records. */
-export function createFileDriftWatcher(records: () => Iterable<FileRecord>, intervalMs: number, listener: DriftListener): FileDriftWatcher {
+export function createFileDriftWatcher(
+  records: () => Iterable<FileRecord>,
+  sealer: RecordSealer,
+  intervalMs: number,
+  listener: DriftListener,
+): FileDriftWatcher {
   const seen = new Map<string, Seen>();
   const held = new Set<string>();
   // Bumped by every write of Ferry's own, so a poll that overlapped one discards what it saw.
@@ -39,11 +45,11 @@ export function createFileDriftWatcher(records: () => Iterable<FileRecord>, inte
     try {
       for (const record of records()) {
         if (held.has(record.name)) continue;
-        const before: Seen = seen.get(record.name) ?? { condition: "applied", fingerprint: record.sha256 + record.mode };
+        const before: Seen = seen.get(record.name) ?? { condition: "applied", fingerprint: record.contentDigest + record.mode };
         const version = versions.get(record.name);
         const snapshot = await inspectFile(record.path, before.snapshot).catch(() => undefined);
         if (held.has(record.name) || versions.get(record.name) !== version) continue;
-        const now = observe(fileCondition(record, snapshot), snapshot);
+        const now = observe(fileCondition(record, snapshot, sealer), snapshot);
         seen.set(record.name, now);
         // A second, different edit of an already modified file is news too.
         const changed = now.condition !== before.condition || (now.condition === "modified" && now.fingerprint !== before.fingerprint);

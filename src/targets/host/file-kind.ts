@@ -14,6 +14,9 @@ import type { HostEnvironment, KindHandler } from "./kind-handler.js";
 import { assertOwner, nameOf } from "./kind-handler.js";
 import { isNotFound } from "./state-store.js";
 
+/** A record as found on disk: one written before content digests were sealed has a plain `sha256` instead. */
+type StoredFileRecord = Omit<FileRecord, "contentDigest"> & { readonly contentDigest?: string; readonly sha256?: string };
+
 /** A File handler, plus the switch for its drift polling. */
 export interface FileHandler extends KindHandler {
   /** Polls managed files for outside edits while someone watches. */
@@ -31,7 +34,7 @@ interface DesiredFile {
 /** Handles `File` objects: content written atomically under the root, drift noticed by polling. */
 export function createFileHandler(env: HostEnvironment, pollIntervalMs: number): FileHandler {
   const records = new Map<string, FileRecord>();
-  const drift: FileDriftWatcher = createFileDriftWatcher(() => records.values(), pollIntervalMs, (record, message) =>
+  const drift: FileDriftWatcher = createFileDriftWatcher(() => records.values(), env.sealer, pollIntervalMs, (record, message) =>
     env.notify(record.name, record.owner, message),
   );
 
@@ -46,8 +49,17 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number):
   return {
     async start() {
       for (const name of await env.store.list("File")) {
-        const record = await env.store.read<FileRecord>("File", name);
-        if (record) records.set(name, record);
+        const stored = await env.store.read<StoredFileRecord>("File", name);
+        if (!stored) continue;
+        if (stored.contentDigest !== undefined) {
+          records.set(name, stored as FileRecord);
+          continue;
+        }
+        // Written before records sealed content digests: the plain sha256 is replaced by its sealed digest.
+        const { sha256, ...rest } = stored;
+        const record: FileRecord = { ...rest, contentDigest: env.sealer.seal(sha256 ?? "") };
+        await env.store.write("File", name, record);
+        records.set(name, record);
       }
     },
 
@@ -65,8 +77,8 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number):
         throw fieldError("PathEscapesRoot", object, "/spec/path", `path ${desired.path} resolves through a symlink to a place outside the allowed root ${env.root}`);
       }
       const live = await inspectFile(desired.path);
-      const next: FileRecord = { name, owner: context.application, path: desired.path, sha256: desired.sha256, mode: desired.mode };
-      if (record && record.path === next.path && record.sha256 === next.sha256 && record.mode === next.mode && fileCondition(next, live) === "applied") {
+      const next: FileRecord = { name, owner: context.application, path: desired.path, contentDigest: env.sealer.seal(desired.sha256), mode: desired.mode };
+      if (record && record.path === next.path && record.contentDigest === next.contentDigest && record.mode === next.mode && fileCondition(next, live, env.sealer) === "applied") {
         return "unchanged";
       }
       if (live && !live.regular) {
@@ -98,7 +110,7 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number):
     async health(name) {
       const record = records.get(name);
       if (!record) return { status: "Missing", message: `file ${name} is not managed here` };
-      return fileHealth(record, await inspectFile(record.path));
+      return fileHealth(record, await inspectFile(record.path), env.sealer);
     },
 
     async delete(name, application) {

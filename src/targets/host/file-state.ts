@@ -2,15 +2,22 @@ import { lstat, readFile } from "node:fs/promises";
 import type { Health } from "../../core/health.js";
 import type { Comparable } from "../target.js";
 import { sha256Hex } from "./digest.js";
+import type { RecordSealer } from "./record-seal.js";
 import { isNotFound } from "./state-store.js";
 
-/** What the state directory holds for one File. */
+/**
+ * What the state directory holds for one File. Not its content, nor a plain
+ * hash of it (a hash of a short secret is enough to guess it): the sealed
+ * digest of its sha256 (see record-seal.ts), which only this state
+ * directory's key can check a file against.
+ */
 export interface FileRecord {
   readonly name: string;
   readonly owner: string;
   /** Absolute, inside the root. */
   readonly path: string;
-  readonly sha256: string;
+  /** `seal(sha256 hex of the content)`. */
+  readonly contentDigest: string;
   /** Four octal digits, `0644`. */
   readonly mode: string;
 }
@@ -63,17 +70,22 @@ export async function inspectFile(path: string, previous?: FileSnapshot): Promis
 /** How a live file compares with what Ferry wrote. */
 export type FileCondition = "applied" | "modified" | "deleted";
 
+/** Whether a file with this sha256 has the content the record was written with. */
+export function sameContent(record: FileRecord, sha256: string, sealer: RecordSealer): boolean {
+  return sealer.seal(sha256) === record.contentDigest;
+}
+
 /** Compares a snapshot with the record. */
-export function fileCondition(record: FileRecord, snapshot: FileSnapshot | undefined): FileCondition {
+export function fileCondition(record: FileRecord, snapshot: FileSnapshot | undefined, sealer: RecordSealer): FileCondition {
   if (!snapshot) return "deleted";
-  return snapshot.regular && snapshot.sha256 === record.sha256 && snapshot.mode === record.mode ? "applied" : "modified";
+  return snapshot.regular && sameContent(record, snapshot.sha256, sealer) && snapshot.mode === record.mode ? "applied" : "modified";
 }
 
 /** Health of a managed file: Healthy as written, Missing when gone, Degraded when it differs. */
-export function fileHealth(record: FileRecord, snapshot: FileSnapshot | undefined): Health {
+export function fileHealth(record: FileRecord, snapshot: FileSnapshot | undefined, sealer: RecordSealer): Health {
   if (!snapshot) return { status: "Missing", message: `file ${record.path} is missing` };
   if (!snapshot.regular) return { status: "Degraded", message: `${record.path} is no longer a regular file` };
-  if (snapshot.sha256 !== record.sha256) return { status: "Degraded", message: `file ${record.path} was changed outside ferry` };
+  if (!sameContent(record, snapshot.sha256, sealer)) return { status: "Degraded", message: `file ${record.path} was changed outside ferry` };
   if (snapshot.mode !== record.mode) {
     return { status: "Degraded", message: `file ${record.path} has mode ${snapshot.mode}, expected ${record.mode}` };
   }

@@ -15,6 +15,8 @@ import { hostSecretFields } from "./host-secrets.js";
 import { validateHostObject } from "./host-validate.js";
 import { createJobHandler } from "./job-kind.js";
 import type { HostEnvironment, KindHandler } from "./kind-handler.js";
+import type { RecordSealer } from "./record-seal.js";
+import { loadRecordSealer } from "./record-seal.js";
 import { createServiceHandler } from "./service-kind.js";
 import { createStateStore } from "./state-store.js";
 
@@ -22,7 +24,7 @@ import { createStateStore } from "./state-store.js";
 export interface HostTargetOptions {
   /** The allowed root: files are written under it and relative working directories start from it. */
   readonly root: string;
-  /** Where the target keeps its records: pids, spec digests, logs, job results. One target per directory at a time. */
+  /** Where the target keeps its records: pids, specs without their secret values, logs, job results. One target per directory at a time. */
   readonly stateDir: string;
   /** Name Applications select the target by (default `host`). */
   readonly name?: string;
@@ -74,6 +76,14 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
   const store = createStateStore(stateDir);
   const listeners = new Set<(change: LiveChange) => void>();
   const artifacts = createArtifactCache(stateDir);
+  // The key is read (or made) with the other start-up work; nothing seals before `ready`.
+  let loadedSealer: RecordSealer | undefined;
+  const sealer: RecordSealer = {
+    seal(value) {
+      if (!loadedSealer) throw new Error("the host target's record key is not loaded yet");
+      return loadedSealer.seal(value);
+    },
+  };
   const collectArtifacts = async (): Promise<void> => {
     try {
       await artifacts.collect(await artifactsInUse(store));
@@ -84,6 +94,7 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
   const environment = (kind: HostKind): HostEnvironment => ({
     root,
     store,
+    sealer,
     artifacts,
     collectArtifacts,
     notify(name, owner, message) {
@@ -108,6 +119,7 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
   };
   const ready = (async () => {
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    loadedSealer = await loadRecordSealer(stateDir);
     await mkdir(root, { recursive: true });
     for (const handler of Object.values(handlers)) await handler.start();
   })();
@@ -148,6 +160,7 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
     validate: validator.validate,
 
     async describe(object, context) {
+      await ready;
       return handlerFor(object).describe(object, context);
     },
 

@@ -2,7 +2,6 @@ import { open, rm } from "node:fs/promises";
 import { stalled, waiting } from "../../core/errors.js";
 import type { RenderedObject } from "../../core/objects.js";
 import type { ApplyOutcome } from "../target.js";
-import { digestOf } from "./digest.js";
 import { parseHostSpec } from "./host-validate.js";
 import type { JobDesired, JobOutcome, JobRecord } from "./job-state.js";
 import { describeJob, jobFailureMessage, jobHealth, lastLines } from "./job-state.js";
@@ -10,9 +9,13 @@ import type { HostEnvironment, KindHandler } from "./kind-handler.js";
 import { assertOwner, nameOf, prepareToRun, resolveWorkingDir } from "./kind-handler.js";
 import type { ProcessIdentity } from "./processes.js";
 import { isAlive, signalGroup } from "./processes.js";
+import { recordMatches, sealDesired, secretEnvNames } from "./sealed-env.js";
 import { processEnv } from "./service-supervisor.js";
 import { spawnDetached } from "./spawn-detached.js";
 import { toComparable } from "./service-state.js";
+
+/** A record as found on disk: one written before secret values were sealed has no `sealedEnv` and a `digest`. */
+type StoredJobRecord = Omit<JobRecord, "sealedEnv"> & { readonly sealedEnv?: readonly string[]; readonly digest?: string };
 
 /** Handles `Job` objects: each spec runs once, to completion, and its result is kept. */
 export function createJobHandler(env: HostEnvironment): KindHandler {
@@ -25,7 +28,8 @@ export function createJobHandler(env: HostEnvironment): KindHandler {
     return describeJob(spec, workingDir, artifactDir);
   }
 
-  async function run(name: string, owner: string, digest: string, desired: JobDesired): Promise<JobRecord> {
+  /** Runs the job with its full desired state (`desired`); the record keeps `sealed`, without secret values. */
+  async function run(name: string, owner: string, desired: JobDesired, sealed: { desired: JobDesired; sealedEnv: readonly string[] }): Promise<JobRecord> {
     const logPath = env.store.logPath("Job", name);
     const { child, identity } = await spawnDetached({
       command: desired.command,
@@ -38,7 +42,7 @@ export function createJobHandler(env: HostEnvironment): KindHandler {
     // The apply that started the run waits for it, so the run keeps the event loop alive meanwhile.
     child.ref();
     runs.set(name, identity);
-    const started: JobRecord = { name, owner, digest, desired, startedAt: new Date().toISOString(), outcome: { status: "running", ...identity } };
+    const started: JobRecord = { name, owner, desired: sealed.desired, sealedEnv: sealed.sealedEnv, startedAt: new Date().toISOString(), outcome: { status: "running", ...identity } };
     const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
       child.once("exit", (code, signal) => resolve({ code, signal }));
     });
@@ -64,28 +68,46 @@ export function createJobHandler(env: HostEnvironment): KindHandler {
   }
 
   return {
-    async start() {},
+    async start() {
+      for (const name of await env.store.list("Job")) {
+        const record = await env.store.read<StoredJobRecord>("Job", name);
+        if (!record || record.sealedEnv !== undefined) continue;
+        // Written before records sealed secret values: which variables are secret is not recorded, so every value is sealed.
+        const { digest: _digest, ...rest } = record;
+        const sealed = sealDesired(record.desired, Object.keys(record.desired.env), env.sealer);
+        await env.store.write("Job", name, { ...rest, desired: sealed.desired, sealedEnv: sealed.sealedEnv } satisfies JobRecord);
+      }
+    },
 
     async describe(object) {
-      return toComparable(desiredOf(object));
+      const desired = desiredOf(object);
+      const record = await env.store.read<JobRecord>("Job", nameOf(object));
+      // Sealed as the record is (and as the object says), so an unchanged job compares equal to read().
+      const names = [...secretEnvNames(object, desired.env), ...(record?.sealedEnv ?? [])];
+      return toComparable(sealDesired(desired, names, env.sealer).desired);
     },
 
     async apply(object, context): Promise<ApplyOutcome> {
       const name = nameOf(object);
       const desired = desiredOf(object);
-      const digest = digestOf(desired);
+      const sealed = sealDesired(desired, secretEnvNames(object, desired.env), env.sealer);
       const record = await env.store.read<JobRecord>("Job", name);
       assertOwner("Job", name, record?.owner, context.application);
       if (record?.outcome.status === "running" && isAlive(record.outcome)) {
         throw waiting("JobRunning", `job ${name} is still running from an earlier start (pid ${record.outcome.pid}); waiting for it to finish`);
       }
-      if (record && record.digest === digest) {
-        if (record.outcome.status === "succeeded") return "unchanged";
+      if (record && recordMatches(desired, record, env.sealer)) {
+        if (record.outcome.status === "succeeded") {
+          if (sealed.sealedEnv.join("\0") === record.sealedEnv.join("\0")) return "unchanged";
+          // Which variables are secret changed, their values did not: the record changes, the job does not run again.
+          await env.store.write("Job", name, { ...record, desired: sealed.desired, sealedEnv: sealed.sealedEnv } satisfies JobRecord);
+          return "configured";
+        }
         // A failed run is not retried until the spec changes; the error stays until then.
         if (record.outcome.status === "failed") throw stalled("JobFailed", jobFailureMessage(record));
       }
       await prepareToRun(env, object, desired, processEnv(desired.env));
-      const finished = await run(name, context.application, digest, desired);
+      const finished = await run(name, context.application, desired, sealed);
       if (desired.artifact || record?.desired.artifact) await env.collectArtifacts();
       if (finished.outcome.status !== "succeeded") throw stalled("JobFailed", jobFailureMessage(finished));
       return record ? "configured" : "created";

@@ -27,12 +27,18 @@ export type JobOutcome =
       readonly outputTail: string;
     };
 
-/** What the state directory holds for one Job: the last run, for the spec it ran. */
+/**
+ * What the state directory holds for one Job: the last run, for the spec it
+ * ran. Secret env values are not kept: `desired.env` holds their sealed
+ * digests (see record-seal.ts), enough to know the spec is unchanged.
+ */
 export interface JobRecord {
   readonly name: string;
   readonly owner: string;
-  readonly digest: string;
+  /** The spec it ran, with the values of the variables `sealedEnv` names sealed. */
   readonly desired: JobDesired;
+  /** Sorted names of the env variables whose values `desired.env` holds sealed. */
+  readonly sealedEnv: readonly string[];
   /** ISO times. */
   readonly startedAt: string;
   readonly finishedAt?: string;

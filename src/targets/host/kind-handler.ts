@@ -7,6 +7,7 @@ import type { ArtifactSpec } from "./host-schemas.js";
 import { resolveUnderRoot, staysInsideRealRoot } from "./host-paths.js";
 import { fieldError } from "./host-validate.js";
 import { findExecutable } from "./processes.js";
+import type { RecordSealer } from "./record-seal.js";
 import type { StateStore } from "./state-store.js";
 import type { ArtifactCache } from "./artifact-cache.js";
 
@@ -15,6 +16,8 @@ export interface HostEnvironment {
   /** Absolute allowed root. */
   readonly root: string;
   readonly store: StateStore;
+  /** Seals secret values before they go into a record (usable once the target is ready). */
+  readonly sealer: RecordSealer;
   /** Unpacked artifacts of services and jobs. */
   readonly artifacts: ArtifactCache;
   /** Removes unpacked artifacts no record uses any more (keeping the last few); never fails. */
@@ -25,7 +28,7 @@ export interface HostEnvironment {
 
 /** One kind's side of the Target interface, addressed by object name. */
 export interface KindHandler {
-  /** Loads the records (and adopts what still runs). Called once, before anything else. */
+  /** Loads the records (rewriting any that still hold secret values) and adopts what still runs. Called once, before anything else. */
   start(): Promise<void>;
   describe(object: RenderedObject, context: ObjectContext): Promise<Comparable>;
   apply(object: RenderedObject, context: ObjectContext): Promise<ApplyOutcome>;

@@ -1,14 +1,17 @@
 import { rm } from "node:fs/promises";
 import type { RenderedObject } from "../../core/objects.js";
 import type { ApplyOutcome } from "../target.js";
-import { digestOf } from "./digest.js";
 import { parseHostSpec } from "./host-validate.js";
 import type { HostEnvironment, KindHandler } from "./kind-handler.js";
 import { assertOwner, nameOf, prepareToRun, resolveWorkingDir } from "./kind-handler.js";
 import { isAlive } from "./processes.js";
+import { recordMatches, sealDesired, secretEnvNames } from "./sealed-env.js";
 import type { ServiceSupervisor, SupervisorDeps } from "./service-supervisor.js";
 import { adoptService, launchService, processEnv } from "./service-supervisor.js";
 import type { ServiceDesired, ServiceRecord } from "./service-state.js";
+
+/** A record as found on disk: one written before secret values were sealed has no `sealedEnv` and a `digest`. */
+type StoredServiceRecord = Omit<ServiceRecord, "sealedEnv"> & { readonly sealedEnv?: readonly string[]; readonly digest?: string };
 import { describeService, serviceComparable, serviceHealth } from "./service-state.js";
 
 /** Timing of service supervision; the defaults suit an agent, tests shorten them. */
@@ -28,16 +31,39 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
     return describeService(spec, workingDir, artifactDir);
   }
 
+  /** The supervisor whose record is exactly this spec (secret values included), if any. */
+  function runningAs(name: string, desired: ServiceDesired): ServiceSupervisor | undefined {
+    const supervisor = supervisors.get(name);
+    return supervisor && recordMatches(desired, supervisor.record(), env.sealer) ? supervisor : undefined;
+  }
+
   return {
     async start() {
       for (const name of await env.store.list("Service")) {
-        const record = await env.store.read<ServiceRecord>("Service", name);
-        if (record) supervisors.set(name, adoptService(record, deps));
+        const record = await env.store.read<StoredServiceRecord>("Service", name);
+        if (!record) continue;
+        if (record.sealedEnv !== undefined) {
+          supervisors.set(name, adoptService(record as ServiceRecord, deps));
+          continue;
+        }
+        // Written before records sealed secret values: which variables are secret is not recorded, so every value is sealed.
+        const { digest: _digest, ...rest } = record;
+        const sealed = sealDesired(record.desired, Object.keys(record.desired.env), env.sealer);
+        const migrated: ServiceRecord = { ...rest, desired: sealed.desired, sealedEnv: sealed.sealedEnv };
+        await env.store.write("Service", name, migrated);
+        supervisors.set(name, adoptService(migrated, deps, record.desired.env));
       }
     },
 
     async describe(object) {
-      return serviceComparable(desiredOf(object), true);
+      const desired = desiredOf(object);
+      const name = nameOf(object);
+      const recorded = runningAs(name, desired);
+      // The record keeps no secret values: after an agent restart this is where the running spec's come back.
+      if (recorded && !recorded.knowsEnv()) recorded.remember(desired);
+      // Sealed as the record is (and as the object says), so an unchanged service compares equal to read().
+      const names = [...secretEnvNames(object, desired.env), ...(supervisors.get(name)?.record().sealedEnv ?? [])];
+      return serviceComparable(sealDesired(desired, names, env.sealer).desired, true);
     },
 
     async apply(object, context): Promise<ApplyOutcome> {
@@ -45,20 +71,26 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
       const desired = desiredOf(object);
       // The artifact is fetched and checked before the running process is touched: a bad one leaves it running.
       await prepareToRun(env, object, desired, processEnv(desired.env));
-      const digest = digestOf(desired);
+      const sealed = sealDesired(desired, secretEnvNames(object, desired.env), env.sealer);
       const existing = supervisors.get(name);
       const record = existing?.record();
       assertOwner("Service", name, record?.owner, context.application);
-      if (existing && record && record.digest === digest && !record.stopped) {
+      if (existing && record && !record.stopped && runningAs(name, desired)) {
         const phase = existing.snapshot().phase;
         // A service waiting out its restart backoff is left to its supervisor, so a crash loop is not hurried.
-        if ((phase === "running" && isAlive(record)) || phase === "backoff") return "unchanged";
+        if ((phase === "running" && isAlive(record)) || phase === "backoff") {
+          existing.remember(desired);
+          if (sealed.sealedEnv.join("\0") === record.sealedEnv.join("\0")) return "unchanged";
+          // Which variables are secret changed, their values did not: the record changes, the process stays.
+          await existing.reseal(sealed.desired, sealed.sealedEnv);
+          return "configured";
+        }
       }
       if (existing) {
         await existing.stop();
         supervisors.delete(name);
       }
-      const supervisor = await launchService({ name, owner: context.application, digest, desired }, deps);
+      const supervisor = await launchService({ name, owner: context.application, desired: sealed.desired, sealedEnv: sealed.sealedEnv }, desired, deps);
       supervisors.set(name, supervisor);
       if (desired.artifact || record?.desired.artifact) await env.collectArtifacts();
       return record ? "configured" : "created";

@@ -18,13 +18,18 @@ export interface ServiceDesired {
   readonly stop: StopSpec;
 }
 
-/** What the state directory holds for one Service. */
+/**
+ * What the state directory holds for one Service. Secret env values are not
+ * kept: `desired.env` holds their sealed digests (see record-seal.ts), enough
+ * to know the spec is unchanged but not to start the process again.
+ */
 export interface ServiceRecord {
   readonly name: string;
   readonly owner: string;
-  /** Digest of `desired`: a different one means the process must be replaced. */
-  readonly digest: string;
+  /** What runs, with the values of the variables `sealedEnv` names sealed. */
   readonly desired: ServiceDesired;
+  /** Sorted names of the env variables whose values `desired.env` holds sealed. */
+  readonly sealedEnv: readonly string[];
   readonly pid: number;
   readonly startTime: string;
   /** Epoch milliseconds of the start of the recorded process. */
@@ -100,6 +105,8 @@ export type ServiceSnapshot =
   | { readonly phase: "running"; readonly pid: number; readonly check?: CheckState }
   | { readonly phase: "backoff"; readonly lastExit: string; readonly delaySeconds: number; readonly restart: number }
   | { readonly phase: "exited"; readonly lastExit: string; readonly policy: RestartSpec["policy"] }
+  /** Down and due for a restart, but its secret env values are not known since the agent restarted. */
+  | { readonly phase: "waiting"; readonly lastExit: string; readonly sealedEnv: readonly string[] }
   | { readonly phase: "stopping" }
   | { readonly phase: "stopped" };
 
@@ -122,6 +129,13 @@ export function serviceHealth(snapshot: ServiceSnapshot): Health {
       };
     case "exited":
       return { status: "Degraded", message: `${snapshot.lastExit} and is not restarted (restart policy ${snapshot.policy})` };
+    case "waiting":
+      return {
+        status: "Degraded",
+        message:
+          `${snapshot.lastExit}; it is started again at the next run of its application: the values of ${snapshot.sealedEnv.join(", ")} ` +
+          "are not kept on disk and have not been read from Git since the agent started",
+      };
     case "stopping":
       return { status: "Progressing", message: "stopping" };
     case "stopped":

@@ -25,6 +25,16 @@ export interface ServiceSupervisor {
   /** The current record (pid of the latest process). */
   record(): ServiceRecord;
   snapshot(): ServiceSnapshot;
+  /**
+   * Gives back the full desired state (secret env values included) of the
+   * recorded spec, which the record does not keep; a service that went down
+   * waiting for them is started again. The caller checked it matches the record.
+   */
+  remember(desired: ServiceDesired): void;
+  /** Whether the secret env values are known (the service can be started again). */
+  knowsEnv(): boolean;
+  /** Records the same spec sealed another way (which variables are secret changed; the values did not). */
+  reseal(desired: ServiceDesired, sealedEnv: readonly string[]): Promise<void>;
   /** Stops the process gracefully; it is not restarted. */
   stop(): Promise<void>;
   /** Stops timers and probes but leaves the process running, for the next agent to adopt. */
@@ -39,22 +49,31 @@ export function processEnv(env: Readonly<Record<string, string>>): Record<string
   return { ...base, ...env };
 }
 
-/** Starts a new process for a service, records it, and supervises it. */
+/**
+ * Starts a new process for a service with its full desired state (`plain`),
+ * records it (`base`, secret env values sealed), and supervises it.
+ */
 export async function launchService(
   base: Omit<ServiceRecord, "pid" | "startTime" | "startedAt">,
+  plain: ServiceDesired,
   deps: SupervisorDeps,
 ): Promise<ServiceSupervisor> {
-  const started = await spawnService(base.name, base.desired, deps.store);
+  const started = await spawnService(base.name, plain, deps.store);
   const record: ServiceRecord = { ...base, ...started.identity, startedAt: Date.now() };
   await deps.store.write("Service", base.name, record);
-  const supervisor = new Supervisor(record, deps);
+  const supervisor = new Supervisor(record, deps, plain.env);
   supervisor.watch(started.child);
   return supervisor;
 }
 
-/** Supervises a recorded process this agent did not start; a dead one is handled as an exit. */
-export function adoptService(record: ServiceRecord, deps: SupervisorDeps): ServiceSupervisor {
-  const supervisor = new Supervisor(record, deps);
+/**
+ * Supervises a recorded process this agent did not start; a dead one is
+ * handled as an exit. `plainEnv` is the full env when it is known (a record
+ * just rewritten without its values); else only a record with no sealed
+ * values can be started again before `remember`.
+ */
+export function adoptService(record: ServiceRecord, deps: SupervisorDeps, plainEnv?: Readonly<Record<string, string>>): ServiceSupervisor {
+  const supervisor = new Supervisor(record, deps, plainEnv);
   if (isAlive(record)) supervisor.watch(undefined);
   else supervisor.handleLoss(`is not running (pid ${record.pid} is gone)`, null);
   return supervisor;
@@ -71,7 +90,7 @@ function spawnService(name: string, desired: ServiceDesired, store: StateStore):
   });
 }
 
-type Phase = "running" | "backoff" | "exited" | "stopping" | "stopped" | "detached";
+type Phase = "running" | "backoff" | "exited" | "waiting" | "stopping" | "stopped" | "detached";
 
 class Supervisor implements ServiceSupervisor {
   readonly name: string;
@@ -86,17 +105,42 @@ class Supervisor implements ServiceSupervisor {
   private readonly timers = new Set<NodeJS.Timeout>();
   private launching: Promise<void> | undefined;
   private lastStatus: HealthStatus | undefined;
+  /** The env with its secret values, when this agent knows them. */
+  private plainEnv: Readonly<Record<string, string>> | undefined;
 
   constructor(
     record: ServiceRecord,
     private readonly deps: SupervisorDeps,
+    plainEnv?: Readonly<Record<string, string>>,
   ) {
     this.name = record.name;
     this.current = record;
+    this.plainEnv = plainEnv ?? (record.sealedEnv.length === 0 ? record.desired.env : undefined);
   }
 
   record(): ServiceRecord {
     return this.current;
+  }
+
+  knowsEnv(): boolean {
+    return this.plainEnv !== undefined;
+  }
+
+  remember(desired: ServiceDesired): void {
+    this.plainEnv = desired.env;
+    if (this.phase !== "waiting") return;
+    this.phase = "backoff";
+    this.launching = this.relaunch().finally(() => (this.launching = undefined));
+  }
+
+  async reseal(desired: ServiceDesired, sealedEnv: readonly string[]): Promise<void> {
+    this.current = { ...this.current, desired, sealedEnv };
+    await this.deps.store.write("Service", this.name, this.current);
+  }
+
+  /** What to start: the recorded spec with the full env, or undefined while the secret values are not known. */
+  private runnable(): ServiceDesired | undefined {
+    return this.plainEnv === undefined ? undefined : { ...this.current.desired, env: this.plainEnv };
   }
 
   snapshot(): ServiceSnapshot {
@@ -107,6 +151,8 @@ class Supervisor implements ServiceSupervisor {
         return { phase: "backoff", lastExit: this.lastExit, delaySeconds: this.delaySeconds, restart: this.restarts };
       case "exited":
         return { phase: "exited", lastExit: this.lastExit, policy: this.current.desired.restart.policy };
+      case "waiting":
+        return { phase: "waiting", lastExit: this.lastExit, sealedEnv: this.current.sealedEnv };
       case "stopping":
         return { phase: "stopping" };
       default:
@@ -150,6 +196,12 @@ class Supervisor implements ServiceSupervisor {
       this.reportHealth();
       return;
     }
+    // Started without its secret values it would fail, or worse run misconfigured: remember() starts it.
+    if (!this.runnable()) {
+      this.phase = "waiting";
+      this.reportHealth();
+      return;
+    }
     if (Date.now() - this.current.startedAt >= this.deps.backoffResetMs) this.restarts = 0;
     this.delaySeconds = restartDelaySeconds(this.current.desired.restart, this.restarts);
     this.restarts++;
@@ -162,8 +214,14 @@ class Supervisor implements ServiceSupervisor {
 
   private async relaunch(): Promise<void> {
     if (this.phase !== "backoff") return;
+    const desired = this.runnable();
+    if (!desired) {
+      this.phase = "waiting";
+      this.reportHealth();
+      return;
+    }
     try {
-      const started = await spawnService(this.name, this.current.desired, this.deps.store);
+      const started = await spawnService(this.name, desired, this.deps.store);
       this.current = { ...this.current, ...started.identity, startedAt: Date.now() };
       await this.deps.store.write("Service", this.name, this.current);
       // A stop() that came in meanwhile waits for this launch and then stops the new process itself.
@@ -196,7 +254,13 @@ class Supervisor implements ServiceSupervisor {
     const hc = this.current.desired.healthCheck;
     if (!hc) return;
     this.after(delayMs, () => {
-      const context = { cwd: this.current.desired.workingDir, env: processEnv(this.current.desired.env) };
+      const env = this.runnable()?.env;
+      // A command probe gets the service's env; until its secret values are known it is not run (nor counted).
+      if (env === undefined && hc.exec) {
+        if (generation === this.generation) this.probeAfter(hc.intervalSeconds * 1000, generation);
+        return;
+      }
+      const context = { cwd: this.current.desired.workingDir, env: processEnv(env ?? {}) };
       void runProbe(hc, context).then((result) => {
         if (generation !== this.generation || this.phase !== "running" || !this.check) return;
         const starting = Date.now() - this.current.startedAt < hc.startPeriodSeconds * 1000;
