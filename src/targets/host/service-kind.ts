@@ -9,10 +9,10 @@ import { recordMatches, sealDesired, secretEnvNames } from "./sealed-env.js";
 import type { ServiceSupervisor, SupervisorDeps } from "./service-supervisor.js";
 import { adoptService, launchService, processEnv } from "./service-supervisor.js";
 import type { ServiceDesired, ServiceRecord } from "./service-state.js";
+import { describeService, serviceComparable, serviceHealth } from "./service-state.js";
 
 /** A record as found on disk: one written before secret values were sealed has no `sealedEnv` and a `digest`. */
 type StoredServiceRecord = Omit<ServiceRecord, "sealedEnv"> & { readonly sealedEnv?: readonly string[]; readonly digest?: string };
-import { describeService, serviceComparable, serviceHealth } from "./service-state.js";
 
 /** Timing of service supervision; the defaults suit an agent, tests shorten them. */
 export interface ServiceTiming {
