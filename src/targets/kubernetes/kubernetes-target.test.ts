@@ -87,6 +87,20 @@ describe("kubernetes target", () => {
     assert.equal(fake.stats.writes, 1, "one changed object is one write");
   });
 
+  it("asks once whether a new object exists: describe, read and apply share the answer; one dry run and one write", async () => {
+    const object = makeObject(configMap("fresh", "hello"), "apps/shop/config.yaml");
+    await target.describe(makeObject(configMap("warm-up", "x"), "apps/shop/config.yaml"), context());
+    fake.stats.reset();
+    await target.describe(object, context());
+    await target.read([object.key]);
+    assert.equal(await target.apply(object, context()), "created");
+    assert.equal(fake.stats.byVerb.get ?? 0, 1, `requests sent: ${JSON.stringify(fake.stats.byVerb)}`);
+    assert.equal(fake.stats.byVerb.patch ?? 0, 2, "a dry run, then the apply");
+    assert.equal(fake.stats.writes, 1);
+    const live = (await target.read([object.key])).get(object.key);
+    assert.ok(live, "once written, the object is read as present at once");
+  });
+
   it("reports a conflict with another applier, naming the field, the manager and the file; forceConflicts takes the field", async () => {
     const object = makeObject(configMap("contested", "ours"), "apps/shop/config.yaml");
     await target.apply(object, context());

@@ -54,6 +54,11 @@ interface Compared {
   readonly application: string;
 }
 
+/** How long a GET's "not found" stands for the same object (one sync's describe, read and apply). */
+const ABSENT_FOR_MS = 5_000;
+/** At most this many absent objects are remembered at once. */
+const ABSENT_LIMIT = 10_000;
+
 /**
  * Creates the Kubernetes target over one cluster: server-side apply with the
  * field manager `ferry`, compared first by a dry-run apply so an object that
@@ -74,6 +79,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
   const cache = new LiveCache(client, APPLICATION_LABEL, onCachedChange);
 
   function onCachedChange(change: CachedChange): void {
+    if (change.object) forgetAbsent(change.type, change.namespace, change.name);
     const key = resourceKey(change.type.apiVersion, change.type.kind, change.name, change.namespace);
     const known = compared.get(key);
     if (listeners.size === 0) return;
@@ -101,13 +107,35 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     }
   }
 
-  /** The live object: from the watch cache when the type is watched and holds it, else one GET. */
+  /**
+   * Paths a GET just found absent, and when. One sync asks about a new object
+   * three times within moments (describe, read, apply); the first answer
+   * stands for ABSENT_FOR_MS unless Ferry writes the object or the watch sees
+   * it appear. (The label-selected watch cannot answer "absent": an object
+   * without Ferry's label is not in it.)
+   */
+  const absent = new Map<string, number>();
+
+  function forgetAbsent(type: ResourceType, namespace: string, objectName: string): void {
+    absent.delete(Client.pathOf(type, namespace, objectName));
+  }
+
+  /** The live object: from the watch cache when the type is watched and holds it, else one GET (none for an object found absent just now). */
   async function liveOf(type: ResourceType, namespace: string, objectName: string): Promise<JsonObject | undefined> {
     await cache.ensure(type);
     const cached = cache.get(type, namespace, objectName);
     if (cached !== undefined && cached !== "unwatched") return cached;
-    const res = await client.request({ method: "GET", path: Client.pathOf(type, namespace, objectName) });
-    if (res.status === 404) return undefined;
+    const path = Client.pathOf(type, namespace, objectName);
+    const now = Date.now();
+    const seen = absent.get(path);
+    if (seen !== undefined && now - seen < ABSENT_FOR_MS) return undefined;
+    const res = await client.request({ method: "GET", path });
+    if (res.status === 404) {
+      if (absent.size >= ABSENT_LIMIT) for (const [known, at] of absent) if (now - at >= ABSENT_FOR_MS) absent.delete(known);
+      if (absent.size < ABSENT_LIMIT) absent.set(path, now);
+      return undefined;
+    }
+    absent.delete(path);
     if (res.status >= 300 || !isJsonObject(res.body)) {
       throw transient("ApiServerError", `reading ${type.kind} ${namespace ? `${namespace}/` : ""}${objectName} answered ${res.status}: ${statusMessage(res.body)}`);
     }
@@ -312,6 +340,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       }
       if (res.status >= 300 || !isJsonObject(res.body)) throw applyError(object, res.status, res.body, "applying");
       const applied = { ...res.body, apiVersion: type.apiVersion, kind: type.kind };
+      forgetAbsent(type, namespace, object.manifest.metadata.name);
       cache.put(type, applied);
       const state = comparableOf(applied, ignored);
       compared.set(object.key, { ...result, liveRv: rvOf(applied), liveState: canonicalJson(state), state });
