@@ -1,13 +1,11 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { FerryError } from "../core/errors.js";
 import { formatProblem } from "../core/errors.js";
-import { asDigest, asRevision } from "../core/ids.js";
 import { ANNOTATIONS } from "../core/objects.js";
 import type { RenderResult } from "../render/renderer.js";
 import { renderDigest } from "../render/render.js";
@@ -15,31 +13,11 @@ import { RenderCache } from "../render/render-source.js";
 import { findExecutable } from "../render/tools/find-tool.js";
 import { generateIdentity, parseIdentity, parseIdentityFile } from "../secrets/age.js";
 import { buildSopsYaml } from "../secrets/sops-fixture.js";
-import type { Artifact } from "../source/artifact.js";
 import { validateRepository } from "../validate/validate-repository.js";
+import { testArtifacts } from "./stage-test-support.js";
 import { renderStage } from "./stages.js";
 
-const dirs: string[] = [];
-after(async () => {
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
-
-async function artifact(files: Record<string, string>): Promise<Artifact> {
-  const directory = await mkdtemp(join(tmpdir(), "ferry-stage-sops-"));
-  dirs.push(directory);
-  for (const [path, content] of Object.entries(files)) {
-    await mkdir(join(directory, path, ".."), { recursive: true });
-    await writeFile(join(directory, path), content);
-  }
-  return {
-    url: "repo",
-    ref: "main",
-    revision: asRevision("b".repeat(40)),
-    digest: asDigest(`sha256:${"0".repeat(64)}`),
-    directory,
-    commit: { author: "a", email: "a@example.com", subject: "s", time: "2026-01-01T00:00:00Z" },
-  };
-}
+const artifact = testArtifacts("ferry-stage-sops-", "b");
 
 /** A cache that remembers what it was given to keep. */
 class RecordingCache extends RenderCache {

@@ -1,36 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { FerryError } from "../core/errors.js";
-import { asDigest, asRevision } from "../core/ids.js";
 import { RenderCache } from "../render/render-source.js";
 import { findExecutable } from "../render/tools/find-tool.js";
-import type { Artifact } from "../source/artifact.js";
+import { testArtifacts } from "./stage-test-support.js";
 import { renderStage } from "./stages.js";
 
-const dirs: string[] = [];
-after(async () => {
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
-
-async function artifact(files: Record<string, string>): Promise<Artifact> {
-  const directory = await mkdtemp(join(tmpdir(), "ferry-stage-"));
-  dirs.push(directory);
-  for (const [path, content] of Object.entries(files)) {
-    await mkdir(join(directory, path, ".."), { recursive: true });
-    await writeFile(join(directory, path), content);
-  }
-  return {
-    url: "repo",
-    ref: "main",
-    revision: asRevision("a".repeat(40)),
-    digest: asDigest(`sha256:${"0".repeat(64)}`),
-    directory,
-    commit: { author: "a", email: "a@example.com", subject: "s", time: "2026-01-01T00:00:00Z" },
-  };
-}
+const artifact = testArtifacts("ferry-stage-", "a");
 
 const KUSTOMIZED = {
   "apps/web/kustomization.yaml": "resources: [cm.yaml]\nnamePrefix: prd-\n",

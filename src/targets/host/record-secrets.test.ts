@@ -3,9 +3,11 @@ import { createHash } from "node:crypto";
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { TestContext } from "node:test";
 import { test } from "node:test";
 import type { JsonObject } from "../../core/json.js";
 import type { RenderedObject } from "../../core/objects.js";
+import type { HostTarget } from "./host-target.js";
 import type { HostSandbox } from "./host-test-support.js";
 import { createSandbox, hostObject, pidAlive, waitFor } from "./host-test-support.js";
 
@@ -96,6 +98,17 @@ async function readRecord(sandbox: HostSandbox, kind: string, name: string): Pro
   return JSON.parse(await readFile(path.join(sandbox.stateDir, "records", kind, `${name}.json`), "utf8")) as JsonObject;
 }
 
+/** A service started by one target, and a second target over the same state (as after an agent restart), with the service's object. */
+async function serviceAfterRestart(t: TestContext): Promise<{ sandbox: HostSandbox; pid: number; second: HostTarget; object: RenderedObject }> {
+  const sandbox = await createSandbox();
+  t.after(() => sandbox.cleanup());
+  const first = sandbox.target();
+  await first.apply(service(), sandbox.context);
+  const pid = await nthStart(sandbox, 1);
+  await first.close();
+  return { sandbox, pid, second: sandbox.target(), object: service() };
+}
+
 test("records keep sealed digests, not the values, of secret env and secret file content", async (t) => {
   const sandbox = await createSandbox();
   t.after(() => sandbox.cleanup());
@@ -148,15 +161,7 @@ test("a variable newly listed in secretEnv is sealed in the record without resta
 });
 
 test("after a restart of the target an unchanged service is in sync and left running, and restarts with its secrets once described", async (t) => {
-  const sandbox = await createSandbox();
-  t.after(() => sandbox.cleanup());
-  const first = sandbox.target();
-  await first.apply(service(), sandbox.context);
-  const pid = await nthStart(sandbox, 1);
-  await first.close();
-
-  const second = sandbox.target();
-  const object = service();
+  const { sandbox, pid, second, object } = await serviceAfterRestart(t);
   assert.deepEqual((await second.read([object.key])).get(object.key)?.state, await second.describe(object, sandbox.context), "in sync without the values");
   assert.equal(await second.apply(object, sandbox.context), "unchanged");
   assert.deepEqual(await starts(sandbox), [pid]);
@@ -170,15 +175,7 @@ test("after a restart of the target an unchanged service is in sync and left run
 });
 
 test("a service that dies after a restart of the target, before its spec is seen again, waits for the next run of its application and says why", async (t) => {
-  const sandbox = await createSandbox();
-  t.after(() => sandbox.cleanup());
-  const first = sandbox.target();
-  await first.apply(service(), sandbox.context);
-  const pid = await nthStart(sandbox, 1);
-  await first.close();
-
-  const second = sandbox.target();
-  const object = service();
+  const { sandbox, pid, second, object } = await serviceAfterRestart(t);
   assert.equal((await second.read([object.key])).get(object.key)?.state["running"], true);
   process.kill(pid, "SIGKILL");
   const message = await waitFor("waiting for the next run", async () => {
