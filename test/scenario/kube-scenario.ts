@@ -42,9 +42,13 @@ export interface KubeApplicationOptions {
   readonly prune?: boolean;
   readonly selfHeal?: boolean;
   readonly annotations?: Readonly<Record<string, string>>;
+  /** Directory of its manifests; default `apps/<name>`. */
+  readonly path?: string;
+  /** `spec.kubernetes.ignoreDifferences` rules, each written as a YAML flow mapping. */
+  readonly ignoreDifferences?: readonly string[];
 }
 
-/** An Application document with `target: kubernetes` reading `apps/<name>`. */
+/** An Application document with `target: kubernetes` reading `apps/<name>` (or its `path`). */
 export function kubeApplicationYaml(options: KubeApplicationOptions): string {
   const annotations = Object.entries(options.annotations ?? {});
   const policy = [
@@ -59,9 +63,10 @@ export function kubeApplicationYaml(options: KubeApplicationOptions): string {
     ...(annotations.length > 0 ? ["  annotations:", ...annotations.map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)] : []),
     "spec:",
     "  source:",
-    `    path: apps/${options.name}`,
+    `    path: ${options.path ?? `apps/${options.name}`}`,
     "  target: kubernetes",
     ...(options.namespace !== undefined ? [`  namespace: ${options.namespace}`] : []),
+    ...(options.ignoreDifferences ? ["  kubernetes:", "    ignoreDifferences:", ...options.ignoreDifferences.map((rule) => `      - ${rule}`)] : []),
     ...(policy.length > 0 ? ["  syncPolicy:", ...policy] : []),
     "",
   ].join("\n");

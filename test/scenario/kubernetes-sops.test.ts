@@ -12,22 +12,13 @@ import { generateIdentity } from "../../src/secrets/age.js";
 import { buildSopsYaml } from "../../src/secrets/sops-fixture.js";
 import { editByHand, getObject } from "../../src/targets/kubernetes/kube-test-support.js";
 import { filesContaining, outputOf } from "./harness.js";
-import { startKubeScenario } from "./kube-scenario.js";
+import { kubeApplicationYaml, startKubeScenario } from "./kube-scenario.js";
 
 const PASSWORD = "kube-sops-5e1d7a93c2";
 const SECRET_PATH = "/api/v1/namespaces/default/secrets/prd-db";
 const noKustomize = (await findExecutable(["kustomize"])) ?? (await findExecutable(["kubectl"])) ? false : "neither kustomize nor kubectl is installed (install kustomize, or kubectl)";
 
-const APPLICATION = `apiVersion: ferry.dev/v1
-kind: Application
-metadata:
-  name: web
-spec:
-  source:
-    path: apps/prd
-  target: kubernetes
-`;
-
+const APPLICATION = kubeApplicationYaml({ name: "web", path: "apps/prd" });
 describe("a SOPS Secret in a kustomization, on Kubernetes", { skip: noKustomize }, () => {
   test("the cluster gets the decrypted value; output, status, diff, history and state never hold it; an edited file stalls", async (t) => {
     const { s, client, kube } = await startKubeScenario(t);

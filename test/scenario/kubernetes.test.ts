@@ -11,16 +11,7 @@ import { editByHand, getObject } from "../../src/targets/kubernetes/kube-test-su
 import { isReady, outputOf } from "./harness.js";
 import { kubeApplicationYaml, startKubeScenario } from "./kube-scenario.js";
 
-const APPLICATION = `apiVersion: ferry.dev/v1
-kind: Application
-metadata:
-  name: web
-spec:
-  source:
-    path: apps/web
-  target: kubernetes
-  namespace: shop
-`;
+const APPLICATION = kubeApplicationYaml({ name: "web", namespace: "shop" });
 
 const NAMESPACE = `apiVersion: v1
 kind: Namespace
@@ -55,21 +46,11 @@ data:
   note: stays when it leaves Git
 `;
 
-const SCALED_APPLICATION = `apiVersion: ferry.dev/v1
-kind: Application
-metadata:
-  name: web
-spec:
-  source:
-    path: apps/web
-  target: kubernetes
-  namespace: shop
-  kubernetes:
-    ignoreDifferences:
-      - {group: apps, kind: Deployment, name: web, jsonPointers: [/spec/replicas]}
-      - {kind: Secret, jsonPointers: [/data]}
-`;
-
+const SCALED_APPLICATION = kubeApplicationYaml({
+  name: "web",
+  namespace: "shop",
+  ignoreDifferences: ["{group: apps, kind: Deployment, name: web, jsonPointers: [/spec/replicas]}", "{kind: Secret, jsonPointers: [/data]}"],
+});
 const DEPLOYMENT = `apiVersion: apps/v1
 kind: Deployment
 metadata:
