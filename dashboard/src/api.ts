@@ -4,8 +4,10 @@ import type {
   DeploymentsResponse,
   DiffResponse,
   HistoryResponse,
+  HoldsResponse,
   PipelinesResponse,
   PromotionResponse,
+  ReleaseResponse,
   ResumeResponse,
   RollbackResponse,
   SessionResponse,
@@ -87,6 +89,15 @@ export class Api {
 
   resume(name: string): Promise<ResumeResponse> {
     return this.request("POST", `/api/v1/applications/${encodeURIComponent(name)}/resume`, { by: "dashboard" }) as Promise<ResumeResponse>;
+  }
+
+  holds(): Promise<HoldsResponse> {
+    return this.get("/api/v1/holds");
+  }
+
+  /** Ends the hold a rollback put on an application (admin token). */
+  release(name: string): Promise<ReleaseResponse> {
+    return this.request("POST", `/api/v1/applications/${encodeURIComponent(name)}/release`, {}) as Promise<ReleaseResponse>;
   }
 
   rollback(name: string, reason: string): Promise<RollbackResponse> {

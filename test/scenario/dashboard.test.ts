@@ -150,6 +150,22 @@ describe("dashboard", () => {
     await fresh.getByRole("button", { name: "Suspend" }).waitFor({ timeout: 20_000 });
     await fresh.locator(".app-header .badge", { hasText: "suspended" }).waitFor({ state: "detached", timeout: 20_000 });
 
+    // Roll back from the page (a confirmation first): the application is held until released here.
+    assert.equal(await fresh.locator('[data-testid="hold"] .badge').count(), 0, "no hold before the rollback");
+    fresh.once("dialog", (dialog) => void dialog.accept());
+    await fresh.getByLabel("rollback reason").fill("2.0.0 breaks the audit");
+    await fresh.getByRole("button", { name: "Roll back" }).click();
+    await fresh.locator('[data-testid="hold"]', { hasText: "2.0.0 breaks the audit" }).waitFor({ timeout: 30_000 });
+    assert.match(await fresh.locator('[data-testid="hold"]').innerText(), /held\s+rolled back to 1\.0\.0: 2\.0\.0 breaks the audit\. Automatic promotion leaves web where it is until the hold is released \(ferry release web\)/);
+    await page.goto(new URL("/#/", url).href);
+    await page.locator('tr[data-app="web"]').getByRole("link", { name: "web" }).click();
+    await page.locator('[data-testid="hold"]', { hasText: "2.0.0 breaks the audit" }).waitFor({ timeout: 20_000 });
+    assert.equal(await page.getByRole("button", { name: "Release hold" }).count(), 0, "the read-only page shows the hold, without a release button");
+    await fresh.getByRole("button", { name: "Release hold" }).click();
+    await fresh.locator('[data-testid="hold"] .badge').waitFor({ state: "detached", timeout: 20_000 });
+    const holds = JSON.parse((await s.ferry("history", "web", "--type", "Release", "-o", "json")).stdout) as { items: unknown[] };
+    assert.equal(holds.items.length, 1, "the release is in the history");
+
     assert.deepEqual(pageErrors.filter((e) => !/401 \(Unauthorized\)/.test(e)), [], "no errors in the page");
   });
 });

@@ -1,6 +1,7 @@
 import type { DiffView } from "../../../src/diff/format-diff.js";
 import { isChange } from "../../../src/diff/format-diff.js";
 import type { ApplicationStatus, InventoryEntry } from "../../../src/engine/status.js";
+import type { Hold } from "../../../src/history/types.js";
 import { displayKey, parseResourceKey } from "../../../src/core/ids.js";
 import { formatProblem, pointerToPath } from "../../../src/core/errors.js";
 import type { ResourceKey } from "../../../src/core/ids.js";
@@ -17,13 +18,14 @@ import { deploymentsTable, timeline } from "./history.js";
 export function applicationView(name: string): View {
   return (main, context) => {
     const header = h("section", { class: "app-header" });
+    const hold = h("div", { "data-testid": "hold" });
     const actions = h("div", { class: "actions" });
     const overview = h("div", { class: "grid" });
     const objects = h("section", { class: "card" });
     const diff = h("section", { class: "card" });
     const history = h("section", { class: "card" });
     const deployments = h("section", { class: "card" });
-    main.append(h("p", null, h("a", { href: "#/" }, "← All applications")), header, actions, overview, objects, diff, deployments, history);
+    main.append(h("p", null, h("a", { href: "#/" }, "← All applications")), header, hold, actions, overview, objects, diff, deployments, history);
 
     // Events carry the status without the environment; keep the one the API named.
     let environment: string | undefined;
@@ -40,6 +42,14 @@ export function applicationView(name: string): View {
         draw(await context.api.application(name));
       } catch (error) {
         replace(header, h("h1", null, name), h("div", { class: "card error" }, (error as Error).message));
+      }
+    };
+    const loadHold = async (): Promise<void> => {
+      try {
+        const found = (await context.api.holds()).holds.find((held) => held.application === name);
+        drawHold(hold, name, found, context, () => void loadHold());
+      } catch (error) {
+        replace(hold, h("p", { class: "error" }, (error as Error).message));
       }
     };
     const loadDiff = async (): Promise<void> => {
@@ -62,16 +72,16 @@ export function applicationView(name: string): View {
       }
     };
 
-    if (context.scope === "admin") showSuspension = drawActions(actions, name, context, () => void Promise.all([loadStatus(), loadDiff(), loadHistory()]));
+    if (context.scope === "admin") showSuspension = drawActions(actions, name, context, () => void Promise.all([loadStatus(), loadHold(), loadDiff(), loadHistory()]));
 
-    const later = debounce(() => void Promise.all([loadDiff(), loadHistory()]), 500);
+    const later = debounce(() => void Promise.all([loadHold(), loadDiff(), loadHistory()]), 500);
     const stopEvents = context.onEvent((event) => {
       if (!("application" in event) || event.application !== name) return;
       if (event.type === "StatusChanged") draw(event.status);
       if (event.type === "SyncFinished" || event.type === "DriftDetected" || event.type === "DriftCorrected") later();
     });
-    const stopReconnect = context.onReconnect(() => void Promise.all([loadStatus(), loadDiff(), loadHistory()]));
-    void Promise.all([loadStatus(), loadDiff(), loadHistory()]);
+    const stopReconnect = context.onReconnect(() => void Promise.all([loadStatus(), loadHold(), loadDiff(), loadHistory()]));
+    void Promise.all([loadStatus(), loadHold(), loadDiff(), loadHistory()]);
     document.title = `${name} · Ferry`;
     return () => {
       document.title = "Ferry";
@@ -106,6 +116,28 @@ function drawHeader(header: HTMLElement, s: ApplicationStatus & { environment?: 
       fact("Target", s.target),
     ),
     s.health.status !== "Healthy" ? h("p", { class: "health-message" }, s.health.message) : null,
+  );
+}
+
+/** The hold a rollback put on the application, if any, and (admin token) the button that releases it. */
+function drawHold(hold: HTMLElement, name: string, held: Hold | undefined, context: Parameters<View>[1], reload: () => void): void {
+  if (!held) return void replace(hold);
+  const release = context.scope === "admin" ? h("button", { type: "button", class: "secondary" }, "Release hold") : null;
+  release?.addEventListener("click", () => {
+    release.disabled = true;
+    void context.api
+      .release(name)
+      .catch((error: unknown) => replace(hold, h("p", { class: "error" }, (error as Error).message)))
+      .finally(reload);
+  });
+  replace(
+    hold,
+    h(
+      "div",
+      { class: "card hold" },
+      h("p", null, badge("held", "warn", `since ${held.since}`), ` ${held.reason}. Automatic promotion leaves ${name} where it is until the hold is released (`, h("code", null, `ferry release ${name}`), ")."),
+      release,
+    ),
   );
 }
 
