@@ -5,6 +5,7 @@ import { resolveStateDir } from "../agent/state-dir.js";
 import { toFerryError } from "../core/errors.js";
 import { runAgentCommand } from "./commands/agent.js";
 import { runBootstrapCommand } from "./commands/bootstrap.js";
+import { runDashboardCommand } from "./commands/dashboard.js";
 import { runDiffCommand } from "./commands/diff.js";
 import { runDiffRevisionCommand } from "./commands/diff-revision.js";
 import { runHistoryCommand } from "./commands/history.js";
@@ -240,6 +241,12 @@ Applications declared only in the configuration at that revision are shown as ne
     .description("release the hold a rollback put on an application, so automatic promotion may move it again")
     .argument("<app>", "the application")
     .action((app: string) => run(() => runReleaseCommand(stateDir(), app)));
+
+  program
+    .command("dashboard")
+    .description("print the link to the running agent's dashboard, with the read token (or --admin the admin token) in its fragment")
+    .option("--admin", "link with the admin token: the page can sync, roll back, release and approve")
+    .action((o: { admin?: boolean }) => run(() => runDashboardCommand(stateDir(), o)));
 
   program
     .command("promote")
