@@ -16,7 +16,6 @@
  */
 import { createHmac } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent } from "../src/agent/agent.js";
@@ -26,6 +25,8 @@ import { readAgentInfo } from "../src/agent/state-dir.js";
 import { exampleFiles } from "../src/quickstart/example-repository.js";
 import { TestRepository } from "../src/source/test-repository.js";
 import { createHostTarget } from "../src/targets/host/host-target.js";
+import { freePort } from "../test/support/free-port.js";
+import { percentile, untilServes } from "./measure.js";
 
 const APPS = Number(process.env.APPS ?? 10_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 100);
@@ -146,7 +147,7 @@ async function webhookBench(): Promise<void> {
   try {
     await agent.start();
     await agent.engine.whenIdle();
-    await until(port, "Hello from Ferry");
+    await untilServes(port, "Hello from Ferry");
     const info = await readAgentInfo(state);
     if (!info) throw new Error("the agent wrote no agent.json");
     const toAnswer: number[] = [];
@@ -158,7 +159,7 @@ async function webhookBench(): Promise<void> {
       const res = await fetch(`${info.url}/hooks/generic`, signed({ repository: repo.directory, ref: "main", after: greeting }));
       if (res.status !== 202) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
       toAccepted.push(performance.now() - start);
-      await until(port, greeting);
+      await untilServes(port, greeting);
       toAnswer.push(performance.now() - start);
     }
     console.log(`\nwebhook to applied, host target (${HOOK_ROUNDS} rounds; the agent polls every hour, so only the webhook triggers)\n`);
@@ -186,36 +187,8 @@ function signed(body: unknown): RequestInit {
   return { method: "POST", body: text, headers: { "content-type": "application/json", "x-ferry-timestamp": String(seconds), "x-ferry-signature": `sha256=${signature}` } };
 }
 
-/** The p-th percentile (nearest rank). */
-function percentile(samples: readonly number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
-}
 
-async function until(port: number, text: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      const body = await (await fetch(`http://127.0.0.1:${port}/`)).text();
-      if (body.includes(text)) return;
-    } catch {
-      // not answering yet
-    }
-    if (Date.now() > deadline) throw new Error(`port ${port} never answered with ${JSON.stringify(text)}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 await listBench();
 await webhookBench();

@@ -7,7 +7,6 @@
  *   npm run bench              (ROUNDS=7 POLL_MS=1000 to change the defaults)
  */
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent } from "../src/agent/agent.js";
@@ -15,6 +14,8 @@ import { runGit } from "../src/source/git.js";
 import { TestRepository } from "../src/source/test-repository.js";
 import { createHostTarget } from "../src/targets/host/host-target.js";
 import { exampleFiles } from "../src/quickstart/example-repository.js";
+import { freePort } from "../test/support/free-port.js";
+import { median, timed, untilServes } from "./measure.js";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
 const POLL_MS = Number(process.env.POLL_MS ?? 1000);
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   try {
     await agent.start();
     await agent.engine.whenIdle();
-    await until(port, "Hello from Ferry");
+    await untilServes(port, "Hello from Ferry");
 
     const baseline = { lsRemote: [] as number[], fetch: [] as number[] };
     for (let i = 0; i < ROUNDS; i++) {
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
       let greeting = await commitGreeting();
       let start = performance.now();
       await agent.refresh();
-      await until(port, greeting);
+      await untilServes(port, greeting);
       triggeredFile.push(performance.now() - start);
 
       // A service change: the process is replaced and must pass its health check.
@@ -63,13 +64,13 @@ async function main(): Promise<void> {
       await repo.commit({ "apps/web/service.yaml": files["apps/web/service.yaml"]?.replace('RELEASE: "1"', `RELEASE: "${release}"`) ?? "" }, `release ${release}`);
       start = performance.now();
       await agent.refresh();
-      await until(port, `release ${release},`);
+      await untilServes(port, `release ${release},`);
       triggeredService.push(performance.now() - start);
 
       // No trigger: the poller finds the commit.
       greeting = await commitGreeting();
       start = performance.now();
-      await until(port, greeting);
+      await untilServes(port, greeting);
       polled.push(performance.now() - start);
     }
 
@@ -99,41 +100,8 @@ async function main(): Promise<void> {
   }
 }
 
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await work();
-  return performance.now() - start;
-}
 
-async function until(port: number, text: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      const body = await (await fetch(`http://127.0.0.1:${port}/`)).text();
-      if (body.includes(text)) return;
-    } catch {
-      // not answering yet
-    }
-    if (Date.now() > deadline) throw new Error(`port ${port} never answered with ${JSON.stringify(text)}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
-function median(samples: readonly number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 await main();

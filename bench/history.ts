@@ -20,6 +20,7 @@ import { openHistory } from "../src/history/open-history.js";
 import { numberPlaceholders } from "../src/history/postgres-database.js";
 import type { HistoryEventInput, HistoryStore } from "../src/history/types.js";
 import { createTestDatabase, startTestPostgres } from "../test/support/postgres.js";
+import { median, percentile, timed } from "./measure.js";
 
 const APPLICATIONS = 200;
 const ENVIRONMENTS = ["dev", "acc", "prd"] as const;
@@ -185,7 +186,7 @@ async function compare(store: HistoryStore, baseline: BaselineRunner, from: (tab
     }
     const ratio = median(timings.baseline) / median(timings.indexed);
     console.log(
-      `${question.name.padEnd(58)} ${median(timings.indexed).toFixed(2).padStart(COLUMNS)} ${p95(timings.indexed).toFixed(2).padStart(8)} ${median(timings.baseline).toFixed(2).padStart(COLUMNS + 1)} ${p95(timings.baseline).toFixed(2).padStart(8)} ${ratio.toFixed(ratio < 10 ? 1 : 0).padStart(COLUMNS)}`,
+      `${question.name.padEnd(58)} ${median(timings.indexed).toFixed(2).padStart(COLUMNS)} ${percentile(timings.indexed, 95).toFixed(2).padStart(8)} ${median(timings.baseline).toFixed(2).padStart(COLUMNS + 1)} ${percentile(timings.baseline, 95).toFixed(2).padStart(8)} ${ratio.toFixed(ratio < 10 ? 1 : 0).padStart(COLUMNS)}`,
     );
   }
 }
@@ -475,22 +476,7 @@ function rate(perSecond: number): string {
   return Math.round(perSecond).toLocaleString("en");
 }
 
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await work();
-  return performance.now() - start;
-}
 
-function median(samples: readonly number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
 
-/** Nearest-rank 95th percentile (of 5 samples: the largest). */
-function p95(samples: readonly number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(sorted.length * 0.95) - 1)] ?? 0;
-}
 
 await main();

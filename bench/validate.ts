@@ -11,6 +11,7 @@ import { loadManifestFiles } from "../src/render/load-files.js";
 import { renderPlain } from "../src/render/render-plain.js";
 import { validateKubernetesObject } from "../src/targets/kubernetes/kube-validate.js";
 import { validateRepository } from "../src/validate/validate-repository.js";
+import { median, timed } from "./measure.js";
 
 const APPS = Number(process.env["APPS"] ?? 100);
 const PER_APP = Number(process.env["PER_APP"] ?? 100);
@@ -148,20 +149,14 @@ async function readAndParse(dir: string): Promise<number> {
 /** The time of checking every rendered object against the Kubernetes schemas, without reading or parsing. */
 async function schemaCheckOnly(dir: string): Promise<number> {
   const objects = renderPlain(await loadManifestFiles(dir, "apps")).objects;
-  return time(async () => {
+  return timed(async () => {
     let problems = 0;
     for (const object of objects) problems += validateKubernetesObject(object).length;
     if (problems !== 0) throw new Error(`expected no schema problems, found ${problems}`);
   });
 }
 
-async function time(run: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await run();
-  return performance.now() - started;
-}
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 for (const target of ["host", "kubernetes"] as const) {
   const dir = await mkdtemp(join(tmpdir(), "ferry-bench-validate-"));
@@ -171,9 +166,9 @@ for (const target of ["host", "kubernetes"] as const) {
     const validate: number[] = [];
     let problems = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      baseline.push(await time(() => readAndParse(dir)));
+      baseline.push(await timed(() => readAndParse(dir)));
       validate.push(
-        await time(async () => {
+        await timed(async () => {
           problems = (await validateRepository(dir)).problems.length;
         }),
       );

@@ -2,7 +2,6 @@ import type { ChildProcess } from "node:child_process";
 import { execFile, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -10,6 +9,8 @@ import { fileURLToPath } from "node:url";
 import type { Condition } from "../../src/core/conditions.js";
 import type { ApplicationStatus } from "../../src/engine/status.js";
 import { createHostTarget } from "../../src/targets/host/host-target.js";
+
+export { freePort } from "../support/free-port.js";
 
 /** The compiled CLI, as users run it: dist/src/cli/main.js, seen from dist/test/scenario/. */
 export const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
@@ -45,19 +46,6 @@ export function runCli(args: readonly string[], options: { cwd: string; timeoutM
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
-
-/** A port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
     });
   });
 }

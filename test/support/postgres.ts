@@ -5,7 +5,7 @@ import { execFile, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { accessSync, constants, readdirSync, rmSync } from "node:fs";
 import { chown, mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { createServer } from "node:net";
+import { freePort } from "./free-port.js";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { Client, escapeIdentifier } from "pg";
@@ -258,14 +258,3 @@ async function query(url: string, sql: string): Promise<void> {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import path from "node:path";
 import { test } from "node:test";
 import { FerryError } from "../../core/errors.js";
@@ -8,6 +7,7 @@ import type { JsonObject } from "../../core/json.js";
 import type { LiveChange } from "../target.js";
 import type { HostSandbox } from "./host-test-support.js";
 import { createSandbox, hostObject, pidAlive, waitFor } from "./host-test-support.js";
+import { freePort } from "../../../test/support/free-port.js";
 
 /** An HTTP server that logs each start and answers 500 on /healthz while a file `unhealthy` exists. */
 const SERVER = `
@@ -19,15 +19,6 @@ const server = http.createServer((req, res) => {
 });
 server.listen(Number(process.env.PORT), "127.0.0.1");
 `;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== "object" || address === null) throw new Error("no port");
-  return address.port;
-}
 
 async function starts(sandbox: HostSandbox): Promise<number[]> {
   const text = await readFile(path.join(sandbox.root, "starts.log"), "utf8").catch(() => "");
