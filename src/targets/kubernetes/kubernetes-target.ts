@@ -142,6 +142,13 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     return { ...res.body, apiVersion: type.apiVersion, kind: type.kind };
   }
 
+  /** The live object of an inventory key; undefined when it or its resource type does not exist. */
+  async function liveOfKey(key: ResourceKey): Promise<JsonObject | undefined> {
+    const ref = parseResourceKey(key);
+    const type = await types.ofKey(ref.group, ref.kind);
+    return type ? liveOf(type, ref.namespace, ref.name) : undefined;
+  }
+
   async function typeOf(object: RenderedObject): Promise<ResourceType | undefined> {
     return types.ofManifest(object.manifest.apiVersion, object.manifest.kind);
   }
@@ -293,9 +300,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
 
     async explain(key, pointers) {
       const notes = new Map<string, string>();
-      const ref = parseResourceKey(key);
-      const type = await types.ofKey(ref.group, ref.kind);
-      const live = type ? await liveOf(type, ref.namespace, ref.name) : undefined;
+      const live = await liveOfKey(key);
       if (!live) return notes;
       for (const pointer of pointers) {
         const owner = ownerOf(live, pointer, [FIELD_MANAGER]);
@@ -308,10 +313,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       const out = new Map<ResourceKey, LiveObject>();
       await Promise.all(
         keys.map(async (key) => {
-          const ref = parseResourceKey(key);
-          const type = await types.ofKey(ref.group, ref.kind);
-          if (!type) return;
-          const live = await liveOf(type, ref.namespace, ref.name);
+          const live = await liveOfKey(key);
           if (!live) return;
           const owner = labelOf(live);
           const ignored = compared.get(key)?.ignored ?? [];
@@ -367,9 +369,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       const out = new Map<ResourceKey, Health>();
       await Promise.all(
         keys.map(async (key) => {
-          const ref = parseResourceKey(key);
-          const type = await types.ofKey(ref.group, ref.kind);
-          const live = type ? await liveOf(type, ref.namespace, ref.name) : undefined;
+          const live = await liveOfKey(key);
           out.set(key, live ? assessKubernetesHealth(live) : { status: "Missing", message: `${displayKey(key)} does not exist` });
         }),
       );
