@@ -1,16 +1,10 @@
 import type { Health } from "../../core/health.js";
-import type { ArtifactSpec, JobSpec } from "./host-schemas.js";
-import { withArtifactDir } from "./service-state.js";
+import type { JobSpec } from "./host-schemas.js";
+import type { ProcessDesired } from "./service-state.js";
+import { describeProcess } from "./service-state.js";
 
 /** A Job as it is run: the normalized spec with the working directory resolved. */
-export interface JobDesired {
-  readonly command: string;
-  readonly args: readonly string[];
-  readonly env: Readonly<Record<string, string>>;
-  /** Absolute: inside the root, or the artifact's directory. */
-  readonly workingDir: string;
-  /** The artifact the job runs, unpacked in the host state directory. */
-  readonly artifact?: ArtifactSpec;
+export interface JobDesired extends ProcessDesired {
   readonly timeoutSeconds: number;
 }
 
@@ -48,11 +42,7 @@ export interface JobRecord {
 /** Builds the desired state of a Job from its spec; with an artifact (unpacked in `artifactDir`), `$FERRY_ARTIFACT_DIR` names it. */
 export function describeJob(spec: JobSpec, workingDir: string, artifactDir?: string): JobDesired {
   return {
-    command: spec.command,
-    args: spec.args,
-    env: withArtifactDir(spec.env, artifactDir),
-    workingDir,
-    ...(spec.artifact ? { artifact: spec.artifact } : {}),
+    ...describeProcess(spec, workingDir, artifactDir),
     timeoutSeconds: spec.timeoutSeconds,
   };
 }

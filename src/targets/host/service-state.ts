@@ -4,15 +4,19 @@ import { canonicalJson } from "../../core/json.js";
 import type { Comparable } from "../target.js";
 import type { ArtifactSpec, HealthCheckSpec, RestartSpec, ServiceSpec, StopSpec } from "./host-schemas.js";
 
-/** A Service as it is applied: the normalized spec with the working directory resolved. */
-export interface ServiceDesired {
+/** What a Service and a Job run: command, arguments, env and working directory, and the artifact. */
+export interface ProcessDesired {
   readonly command: string;
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   /** Absolute: inside the root, or the artifact's directory. */
   readonly workingDir: string;
-  /** The artifact the service runs, unpacked in the host state directory. */
+  /** The artifact it runs, unpacked in the host state directory. */
   readonly artifact?: ArtifactSpec;
+}
+
+/** A Service as it is applied: the normalized spec with the working directory resolved. */
+export interface ServiceDesired extends ProcessDesired {
   readonly healthCheck?: HealthCheckSpec;
   readonly restart: RestartSpec;
   readonly stop: StopSpec;
@@ -47,14 +51,21 @@ export const ARTIFACT_DIR_ENV = "FERRY_ARTIFACT_DIR";
  */
 export function describeService(spec: ServiceSpec, workingDir: string, artifactDir?: string): ServiceDesired {
   return {
+    ...describeProcess(spec, workingDir, artifactDir),
+    ...(spec.healthCheck ? { healthCheck: spec.healthCheck } : {}),
+    restart: spec.restart,
+    stop: spec.stop,
+  };
+}
+
+/** The process part of a Service's or Job's desired state; with an artifact (unpacked in `artifactDir`), `$FERRY_ARTIFACT_DIR` names it. */
+export function describeProcess(spec: Pick<ServiceSpec, "command" | "args" | "env" | "artifact">, workingDir: string, artifactDir?: string): ProcessDesired {
+  return {
     command: spec.command,
     args: spec.args,
     env: withArtifactDir(spec.env, artifactDir),
     workingDir,
     ...(spec.artifact ? { artifact: spec.artifact } : {}),
-    ...(spec.healthCheck ? { healthCheck: spec.healthCheck } : {}),
-    restart: spec.restart,
-    stop: spec.stop,
   };
 }
 
