@@ -94,19 +94,8 @@ Start here: ferry quickstart`,
           once: o.once === true,
           output: o.output === "json" ? "json" : "text",
           stateDir: stateDir(),
-          ...(typeof o.history === "string" ? { history: o.history } : {}),
-          ...(typeof o.historyRetention === "string" ? { historyRetention: o.historyRetention } : {}),
-          ...(typeof o.name === "string" ? { name: o.name } : {}),
-          ...(typeof o.webhookSecretFile === "string" ? { webhookSecretFile: o.webhookSecretFile } : {}),
-          ...(typeof o.ageKeyFile === "string" ? { ageKeyFile: o.ageKeyFile } : {}),
-          ...(typeof o.tlsCert === "string" ? { tlsCert: o.tlsCert } : {}),
-          ...(typeof o.tlsKey === "string" ? { tlsKey: o.tlsKey } : {}),
+          ...stringOptions(o, ["history", "historyRetention", "name", "webhookSecretFile", "ageKeyFile", "tlsCert", "tlsKey", "allowedSigners", "gpgKeyring", "kubeconfig", "kubeContext", "signCommits"]),
           verifySignatures: o.verifySignatures === true,
-          ...(typeof o.allowedSigners === "string" ? { allowedSigners: o.allowedSigners } : {}),
-          ...(typeof o.gpgKeyring === "string" ? { gpgKeyring: o.gpgKeyring } : {}),
-          ...(typeof o.kubeconfig === "string" ? { kubeconfig: o.kubeconfig } : {}),
-          ...(typeof o.kubeContext === "string" ? { kubeContext: o.kubeContext } : {}),
-          ...(typeof o.signCommits === "string" ? { signCommits: o.signCommits } : {}),
         }),
       ),
     );
@@ -136,9 +125,7 @@ Exit 0 when the agent runs; 1 when it did not become healthy in time; 2 when it 
           path: String(o.path),
           writeRoot: o.writeRoot === true,
           timeout: String(o.timeout),
-          ...(typeof o.image === "string" ? { image: o.image } : {}),
-          ...(typeof o.kubeconfig === "string" ? { kubeconfig: o.kubeconfig } : {}),
-          ...(typeof o.kubeContext === "string" ? { kubeContext: o.kubeContext } : {}),
+          ...stringOptions(o, ["image", "kubeconfig", "kubeContext"]),
         }),
       ),
     );
@@ -311,6 +298,11 @@ async function run(command: () => Promise<number>): Promise<void> {
       process.exitCode = EXIT.error;
     }
   }
+}
+
+/** The options among `keys` that were given a string (`--kube-context prod` -> `{ kubeContext: "prod" }`). */
+function stringOptions<K extends string>(options: Readonly<Record<string, unknown>>, keys: readonly K[]): { [P in K]?: string } {
+  return Object.fromEntries(keys.flatMap((key) => (typeof options[key] === "string" ? [[key, options[key]]] : []))) as { [P in K]?: string };
 }
 
 /** The entries whose value is set. */
