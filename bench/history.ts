@@ -21,6 +21,7 @@ import { numberPlaceholders } from "../src/history/postgres-database.js";
 import type { HistoryEventInput, HistoryStore } from "../src/history/types.js";
 import { createTestDatabase, startTestPostgres } from "../test/support/postgres.js";
 import { median, percentile, timed } from "./measure.js";
+import { seededRandom } from "../src/core/seeded-random.js";
 
 const APPLICATIONS = 200;
 const ENVIRONMENTS = ["dev", "acc", "prd"] as const;
@@ -193,7 +194,7 @@ async function compare(store: HistoryStore, baseline: BaselineRunner, from: (tab
 
 /** The questions `ferry history` asks, each with parameters varied by run. */
 function questions(year: AgentYear): Question[] {
-  const pick = random(7);
+  const pick = seededRandom(7);
   const params = Array.from({ length: RUNS + 1 }, () => {
     const deployed = year.sampled(pick);
     return {
@@ -278,7 +279,7 @@ class AgentYear {
   #nextSidecar = START + 30 * DAY_MS;
 
   constructor(events: number, seed: number) {
-    this.#rnd = random(seed);
+    this.#rnd = seededRandom(seed);
     // About 1.4 events per step (a sync, sometimes announced; drift, mostly corrected).
     this.#meanGapMs = YEAR_MS / (events / 1.4);
     let sum = 0;
@@ -442,16 +443,6 @@ function pickWeighted<T>(r: number, weights: readonly number[], values: readonly
 }
 
 /** mulberry32: small, fast, and the same sequence for the same seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hex(rnd: () => number, length: number): string {
   let out = "";

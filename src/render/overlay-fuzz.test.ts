@@ -2,17 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ManifestFile } from "./load-files.js";
 import { renderDirectory } from "./render.js";
+import { seededRandom } from "../core/seeded-random.js";
 
 /** A small deterministic generator (mulberry32), so a failure can be replayed from its seed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const file = (name: string, content: string): string =>
   ["apiVersion: host.ferry.dev/v1", "kind: File", "metadata:", `  name: ${name}`, "  labels:", '    app.kubernetes.io/version: "1"', "spec:", `  path: ${name}.txt`, `  content: ${content}`, ""].join("\n");
@@ -49,7 +41,7 @@ function mutate(text: string, next: () => number, i: number): string {
 
 describe("the overlay engine on malformed input", () => {
   it("never throws or hangs, and every problem names a file, line and column (600 mutations, seed 11)", () => {
-    const next = random(11);
+    const next = seededRandom(11);
     for (let i = 0; i < 600; i++) {
       // Mutate the overlay file, the patches, or both; sometimes add an overlay that points back at itself.
       const overlay = i % 3 !== 1 ? mutate(OVERLAY, next, i) : OVERLAY;

@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
 import { escapeData, escapeProperty, githubAnnotation, reportJson } from "./format-report.js";
 import { validateRepository } from "./validate-repository.js";
+import { seededRandom } from "../core/seeded-random.js";
 
 const dirs: string[] = [];
 after(async () => {
@@ -106,19 +107,10 @@ describe("github annotations", () => {
 });
 
 /** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("validateRepository on malformed input", () => {
   it("never crashes or hangs, and every problem names a file and line (300 mutations, seed 6)", async () => {
-    const next = random(6);
+    const next = seededRandom(6);
     const dir = await repository({ "ferry/apps.yaml": APP, "apps/web/s.yaml": SERVICE });
     const bytes = Buffer.from(SERVICE, "utf8");
     const noise = [":", "-", "[", "{", "&a", "*a", "!!", "\t", "\0", '"', "'", "#", "\n", " ", "|", ">", "\uFFFD", "%"];
