@@ -8,19 +8,12 @@ import { findCondition } from "../core/conditions.js";
 import type { Deployment, HistoryEntry, Page } from "../history/types.js";
 import { TestRepository } from "../source/test-repository.js";
 import type { Agent } from "./agent.js";
-import { startTestAgent } from "./agent-test-support.js";
+import { applicationYaml, startTestAgent } from "./agent-test-support.js";
 import type { ApplicationList } from "./api-types.js";
 import type { RollbackResult } from "./rollback.js";
 import type { AgentInfo } from "./state-dir.js";
 
-const APPS = `apiVersion: ferry.dev/v1
-kind: Application
-metadata:
-  name: notes
-spec:
-  source:
-    path: apps/notes
-`;
+const APPS = applicationYaml("notes");
 const file = (text: string) => `apiVersion: host.ferry.dev/v1
 kind: File
 metadata:

@@ -8,17 +8,10 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { AgentClient } from "../cli/client.js";
 import { TestRepository } from "../source/test-repository.js";
-import { startTestAgent } from "./agent-test-support.js";
+import { applicationYaml, startTestAgent } from "./agent-test-support.js";
 import type { AgentInfo } from "./state-dir.js";
 
-const APPS = `apiVersion: ferry.dev/v1
-kind: Application
-metadata:
-  name: notes
-spec:
-  source:
-    path: apps/notes
-`;
+const APPS = applicationYaml("notes");
 const NOTE = `apiVersion: host.ferry.dev/v1
 kind: File
 metadata:

@@ -6,13 +6,15 @@ import { writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import type { TestContext } from "node:test";
 import { test } from "node:test";
 import { applicationsYaml, filesYaml, serviceApp } from "./fixtures.js";
 import { freePort, outputOf, Scenario } from "./harness.js";
 import type { Environment } from "./promotion-fixtures.js";
 import { digestOf, promotionRepository, publish } from "./promotion-fixtures.js";
 
-test("a Notification in Git alerts a webhook when a sync fails and when drift is corrected", async (t) => {
+/** An HTTP receiver of JSON webhooks on loopback, closed when the test ends: what it received, and its URL at `path`. */
+async function webhookReceiver(t: TestContext, path: string): Promise<{ received: Record<string, unknown>[]; url: string }> {
   const received: Record<string, unknown>[] = [];
   const server = createServer((req, res) => {
     let body = "";
@@ -27,7 +29,11 @@ test("a Notification in Git alerts a webhook when a sync fails and when drift is
     server.closeAllConnections();
     server.close();
   });
-  const hook = `http://127.0.0.1:${(server.address() as AddressInfo).port}/alerts`;
+  return { received, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}` };
+}
+
+test("a Notification in Git alerts a webhook when a sync fails and when drift is corrected", async (t) => {
+  const { received, url: hook } = await webhookReceiver(t, "/alerts");
   const s = await Scenario.create();
   t.after(() => s.cleanup());
   const port = await freePort();
@@ -49,21 +55,7 @@ test("a Notification in Git alerts a webhook when a sync fails and when drift is
 });
 
 test("a promotion waiting for approval is notified once, and its end once approved", { timeout: 300_000 }, async (t) => {
-  const received: Record<string, unknown>[] = [];
-  const server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString()));
-    req.on("end", () => {
-      received.push(JSON.parse(body) as Record<string, unknown>);
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  t.after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const hook = `http://127.0.0.1:${(server.address() as AddressInfo).port}/promotions`;
+  const { received, url: hook } = await webhookReceiver(t, "/promotions");
   const s = await Scenario.create();
   t.after(() => s.cleanup());
   const artifacts = join(s.dir, "artifacts");
