@@ -9,14 +9,16 @@ import { fileURLToPath } from "node:url";
 import type { Condition } from "../../src/core/conditions.js";
 import type { ApplicationStatus } from "../../src/engine/status.js";
 import { createHostTarget } from "../../src/targets/host/host-target.js";
+import { scaled } from "../support/deadline.js";
 
 export { freePort } from "../support/free-port.js";
+export { scaled } from "../support/deadline.js";
 
 /** The compiled CLI, as users run it: dist/src/cli/main.js, seen from dist/test/scenario/. */
 export const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
 /** How long a condition may take to show on a loaded machine before a scenario gives up. */
-export const DEADLINE_MS = 20_000;
+export const DEADLINE_MS = scaled(20_000);
 
 const GIT_IDENTITY = ["-c", "user.name=Ferry Scenario", "-c", "user.email=scenario@ferry.invalid", "-c", "commit.gpgsign=false"];
 
