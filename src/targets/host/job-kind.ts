@@ -24,7 +24,7 @@ export function createJobHandler(env: HostEnvironment): KindHandler {
 
   function desiredOf(object: RenderedObject): JobDesired {
     const spec = parseHostSpec("Job", object, env.root);
-    const { workingDir, artifactDir } = resolveWorkingDir(env, spec);
+    const { workingDir, artifactDir } = resolveWorkingDir(env, spec, object);
     return describeJob(spec, workingDir, artifactDir);
   }
 

@@ -27,7 +27,7 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
 
   function desiredOf(object: RenderedObject): ServiceDesired {
     const spec = parseHostSpec("Service", object, env.root);
-    const { workingDir, artifactDir } = resolveWorkingDir(env, spec);
+    const { workingDir, artifactDir } = resolveWorkingDir(env, spec, object);
     return describeService(spec, workingDir, artifactDir);
   }
 
