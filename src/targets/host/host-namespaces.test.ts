@@ -9,6 +9,7 @@ import type { RenderedObject } from "../../core/objects.js";
 import type { HostTarget } from "./host-target.js";
 import { createSandbox, hostObject, pidAlive, waitFor } from "./host-test-support.js";
 import { HOST_API_VERSION } from "./host-schemas.js";
+import { freePort } from "../../../test/support/free-port.js";
 
 /** Writes where it runs and which environment it is, then stays up. */
 const SERVICE = `require("fs").writeFileSync("here.txt", process.env.ENV_NAME); console.log("up in " + process.env.ENV_NAME); setInterval(() => {}, 1000);`;
@@ -96,3 +97,40 @@ test("two Files that write one path are refused, in whichever namespace, unless 
   assert.equal(await readFile(path.join(sandbox.root, "web", "config.json"), "utf8"), "dev, renamed");
   assert.deepEqual([...(await target.health([renamed.key])).values()].map((h) => h.status), ["Healthy"]);
 });
+
+test("an application that moves into a namespace: its service restarts there on its port, and a job that ran is not run again", async (t) => {
+  const sandbox = await createSandbox();
+  t.after(() => sandbox.cleanup());
+  const target = sandbox.target();
+  const port = await freePort();
+  const server = `require("http").createServer((q, s) => s.end("pid " + process.pid)).listen(${port}, "127.0.0.1");`;
+  const service = hostObject("Service", "web", { command: process.execPath, args: ["-e", server], healthCheck: { tcp: { port } } });
+  // With its working directory written out: one in its namespace's directory would be a change, and run again.
+  const job = hostObject("Job", "migrate", { command: process.execPath, workingDir: ".", args: ["-e", `require("fs").appendFileSync(${JSON.stringify(path.join(sandbox.base, "runs"))}, "run\\n")`] });
+  const context = { ...sandbox.context, application: "web" };
+  for (const object of [job, service]) await target.apply(inNamespace(target, object, undefined), context);
+  const before = await waitFor("the service in the default namespace to answer", () => answer(port));
+
+  // The Application gets spec.namespace: dev.
+  assert.equal(await target.apply(inNamespace(target, job, "dev"), context), "unchanged");
+  assert.equal(await target.apply(inNamespace(target, service, "dev"), context), "created");
+  const after = await waitFor("the service in dev to answer on the same port", async () => {
+    const text = await answer(port);
+    return text !== undefined && text !== before && text;
+  });
+  assert.notEqual(after, before);
+  assert.equal(await readFile(path.join(sandbox.base, "runs"), "utf8"), "run\n", "the job ran once");
+  // The prune of the old keys leaves the moved objects alone.
+  await target.delete(key("Service", "", "web"), { application: "web" });
+  await target.delete(key("Job", "", "migrate"), { application: "web" });
+  assert.deepEqual([...(await target.read([key("Service", "dev", "web"), key("Job", "dev", "migrate")])).keys()], [key("Service", "dev", "web"), key("Job", "dev", "migrate")]);
+  assert.equal(await answer(port), after);
+});
+
+async function answer(port: number): Promise<string | undefined> {
+  try {
+    return await (await fetch(`http://127.0.0.1:${port}/`)).text();
+  } catch {
+    return undefined;
+  }
+}
