@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type { Problem } from "../core/errors.js";
 import { stalled, toFerryError } from "../core/errors.js";
-import type { Revision } from "../core/ids.js";
+import type { ResourceKey, Revision } from "../core/ids.js";
 import { shortRevision } from "../core/ids.js";
 import type { Application } from "../config/application.js";
 import { loadApplications } from "../config/load-config.js";
@@ -238,6 +238,8 @@ export class Agent {
           await this.rollback(application, { reason });
         },
         refresh: (app) => this.#checkSource(this.fetcherFor(app)),
+        runJob: (application, job, request) => this.engine.runJob(application, job, request),
+        jobRun: (application, key, id) => this.engine.jobRun(application, key as ResourceKey, id),
         promotionFinished: (pipeline, environment, outcome, seconds) => this.metrics.promotion(pipeline, environment, outcome, seconds),
         stepChanged: (record, index) => this.notifier.promotion(record, index),
       },

@@ -223,11 +223,13 @@ function suspendRequestOf(body: Record<string, unknown>): { by: string; reason?:
 }
 
 function rollbackRequestOf(body: Record<string, unknown>): RollbackRequest {
-  const author = body.author as { name?: unknown; email?: unknown } | undefined;
+  const author = body.author as { name?: unknown; email?: unknown; committer?: { name?: unknown; email?: unknown } } | undefined;
+  const committer = author?.committer;
+  const committerOf = committer && typeof committer.name === "string" && typeof committer.email === "string" ? { committer: { name: committer.name, email: committer.email } } : {};
   return {
     ...(typeof body.to === "string" ? { to: body.to } : {}),
     ...(typeof body.reason === "string" ? { reason: body.reason.slice(0, 1000) } : {}),
-    ...(author && typeof author.name === "string" && typeof author.email === "string" ? { author: { name: author.name, email: author.email } } : {}),
+    ...(author && typeof author.name === "string" && typeof author.email === "string" ? { author: { name: author.name, email: author.email, ...committerOf } } : {}),
   };
 }
 

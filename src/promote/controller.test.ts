@@ -25,6 +25,7 @@ import { PromotionController } from "./controller.js";
 import { promotionAlertOf } from "../notify/alerts.js";
 import { Notifier } from "../notify/notifier.js";
 import type { PromotionRecord } from "./promotion-state.js";
+import type { JobRun, JobRunRequest } from "../targets/target.js";
 
 const ENVS = ["dev", "acc"] as const;
 
@@ -85,6 +86,20 @@ class World implements PromotionHost {
     await this.fetcher().refresh();
   }
   promotionFinished(): void {}
+  /** How the next runs of the verification job end. */
+  runOutcome: JobRun["status"] = "succeeded";
+  readonly runs: { application: string; job: string; request: JobRunRequest }[] = [];
+  runJob(application: string, job: string, request: JobRunRequest): Promise<{ key: string; run: JobRun }> {
+    this.runs.push({ application, job, request });
+    return Promise.resolve({ key: resourceKey("host.ferry.dev/v1", "Job", job), run: this.#run(request.id) });
+  }
+  jobRun(_application: string, _key: string, id: string): Promise<JobRun | undefined> {
+    return Promise.resolve(this.runs.some((r) => r.request.id === id) ? this.#run(id) : undefined);
+  }
+  #run(id: string): JobRun {
+    const message = this.runOutcome === "failed" ? "exited with code 1" : this.runOutcome;
+    return { id, name: `runs/smoke/${id}.log`, status: this.runOutcome, startedAt: new Date().toISOString(), message, ...(this.runOutcome === "failed" ? { output: "  smoke test failed: 500" } : {}) };
+  }
   readonly changes: { record: PromotionRecord; index: number }[] = [];
   /** Where step changes go besides `changes`: a notifier, in the test that sends them. */
   onStep: ((record: PromotionRecord, index: number) => void) | undefined;
