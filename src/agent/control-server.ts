@@ -130,7 +130,7 @@ async function handle(
     if (!agent.engine.applications().some((a) => a.name === name) && !agent.engine.status(name)) {
       return send(res, 404, { error: `unknown application ${JSON.stringify(name)}` });
     }
-    const status = agent.engine.status(name);
+    const status = agent.status(name);
     if (req.method === "GET" && !action && status) {
       const environment = agent.engine.applications().find((a) => a.name === name)?.spec.environment;
       return send(res, 200, { ...status, ...(environment !== undefined ? { environment } : {}) } satisfies ApplicationResponse);
