@@ -426,7 +426,9 @@ export class PromotionController {
       const held = holds.get(step.application);
       if (state.phase === "Waiting" || state.phase === "Held" || state.phase === "AwaitingApproval" || state.phase === "AwaitingPromotion" || (state.phase === "Writing" && held !== undefined)) {
         if (held !== undefined) {
-          this.#update(pipeline.name, index, { phase: "Held", reason: "Held", message: `${step.application} is on hold: ${held} (ferry release ${step.application})` });
+          const message = `${step.application} is on hold: ${held} (ferry release ${step.application})`;
+          if (state.phase !== "Held") console.log(`pipeline ${pipeline.name}: ${record.version} waits in front of ${step.environment}: ${message}`);
+          this.#update(pipeline.name, index, { phase: "Held", reason: "Held", message });
           return undefined;
         }
         if (state.phase === "Held" || state.phase === "Waiting") {
@@ -434,7 +436,10 @@ export class PromotionController {
           const message =
             phase === "AwaitingApproval" ? `waiting for approval: ferry approve ${pipeline.name} --env ${step.environment}` : phase === "AwaitingPromotion" ? `waiting for ferry promote ${pipeline.name} --to ${step.environment}` : "writing";
           this.#update(pipeline.name, index, { phase, message });
-          if (phase !== "Writing") return undefined;
+          if (phase !== "Writing") {
+            console.log(`pipeline ${pipeline.name}: ${record.version} ${message}`);
+            return undefined;
+          }
         } else if (state.phase !== "Writing") return undefined;
       }
       const current = this.#store.pipelines[pipeline.name]?.steps[index];

@@ -139,6 +139,7 @@ test("a smoke test that does not change with the version runs for each version; 
   assert.match(text.stdout, /verify ok \(job smoke-dev, run 2-0-0-[0-9a-f]{6} succeeded/);
   assert.match(s.agent.output, /pipeline web: promoted web 2\.0\.0 into dev/);
   assert.match(s.agent.output, /pipeline web: 2\.0\.0 passed the verify gate of dev/);
+  assert.match(s.agent.output, /pipeline web: 2\.0\.0 passed the synced gate of acc/);
 
   // 3.0.0 is broken (healthy, but its front page fails); its smoke test is the same as before, and still judges it.
   await publish(artifacts, "3.0.0", true);
