@@ -458,8 +458,11 @@ export class PromotionController {
     let verdict = evaluateGates(step, state, record.values, observation, this.#now());
     if (verdict.kind === "wait" && verdict.startRun) {
       const run = await this.#startRun(pipeline, step, index, record, state);
-      observation = { ...observation, run };
-      verdict = evaluateGates(step, this.#store.pipelines[pipeline.name]?.steps[index] ?? state, record.values, observation, this.#now());
+      if (typeof run === "string") verdict = { kind: "wait", phase: "Verifying", message: run };
+      else {
+        observation = { ...observation, run };
+        verdict = evaluateGates(step, this.#store.pipelines[pipeline.name]?.steps[index] ?? state, record.values, observation, this.#now());
+      }
     }
     if (verdict.kind === "wait" && verdict.runHttp) {
       observation = { ...observation, http: await runHttpChecks(step.verify.http) };
@@ -502,9 +505,12 @@ export class PromotionController {
   /**
    * Starts the run of the step's verification job for this version (again,
    * under a new id, when the last one was lost), after the version synced and
-   * became healthy; a run that cannot start is a failed one.
+   * became healthy. A run refused for good (no such Job) is a failed one;
+   * one that could not start for now (the cluster did not answer) is tried
+   * again at the next check, until the step's timeout: what it returns then
+   * is the reason, for the step's message.
    */
-  async #startRun(pipeline: Pipeline, step: PipelineStep, index: number, record: PromotionRecord, state: StepRecord): Promise<VerificationRecord> {
+  async #startRun(pipeline: Pipeline, step: PipelineStep, index: number, record: PromotionRecord, state: StepRecord): Promise<VerificationRecord | string> {
     const job = step.verify.job ?? "";
     const attempt = (state.verification?.attempt ?? 0) + 1;
     const runId = verificationRunId(pipeline.name, step.environment, record.version, state.writtenAt ?? state.since, attempt);
@@ -515,7 +521,9 @@ export class PromotionController {
       verification = { job, runId, key, attempt, ...verificationOf(run) };
       console.log(`pipeline ${pipeline.name}: ${record.version} in ${step.environment}: started smoke test job ${job} (run ${runId})`);
     } catch (error) {
-      const message = `could not start: ${toFerryError(error).message}`;
+      const failure = toFerryError(error);
+      const message = `could not start: ${failure.message}`;
+      if (failure.disposition !== "stalled") return `smoke test job ${job} ${message}; trying again`;
       verification = { job, runId, key: "", name: "", attempt, status: "failed", startedAt: this.#iso(), finishedAt: this.#iso(), message };
     }
     this.#update(pipeline.name, index, { verification });

@@ -77,7 +77,10 @@ export function evaluateGates(
       if (step.verify.job !== undefined) {
         // Judged by a run started for this version, never by whatever run of the Job came before.
         const run = observation.run;
-        if (run === undefined || run.status === "lost") return { kind: "wait", phase: "Verifying", message: `starting smoke test job ${step.verify.job}`, startRun: true };
+        if (run === undefined || run.status === "lost") {
+          if (overdue) return { kind: "fail", reason: "Timeout", gate: "verify", message: `smoke test job ${step.verify.job} could not be run in ${env} within ${seconds}s${record.message ? `: ${record.message}` : ""}` };
+          return { kind: "wait", phase: "Verifying", message: `starting smoke test job ${step.verify.job}`, startRun: true };
+        }
         if (run.status === "failed") {
           const output = run.output ? `; last output:\n${run.output}` : "";
           return { kind: "fail", reason: "VerificationFailed", gate: "verify", message: `smoke test job ${step.verify.job} failed in ${env}: ${run.message} (run ${run.runId})${output}` };
