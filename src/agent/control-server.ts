@@ -185,7 +185,16 @@ async function handle(
       return answer(res, () => agent.approve(name, request.environment as string, byOf(request)));
     }
   }
-  if (req.method === "GET" && resource === "holds" && !name) return answer(res, async () => ({ holds: await (await agent.history.store()).holds() }));
+  if (req.method === "GET" && resource === "holds" && !name) {
+    return answer(res, async () => {
+      const held = agent.holdsNow();
+      const holds = (await (await agent.history.store()).holds()).map((hold) => {
+        const by = held.get(hold.application)?.by;
+        return by !== undefined ? { ...hold, by } : hold;
+      });
+      return { holds };
+    });
+  }
   if (req.method === "POST" && resource === "refresh") {
     await agent.refresh({ allowMassDelete: body?.allowMassDelete === true });
     return send(res, 200, { ok: true });
