@@ -100,6 +100,7 @@ describe("promotion gates", () => {
     });
     assert.equal((evaluateGates(step(), record("Verifying"), V2, { ...healthy, run: run("running") }, T0 + 61_000) as { reason: string }).reason, "Timeout");
     assert.equal((evaluateGates(step(), record("Verifying"), V2, { ...healthy, run: run("lost") }, T0) as { startRun: boolean }).startRun, true, "a lost run is started again");
+    assert.equal((evaluateGates(step(), record("Verifying"), V2, { ...healthy, run: run("lost", { attempt: 3 }) }, T0) as { reason: string }).reason, "VerificationFailed", "three lost runs in a row fail the step");
     assert.equal((evaluateGates(step(), record("Verifying"), V2, healthy, T0 + 61_000) as { reason: string }).reason, "Timeout", "a run that never started times out");
     assert.equal((evaluateGates(step(), record("Verifying"), V2, { ...healthy, run: run("succeeded") }, T0) as { phase: string }).phase, "Passed");
   });

@@ -28,6 +28,9 @@ export type GateVerdict =
   | { readonly kind: "advance"; readonly phase: "Verifying" | "Soaking" | "Passed"; readonly gate: string; readonly message: string }
   | { readonly kind: "fail"; readonly reason: string; readonly gate: string; readonly message: string };
 
+/** Runs of a verification started for one step before a run lost each time (its agent stopped, its Job deleted) fails it. */
+export const MAX_RUN_ATTEMPTS = 3;
+
 /** True when every expected value is there, equal. */
 export function valuesMatch(actual: Readonly<Record<string, string>> | undefined, expected: Readonly<Record<string, string>>): boolean {
   if (!actual) return false;
@@ -77,6 +80,9 @@ export function evaluateGates(
       if (step.verify.job !== undefined) {
         // Judged by a run started for this version, never by whatever run of the Job came before.
         const run = observation.run;
+        if (run?.status === "lost" && run.attempt >= MAX_RUN_ATTEMPTS) {
+          return { kind: "fail", reason: "VerificationFailed", gate: "verify", message: `smoke test job ${step.verify.job} in ${env} was lost ${run.attempt} times in a row (last: run ${run.runId}: ${run.message})` };
+        }
         if (run === undefined || run.status === "lost") {
           if (overdue) return { kind: "fail", reason: "Timeout", gate: "verify", message: `smoke test job ${step.verify.job} could not be run in ${env} within ${seconds}s${record.message ? `: ${record.message}` : ""}` };
           return { kind: "wait", phase: "Verifying", message: `starting smoke test job ${step.verify.job}`, startRun: true };

@@ -21,6 +21,7 @@ const smoke: Manifest = {
   metadata: { name: "smoke", namespace: "default", labels: { team: "shop" } },
   spec: {
     backoffLimit: 0,
+    ttlSecondsAfterFinished: 0,
     template: { spec: { restartPolicy: "Never", containers: [{ name: "smoke", image: "curl:8", env: [{ name: "URL", value: "http://web/" }, { name: "FERRY_VERSION", value: "stale" }] }] } },
   },
 };
@@ -48,6 +49,7 @@ describe("kubernetes verification runs", () => {
     assert.equal(created.metadata.labels[RUN_OF_LABEL], "smoke");
     assert.equal(created.metadata.labels[RUN_ID_LABEL], "1-0-0-aaaaaa");
     assert.equal(created.metadata.labels["team"], "shop");
+    assert.equal((created.spec as JsonObject)["ttlSecondsAfterFinished"], undefined, "runs are kept by count, not by a TTL");
     assert.deepEqual(created.spec.template.spec.containers[0]?.env, [
       { name: "URL", value: "http://web/" },
       { name: "FERRY_VERSION", value: "1.0.0" },

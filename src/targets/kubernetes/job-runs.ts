@@ -43,7 +43,8 @@ export function runJobName(job: string, id: string): string {
  * The manifest of one run: the declared Job under the run's name, labelled
  * with the Job it runs and the run id, its selector and the controller's
  * template labels left to the server (a Job's template cannot change, so each
- * run is a new Job), and the request's variables in every container. Pure.
+ * run is a new Job), no TTL (runs are kept by count), and the request's
+ * variables in every container. Pure.
  */
 export function runManifest(object: RenderedObject, namespace: string, application: string, request: JobRunRequest): JsonObject {
   const manifest = object.manifest as unknown as JsonObject;
@@ -51,6 +52,8 @@ export function runManifest(object: RenderedObject, namespace: string, applicati
   const spec = { ...((manifest["spec"] ?? {}) as JsonObject) };
   delete spec["selector"];
   delete spec["manualSelector"];
+  // Runs are kept and removed by count (KEPT_RUNS): one deleted by its TTL would read as lost and be run again.
+  delete spec["ttlSecondsAfterFinished"];
   const template = { ...((spec["template"] ?? {}) as JsonObject) };
   const templateMetadata = { ...((template["metadata"] ?? {}) as JsonObject) };
   const templateLabels = { ...((templateMetadata["labels"] ?? {}) as JsonObject) };
