@@ -86,5 +86,8 @@ test("the pipeline view shows environments side by side with versions and gates,
   await hold.waitFor({ timeout: scaled(5_000) });
   assert.match(await hold.innerText(), /held.*rolled back to 1\.0\.0: checkout is slow; lift it with ferry release web-prd/s);
   assert.match(await card.locator('[data-testid="summary"]').innerText(), /prd is on hold/);
+  await page.getByRole("link", { name: "Applications", exact: true }).click();
+  await page.locator('[data-app="web-prd"] [data-testid="held"]').waitFor({ timeout: scaled(5_000) });
+  assert.match((await page.locator('[data-app="web-prd"] [data-testid="held"]').getAttribute("title")) ?? "", /rolled back to 1\.0\.0: checkout is slow \(ferry release web-prd\)/);
   assert.deepEqual(pageErrors, []);
 });

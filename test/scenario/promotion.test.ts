@@ -68,6 +68,10 @@ test("a version moves dev -> acc -> prd through Git; a version whose smoke test 
   assert.match(waiting.summary, /prd waits for approval/);
   assert.match(s.agent.output, /pipeline web: 2\.0\.0 waiting for approval: ferry approve web --env prd/);
   assert.equal(await answer("prd"), "version=1.0.0 env=prd");
+  // The application says what waits on it, with the command.
+  const prdStatus = await s.status("web-prd");
+  assert.deepEqual([prdStatus.promotion?.pipeline, prdStatus.promotion?.version, prdStatus.promotion?.phase], ["web", "2.0.0", "AwaitingApproval"]);
+  assert.match((await s.ferry("status", "web-prd")).stdout, /Promotion: {3}web 2\.0\.0 into prd since .*: waiting for approval: ferry approve web --env prd/);
   // A manual promotion does not skip the approval.
   const skipped = await s.ferry("promote", "web", "--to", "prd");
   assert.equal(skipped.code, 2, outputOf(skipped));
