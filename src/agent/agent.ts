@@ -14,6 +14,7 @@ import { Engine } from "../engine/engine.js";
 import type { ApplicationStatus, HoldStatus, PromotionWait, Suspension } from "../engine/status.js";
 import { describeSuspension } from "../engine/status.js";
 import { SuspensionFile } from "./suspensions.js";
+import { holdStatuses } from "./holds.js";
 import type { AgeIdentity } from "../secrets/age.js";
 import { defaultHistoryUrl, openHistory } from "../history/open-history.js";
 import { HistoryRecorder } from "../history/recorder.js";
@@ -491,20 +492,9 @@ export class Agent {
 
   /** Reads the holds from the history store (shared by agents), keeping who rolled back; returns them. */
   async #loadHolds(): Promise<Hold[]> {
-    const store = await this.history.store();
-    const list = await store.holds();
-    const next = new Map<string, HoldStatus>();
-    for (const hold of list) {
-      const known = this.#holds.get(hold.application);
-      let by = known?.since === hold.since ? known.by : undefined;
-      if (known?.since !== hold.since) {
-        const event = hold.eventId !== undefined ? await store.event(hold.eventId) : undefined;
-        by = event?.author;
-      }
-      next.set(hold.application, { reason: hold.reason, since: hold.since, ...(by !== undefined ? { by } : {}), release: `ferry release ${hold.application}` });
-    }
-    this.#holds = next;
-    return list;
+    const { holds, statuses } = await holdStatuses(await this.history.store(), this.#holds);
+    this.#holds = statuses;
+    return holds;
   }
 
   /**

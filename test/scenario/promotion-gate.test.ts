@@ -176,4 +176,10 @@ test("a smoke test that does not change with the version runs for each version; 
   assert.equal(author, "Ada Operator <ada@example.test>|Ada Operator <ada@example.test>");
   const rollbacks = await s.ferry("history", "web-acc", "--type", "Rollback", "-o", "json");
   assert.equal((JSON.parse(rollbacks.stdout) as Page<HistoryEntry>).items[0]?.author, "Ada Operator");
+
+  // With no agent running, status still shows the hold, from the history.
+  await s.agent.stop();
+  const offline = await s.status("web-acc");
+  assert.equal(offline.hold?.by, "Ada Operator");
+  assert.match(offline.hold?.reason ?? "", /checkout is slow/);
 });
