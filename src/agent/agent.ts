@@ -4,16 +4,17 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type { Problem } from "../core/errors.js";
 import { stalled, toFerryError } from "../core/errors.js";
-import type { Revision } from "../core/ids.js";
+import type { ResourceKey, Revision } from "../core/ids.js";
 import { shortRevision } from "../core/ids.js";
 import type { Application } from "../config/application.js";
 import { loadApplications } from "../config/load-config.js";
 import type { PolicyRule } from "../config/policy.js";
 import { policyProblemsNamed } from "../validate/policy-check.js";
 import { Engine } from "../engine/engine.js";
-import type { ApplicationStatus, Suspension } from "../engine/status.js";
+import type { ApplicationStatus, HoldStatus, PromotionWait, Suspension } from "../engine/status.js";
 import { describeSuspension } from "../engine/status.js";
 import { SuspensionFile } from "./suspensions.js";
+import { holdStatuses } from "./holds.js";
 import type { AgeIdentity } from "../secrets/age.js";
 import { defaultHistoryUrl, openHistory } from "../history/open-history.js";
 import { HistoryRecorder } from "../history/recorder.js";
@@ -41,6 +42,7 @@ import { rollbackApplication } from "./rollback.js";
 import { AgentMetrics } from "./metrics.js";
 import { ReplayGuard } from "../webhooks/replay-guard.js";
 import type { Pipeline } from "../config/pipeline.js";
+import type { Hold } from "../history/types.js";
 import type { PromoteRequest } from "../promote/controller.js";
 import { PromotionController } from "../promote/controller.js";
 import type { PipelineView } from "../promote/pipeline-view.js";
@@ -183,6 +185,8 @@ export class Agent {
   #suspending: Promise<unknown> = Promise.resolve();
   /** False for one-shot commands (diff, sync) that run only what they are asked to. */
   #reconcile = true;
+  /** Holds as the history store has them, with who rolled back: refreshed at every promotion check, and at once by rollback and release. */
+  #holds = new Map<string, HoldStatus>();
 
   constructor(options: AgentOptions) {
     this.options = { ...options, stateDir: resolve(options.stateDir), root: resolve(options.root) };
@@ -232,12 +236,14 @@ export class Agent {
         status: (name) => this.engine.status(name),
         fetcher: (app) => this.fetcherFor(app),
         repository: (app) => ({ url: app.spec.source.repoURL ?? this.options.repo, ref: app.spec.source.ref ?? this.options.ref }),
-        holds: async () => (await this.history.store()).holds(),
+        holds: () => this.#loadHolds(),
         record: (event) => this.history.record(event),
         rollback: async (application, reason) => {
           await this.rollback(application, { reason });
         },
         refresh: (app) => this.#checkSource(this.fetcherFor(app)),
+        runJob: (application, job, request) => this.engine.runJob(application, job, request),
+        jobRun: (application, key, id) => this.engine.jobRun(application, key as ResourceKey, id),
         promotionFinished: (pipeline, environment, outcome, seconds) => this.metrics.promotion(pipeline, environment, outcome, seconds),
         stepChanged: (record, index) => this.notifier.promotion(record, index),
       },
@@ -263,11 +269,15 @@ export class Agent {
     const pipelines = this.#pipelines.filter((p) => name === undefined || p.name === name);
     if (name !== undefined && pipelines.length === 0) throw stalled("UnknownPipeline", `unknown pipeline ${JSON.stringify(name)}`);
     const records = this.promotions.promotions();
+    const suspensions = new Map(this.engine.applications().flatMap((a) => {
+      const suspension = this.engine.suspension(a.name);
+      return suspension ? [[a.name, suspension] as const] : [];
+    }));
     return Promise.all(
       pipelines.map(async (p) => {
         const error = this.promotions.watchError(p.name);
         const watch = p.watch ? { description: this.promotions.watchDescription(p.name) ?? `${p.watch.type} watcher`, ...(error !== undefined ? { error } : {}) } : undefined;
-        return pipelineView(p, records[p.name], await this.promotions.environmentValues(p), watch);
+        return pipelineView(p, records[p.name], await this.promotions.environmentValues(p), watch, { holds: this.#holds, suspensions });
       }),
     );
   }
@@ -385,6 +395,7 @@ export class Agent {
       });
       await this.#verifier?.prepare();
       await this.history.start();
+      await this.#loadHolds().catch(() => undefined);
       for (const [name, suspension] of await this.#suspensionFile.load()) this.engine.setSuspension(name, suspension, { run: false });
       await this.engine.start();
       await this.refreshConfig();
@@ -446,7 +457,44 @@ export class Agent {
 
   /** Every application's status. */
   statuses(): ApplicationStatus[] {
-    return this.engine.statuses();
+    const waits = this.#promotionWaits();
+    return this.engine.statuses().map((s) => this.#withHold(s, waits));
+  }
+
+  /** The status of one application, with its hold and what a promotion waits for in it. */
+  status(name: string): ApplicationStatus | undefined {
+    const status = this.engine.status(name);
+    return status ? this.#withHold(status, this.#promotionWaits()) : undefined;
+  }
+
+  /** The holds of applications, as status shows them. */
+  holdsNow(): ReadonlyMap<string, HoldStatus> {
+    return this.#holds;
+  }
+
+  #withHold(status: ApplicationStatus, waits: ReadonlyMap<string, PromotionWait>): ApplicationStatus {
+    const hold = this.#holds.get(status.name);
+    const wait = waits.get(status.name);
+    return hold || wait ? { ...status, ...(hold ? { hold } : {}), ...(wait ? { promotion: wait } : {}) } : status;
+  }
+
+  /** Per application: the promotion step waiting on a person there (approval, ferry promote), or held. */
+  #promotionWaits(): Map<string, PromotionWait> {
+    const waits = new Map<string, PromotionWait>();
+    for (const record of Object.values(this.promotions.promotions())) {
+      for (const step of record.steps) {
+        if (step.phase !== "AwaitingApproval" && step.phase !== "AwaitingPromotion" && step.phase !== "Held") continue;
+        waits.set(step.application, { pipeline: record.pipeline, environment: step.environment, version: record.version, phase: step.phase, message: step.message ?? step.phase, since: step.since });
+      }
+    }
+    return waits;
+  }
+
+  /** Reads the holds from the history store (shared by agents), keeping who rolled back; returns them. */
+  async #loadHolds(): Promise<Hold[]> {
+    const { holds, statuses } = await holdStatuses(await this.history.store(), this.#holds);
+    this.#holds = statuses;
+    return holds;
   }
 
   /**
@@ -503,6 +551,9 @@ export class Agent {
     const [entry] = (await store.events({ application: name, types: ["Rollback"], limit: 1 })).items;
     const reason = `rolled back to ${result.to.versions.join(", ") || result.to.revision.slice(0, 8)}${request.reason ? `: ${request.reason}` : ""}`;
     await store.hold({ application: name, reason, since: result.event.at, ...(entry ? { eventId: entry.id } : {}) });
+    const by = result.event.author;
+    this.#holds = new Map([...this.#holds, [name, { reason, since: result.event.at, ...(by !== undefined ? { by } : {}), release: `ferry release ${name}` }]]);
+    this.promotions.poke();
     this.history.record({ type: "Hold", at: result.event.at, application: name, message: reason, ...(entry ? { relatedId: entry.id } : {}) });
     this.notifier.alert({ event: "Rollback", application: name, revision: result.commit, reason: "Rollback", message: result.event.subject ?? reason, at: result.event.at });
     await this.#checkSource(this.fetcherFor(app));
@@ -513,6 +564,8 @@ export class Agent {
   async release(name: string): Promise<boolean> {
     const store = await this.history.store();
     const released = await store.release(name);
+    this.#holds = new Map([...this.#holds].filter(([application]) => application !== name));
+    this.promotions.poke();
     if (released) this.history.record({ type: "Release", at: new Date().toISOString(), application: name, message: "hold released" });
     await this.history.flush().catch(() => undefined);
     return released;

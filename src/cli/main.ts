@@ -216,7 +216,7 @@ Applications declared only in the configuration at that revision are shown as ne
 
   program
     .command("rollback")
-    .description("commit the application's directory as it was at an earlier deployment, and let the agent sync it")
+    .description("commit the application's directory as it was at an earlier deployment, and let the agent sync it; the commit's author is your git identity (GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL, then git config)")
     .argument("<app>", "the application")
     .option("--to <revision-or-entry>", "a revision that ran before (a prefix is enough) or a history entry id (#123); default: the deployment before the current one")
     .option("--reason <text>", "why, for the commit message and the history")
@@ -247,7 +247,7 @@ Applications declared only in the configuration at that revision are shown as ne
 
   program
     .command("approve")
-    .description("approve the version waiting for approval to enter an environment; it is recorded with your git identity")
+    .description("approve the version waiting for approval to enter an environment; it is recorded with your git identity (GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL, then git config)")
     .argument("<pipeline>", "the pipeline")
     .requiredOption("--env <env>", "the environment waiting for approval")
     .addOption(output())

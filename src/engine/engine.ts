@@ -8,7 +8,7 @@ import type { ObjectDiff } from "../diff/diff-objects.js";
 import { diffObjects } from "../diff/diff-objects.js";
 import { planSync } from "../plan/plan-sync.js";
 import type { Artifact, SourceFetcher } from "../source/artifact.js";
-import type { LiveChange, Target } from "../targets/target.js";
+import type { JobRun, JobRunRequest, LiveChange, Target } from "../targets/target.js";
 import type { AppRecord, RecordStore } from "./app-record.js";
 import { newRecord } from "./app-record.js";
 import type { EngineEvent, EngineListener, ReconcileStage } from "./events.js";
@@ -223,6 +223,33 @@ export class Engine {
       ...status,
       conditions: setCondition(status.conditions, { type: "Reconciling", status: "True", reason: "Progressing", message: progress }, this.#now()),
     };
+  }
+
+  /**
+   * Starts a run of the application's Job `job` as declared at the revision
+   * it synced last (asking again with the same id returns that run): the
+   * verification of a promotion step runs this way, after the version synced
+   * and became healthy. Returns the run and the Job's key, to read the run by.
+   */
+  async runJob(name: string, job: string, request: JobRunRequest): Promise<{ readonly key: ResourceKey; readonly run: JobRun }> {
+    const app = this.#apps.get(name);
+    const revision = this.#records.get(name)?.status.sync.revision;
+    if (!app || !revision) throw stalled("NotSynced", `application ${name} has not synced a revision to run job ${job} of`);
+    const target = this.#target(app);
+    if (!target.runJob) throw stalled("NotRunnable", `target ${target.name} of ${name} cannot run a job on demand`);
+    const artifact = await this.#options.fetcherFor(app).artifactAt(revision);
+    const rendered = prepareStage(await renderStage(artifact, app.spec.source.path, { helm: helmOptionsOf(app), ...(this.#options.ageIdentities ? { identities: this.#options.ageIdentities } : {}) }), target, app.spec.settings);
+    const object = rendered.objects.find((o) => o.manifest.metadata.name === job && target.runnable?.(o) === undefined);
+    if (!object) throw stalled("JobNotFound", `${name} has no Job ${JSON.stringify(job)} at ${revision.slice(0, 8)} to run`);
+    const run = await target.runJob(object, { application: app.name, artifactDirectory: artifact.directory, ...(app.spec.settings ? { settings: app.spec.settings } : {}) }, request);
+    return { key: object.key, run };
+  }
+
+  /** A run started by runJob, as its target knows it now; undefined when there is none. */
+  async jobRun(name: string, key: ResourceKey, id: string): Promise<JobRun | undefined> {
+    const app = this.#apps.get(name);
+    if (!app) return undefined;
+    return this.#target(app).jobRun?.(key, id);
   }
 
   /**

@@ -71,6 +71,29 @@ export interface LiveObject {
   readonly ignored?: Readonly<Record<string, JsonValue>>;
 }
 
+/** What starts a run of a Job for a verification: its id (unique per promotion step) and variables that tie it to the version. */
+export interface JobRunRequest {
+  /** Lowercase letters, digits and "-"; at most 20 characters. The same id names the same run. */
+  readonly id: string;
+  /** Added to the run's environment (`FERRY_VERSION`, `FERRY_RUN_ID`, ...). */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** One run of a Job started by `runJob`, as the target knows it now. */
+export interface JobRun {
+  readonly id: string;
+  /** Where to look at it: the Job's name on Kubernetes, the log file on the host. */
+  readonly name: string;
+  /** `lost`: the run ended without a result being kept (the agent stopped while it ran). */
+  readonly status: "running" | "succeeded" | "failed" | "lost";
+  /** ISO times. */
+  readonly startedAt: string;
+  readonly finishedAt?: string;
+  readonly message: string;
+  /** The last lines of its output, when the target keeps them. */
+  readonly output?: string;
+}
+
 /** What applying one object did. */
 export type ApplyOutcome = "created" | "configured" | "unchanged";
 
@@ -106,6 +129,11 @@ export interface TargetValidator {
    * object is judged alone.
    */
   withObjects?(objects: readonly RenderedObject[]): TargetValidator;
+  /**
+   * Says why the object cannot be run again on its own for a verification
+   * (`runJob`), or undefined when it can. Pure. Absent: nothing can.
+   */
+  runnable?(object: RenderedObject): string | undefined;
 }
 
 /**
@@ -144,6 +172,15 @@ export interface Target extends TargetValidator {
   delete(key: ResourceKey, context: { readonly application: string }): Promise<void>;
   /** Health of live objects; a missing object is `Missing`. */
   health(keys: readonly ResourceKey[]): Promise<ReadonlyMap<ResourceKey, Health>>;
+  /**
+   * Starts one more run of a Job as declared, apart from the Job itself (its
+   * record or live object stays), identified by `request.id`; asking again
+   * with the same id returns that run and starts nothing. Old runs of the
+   * same Job are removed beyond a few. Absent: the target runs nothing on demand.
+   */
+  runJob?(object: RenderedObject, context: ObjectContext, request: JobRunRequest): Promise<JobRun>;
+  /** The run of the Job `key` with that id, as it is now; undefined when there is none. */
+  jobRun?(key: ResourceKey, id: string): Promise<JobRun | undefined>;
   /** Calls `listener` when a live object changes outside Ferry's own writes. Returns the unsubscribe function. */
   watch(listener: (change: LiveChange) => void): () => void;
   /** Stops watching and background work. Running services are left running. */

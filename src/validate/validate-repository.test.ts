@@ -105,6 +105,52 @@ describe("validateRepository", () => {
     );
   });
 
+  it("reports every problem of a Pipeline at once: a schema error does not hide its unknown environment and application", async () => {
+    const app = (env: string): string => APP.replace("name: web", `name: web-${env}`) + `  environment: ${env}\n`;
+    const pipeline = [
+      "apiVersion: ferry.dev/v1",
+      "kind: Pipeline",
+      "metadata:",
+      "  name: web",
+      "spec:",
+      "  environments:",
+      "    - name: dev",
+      "      verify: {timeout: soon}",
+      "    - name: acc",
+      "    - name: prd",
+      "      application: web-prd",
+      "",
+    ].join("\n");
+    const dir = await repository({ "ferry/apps.yaml": app("dev"), "ferry/pipeline.yaml": pipeline, "apps/web/s.yaml": SERVICE });
+    assert.deepEqual(
+      (reportJson(await validateRepository(dir)) as { file: string; line: number; field: string; rule: string; message: string }[]).map((p) => [p.line, p.field, p.rule, p.message.split(":")[0]]),
+      [
+        [8, "spec.environments[0].verify.timeout", "schema", 'invalid duration "soon"'],
+        [9, "spec.environments[1].name", "references", 'unknown environment "acc"'],
+        [11, "spec.environments[2].application", "references", 'unknown application "web-prd"'],
+      ],
+    );
+  });
+
+  it("refuses a verification that cannot run again for each version, on the line of verify.job", async () => {
+    const app = (env: string): string => APP.replace("name: web", `name: web-${env}`).replace("apps/web", `apps/${env}`) + `  environment: ${env}\n`;
+    const job = "apiVersion: host.ferry.dev/v1\nkind: Job\nmetadata:\n  name: smoke\nspec:\n  command: node\n  args: [smoke.mjs]\n";
+    const pipeline = (devJob: string, accJob: string): string =>
+      `apiVersion: ferry.dev/v1\nkind: Pipeline\nmetadata:\n  name: web\nspec:\n  environments:\n    - name: dev\n      verify: {job: ${devJob}}\n    - name: acc\n      verify: {job: ${accJob}}\n`;
+    // Service web-<env>, File web-<env>-config (at web-<env>/config.json), Job smoke-<env>.
+    const objects = (env: string): string => `${SERVICE}---\n${job}`.replace(/name: (web|smoke)/g, `name: $1-${env}`).replace("path: web/config.json", `path: web-${env}/config.json`);
+    const files = { "ferry/apps.yaml": `${app("dev")}---\n${app("acc")}`, "apps/dev/s.yaml": objects("dev"), "apps/acc/s.yaml": objects("acc") };
+    assert.deepEqual((await validateRepository(await repository({ ...files, "ferry/pipeline.yaml": pipeline("smoke-dev", "smoke-acc") }))).problems, []);
+    const refused = await validateRepository(await repository({ ...files, "ferry/pipeline.yaml": pipeline("smoke", "web-acc-config") }));
+    assert.deepEqual(
+      refused.problems.map((p) => `${p.location.file}:${p.location.line}: ${p.message}`),
+      [
+        'ferry/pipeline.yaml:8: verify.job "smoke": application web-dev declares no Job of that name, so nothing can verify each version in dev',
+        'ferry/pipeline.yaml:10: verify.job "web-acc-config" of acc cannot be run again for each version: a File is not a Job: only a Job runs to completion, once more for each version',
+      ],
+    );
+  });
+
   it("reports json with file, line, column, field, severity, message and rule", async () => {
     const dir = await repository({ "ferry/apps.yaml": APP, "apps/web/s.yaml": SERVICE.replace("  command: node", "  comand: node") });
     const json = reportJson(await validateRepository(dir));

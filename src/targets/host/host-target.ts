@@ -14,8 +14,12 @@ import { HOST_API_VERSION, isHostKind } from "./host-schemas.js";
 import { hostId, normalizeHostNamespace, splitHostId } from "./host-ids.js";
 import { hostSecretFields } from "./host-secrets.js";
 import { sharedPathProblems, validateHostObject } from "./host-validate.js";
-import { createJobHandler } from "./job-kind.js";
+import { createJobHandler, jobDesiredOf } from "./job-kind.js";
+import type { JobRecord } from "./job-state.js";
+import { JobRuns } from "./job-runs.js";
 import type { HostEnvironment, KindHandler } from "./kind-handler.js";
+import { assertOwner, nameOf, prepareToRun } from "./kind-handler.js";
+import { processEnv } from "./service-supervisor.js";
 import type { RecordSealer } from "./record-seal.js";
 import { loadRecordSealer } from "./record-seal.js";
 import { createServiceHandler } from "./service-kind.js";
@@ -63,6 +67,10 @@ export function hostValidator(root?: string, name = "host"): TargetValidator {
         return [problemAt(message, locate(object.origin, "/apiVersion"), "/apiVersion")];
       }
       return [...validateHostObject(object, root), ...sharedPathProblems(object, context, root)];
+    },
+    runnable(object) {
+      if (object.manifest.apiVersion === HOST_API_VERSION && object.manifest.kind === "Job") return undefined;
+      return `a ${object.manifest.kind} is not a Job: only a Job runs to completion, once more for each version`;
     },
     // The objects whose Files count for "one path, one owner": the application's in the agent, the whole repository's in `ferry validate`.
     withObjects: (objects) => validator(objects),
@@ -141,6 +149,7 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
     File: files,
     Job: createJobHandler(environment("Job")),
   };
+  const jobRuns = new JobRuns(stateDir);
   const ready = (async () => {
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
     loadedSealer = await loadRecordSealer(stateDir);
@@ -185,6 +194,7 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
     validate: validator.validate,
     ...(validator.prepare ? { prepare: validator.prepare } : {}),
     ...(validator.withObjects ? { withObjects: validator.withObjects } : {}),
+    ...(validator.runnable ? { runnable: validator.runnable } : {}),
 
     async describe(object, context) {
       await ready;
@@ -215,6 +225,24 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
       const found = handlerOf(key);
       if (!found) return;
       await serialize(key, () => found.handler.delete(found.name, context.application));
+      if (found.handler === handlers.Job && !(await store.read("Job", found.name))) await jobRuns.remove(found.name);
+    },
+
+    async runJob(object, context, request) {
+      await ready;
+      const refused = validator.runnable?.(object);
+      if (refused !== undefined) throw stalled("NotRunnable", `${object.origin.file}: ${refused}`);
+      const name = nameOf(object);
+      assertOwner("Job", name, (await store.read<JobRecord>("Job", name))?.owner, context.application);
+      const desired = jobDesiredOf(environment("Job"), object);
+      await prepareToRun(environment("Job"), object, desired, processEnv(desired.env));
+      return jobRuns.start(name, desired, request);
+    },
+
+    async jobRun(key, id) {
+      await ready;
+      const found = handlerOf(key);
+      return found?.handler === handlers.Job ? jobRuns.get(found.name, id) : undefined;
     },
 
     async health(keys) {
@@ -245,6 +273,7 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
     async stopAll() {
       await ready;
       for (const handler of Object.values(handlers)) await handler.stopAll();
+      jobRuns.stopAll();
     },
   };
 }

@@ -18,16 +18,18 @@ import { toComparable } from "./service-state.js";
 /** A record as found on disk: one written before secret values were sealed has no `sealedEnv` and a `digest`. */
 type StoredJobRecord = Omit<JobRecord, "sealedEnv"> & { readonly sealedEnv?: readonly string[]; readonly digest?: string };
 
+/** The desired state of a Job object: its spec, with the working directory resolved. */
+export function jobDesiredOf(env: HostEnvironment, object: RenderedObject): JobDesired {
+  const spec = parseHostSpec("Job", object, env.root);
+  const { workingDir, artifactDir } = resolveWorkingDir(env, spec, object);
+  return describeJob(spec, workingDir, artifactDir);
+}
+
 /** Handles `Job` objects: each spec runs once, to completion, and its result is kept. */
 export function createJobHandler(env: HostEnvironment): KindHandler {
   /** Runs under way in this agent, by job name. */
   const runs = new Map<string, ProcessIdentity>();
-
-  function desiredOf(object: RenderedObject): JobDesired {
-    const spec = parseHostSpec("Job", object, env.root);
-    const { workingDir, artifactDir } = resolveWorkingDir(env, spec, object);
-    return describeJob(spec, workingDir, artifactDir);
-  }
+  const desiredOf = (object: RenderedObject): JobDesired => jobDesiredOf(env, object);
 
   /** Runs the job with its full desired state (`desired`); the record keeps `sealed`, without secret values. */
   async function run(name: string, owner: string, desired: JobDesired, sealed: { desired: JobDesired; sealedEnv: readonly string[] }): Promise<JobRecord> {

@@ -19,6 +19,7 @@ import { comparableOf, removePointer, setPointer, valueAtPointer } from "./norma
 import { kubernetesTargetValidator, KUBERNETES_TARGET } from "./kubernetes-validator.js";
 import { APPLICATION_LABEL, FIELD_MANAGER, RECREATE_ANNOTATION } from "./labels.js";
 import { ResourceTypes } from "./resource-types.js";
+import { kubernetesRunnable, readJobRun, startJobRun } from "./job-runs.js";
 import { kubernetesSecretFields } from "./secret-fields.js";
 
 /** How the Kubernetes target reaches its cluster. */
@@ -290,6 +291,19 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     prepare: validator.prepare,
     ignoredFields: (object, settings) => ignoredFields(object, settings?.ignoreDifferences),
     secretFields: kubernetesSecretFields,
+    runnable: validator.runnable,
+
+    async runJob(object, context, request) {
+      const refused = kubernetesRunnable(object);
+      if (refused !== undefined) throw stalled("NotRunnable", `${objectLabel(object)}: ${refused}`);
+      return startJobRun(client, await requireType(object), object, context.application, request);
+    },
+
+    async jobRun(key, id) {
+      const ref = parseResourceKey(key);
+      const type = await types.ofKey(ref.group, ref.kind);
+      return type ? readJobRun(client, type, ref.namespace, ref.name, id) : undefined;
+    },
 
     async describe(object, context) {
       const result = await compare(object, context);
