@@ -79,12 +79,13 @@ export function conditionOf(object: JsonObject, type: string): Condition | undef
  * True while the controller has not yet seen the latest spec:
  * `status.observedGeneration` is behind `metadata.generation`. When
  * `requireObserved` is set, a missing observedGeneration counts as behind
- * (controllers that always write it, such as the StatefulSet controller).
+ * (controllers that always write it: Deployment, StatefulSet, DaemonSet,
+ * ReplicaSet), for an object that has a generation.
  */
 export function generationPending(object: JsonObject, requireObserved = false): boolean {
   const generation = numberAt(object, "metadata.generation");
   const observed = numberAt(object, "status.observedGeneration");
-  if (observed === undefined) return requireObserved;
+  if (observed === undefined) return requireObserved && generation !== undefined;
   return generation !== undefined && observed < generation;
 }
 

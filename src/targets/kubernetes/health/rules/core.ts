@@ -1,0 +1,39 @@
+import type { HealthRuleSpec } from "../rule.js";
+import { cond, field, flag, readyRule, reason } from "./cel.js";
+
+/** Core kinds whose health is a few fields: written in CEL like any user rule. */
+export const CORE_RULES: readonly HealthRuleSpec[] = [
+  {
+    name: "horizontalpodautoscaler",
+    match: [{ group: "autoscaling", kind: "HorizontalPodAutoscaler" }],
+    suspended: reason("ScalingActive", ["ScalingDisabled"], "False"),
+    degraded: `${cond("AbleToScale", "False")} || ('ScalingActive' in conditions && conditions.ScalingActive.status == 'False' && conditions.ScalingActive.reason.startsWith('Failed'))`,
+    progressing: "size(conditions) == 0 && !has(status.currentReplicas)",
+    healthy: "true",
+    message:
+      "health == 'Suspended' ? 'scaling is disabled' : health == 'Degraded' ? (" +
+      `${cond("AbleToScale", "False")} ? 'cannot scale (' + conditions.AbleToScale.reason + '): ' + conditions.AbleToScale.message : 'cannot compute a scale (' + conditions.ScalingActive.reason + '): ' + conditions.ScalingActive.message` +
+      ") : health == 'Progressing' ? 'waiting for the first metrics' : " +
+      "'at ' + string(int(has(status.currentReplicas) ? status.currentReplicas : 0)) + ' replicas, wanting ' + string(int(has(status.desiredReplicas) ? status.desiredReplicas : 0))",
+  },
+  readyRule({ name: "apiservice", match: [{ group: "apiregistration.k8s.io", kind: "APIService" }], type: "Available" }),
+  {
+    name: "poddisruptionbudget",
+    match: [{ group: "policy", kind: "PodDisruptionBudget" }],
+    degraded: reason("DisruptionAllowed", ["SyncFailed"], "False"),
+    progressing: "!has(status.desiredHealthy) || !has(status.currentHealthy) || status.currentHealthy < status.desiredHealthy",
+    healthy: "status.currentHealthy >= status.desiredHealthy",
+    message:
+      "health == 'Degraded' ? 'cannot compute disruptions: ' + conditions.DisruptionAllowed.message : !has(status.desiredHealthy) ? 'waiting for the controller to count pods' : " +
+      "string(int(has(status.currentHealthy) ? status.currentHealthy : 0)) + ' of ' + string(int(status.desiredHealthy)) + ' required pods healthy, ' + string(int(has(status.disruptionsAllowed) ? status.disruptionsAllowed : 0)) + ' disruptions allowed'",
+  },
+  {
+    name: "cronjob",
+    match: [{ group: "batch", kind: "CronJob" }],
+    suspended: flag("spec.suspend"),
+    degraded: "false",
+    progressing: "false",
+    healthy: "true",
+    message: `health == 'Suspended' ? 'schedule is suspended' : 'scheduled ' + ${field("spec.schedule")} + (has(status.lastScheduleTime) ? ', last run at ' + string(status.lastScheduleTime) : ', not run yet')`,
+  },
+];
