@@ -75,6 +75,8 @@ export function readyRule(options: {
   readonly failureReasons?: readonly string[];
   readonly suspended?: string;
   readonly degraded?: string;
+  /** Said when `degraded` holds. */
+  readonly degradedMessage?: string;
   readonly type?: string;
 }): HealthRuleSpec {
   const type = options.type ?? "Ready";
@@ -87,6 +89,6 @@ export function readyRule(options: {
     degraded: `${cond("Stalled", "True")}${failures}${extra}`,
     progressing: `!${cond(type, "True")} || ${cond("Reconciling", "True")}`,
     healthy: cond(type, "True"),
-    message: readyMessage(type),
+    message: options.degraded && options.degradedMessage ? `health == 'Degraded' && (${options.degraded}) ? ${options.degradedMessage} : ${readyMessage(type)}` : readyMessage(type),
   };
 }

@@ -1,5 +1,5 @@
 import type { HealthRuleSpec } from "../rule.js";
-import { cond, field, flag, readyRule, reason } from "./cel.js";
+import { cond, conditionMessage, field, flag, reason } from "./cel.js";
 
 /** Core kinds whose health is a few fields: written in CEL like any user rule. */
 export const CORE_RULES: readonly HealthRuleSpec[] = [
@@ -16,7 +16,15 @@ export const CORE_RULES: readonly HealthRuleSpec[] = [
       ") : health == 'Progressing' ? 'waiting for the first metrics' : " +
       "'at ' + string(int(has(status.currentReplicas) ? status.currentReplicas : 0)) + ' replicas, wanting ' + string(int(has(status.desiredReplicas) ? status.desiredReplicas : 0))",
   },
-  readyRule({ name: "apiservice", match: [{ group: "apiregistration.k8s.io", kind: "APIService" }], type: "Available" }),
+  {
+    // Available=False (no endpoints yet, discovery failing) clears once the serving Deployment is up; past the health timeout it is reported as such.
+    name: "apiservice",
+    match: [{ group: "apiregistration.k8s.io", kind: "APIService" }],
+    degraded: "false",
+    progressing: `!${cond("Available", "True")}`,
+    healthy: cond("Available", "True"),
+    message: `'Available' in conditions ? (${cond("Available", "True")} ? ${conditionMessage("Available", "available")} : ${conditionMessage("Available", "not available")}) : 'waiting for the Available condition'`,
+  },
   {
     name: "poddisruptionbudget",
     match: [{ group: "policy", kind: "PodDisruptionBudget" }],
@@ -25,7 +33,7 @@ export const CORE_RULES: readonly HealthRuleSpec[] = [
     healthy: "status.currentHealthy >= status.desiredHealthy",
     message:
       "health == 'Degraded' ? 'cannot compute disruptions: ' + conditions.DisruptionAllowed.message : !has(status.desiredHealthy) ? 'waiting for the controller to count pods' : " +
-      "string(int(has(status.currentHealthy) ? status.currentHealthy : 0)) + ' of ' + string(int(status.desiredHealthy)) + ' required pods healthy, ' + string(int(has(status.disruptionsAllowed) ? status.disruptionsAllowed : 0)) + ' disruptions allowed'",
+      "string(int(has(status.currentHealthy) ? status.currentHealthy : 0)) + ' pods healthy, ' + string(int(status.desiredHealthy)) + ' required; ' + string(int(has(status.disruptionsAllowed) ? status.disruptionsAllowed : 0)) + ' disruptions allowed'",
   },
   {
     name: "cronjob",

@@ -75,6 +75,6 @@ export const ISTIO_RULES: readonly HealthRuleSpec[] = [
     degraded: `${field("status.status")} in ['ERROR', 'ACTION_REQUIRED']`,
     progressing: `${field("status.status")} in ['', 'NONE', 'UPDATING', 'RECONCILING']`,
     healthy: `${field("status.status")} == 'HEALTHY'`,
-    message: `${field("status.status")} == '' ? 'waiting for the operator' : 'install is ' + ${field("status.status")}.lowerAscii()`,
+    message: `${field("status.status")} == '' ? 'waiting for the operator' : 'install status ' + ${field("status.status")}`,
   },
 ];

@@ -9,6 +9,7 @@ export const SCALING_RULES: readonly HealthRuleSpec[] = [
     suspended: cond("Paused", "True"),
     failureReasons: ["ScaledObjectCheckFailed", "ScaledJobCheckFailed", "TriggerError"],
     degraded: cond("Fallback", "True"),
+    degradedMessage: conditionMessage("Fallback", "scaler is failing, replicas fall back"),
   }),
   {
     // Knative's own convention: Ready=Unknown while reconciling, Ready=False only when it failed.
@@ -28,6 +29,7 @@ export const SCALING_RULES: readonly HealthRuleSpec[] = [
     name: "karpenter-nodepool",
     match: [...kinds("karpenter.sh", "NodePool"), ...kinds("karpenter.k8s.aws", "EC2NodeClass"), ...kinds("karpenter.azure.com", "AKSNodeClass")],
     degraded: cond("ValidationSucceeded", "False"),
+    degradedMessage: conditionMessage("ValidationSucceeded", "validation failed"),
   }),
   {
     name: "karpenter-nodeclaim",
@@ -39,7 +41,8 @@ export const SCALING_RULES: readonly HealthRuleSpec[] = [
       `${cond("Ready", "True")} ? 'node ' + ${field("status.nodeName")} + ' is ready' : ` +
       `${cond("Launched", "False")} ? ${conditionMessage("Launched", "not launched")} : ` +
       `${cond("Registered", "False")} ? ${conditionMessage("Registered", "not registered")} : ` +
-      `${cond("Initialized", "False")} ? ${conditionMessage("Initialized", "not initialized")} : 'waiting for a node to launch'`,
+      `${cond("Initialized", "False")} ? ${conditionMessage("Initialized", "not initialized")} : ` +
+      `!${cond("Launched", "True")} ? 'waiting for a node to launch' : !${cond("Registered", "True")} ? 'waiting for the node to register' : 'waiting for the node to initialize'`,
   },
 ];
 
