@@ -41,9 +41,14 @@ export function isTrue(object: JsonObject, path: string): boolean {
   return valueAt(object, path) === true;
 }
 
+/** Paths split once: health is read for every live object on every change. */
+const SEGMENTS = new Map<string, readonly string[]>();
+
 function valueAt(object: JsonObject, path: string): JsonValue | undefined {
+  let segments = SEGMENTS.get(path);
+  if (!segments) SEGMENTS.set(path, (segments = path.split(".")));
   let current: JsonValue | undefined = object;
-  for (const segment of path.split(".")) {
+  for (const segment of segments) {
     if (!isJsonObject(current)) return undefined;
     current = current[segment];
   }

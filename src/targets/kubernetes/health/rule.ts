@@ -1,5 +1,5 @@
 import type { CelValue } from "@bufbuild/cel";
-import { celEnv, isCelError, parse, plan } from "@bufbuild/cel";
+import { celEnv, celList, celMap, isCelError, parse, plan } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
 import type { Health, HealthStatus } from "../../../core/health.js";
 import type { JsonObject } from "../../../core/json.js";
@@ -94,6 +94,21 @@ export function conditionMap(object: JsonObject): Record<string, Condition> {
 const EMPTY: JsonObject = {};
 
 /**
+ * A JSON value as CEL maps and lists. CEL copies a plain object's entries
+ * each time an expression reads it; the status and conditions, which rules
+ * read most, are converted once per object instead.
+ */
+function toCelValue(value: unknown): unknown {
+  if (Array.isArray(value)) return celList(value.map(toCelValue) as never[]);
+  if (value !== null && typeof value === "object") {
+    const entries = new Map<string, unknown>();
+    for (const key in value) entries.set(key, toCelValue((value as Record<string, unknown>)[key]));
+    return celMap(entries as never);
+  }
+  return value;
+}
+
+/**
  * Compiles a rule: each expression is parsed and planned once. Returns the
  * rule, or every expression that does not compile. Running it binds `object`
  * (the live object), `metadata`, `spec` and `status` (each `{}` when absent)
@@ -113,12 +128,13 @@ export function compileHealthRule(spec: HealthRuleSpec, source: string): { rule:
   }
   if (errors.length > 0) return { errors };
   const assess = (object: JsonObject): Health => {
+    const conditions = conditionMap(object);
     const bindings: Record<string, unknown> = {
       object,
       metadata: objectAt(object, "metadata") ?? EMPTY,
       spec: objectAt(object, "spec") ?? EMPTY,
-      status: objectAt(object, "status") ?? EMPTY,
-      conditions: conditionMap(object),
+      status: toCelValue(objectAt(object, "status") ?? EMPTY),
+      conditions: toCelValue(conditions),
     };
     const test = (field: Exclude<RuleExpression, "message">): boolean | string => {
       const program = programs.get(field);
@@ -138,7 +154,7 @@ export function compileHealthRule(spec: HealthRuleSpec, source: string): { rule:
     };
     const suspended = test("suspended");
     if (typeof suspended === "string") return { status: "Unknown", message: `rule ${spec.name}: ${suspended}` };
-    if (suspended) return decide("Suspended", defaultMessage("Suspended", bindings.conditions as Record<string, Condition>));
+    if (suspended) return decide("Suspended", defaultMessage("Suspended", conditions));
     if (generationPending(object)) return awaitingObservation(object);
     for (const [field, status] of [
       ["degraded", "Degraded"],
@@ -147,7 +163,7 @@ export function compileHealthRule(spec: HealthRuleSpec, source: string): { rule:
     ] as const) {
       const holds = test(field);
       if (typeof holds === "string") return { status: "Unknown", message: `rule ${spec.name}: ${holds}` };
-      if (holds) return decide(status, defaultMessage(status, bindings.conditions as Record<string, Condition>));
+      if (holds) return decide(status, defaultMessage(status, conditions));
     }
     return decide("Progressing", "waiting: none of the rule's expressions holds yet");
   };
