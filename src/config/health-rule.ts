@@ -84,7 +84,9 @@ export function normalizeHealthRule(object: RenderedObject): { rule?: LoadedHeal
 export function duplicateHealthRuleProblems(rules: readonly LoadedHealthRule[]): Problem[] {
   const seen = new Map<string, LoadedHealthRule>();
   const problems: Problem[] = [];
-  for (const loaded of rules) {
+  const where = (r: LoadedHealthRule): string => `${r.object.origin.file}\u0000${String(r.object.origin.line).padStart(9, "0")}`;
+  // In the order they are written, so the second one written is the one reported.
+  for (const loaded of [...rules].sort((a, b) => (where(a) < where(b) ? -1 : where(a) > where(b) ? 1 : 0))) {
     loaded.rule.match.forEach((m, index) => {
       const key = `${m.group}/${m.kind}`;
       const first = seen.get(key);
