@@ -3,6 +3,7 @@
 // kinds and custom resources alike), with every built-in rule loaded and
 // compiled once. Also the custom resources alone, which run CEL.
 import { readdir, readFile } from "node:fs/promises";
+import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import type { JsonObject } from "../src/core/json.js";
@@ -47,6 +48,7 @@ function measure(label: string, batch: readonly JsonObject[]): void {
 }
 
 console.log(`health: ${OBJECTS} live objects from ${fixtures.length} fixtures, ${rules.length} rules (${rules.reduce((n, r) => n + r.match.length, 0)} kind patterns), ${ROUNDS} rounds`);
+console.log(`  load average ${(loadavg()[0] ?? 0).toFixed(1)} on ${cpus().length} cores (the times grow with it)`);
 console.log(`  compiling every built-in rule      ${compileMs.toFixed(0).padStart(5)} ms (once)`);
 measure("every kind (aim: under 200 ms)", objects(fixtures, OBJECTS));
 measure("custom resources only (CEL rules)", objects(fixtures.filter((f) => celRules.has(f.rule)), OBJECTS));
