@@ -25,16 +25,18 @@ export const CROSSPLANE_RULES: readonly HealthRuleSpec[] = [
     message: `${notTrue("Established")} ? ('Established' in conditions ? ${say("Established", "not established")} : 'waiting for the definition to be established') : 'Offered' in conditions && conditions.Offered.status != 'True' ? ${say("Offered", "claims not offered yet")} : 'established'`,
   },
   {
-    // Provider configurations hold credentials and report no readiness.
-    name: "crossplane-provider-config",
+    // Configuration kinds without readiness: compositions, runtime configs, provider credentials.
+    name: "crossplane-configuration",
     match: [
-      { group: "*.crossplane.io", kind: "ProviderConfig*" },
-      { group: "*.upbound.io", kind: "ProviderConfig*" },
+      ...kinds("apiextensions.crossplane.io", "Composition", "CompositionRevision", "EnvironmentConfig"),
+      ...kinds("pkg.crossplane.io", "DeploymentRuntimeConfig", "ControllerConfig"),
+      { group: "*.crossplane.io", kind: "*ProviderConfig*" },
+      { group: "*.upbound.io", kind: "*ProviderConfig*" },
     ],
     degraded: "false",
     progressing: "false",
     healthy: "true",
-    message: "'exists'",
+    message: "has(status.users) ? 'in use by ' + string(int(status.users)) + ' resources' : 'exists'",
   },
   {
     // Synced=False is the provider failing to reconcile (ReconcileError); Ready=False while the external resource is created.
@@ -43,11 +45,11 @@ export const CROSSPLANE_RULES: readonly HealthRuleSpec[] = [
       { group: "*.crossplane.io", kind: "*" },
       { group: "*.upbound.io", kind: "*" },
     ],
-    degraded: `${cond("Synced", "False")} || ${cond("Ready", "False")} && conditions.Ready.reason == 'Unavailable'`,
+    degraded: `${cond("Synced", "False")} || ${cond("LastAsyncOperation", "False")} || ${cond("Ready", "False")} && conditions.Ready.reason == 'Unavailable'`,
     progressing: `${notTrue("Synced")} || ${notTrue("Ready")}`,
     healthy: `${cond("Synced", "True")} && ${cond("Ready", "True")}`,
     message:
-      `${cond("Synced", "False")} ? ${say("Synced", "not synced")} : 'Ready' in conditions ? (${cond("Ready", "True")} ? 'synced and ready' : ${say("Ready", "not ready")}) : ` +
+      `${cond("Synced", "False")} ? ${say("Synced", "not synced")} : ${cond("LastAsyncOperation", "False")} ? ${say("LastAsyncOperation", "last operation failed")} : 'Ready' in conditions ? (${cond("Ready", "True")} ? 'synced and ready' : ${say("Ready", "not ready")}) : ` +
       `'waiting for the provider to reconcile it'`,
   },
 ];

@@ -3,18 +3,31 @@ import { cond, conditionMessage, field, flag, kinds } from "./cel.js";
 
 const phase = field("status.phase");
 
+/** CloudNativePG cluster phases that stay until someone acts. */
+const NEEDS_A_PERSON = `[${[
+  "Waiting for user action",
+  "Unable to create required cluster objects",
+  "Cluster cannot proceed to reconciliation due to an unknown plugin being required",
+  "Cluster has incomplete or invalid image catalog",
+  "Cluster is unrecoverable and needs manual intervention",
+  "Cluster cannot execute instance online upgrade due to missing architecture binary",
+]
+  .map((p) => `'${p}'`)
+  .join(", ")}]`;
+
 /** CloudNativePG. */
 export const CLOUDNATIVE_PG_RULES: readonly HealthRuleSpec[] = [
   {
-    // The operator writes its phase as a sentence; the healthy one, and the few that need a person, are fixed strings.
+    // The operator writes its phase as a sentence. Switchovers, failovers and upgrades clear by themselves
+    // (Progressing); the phases that wait for a person are Degraded.
     name: "cloudnative-pg-cluster",
     match: kinds("postgresql.cnpg.io", "Cluster"),
-    suspended: cond("cnpg.io/hibernation", "True"),
-    degraded: `${phase} in ['Failed', 'Unable to create required cluster objects', 'Cluster cannot proceed to reconciliation due to an unknown plugin being required', 'Primary instance is not reachable'] || ${phase}.contains('failed')`,
-    progressing: `${phase} != 'Cluster in healthy state' || !${cond("Ready", "True")} && 'Ready' in conditions`,
+    suspended: `${cond("cnpg.io/hibernation", "True")} || (has(metadata.annotations) && 'cnpg.io/reconciliation' in metadata.annotations && metadata.annotations['cnpg.io/reconciliation'] == 'disabled')`,
+    degraded: `${phase} in ${NEEDS_A_PERSON}`,
+    progressing: `${phase} != 'Cluster in healthy state'`,
     healthy: `${phase} == 'Cluster in healthy state'`,
     message:
-      `health == 'Suspended' ? 'cluster is hibernated' : (${phase} == '' ? 'waiting for the operator' : ${phase}) + ` +
+      `health == 'Suspended' ? (${cond("cnpg.io/hibernation", "True")} ? 'cluster is hibernated' : 'reconciliation is disabled') : (${phase} == '' ? 'waiting for the operator' : ${phase}) + ` +
       `(${field("status.phaseReason")} != '' ? ': ' + ${field("status.phaseReason")} : '') + (has(status.readyInstances) ? ' (' + string(int(status.readyInstances)) + ' of ' + string(int(has(spec.instances) ? spec.instances : 1)) + ' instances ready)' : '')`,
   },
   {
