@@ -1,18 +1,22 @@
 import type { HealthRuleSpec } from "../rule.js";
 import { cond, conditionMessage, field, flag, reason } from "./cel.js";
 
+const HPA_CANNOT_SCALE = `(${cond("AbleToScale", "False")} && conditions.AbleToScale.reason.startsWith('Failed'))`;
+const HPA_CANNOT_COMPUTE = `(${cond("ScalingActive", "False")} && (conditions.ScalingActive.reason.startsWith('Failed') || conditions.ScalingActive.reason.startsWith('Invalid')))`;
+
 /** Core kinds whose health is a few fields: written in CEL like any user rule. */
 export const CORE_RULES: readonly HealthRuleSpec[] = [
   {
     name: "horizontalpodautoscaler",
     match: [{ group: "autoscaling", kind: "HorizontalPodAutoscaler" }],
     suspended: reason("ScalingActive", ["ScalingDisabled"], "False"),
-    degraded: `${cond("AbleToScale", "False")} || ('ScalingActive' in conditions && conditions.ScalingActive.status == 'False' && conditions.ScalingActive.reason.startsWith('Failed'))`,
+    // Failing to read the scale or the metrics, or a selector that matches nothing usable; a back-off is not a failure.
+    degraded: `${HPA_CANNOT_SCALE} || ${HPA_CANNOT_COMPUTE}`,
     progressing: "size(conditions) == 0 && !has(status.currentReplicas)",
     healthy: "true",
     message:
       "health == 'Suspended' ? 'scaling is disabled' : health == 'Degraded' ? (" +
-      `${cond("AbleToScale", "False")} ? 'cannot scale (' + conditions.AbleToScale.reason + '): ' + conditions.AbleToScale.message : 'cannot compute a scale (' + conditions.ScalingActive.reason + '): ' + conditions.ScalingActive.message` +
+      `${HPA_CANNOT_SCALE} ? 'cannot scale (' + conditions.AbleToScale.reason + '): ' + conditions.AbleToScale.message : 'cannot compute a scale (' + conditions.ScalingActive.reason + '): ' + conditions.ScalingActive.message` +
       ") : health == 'Progressing' ? 'waiting for the first metrics' : " +
       "'at ' + string(int(has(status.currentReplicas) ? status.currentReplicas : 0)) + ' replicas, wanting ' + string(int(has(status.desiredReplicas) ? status.desiredReplicas : 0))",
   },
