@@ -34,11 +34,13 @@ export const SCALING_RULES: readonly HealthRuleSpec[] = [
   {
     name: "karpenter-nodeclaim",
     match: kinds("karpenter.sh", "NodeClaim"),
+    // Being consolidated, expired or drifted away: Karpenter is taking the node down on purpose.
+    suspended: cond("Disrupting", "True"),
     degraded: `${reason("Launched", ["LaunchFailed", "InsufficientCapacityError"], "False")}`,
     progressing: `!${cond("Ready", "True")}`,
     healthy: cond("Ready", "True"),
     message:
-      `${cond("Ready", "True")} ? 'node ' + ${field("status.nodeName")} + ' is ready' : ` +
+      `health == 'Suspended' ? ${conditionMessage("Disrupting", "node is being disrupted")} : ${cond("Ready", "True")} ? 'node ' + ${field("status.nodeName")} + ' is ready' : ` +
       `${cond("Launched", "False")} ? ${conditionMessage("Launched", "not launched")} : ` +
       `${cond("Registered", "False")} ? ${conditionMessage("Registered", "not registered")} : ` +
       `${cond("Initialized", "False")} ? ${conditionMessage("Initialized", "not initialized")} : ` +
