@@ -4,6 +4,7 @@ import type { ApplyOutcome } from "../target.js";
 import { parseHostSpec } from "./host-validate.js";
 import type { HostEnvironment, KindHandler } from "./kind-handler.js";
 import { assertOwner, nameOf, prepareToRun, resolveWorkingDir } from "./kind-handler.js";
+import { splitHostId } from "./host-ids.js";
 import { isAlive } from "./processes.js";
 import { recordMatches, sealDesired, secretEnvNames } from "./sealed-env.js";
 import type { ServiceSupervisor, SupervisorDeps } from "./service-supervisor.js";
@@ -27,7 +28,7 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
 
   function desiredOf(object: RenderedObject): ServiceDesired {
     const spec = parseHostSpec("Service", object, env.root);
-    const { workingDir, artifactDir } = resolveWorkingDir(env, spec);
+    const { workingDir, artifactDir } = resolveWorkingDir(env, spec, object);
     return describeService(spec, workingDir, artifactDir);
   }
 
@@ -35,6 +36,20 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
   function runningAs(name: string, desired: ServiceDesired): ServiceSupervisor | undefined {
     const supervisor = supervisors.get(name);
     return supervisor && recordMatches(desired, supervisor.record(), env.sealer) ? supervisor : undefined;
+  }
+
+  /**
+   * A service of this application that moves from the default namespace into
+   * one (its Application's spec.namespace was set): the process there stops
+   * first, so the one in the namespace can take its port, and its record goes.
+   */
+  async function leaveDefaultNamespace(id: string, application: string): Promise<void> {
+    const { namespace, name } = splitHostId(id);
+    const before = namespace === undefined ? undefined : supervisors.get(name);
+    if (!before || before.record().owner !== application) return;
+    await before.stop();
+    supervisors.delete(name);
+    await env.store.remove("Service", name);
   }
 
   return {
@@ -89,7 +104,7 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
       if (existing) {
         await existing.stop();
         supervisors.delete(name);
-      }
+      } else await leaveDefaultNamespace(name, context.application);
       const supervisor = await launchService({ name, owner: context.application, desired: sealed.desired, sealedEnv: sealed.sealedEnv }, desired, deps);
       supervisors.set(name, supervisor);
       if (desired.artifact || record?.desired.artifact) await env.collectArtifacts();
