@@ -135,7 +135,7 @@ Exit 0 when the agent runs; 1 when it did not become healthy in time; 2 when it 
     .command("validate")
     .description("check a checkout before merge, offline: schemas, references, duplicate objects and policies (exit 1 on errors)")
     .argument("[dir]", "the repository checkout", ".")
-    .option("--path <dir>", "directory of the Application (and Policy) documents inside it", "ferry")
+    .option("--path <dir>", "directory of the Application (Policy, HealthRule) documents inside it", "ferry")
     .option("--root <dir>", "the host target's allowed root, to judge absolute paths (default: only relative paths are checked)")
     .addOption(new Option("--format <format>", "text, or github for GitHub Actions annotations").choices(["text", "github"]).default("text"))
     .addOption(output())

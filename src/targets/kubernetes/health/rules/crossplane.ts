@@ -46,10 +46,11 @@ export const CROSSPLANE_RULES: readonly HealthRuleSpec[] = [
       { group: "*.upbound.io", kind: "*" },
     ],
     degraded: `${cond("Synced", "False")} || ${cond("LastAsyncOperation", "False")} || ${cond("Ready", "False")} && conditions.Ready.reason == 'Unavailable'`,
-    progressing: `${notTrue("Synced")} || ${notTrue("Ready")}`,
-    healthy: `${cond("Synced", "True")} && ${cond("Ready", "True")}`,
+    // Ready=True is enough for kinds without Synced (a Usage); a Synced=False was taken as Degraded above.
+    progressing: notTrue("Ready"),
+    healthy: cond("Ready", "True"),
     message:
-      `${cond("Synced", "False")} ? ${say("Synced", "not synced")} : ${cond("LastAsyncOperation", "False")} ? ${say("LastAsyncOperation", "last operation failed")} : 'Ready' in conditions ? (${cond("Ready", "True")} ? 'synced and ready' : ${say("Ready", "not ready")}) : ` +
+      `${cond("Synced", "False")} ? ${say("Synced", "not synced")} : ${cond("LastAsyncOperation", "False")} ? ${say("LastAsyncOperation", "last operation failed")} : 'Ready' in conditions ? (${cond("Ready", "True")} ? ('Synced' in conditions ? 'synced and ready' : 'ready') : ${say("Ready", "not ready")}) : ` +
       `'waiting for the provider to reconcile it'`,
   },
 ];
