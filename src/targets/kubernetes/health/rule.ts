@@ -112,9 +112,9 @@ function toCelValue(value: unknown): unknown {
  * Compiles a rule: each expression is parsed and planned once. Returns the
  * rule, or every expression that does not compile. Running it binds `object`
  * (the live object), `metadata`, `spec` and `status` (each `{}` when absent)
- * and `conditions` (its status conditions by type); a
- * boolean expression that errors or yields a non-boolean makes the health
- * Unknown with the error, never an exception.
+ * and `conditions` (its status conditions by type); a boolean expression
+ * that errors or yields a non-boolean makes the health Unknown with the
+ * error, never an exception.
  */
 export function compileHealthRule(spec: HealthRuleSpec, source: string): { rule: HealthRule } | { errors: RuleCompileError[] } {
   const programs = new Map<RuleExpression, Program>();
