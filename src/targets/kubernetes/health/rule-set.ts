@@ -11,19 +11,22 @@ import { NATIVE_RULES } from "./rules/native.js";
 /** The name `ferry health` gives the fallback for kinds no rule matches. */
 export const GENERIC_RULE = "kstatus (generic conditions)";
 
-const isExact = (rule: HealthRule): boolean => rule.match.every((m) => !m.group.includes("*") && !m.kind.includes("*"));
-
 /**
  * The rules health is assessed by: the user's HealthRules first, then the
- * built-in ones, each time exact `group/kind` matches before wildcards, then
- * the generic kstatus rule. The rule of a kind is looked up once and kept.
+ * built-in ones; within each, a match entry without a wildcard before one
+ * with, and among wildcards the one with more literal characters
+ * (`*.crossplane.io/*ProviderConfig*` before `*.crossplane.io/*`), then the
+ * order given; then the generic kstatus rule. The rule of a kind is looked
+ * up once and kept.
  */
 export class HealthRuleSet {
-  readonly #ordered: readonly HealthRule[];
+  readonly #user: readonly HealthRule[];
+  readonly #builtIn: readonly HealthRule[];
   readonly #byKind = new Map<string, HealthRule | null>();
 
   constructor(user: readonly HealthRule[], builtIn: readonly HealthRule[]) {
-    this.#ordered = [...user.filter(isExact), ...user.filter((r) => !isExact(r)), ...builtIn.filter(isExact), ...builtIn.filter((r) => !isExact(r))];
+    this.#user = user;
+    this.#builtIn = builtIn;
   }
 
   /** The built-in rules alone. */
@@ -42,7 +45,7 @@ export class HealthRuleSet {
     const key = `${group}/${kind}`;
     let rule = this.#byKind.get(key);
     if (rule === undefined) {
-      rule = this.#ordered.find((r) => r.match.some((m) => matchesKind(m, group, kind))) ?? null;
+      rule = bestMatch(this.#user, group, kind) ?? bestMatch(this.#builtIn, group, kind) ?? null;
       this.#byKind.set(key, rule);
     }
     return rule ?? undefined;
@@ -71,6 +74,20 @@ export class HealthRuleSet {
   health(object: JsonObject): Health {
     return this.assess(object).health;
   }
+}
+
+/** The rule of the most specific entry matching that kind: exact first, then the most literal characters, then the first given. */
+function bestMatch(rules: readonly HealthRule[], group: string, kind: string): HealthRule | undefined {
+  let best: { rule: HealthRule; score: number } | undefined;
+  for (const rule of rules) {
+    for (const m of rule.match) {
+      if (!matchesKind(m, group, kind)) continue;
+      const wildcard = m.group.includes("*") || m.kind.includes("*");
+      const score = wildcard ? (m.group + m.kind).replaceAll("*", "").length : Number.MAX_SAFE_INTEGER;
+      if (!best || score > best.score) best = { rule, score };
+    }
+  }
+  return best?.rule;
 }
 
 let builtInSet: HealthRuleSet | undefined;

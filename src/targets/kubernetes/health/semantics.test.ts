@@ -87,6 +87,17 @@ describe("HealthRuleSet", () => {
     assert.equal(rules.assess(object("apps/v1", "Deployment")).rule, "deployment (built-in)");
   });
 
+  it("among wildcards takes the one with more literal characters, whatever the order written", () => {
+    const rules = HealthRuleSet.withUserRules([
+      compile(always("broad", "*.example.com", "*", "healthy")),
+      compile({ ...always("narrow", "*", "*", "healthy"), match: [{ group: "*", kind: "Widget" }, { group: "shop.example.com", kind: "*" }] }),
+    ]);
+    assert.equal(rules.assess(object("shop.example.com/v1", "Gadget")).rule, "narrow (ferry/health.yaml:1)");
+    assert.equal(rules.assess(object("tools.example.com/v1", "Gadget")).rule, "broad (ferry/health.yaml:1)");
+    assert.equal(rules.assess(object("tools.example.com/v1", "Widget")).rule, "broad (ferry/health.yaml:1)");
+    assert.equal(rules.assess(object("other.io/v1", "Widget")).rule, "narrow (ferry/health.yaml:1)");
+  });
+
   it("gives Unknown with the error when an expression fails at run time, and Progressing when none holds", () => {
     const rules = HealthRuleSet.withUserRules([
       compile({ name: "bad", match: [{ group: "example.com", kind: "Widget" }], degraded: "status.phase.startsWith('x')", progressing: "false", healthy: "false" }),
