@@ -108,6 +108,11 @@ function toCelValue(value: unknown): unknown {
   return value;
 }
 
+/** The top level of a mapping as a CEL map; deeper levels are converted when an expression reaches them. */
+function shallowCelMap(value: JsonObject): unknown {
+  return celMap(new Map(Object.entries(value)) as never);
+}
+
 /**
  * Compiles a rule: each expression is parsed and planned once. Returns the
  * rule, or every expression that does not compile. Running it binds `object`
@@ -130,9 +135,9 @@ export function compileHealthRule(spec: HealthRuleSpec, source: string): { rule:
   const assess = (object: JsonObject): Health => {
     const conditions = conditionMap(object);
     const bindings: Record<string, unknown> = {
-      object,
-      metadata: objectAt(object, "metadata") ?? EMPTY,
-      spec: objectAt(object, "spec") ?? EMPTY,
+      object: shallowCelMap(object),
+      metadata: shallowCelMap(objectAt(object, "metadata") ?? EMPTY),
+      spec: shallowCelMap(objectAt(object, "spec") ?? EMPTY),
       status: toCelValue(objectAt(object, "status") ?? EMPTY),
       conditions: toCelValue(conditions),
     };
