@@ -7,6 +7,7 @@ import { stalled, toFerryError } from "../core/errors.js";
 import type { ResourceKey, Revision } from "../core/ids.js";
 import { shortRevision } from "../core/ids.js";
 import type { Application } from "../config/application.js";
+import type { LoadedHealthRule } from "../config/health-rule.js";
 import { loadApplications } from "../config/load-config.js";
 import type { PolicyRule } from "../config/policy.js";
 import { policyProblemsNamed } from "../validate/policy-check.js";
@@ -35,6 +36,7 @@ import type { Target } from "../targets/target.js";
 import type { ClusterConfig } from "../targets/kubernetes/clusters.js";
 import { loadClusters } from "../targets/kubernetes/clusters.js";
 import { KubeClient } from "../targets/kubernetes/kube-client.js";
+import { HealthRuleSet } from "../targets/kubernetes/health/rule-set.js";
 import { createKubernetesTarget } from "../targets/kubernetes/kubernetes-target.js";
 import type { ControlServer } from "./control-server.js";
 import type { RollbackRequest, RollbackResult } from "./rollback.js";
@@ -187,6 +189,9 @@ export class Agent {
   #reconcile = true;
   /** Holds as the history store has them, with who rolled back: refreshed at every promotion check, and at once by rollback and release. */
   #holds = new Map<string, HoldStatus>();
+  /** The health rules of the last accepted configuration: the built-in ones with the repository's HealthRules first. */
+  #healthRules: HealthRuleSet = HealthRuleSet.builtIn();
+  #healthRulesText = "[]";
 
   constructor(options: AgentOptions) {
     this.options = { ...options, stateDir: resolve(options.stateDir), root: resolve(options.root) };
@@ -196,7 +201,8 @@ export class Agent {
     const host = createHostTarget({ root: this.options.root, stateDir: join(this.options.stateDir, "host") });
     this.#targets = new Map<string, Target>([[host.name, host]]);
     for (const cluster of clustersOf(options)) {
-      this.#targets.set(cluster.targetName, createKubernetesTarget({ client: new KubeClient(cluster.source), name: cluster.targetName }));
+      const target = createKubernetesTarget({ client: new KubeClient(cluster.source), name: cluster.targetName, healthRules: () => this.#healthRules });
+      this.#targets.set(cluster.targetName, target);
     }
     this.engine = new Engine({
       targets: this.#targets,
@@ -681,12 +687,13 @@ export class Agent {
     let notifications: Notification[] = [];
     let pipelines: Pipeline[] = [];
     let policies: PolicyRule[] = [];
+    let healthRules: LoadedHealthRule[] = [];
     try {
       const files = await loadManifestFiles(artifact.directory, this.options.path);
       const rendered = renderDirectory(files, {});
       problems = rendered.problems;
       if (problems.length === 0) {
-        ({ applications, notifications, pipelines, policies, problems } = loadApplications(rendered.objects));
+        ({ applications, notifications, pipelines, policies, healthRules, problems } = loadApplications(rendered.objects));
         // Rules that name Application (or Policy) documents hold for the configuration itself.
         problems = [...problems, ...policyProblemsNamed(policies, rendered.objects)];
       }
@@ -704,7 +711,14 @@ export class Agent {
     this.#config = { ...this.#config, revision: artifact.revision, lastAttemptedRevision: artifact.revision, problems, applications: applications.map((a) => a.name) };
     this.notifier.configure(notifications);
     this.#pipelines = pipelines;
+    // A revision with a broken rule was refused above, so the last good rules kept serving until now.
+    const rulesText = JSON.stringify(healthRules.map((r) => r.object.manifest));
+    const rulesChanged = rulesText !== this.#healthRulesText;
+    this.#healthRules = HealthRuleSet.withUserRules(healthRules.map((r) => r.rule));
+    this.#healthRulesText = rulesText;
     this.engine.setApplications(applications, { run: this.#reconcile, policies });
+    // Other rules may read the same objects differently: every application looks at its health again.
+    if (rulesChanged && this.#reconcile) for (const app of applications) this.engine.enqueue(app.name, "config");
     this.engine.reportConfig({ type: "ConfigLoaded", revision: artifact.revision, applications: applications.map((a) => a.name) });
     this.#ensurePollers();
   }

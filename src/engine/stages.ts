@@ -173,7 +173,8 @@ export async function explainStage(diffs: readonly ObjectDiff[], target: Target)
 
 /**
  * Waits until none of the objects is Progressing, or the deadline passes.
- * Returns the last health read. Reports what it waits for.
+ * Returns the last health read, where an object still Progressing at the
+ * deadline says it outlasted the timeout. Reports what it waits for.
  */
 export async function waitForHealth(
   target: Target,
@@ -185,12 +186,27 @@ export async function waitForHealth(
   for (;;) {
     const health = await target.health(keys);
     const pending = keys.filter((k) => health.get(k)?.status === "Progressing");
-    if (pending.length === 0 || Date.now() >= deadline) return health;
+    if (pending.length === 0) return health;
+    if (Date.now() >= deadline) return outlasted(health, pending, options.timeoutMs);
     const message = `waiting for ${pending.map(displayKey).join(", ")} to become healthy`;
     if (message !== announced) options.progress(message, "health");
     announced = message;
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 100));
   }
+}
+
+/**
+ * The health read at the deadline, each object still Progressing saying so:
+ * a rollout that never finishes must read as stuck, not as on its way.
+ */
+function outlasted(health: ReadonlyMap<ResourceKey, Health>, pending: readonly ResourceKey[], timeoutMs: number): ReadonlyMap<ResourceKey, Health> {
+  const out = new Map(health);
+  const after = timeoutMs % 1000 === 0 ? `${timeoutMs / 1000}s` : `${timeoutMs}ms`;
+  for (const key of pending) {
+    const h = health.get(key);
+    if (h) out.set(key, { status: "Progressing", message: `still progressing after the ${after} health timeout: ${h.message}` });
+  }
+  return out;
 }
 
 /** `validation failed: 2 problems; first: apps/web/a.yaml:3:5: spec.command: ...` */

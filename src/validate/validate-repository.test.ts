@@ -83,6 +83,21 @@ describe("validateRepository", () => {
     await assert.rejects(validateRepository(empty, { configPath: "elsewhere" }), /directory elsewhere not found/);
   });
 
+  it("compiles HealthRules and reports a broken expression, a rule matching nothing and two rules for one kind, with file and line", async () => {
+    const rule = (name: string, group: string, kind: string, healthy = "has(status.ready) && status.ready"): string =>
+      `---\napiVersion: ferry.dev/v1\nkind: HealthRule\nmetadata:\n  name: ${name}\nspec:\n  match:\n    - group: "${group}"\n      kind: "${kind}"\n  degraded: "false"\n  progressing: "!has(status.ready)"\n  healthy: "${healthy}"\n`;
+    const crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}]\n";
+    const kubeApp = "apiVersion: ferry.dev/v1\nkind: Application\nmetadata:\n  name: web\nspec:\n  target: kubernetes\n  source:\n    path: apps/web\n";
+    const config = kubeApp + rule("widgets", "example.com", "Widget") + rule("certificates", "cert-manager.io", "Certificate", "status.ready ==") + rule("typo", "example.com", "Widgte") + rule("again", "example.com", "Widget") + rule("providers", "*.example.org", "*");
+    const dir = await repository({ "ferry/apps.yaml": config, "apps/web/crd.yaml": crd });
+    const problems = (await validateRepository(dir)).problems.map((p) => `${p.location.file}:${p.location.line} ${p.rule}: ${p.message}`);
+    assert.deepEqual(problems, [
+      'ferry/apps.yaml:32 schema: health rule "certificates": spec.healthy is not valid CEL: column 14: found = but expecting end of input',
+      'ferry/apps.yaml:40 references: health rule "typo" matches nothing: no built-in rule, CustomResourceDefinition or object in this repository is of kind Widgte in group "example.com" (check the spelling, or use a wildcard for kinds defined elsewhere)',
+      'ferry/apps.yaml:52 duplicates: health rules "widgets" (at ferry/apps.yaml:13:9) and "again" both match example.com/Widget: keep one',
+    ]);
+  });
+
   it("judges absolute paths only against a given root", async () => {
     const file = "apiVersion: host.ferry.dev/v1\nkind: File\nmetadata:\n  name: f\nspec:\n  path: /srv/app/f\n  content: x\n";
     const dir = await repository({ "ferry/apps.yaml": APP, "apps/web/f.yaml": file });

@@ -27,6 +27,7 @@ import { prepareKubernetesObjects } from "../targets/kubernetes/kubernetes-valid
 import { resolveInArtifact, staysInsideRealRoot } from "../targets/host/host-paths.js";
 import { KUBERNETES_TARGET, kubernetesValidator } from "../targets/kubernetes/kube-validate.js";
 import type { TargetValidator } from "../targets/target.js";
+import { unmatchedHealthRuleProblems } from "./health-rule-check.js";
 import { objectProblems } from "./object-problems.js";
 import { policyProblems } from "./policy-check.js";
 
@@ -186,6 +187,7 @@ export async function validateRepository(dir: string, options: ValidateOptions =
   for (const check of checks) add(objectProblems(check.objects, check.target, allObjects), (p) => (/one path can have one owner/.test(p.message) ? "duplicates" : "schema"), check.origin);
   for (const p of policyProblems(loaded.policies, allObjects)) problems.push({ ...p, location: p.location ?? configFallback });
   for (const pipeline of loaded.pipelines) add(verificationProblems(pipeline, renderedBy), "references", pipeline.origin);
+  add(unmatchedHealthRuleProblems(loaded.healthRules, allObjects), "references", configFallback);
   return { problems: sortProblems(problems), applications: applications.size, files, objects: allObjects.length, sources, encryptedFiles: encryptedFiles.size };
 }
 
@@ -248,7 +250,7 @@ function configRule(problem: Problem): string {
   if (/^(unknown application|dependency cycle|application .* depends on itself|unknown environment|environment .* (is listed twice|has several applications)|application .* is already environment)/.test(problem.message)) {
     return "references";
   }
-  if (/declared twice/.test(problem.message)) return "duplicates";
+  if (/declared twice|^health rules .* both match/.test(problem.message)) return "duplicates";
   return "schema";
 }
 
