@@ -17,6 +17,7 @@ import { SuspensionFile } from "./suspensions.js";
 import type { AgeIdentity } from "../secrets/age.js";
 import { defaultHistoryUrl, openHistory } from "../history/open-history.js";
 import { HistoryRecorder } from "../history/recorder.js";
+import { runningAtStart } from "../history/running-at-start.js";
 import type { Notification } from "../config/notification.js";
 import { Notifier } from "../notify/notifier.js";
 import { loadManifestFiles } from "../render/load-files.js";
@@ -57,6 +58,9 @@ import { loadSourceTree } from "../render/load-source.js";
 import { repositoryIdentity } from "../webhooks/verify.js";
 import { startControlServer } from "./control-server.js";
 import { clearAgentInfo, dashboardUrl, lockStateDir, saveAgentSettings, writeAgentInfo } from "./state-dir.js";
+
+/** How long a starting agent waits for the history to say what it lacks of what runs. */
+const RUNNING_CHECK_TIMEOUT_MS = 10_000;
 
 /** How an agent is set up: where its configuration lives in Git, and where it keeps state. */
 export interface AgentOptions {
@@ -183,6 +187,8 @@ export class Agent {
   #suspending: Promise<unknown> = Promise.resolve();
   /** False for one-shot commands (diff, sync) that run only what they are asked to. */
   #reconcile = true;
+  /** Whether what runs was checked against the history (once, at the first configuration). */
+  #checkedRunning = false;
 
   constructor(options: AgentOptions) {
     this.options = { ...options, stateDir: resolve(options.stateDir), root: resolve(options.root) };
@@ -648,12 +654,39 @@ export class Agent {
       return;
     }
     this.#allowEmptyConfig = false;
+    if (!this.#checkedRunning) {
+      this.#checkedRunning = true;
+      await this.#recordRunningAtStart(applications);
+    }
     this.#config = { ...this.#config, revision: artifact.revision, lastAttemptedRevision: artifact.revision, problems, applications: applications.map((a) => a.name) };
     this.notifier.configure(notifications);
     this.#pipelines = pipelines;
     this.engine.setApplications(applications, { run: this.#reconcile, policies });
     this.engine.reportConfig({ type: "ConfigLoaded", revision: artifact.revision, applications: applications.map((a) => a.name) });
     this.#ensurePollers();
+  }
+
+  /**
+   * Before the first runs: what the records say runs but the history lacks
+   * (the last agent died before writing it) is recorded as found, and is
+   * durable before any application runs. A history that does not answer in
+   * time is logged and skipped, never holding the start.
+   */
+  async #recordRunningAtStart(applications: readonly Application[]): Promise<void> {
+    const check = async (): Promise<void> => {
+      const found = await runningAtStart(applications, (name) => this.engine.status(name), await this.history.store(), new Date());
+      for (const event of found) console.error(`history: ${event.application} runs ${event.revision?.slice(0, 8) ?? ""} but its sync was not recorded: recorded now as found running`);
+      await Promise.all(found.map((event) => this.history.record(event)));
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), RUNNING_CHECK_TIMEOUT_MS)));
+    try {
+      if ((await Promise.race([check(), timeout])) === "timeout") console.error("history: could not check what runs against the history in time; going on");
+    } catch (error) {
+      console.error(`history: cannot check what runs against the history: ${toFerryError(error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
