@@ -6,6 +6,7 @@ import { loadSourceFiles, normalizeDir } from "./load-source.js";
 import { overlayFileOf } from "./overlay.js";
 import { renderDirectory } from "./render.js";
 import type { RendererName, RenderResult } from "./renderer.js";
+import { confineHelmChart, confineKustomization } from "./tools/confine.js";
 import { digestRenderInputs } from "./tools/content-digest.js";
 import { findChart, helmInputs, renderHelm } from "./tools/helm.js";
 import { findKustomization, kustomizeCommand, kustomizeInputs, loadKustomizeSources, renderKustomize } from "./tools/kustomize.js";
@@ -83,6 +84,8 @@ export async function renderSource(root: string, dir: string, options: RenderSou
   const tools = options.tools ?? {};
   const kustomization = await findKustomization(root, relative);
   if (kustomization) {
+    // Before the cache too: a render cached from before the rule must not slip through.
+    await confineKustomization(root, relative);
     const tool = await kustomizeCommand(tools);
     const { inputs, remote } = await kustomizeInputs(root, relative);
     const digest = remote ? undefined : await digestRenderInputs(root, inputs, { renderer: "kustomize", tool: tool.name, dir: relative });
@@ -94,6 +97,7 @@ export async function renderSource(root: string, dir: string, options: RenderSou
   const chart = await findChart(root, relative);
   if (chart) {
     const helm = options.helm ?? {};
+    await confineHelmChart(root, relative, chart, helm);
     const inputs = await helmInputs(root, relative, chart, helm);
     const digest = await digestRenderInputs(root, inputs, { renderer: "helm", dir: relative, helm });
     return cachedRender(cache, digest, own, "helm", () => renderHelm(root, relative, helm, tools));
