@@ -55,6 +55,7 @@ import type { PushedArtifact } from "../webhooks/registry-notice.js";
 import type { PushNotice } from "../webhooks/verify.js";
 import { scopePush } from "../webhooks/push-scope.js";
 import { loadSourceTree } from "../render/load-source.js";
+import { parseOffThread } from "../render/parse-pool.js";
 import { repositoryIdentity } from "../webhooks/verify.js";
 import { startControlServer } from "./control-server.js";
 import { clearAgentInfo, dashboardUrl, lockStateDir, saveAgentSettings, writeAgentInfo } from "./state-dir.js";
@@ -636,6 +637,7 @@ export class Agent {
     let policies: PolicyRule[] = [];
     try {
       const files = await loadManifestFiles(artifact.directory, this.options.path);
+      await parseOffThread(files);
       const rendered = renderDirectory(files, {});
       problems = rendered.problems;
       if (problems.length === 0) {

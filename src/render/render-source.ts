@@ -4,6 +4,7 @@ import type { ManifestFile } from "./load-files.js";
 import { loadManifestFiles } from "./load-files.js";
 import { loadSourceFiles, normalizeDir } from "./load-source.js";
 import { overlayFileOf } from "./overlay.js";
+import { parseOffThread } from "./parse-pool.js";
 import { renderDirectory } from "./render.js";
 import type { RendererName, RenderResult } from "./renderer.js";
 import { confineHelmChart, confineKustomization } from "./tools/confine.js";
@@ -103,7 +104,9 @@ export async function renderSource(root: string, dir: string, options: RenderSou
     return cachedRender(cache, digest, own, "helm", () => renderHelm(root, relative, helm, tools));
   }
   const files = await loadSourceFiles(root, relative);
-  const result = renderDirectory(options.prepareFiles ? options.prepareFiles(files) : files, { dir: relative });
+  const prepared = options.prepareFiles ? options.prepareFiles(files) : files;
+  await parseOffThread(prepared);
+  const result = renderDirectory(prepared, { dir: relative });
   return { ...result, renderer: overlayFileOf(files, relative) ? "overlay" : "plain", files, cached: false };
 }
 

@@ -9,7 +9,7 @@ import { findExecutable } from "./find-tool.js";
 import { runTool, TOOL_DEFAULTS } from "./run-tool.js";
 import type { HelmOptions, ToolOptions } from "./tool-options.js";
 import type { OutputChunk } from "./tool-output.js";
-import { objectsFromOutput } from "./tool-output.js";
+import { objectsFromOutputOffThread } from "./tool-output.js";
 
 /** The repository-relative path of the directory's `Chart.yaml`, or undefined when it is not a chart. */
 export async function findChart(root: string, dir: string): Promise<string | undefined> {
@@ -56,7 +56,7 @@ export async function renderHelm(root: string, dir: string, helm: HelmOptions = 
     timeoutMs: options.timeoutMs ?? TOOL_DEFAULTS.timeoutMs,
     maxOutputBytes: options.maxOutputBytes ?? TOOL_DEFAULTS.maxOutputBytes,
   });
-  return objectsFromOutput(helmChunks(output, dir), what);
+  return objectsFromOutputOffThread(helmChunks(output, dir), what);
 }
 
 /** Splits helm's output into documents, each attributed to its `# Source: chart/templates/x.yaml` in the chart directory. */

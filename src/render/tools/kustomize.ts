@@ -11,7 +11,7 @@ import type { RenderInputs } from "./content-digest.js";
 import { findExecutable } from "./find-tool.js";
 import type { ToolOptions } from "./tool-options.js";
 import { runTool, TOOL_DEFAULTS } from "./run-tool.js";
-import { objectsFromOutput } from "./tool-output.js";
+import { objectsFromOutputOffThread } from "./tool-output.js";
 
 /** The names kustomize recognizes, in the order it looks for them. */
 export const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"] as const;
@@ -44,7 +44,7 @@ export async function renderKustomize(root: string, dir: string, kustomization: 
     timeoutMs: options.timeoutMs ?? TOOL_DEFAULTS.timeoutMs,
     maxOutputBytes: options.maxOutputBytes ?? TOOL_DEFAULTS.maxOutputBytes,
   });
-  return objectsFromOutput([{ content: output, file: kustomization }], what);
+  return objectsFromOutputOffThread([{ content: output, file: kustomization }], what);
 }
 
 /** `kustomize build` or `kubectl kustomize`, whichever is installed (kustomize first). */
