@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { scaled } from "../../test/support/deadline.js";
 import { formatProblem } from "../core/errors.js";
+import { seededRandom } from "../core/seeded-random.js";
 import { parseManifests } from "./parse-yaml.js";
+import { renderDirectory } from "./render.js";
 import type { YamlLimits } from "./yaml-bounds.js";
 import { YAML_LIMITS, yamlBoundsProblem } from "./yaml-bounds.js";
 
@@ -75,5 +77,38 @@ describe("YAML bounds", () => {
     assert.ok(Date.now() - started < scaled(10_000));
     assert.deepEqual(documents, []);
     assert.deepEqual(problems.map(formatProblem), ["apps/web/b.yaml:1:257: nested more than 256 levels deep: no manifest needs this much nesting"]);
+  });
+
+  it("fuzz: adversarial YAML through the plain and overlay parsers never throws, stays fast, and names the file (seed 17)", () => {
+    const next = seededRandom(17);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+    const pieces = ["[", "{", "- ", "? ", ": ", "&a ", "*a", "<<: *a\n", "!!binary ", "|\n", ">-\n", '"', "'", "#", "\n", "  ", "\t", "\0", "---\n", "...\n", "%YAML 1.1\n", "k: v\n", "a: b: c\n", "\uFEFF"];
+    const generators: (() => string)[] = [
+      () => Array.from({ length: 200 + Math.floor(next() * 2000) }, () => pick(pieces)).join(""),
+      () => pick(["[", "{a: ", "- ", "? ", "  a:\n"]).repeat(100 + Math.floor(next() * 5000)),
+      () => keys(1000 + Math.floor(next() * 2000), (i) => `k${Math.floor(next() * i + 1)}`),
+      () => Array.from({ length: 100 + Math.floor(next() * 12_000) }, (_, i) => `---\nkind: K${i}`).join("\n"),
+      () => {
+        const text = keys(500);
+        const at = Math.floor(next() * text.length);
+        return text.slice(0, at) + Array.from({ length: 1 + Math.floor(next() * 20) }, () => pick(pieces)).join("") + text.slice(at);
+      },
+    ];
+    const overlay = "apiVersion: ferry.dev/v1\nkind: Overlay\nmetadata:\n  name: prd\nspec:\n  bases:\n    - ../base\n";
+    const base = { path: "apps/base/a.yaml", content: "apiVersion: host.ferry.dev/v1\nkind: File\nmetadata:\n  name: a\nspec:\n  path: a.txt\n  content: a\n" };
+    for (let i = 0; i < Number(process.env.FERRY_FUZZ_INPUTS ?? 30); i++) {
+      const content = pick(generators)();
+      const asOverlay = i % 2 === 1;
+      const files = asOverlay ? [base, { path: "apps/prd/ferry-overlay.yaml", content: overlay + content }] : [{ path: "apps/prd/x.yaml", content }];
+      const started = Date.now();
+      let result;
+      try {
+        result = renderDirectory(files, { dir: "apps/prd" });
+      } catch (error) {
+        assert.fail(`input ${i} threw ${(error as Error).stack ?? String(error)}`);
+      }
+      assert.ok(Date.now() - started < scaled(5000), `input ${i} (${content.length} bytes) took ${Date.now() - started} ms`);
+      for (const problem of result.problems) assert.ok(problem.location?.file.startsWith("apps/"), `input ${i}: a problem without its file: ${JSON.stringify(problem)}`);
+    }
   });
 });
