@@ -3,7 +3,11 @@ import { Worker } from "node:worker_threads";
 import type { Problem } from "../core/errors.js";
 import { problemAt } from "../core/errors.js";
 import type { ManifestFile } from "./load-files.js";
+import type { AgeIdentity } from "../secrets/age.js";
+import type { DecryptedFiles } from "../secrets/decrypt-files.js";
+import { decryptManifestFiles, fileHoldsEncryptedContent } from "../secrets/decrypt-files.js";
 import type { ParsedDocument } from "./parse-yaml.js";
+import type { WorkerRequest } from "./parse-worker.js";
 import { parseManifests, preParsed } from "./parse-yaml.js";
 
 /**
@@ -32,8 +36,11 @@ export const PARSE_LIMITS = {
 type ParseResult = { documents: ParsedDocument[]; problems: Problem[] };
 
 interface Job {
-  readonly file: ManifestFile;
-  readonly done: (result: ParseResult) => void;
+  readonly request: WorkerRequest;
+  /** The file named when the worker gives up. */
+  readonly file: string;
+  readonly done: (result: unknown) => void;
+  readonly failed: (problem: Problem) => void;
 }
 
 /** One worker thread and the job it runs. */
@@ -46,7 +53,7 @@ class ParseWorker {
   constructor(private readonly pool: ParsePool) {
     this.#worker = new Worker(new URL("./parse-worker.js", import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: PARSE_LIMITS.maxMemoryMb } });
     this.#worker.unref();
-    this.#worker.on("message", (result: ParseResult) => this.#finish(result));
+    this.#worker.on("message", (result: unknown) => this.#finish(result));
     this.#worker.on("error", (error: Error & { code?: string }) => {
       const message =
         error.code === "ERR_WORKER_OUT_OF_MEMORY"
@@ -72,10 +79,10 @@ class ParseWorker {
     this.#timer = setTimeout(() => {
       this.#fail(`parsing it took longer than ${Math.round(PARSE_LIMITS.timeoutMs / 1000)} s: split the file`);
     }, PARSE_LIMITS.timeoutMs);
-    this.#worker.postMessage(job.file);
+    this.#worker.postMessage(job.request);
   }
 
-  #finish(result: ParseResult): void {
+  #finish(result: unknown): void {
     const job = this.#job;
     this.#clear();
     job?.done(result);
@@ -89,7 +96,7 @@ class ParseWorker {
       this.#dead = true;
       void this.#worker.terminate();
     }
-    job?.done({ documents: [], problems: [problemAt(`${job.file.path}: ${message}`, { file: job.file.path, line: 1, column: 1 })] });
+    job?.failed(problemAt(`${job.file}: ${message}`, { file: job.file, line: 1, column: 1 }));
     this.pool.next();
   }
 
@@ -106,9 +113,10 @@ class ParsePool {
   readonly #queue: Job[] = [];
   readonly #size = Math.max(1, Math.min(PARSE_LIMITS.workers, availableParallelism()));
 
-  parse(file: ManifestFile): Promise<ParseResult> {
-    return new Promise((done) => {
-      this.#queue.push({ file, done });
+  /** Runs one request on a worker; `fallback` turns a worker that gave up (time, memory) into a result. */
+  run<T>(request: WorkerRequest, file: string, fallback: (problem: Problem) => T): Promise<T> {
+    return new Promise((resolve) => {
+      this.#queue.push({ request, file, done: (result) => resolve(result as T), failed: (problem) => resolve(fallback(problem)) });
       this.next();
     });
   }
@@ -141,8 +149,28 @@ export async function parseOffThread(files: readonly ManifestFile[]): Promise<vo
   await Promise.all(
     files.map(async (file) => {
       if (preParsed.has(file)) return;
-      const result = file.content.length <= INLINE_PARSE_BYTES ? parseManifests(file) : await pool.parse(file);
+      const result =
+        file.content.length <= INLINE_PARSE_BYTES
+          ? parseManifests(file)
+          : await pool.run<ParseResult>({ kind: "parse", file }, file.path, (problem) => ({ documents: [], problems: [problem] }));
       preParsed.set(file, result);
     }),
   );
+}
+
+/**
+ * decryptManifestFiles, off the calling thread when the files it would parse
+ * (those holding encrypted content) are large: decrypting parses them with
+ * the YAML parser. Small ones are decrypted in place.
+ */
+export async function decryptOffThread(files: readonly ManifestFile[], identities: readonly AgeIdentity[] | undefined): Promise<DecryptedFiles> {
+  const encrypted = files.filter(fileHoldsEncryptedContent);
+  if (encrypted.reduce((n, f) => n + f.content.length, 0) <= INLINE_PARSE_BYTES) return decryptManifestFiles(files, identities);
+  const largest = encrypted.reduce((a, b) => (b.content.length > a.content.length ? b : a));
+  const done = await pool.run<DecryptedFiles>({ kind: "decrypt", files: encrypted, identities }, largest.path, (problem) => ({ files: [], secret: new Map(), problems: [problem] }));
+  // The files without encrypted content stay the objects they were, in their order.
+  const decrypted = new Map(done.files.map((f) => [f.path, f]));
+  const failed = new Set(encrypted.map((f) => f.path).filter((p) => !decrypted.has(p)));
+  const out = files.flatMap((f) => (failed.has(f.path) ? [] : [decrypted.get(f.path) ?? f]));
+  return { files: out, secret: done.secret, problems: done.problems };
 }

@@ -26,7 +26,7 @@ export interface RenderSourceOptions {
   /** Where tool renders are kept by content; default: one cache for the process. */
   readonly cache?: RenderCache;
   /** Applied to the files of plain manifests and overlays before they render (decryption); the files reported stay as read. */
-  readonly prepareFiles?: (files: readonly ManifestFile[]) => readonly ManifestFile[];
+  readonly prepareFiles?: (files: readonly ManifestFile[]) => readonly ManifestFile[] | Promise<readonly ManifestFile[]>;
   /**
    * Applied to a kustomize render after the cache, which keeps what the tool
    * printed (decryption of the SOPS documents kustomize passed through);
@@ -104,7 +104,7 @@ export async function renderSource(root: string, dir: string, options: RenderSou
     return cachedRender(cache, digest, own, "helm", () => renderHelm(root, relative, helm, tools));
   }
   const files = await loadSourceFiles(root, relative);
-  const prepared = options.prepareFiles ? options.prepareFiles(files) : files;
+  const prepared = options.prepareFiles ? await options.prepareFiles(files) : files;
   await parseOffThread(prepared);
   const result = renderDirectory(prepared, { dir: relative });
   return { ...result, renderer: overlayFileOf(files, relative) ? "overlay" : "plain", files, cached: false };

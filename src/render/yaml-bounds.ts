@@ -1,4 +1,4 @@
-import { CST, Lexer } from "yaml";
+import { CST, Lexer, parse } from "yaml";
 import type { Problem } from "../core/errors.js";
 import { problemAt } from "../core/errors.js";
 
@@ -124,4 +124,16 @@ export function yamlBoundsProblem(path: string, text: string, limits: YamlLimits
     }
   }
   return undefined;
+}
+
+/**
+ * One YAML document as plain data, for files Ferry reads for their paths (a
+ * kustomization, a Chart.yaml): checked against the bounds first, and without
+ * the parser's quadratic duplicate-key check. Throws on a file past the
+ * bounds or that does not parse.
+ */
+export function parseBounded(path: string, text: string): unknown {
+  const problem = yamlBoundsProblem(path, text);
+  if (problem) throw new Error(problem.message);
+  return parse(text, { uniqueKeys: false });
 }

@@ -19,6 +19,11 @@ export interface DecryptedFiles {
 
 const MARKERS = ["ENC[AES256_GCM,", "-----BEGIN AGE ENCRYPTED FILE-----"];
 
+/** True when a file holds something decryption looks at (a SOPS value or an armored age file). */
+export function fileHoldsEncryptedContent(file: ManifestFile): boolean {
+  return MARKERS.some((m) => file.content.includes(m));
+}
+
 /**
  * The decryption step between loading files and rendering them: SOPS
  * documents (a top-level `sops` key, age recipients) and armored age values
@@ -34,7 +39,7 @@ export function decryptManifestFiles(files: readonly ManifestFile[], identities:
   const secret = new Map<string, Set<number>>();
   const problems: Problem[] = [];
   for (const file of files) {
-    if (!MARKERS.some((m) => file.content.includes(m))) {
+    if (!fileHoldsEncryptedContent(file)) {
       out.push(file);
       continue;
     }

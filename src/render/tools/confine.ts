@@ -1,4 +1,5 @@
 import type { Dirent } from "node:fs";
+import { yamlBoundsProblem } from "../yaml-bounds.js";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Node as YamlNode } from "yaml";
@@ -74,6 +75,11 @@ export async function confineKustomization(root: string, dir: string): Promise<v
     } catch {
       continue; // kustomize says what is wrong with a file it cannot read
     }
+    const bounds = yamlBoundsProblem(file, text);
+    if (bounds) {
+      problems.push(bounds);
+      continue;
+    }
     const lines = new LineCounter();
     const document = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
     const found: Problem[] = [];
@@ -133,6 +139,11 @@ export async function confineHelmChart(root: string, dir: string, chart: string,
     try {
       text = await readFile(path.join(root, chartFile), "utf8");
     } catch {
+      return;
+    }
+    const bounds = yamlBoundsProblem(chartFile, text);
+    if (bounds) {
+      problems.push(bounds);
       return;
     }
     const lines = new LineCounter();

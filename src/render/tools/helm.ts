@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
+import { parseBounded } from "../yaml-bounds.js";
 import path from "node:path";
-import { parse } from "yaml";
 import { stalled } from "../../core/errors.js";
 import { isJsonObject } from "../../core/json.js";
 import type { RenderResult } from "../renderer.js";
@@ -78,7 +78,7 @@ export async function helmInputs(root: string, dir: string, chart: string, helm:
   const visit = async (chartDir: string, chartFile: string, depth: number): Promise<void> => {
     let document: unknown;
     try {
-      document = parse(await readFile(path.join(root, chartFile), "utf8"));
+      document = parseBounded(chartFile, await readFile(path.join(root, chartFile), "utf8"));
     } catch {
       return;
     }

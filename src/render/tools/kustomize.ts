@@ -1,6 +1,6 @@
 import { readFile, realpath, stat } from "node:fs/promises";
+import { parseBounded } from "../yaml-bounds.js";
 import path from "node:path";
-import { parse } from "yaml";
 import { stalled } from "../../core/errors.js";
 import type { JsonValue } from "../../core/json.js";
 import { isJsonObject } from "../../core/json.js";
@@ -102,7 +102,7 @@ export async function kustomizeInputs(root: string, dir: string): Promise<{ inpu
     if (!file) return;
     let document: unknown;
     try {
-      document = parse(await readFile(path.join(root, file), "utf8"));
+      document = parseBounded(file, await readFile(path.join(root, file), "utf8"));
     } catch {
       return; // the tool reports a broken kustomization, with its own words
     }
