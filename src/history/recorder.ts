@@ -93,7 +93,9 @@ export class HistoryRecorder {
     let durable: () => void = () => undefined;
     const written = new Promise<void>((resolve) => (durable = resolve));
     this.#queue.push({ event, durable });
-    this.#schedule(this.#options.flushDelayMs ?? 0);
+    // After stop nothing writes to the store any more: the spill file keeps it for the next start.
+    if (this.#stopped) void this.#spill();
+    else this.#schedule(this.#options.flushDelayMs ?? 0);
     return written;
   }
 
