@@ -114,6 +114,17 @@ describe("tool renders stay inside the repository", () => {
     await confineKustomization(root, "apps/ok");
   });
 
+  test("a kustomization past the YAML bounds is refused as such, without parsing it", async () => {
+    const { root } = await checkout({ "apps/web/kustomization.yaml": `resources: ${"[".repeat(2_000_000)}` });
+    const error = await confineKustomization(root, "apps/web").then(
+      () => assert.fail("not refused"),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof FerryError);
+    assert.equal(error.reason, "RenderFailed");
+    assert.match(error.message, /^kustomization apps\/web: apps\/web\/kustomization\.yaml:1:\d+: nested more than 256 levels deep/);
+  });
+
   test("a kustomization file that is itself a link out of the repository is refused", async () => {
     const { root, outside } = await checkout({ "apps/web/cm.yaml": configMap("web") });
     await symlink(join(outside, "kustomization.yaml"), join(root, "apps/web/kustomization.yaml"));

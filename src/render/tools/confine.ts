@@ -56,6 +56,7 @@ export function isRemoteReference(reference: string): boolean {
 export async function confineKustomization(root: string, dir: string): Promise<void> {
   const realRoot = await realpath(root);
   const problems: Problem[] = [];
+  let bounded = false;
   const seen = new Set<string>();
   const queue = [dir];
   while (queue.length > 0 && seen.size < MAX_KUSTOMIZATIONS) {
@@ -78,6 +79,7 @@ export async function confineKustomization(root: string, dir: string): Promise<v
     const bounds = yamlBoundsProblem(file, text);
     if (bounds) {
       problems.push(bounds);
+      bounded = true;
       continue;
     }
     const lines = new LineCounter();
@@ -118,7 +120,7 @@ export async function confineKustomization(root: string, dir: string): Promise<v
     // In the order of the file, as people read it.
     problems.push(...found.sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0) || (a.location?.column ?? 0) - (b.location?.column ?? 0)));
   }
-  if (problems.length > 0) throw refusal(problems, `kustomization ${dir === "" ? "." : dir}`);
+  if (problems.length > 0) throw refusal(problems, `kustomization ${dir === "" ? "." : dir}`, bounded);
 }
 
 /**
@@ -129,6 +131,7 @@ export async function confineKustomization(root: string, dir: string): Promise<v
 export async function confineHelmChart(root: string, dir: string, chart: string, helm: HelmOptions): Promise<void> {
   const realRoot = await realpath(root);
   const problems: Problem[] = [];
+  let bounded = false;
   const charts = new Set<string>();
   const visit = async (chartDir: string, chartFile: string, depth: number): Promise<void> => {
     if (charts.has(chartDir) || depth > 10) return;
@@ -144,6 +147,7 @@ export async function confineHelmChart(root: string, dir: string, chart: string,
     const bounds = yamlBoundsProblem(chartFile, text);
     if (bounds) {
       problems.push(bounds);
+      bounded = true;
       return;
     }
     const lines = new LineCounter();
@@ -172,13 +176,14 @@ export async function confineHelmChart(root: string, dir: string, chart: string,
     const reason = await escapes(realRoot, root, file);
     if (reason) problems.push(problemAt(`values file ${JSON.stringify(file)} ${reason}`, undefined, `/spec/source/helm/valuesFiles/${index}`));
   }
-  if (problems.length > 0) throw refusal(problems, `helm chart ${dir === "" ? "." : dir}`);
+  if (problems.length > 0) throw refusal(problems, `helm chart ${dir === "" ? "." : dir}`, bounded);
 }
 
-function refusal(problems: readonly Problem[], what: string): Error {
+/** The refusal of a render: PathEscapesRepository, or RenderFailed when a file is past the YAML bounds. */
+function refusal(problems: readonly Problem[], what: string, bounded: boolean): Error {
   const first = problems[0];
-  const more = problems.length > 1 ? ` (and ${count(problems.length - 1, "more path")})` : "";
-  return stalled("PathEscapesRepository", `${what}: ${first ? formatProblem(first) : "a path leaves the repository"}${more}`, { problems });
+  const more = problems.length > 1 ? ` (and ${count(problems.length - 1, "more problem")})` : "";
+  return stalled(bounded ? "RenderFailed" : "PathEscapesRepository", `${what}: ${first ? formatProblem(first) : "a path leaves the repository"}${more}`, { problems });
 }
 
 /** Every path a kustomization names, with its field (a JSON pointer) and offset. */
