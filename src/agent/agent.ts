@@ -19,6 +19,7 @@ import { holdStatuses } from "./holds.js";
 import type { AgeIdentity } from "../secrets/age.js";
 import { defaultHistoryUrl, openHistory } from "../history/open-history.js";
 import { HistoryRecorder } from "../history/recorder.js";
+import { runningAtStart } from "../history/running-at-start.js";
 import type { Notification } from "../config/notification.js";
 import { Notifier } from "../notify/notifier.js";
 import { loadManifestFiles } from "../render/load-files.js";
@@ -58,9 +59,13 @@ import type { PushedArtifact } from "../webhooks/registry-notice.js";
 import type { PushNotice } from "../webhooks/verify.js";
 import { scopePush } from "../webhooks/push-scope.js";
 import { loadSourceTree } from "../render/load-source.js";
+import { parseOffThread } from "../render/parse-pool.js";
 import { repositoryIdentity } from "../webhooks/verify.js";
 import { startControlServer } from "./control-server.js";
 import { clearAgentInfo, dashboardUrl, lockStateDir, saveAgentSettings, writeAgentInfo } from "./state-dir.js";
+
+/** How long a starting agent waits for the history to say what it lacks of what runs. */
+const RUNNING_CHECK_TIMEOUT_MS = 10_000;
 
 /** How an agent is set up: where its configuration lives in Git, and where it keeps state. */
 export interface AgentOptions {
@@ -192,6 +197,8 @@ export class Agent {
   /** The health rules of the last accepted configuration: the built-in ones with the repository's HealthRules first. */
   #healthRules: HealthRuleSet = HealthRuleSet.builtIn();
   #healthRulesText = "[]";
+  /** Whether what runs was checked against the history (once, at the first configuration). */
+  #checkedRunning = false;
 
   constructor(options: AgentOptions) {
     this.options = { ...options, stateDir: resolve(options.stateDir), root: resolve(options.root) };
@@ -690,6 +697,7 @@ export class Agent {
     let healthRules: LoadedHealthRule[] = [];
     try {
       const files = await loadManifestFiles(artifact.directory, this.options.path);
+      await parseOffThread(files);
       const rendered = renderDirectory(files, {});
       problems = rendered.problems;
       if (problems.length === 0) {
@@ -708,6 +716,10 @@ export class Agent {
       return;
     }
     this.#allowEmptyConfig = false;
+    if (!this.#checkedRunning) {
+      this.#checkedRunning = true;
+      await this.#recordRunningAtStart(applications);
+    }
     this.#config = { ...this.#config, revision: artifact.revision, lastAttemptedRevision: artifact.revision, problems, applications: applications.map((a) => a.name) };
     this.notifier.configure(notifications);
     this.#pipelines = pipelines;
@@ -721,6 +733,29 @@ export class Agent {
     if (rulesChanged && this.#reconcile) for (const app of applications) this.engine.enqueue(app.name, "config");
     this.engine.reportConfig({ type: "ConfigLoaded", revision: artifact.revision, applications: applications.map((a) => a.name) });
     this.#ensurePollers();
+  }
+
+  /**
+   * Before the first runs: what the records say runs but the history lacks
+   * (the last agent died before writing it) is recorded as found, and is
+   * durable before any application runs. A history that does not answer in
+   * time is logged and skipped, never holding the start.
+   */
+  async #recordRunningAtStart(applications: readonly Application[]): Promise<void> {
+    const check = async (): Promise<void> => {
+      const found = await runningAtStart(applications, (name) => this.engine.status(name), await this.history.store(), new Date());
+      for (const event of found) console.error(`history: ${event.application} runs ${event.revision?.slice(0, 8) ?? ""} but its sync was not recorded: recorded now as found running`);
+      await Promise.all(found.map((event) => this.history.record(event)));
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), RUNNING_CHECK_TIMEOUT_MS)));
+    try {
+      if ((await Promise.race([check(), timeout])) === "timeout") console.error("history: could not check what runs against the history in time; going on");
+    } catch (error) {
+      console.error(`history: cannot check what runs against the history: ${toFerryError(error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**

@@ -150,6 +150,28 @@ describe("engine", () => {
     await engine.stop();
   });
 
+  it("publishes a run's status only once a listener that keeps its events has them durable", async () => {
+    const { engine, source, store } = await rig();
+    let release: () => void = () => undefined;
+    const durable = new Promise<void>((resolve) => (release = resolve));
+    let kept = 0;
+    engine.subscribe((event) => {
+      if (event.type !== "SyncFinished") return undefined;
+      kept++;
+      return durable;
+    });
+    const first = await source.commit({ "apps/web/a.yaml": thing("a", "1") });
+    engine.setApplications([app("web")]);
+    await until(() => kept === 1, "the sync to finish");
+    assert.notEqual(engine.status("web")?.sync.revision, first.revision, "not reported while its event is not durable");
+    assert.equal(store.saves, 0, "nor saved");
+    release();
+    await engine.whenIdle();
+    assert.equal(engine.status("web")?.sync.revision, first.revision);
+    assert.equal(store.saves, 1);
+    await engine.stop();
+  });
+
   it("previews another revision as a sync would decide it, pruning only what the policy prunes, and applies nothing", async () => {
     const { engine, target, source } = await rig();
     const keep = "\n  annotations:\n    ferry.dev/prune: disabled";

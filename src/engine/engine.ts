@@ -323,7 +323,11 @@ export class Engine {
         return;
       }
       const record = this.#records.get(name) ?? newRecord(name, targetKey(app.spec));
-      const next = await this.#reconcile(app, record, trigger, manual?.request);
+      const kept: Promise<void>[] = [];
+      const next = await this.#reconcile(app, record, trigger, manual?.request, (event) => kept.push(this.#bus.emit(event)));
+      // The status is about to report what this run did: its events are durable first (in the history),
+      // so whoever reads the status can find them there, even if the agent dies right after.
+      await Promise.all(kept);
       this.#finish(app, record, withSuspension(next.record, this.#suspensions.get(name), this.#now()), next.retry);
     } catch (error) {
       const e = toFerryError(error);
@@ -336,7 +340,13 @@ export class Engine {
     }
   }
 
-  async #reconcile(app: Application, record: AppRecord, trigger: Trigger, manual: SyncRequest | undefined): Promise<{ record: AppRecord; retry?: "backoff" | "soon" }> {
+  async #reconcile(
+    app: Application,
+    record: AppRecord,
+    trigger: Trigger,
+    manual: SyncRequest | undefined,
+    emit: (event: EngineEvent) => void,
+  ): Promise<{ record: AppRecord; retry?: "backoff" | "soon" }> {
     const now = this.#now();
     if (app.spec.suspend && !manual) return { record: waitingStatus(record, app, "Suspended", "reconciliation is suspended", now, true) };
     const notReady = app.spec.dependsOn.filter((d) => this.#records.get(d)?.status.conditions.find((c) => c.type === "Ready")?.status !== "True");
@@ -371,7 +381,7 @@ export class Engine {
       ...(manual ? { manual } : {}),
       now: this.#now,
       progress,
-      emit: (event: EngineEvent) => this.#bus.emit(event),
+      emit,
       healthTimeoutMs: this.#options.healthTimeoutMs ?? 120_000,
       ...(this.#options.maxDeleteShare !== undefined ? { maxDeleteShare: this.#options.maxDeleteShare } : {}),
       ...(this.#suspensions.has(app.name) ? { suspended: true } : {}),

@@ -15,7 +15,7 @@ import { asDigest } from "../core/ids.js";
 import type { ManifestFile } from "../render/load-files.js";
 import type { AgeIdentity } from "../secrets/age.js";
 import type { DecryptedFiles } from "../secrets/decrypt-files.js";
-import { decryptManifestFiles } from "../secrets/decrypt-files.js";
+import { decryptOffThread } from "../render/parse-pool.js";
 import type { DecryptedObjects } from "../secrets/decrypt-rendered.js";
 import { decryptRenderedObjects, holdsEncryptedContent } from "../secrets/decrypt-rendered.js";
 import { undecryptedContentProblems } from "../secrets/undecrypted-content.js";
@@ -53,8 +53,9 @@ export interface Rendered {
 export async function renderStage(artifact: Artifact, path: string, options: RenderStageOptions = {}): Promise<Rendered> {
   const { identities = [], ...renderOptions } = options;
   const found: { files?: DecryptedFiles; objects?: DecryptedObjects; encryptedDigest?: Digest } = {};
-  const decrypt = (files: readonly ManifestFile[]): readonly ManifestFile[] => {
-    found.files = decryptManifestFiles(files, identities);
+  const decrypt = async (files: readonly ManifestFile[]): Promise<readonly ManifestFile[]> => {
+    // Decrypting parses the files that hold encrypted content: large ones off the main thread.
+    found.files = await decryptOffThread(files, identities);
     return found.files.problems.length > 0 ? [] : found.files.files;
   };
   const decryptRendered = async (objects: readonly RenderedObject[], readSources: () => Promise<readonly ManifestFile[]>): Promise<readonly RenderedObject[]> => {
