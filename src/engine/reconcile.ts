@@ -88,7 +88,8 @@ export async function reconcileApplication(input: ReconcileInput): Promise<Recon
     const inventory = record.status.inventory.map((e) => e.key);
     const live = await input.target.read(unique([...desired.map((d) => d.object.key), ...inventory]));
     const diffs = await explainStage(diffObjects(desired, live, inventory), input.target);
-    return await syncStage(input, { desired, diffs, digest: rendered.digest, context, warnings });
+    const correcting = new Map([...live.values()].flatMap((l) => (l.correcting ? [[l.key, l.correcting] as const] : [])));
+    return await syncStage(input, { desired, diffs, digest: rendered.digest, context, warnings, correcting });
   } catch (error) {
     const e = toFerryError(error);
     const record = failedRecord(input, e);
@@ -104,6 +105,8 @@ interface Compared {
   readonly context: ObjectContext;
   /** What validation warned about (Policy rules of severity warning): shown in the status, applied anyway. */
   readonly warnings: readonly Problem[];
+  /** Objects the target is putting back on its own, with what it does: drift to report, not to apply over. */
+  readonly correcting: ReadonlyMap<ResourceKey, string>;
 }
 
 async function syncStage(input: ReconcileInput, compared: Compared): Promise<ReconcileResult> {
@@ -117,11 +120,13 @@ async function syncStage(input: ReconcileInput, compared: Compared): Promise<Rec
   if (drift.length > 0 && !sameDrift(drift, record.status.drift)) {
     input.emit({ type: "DriftDetected", application: app.name, revision: artifact.revision, objects: drift, selfHeal: policy.selfHeal });
   }
-  const pending = outOfSync.length > 0 || plan.prune.length > 0;
+  // Drift the target corrects itself (a restart after a backoff) is not applied over: that would hurry it or start a second copy.
+  const toHeal = drift.filter((d) => !compared.correcting.has(d.key));
+  const pending = (desiredChanged ? outOfSync.length : toHeal.length) > 0 || plan.prune.length > 0;
   const apply =
     pending &&
     input.suspended !== true &&
-    (input.manual !== undefined || (policy.automated && (desiredChanged || (drift.length > 0 ? policy.selfHeal : plan.prune.length > 0))));
+    (input.manual !== undefined || (policy.automated && (desiredChanged || (toHeal.length > 0 ? policy.selfHeal : plan.prune.length > 0))));
   if (!apply) return reportOnly(input, compared, { pending, drift });
   guardMassDelete(input, plan);
 
@@ -276,7 +281,13 @@ async function reportOnly(input: ReconcileInput, compared: Compared, found: { pe
   let message: string;
   if (found.drift.length > 0) {
     reason = "DriftDetected";
-    message = `${describeDrift(found.drift.length)} (${found.drift.map((d) => displayKey(d.key)).join(", ")})${app.spec.syncPolicy.selfHeal ? "" : "; self-heal is off, run ferry sync to correct"}`;
+    const objects = found.drift.map((d) => {
+      const note = compared.correcting.get(d.key);
+      return note ? `${displayKey(d.key)}: ${note}` : displayKey(d.key);
+    });
+    const corrected = found.drift.every((d) => compared.correcting.has(d.key));
+    const advice = corrected ? "" : app.spec.syncPolicy.selfHeal ? "" : "; self-heal is off, run ferry sync to correct";
+    message = `${describeDrift(found.drift.length)} (${objects.join(", ")})${advice}`;
   } else if (!inSync) {
     reason = "OutOfSync";
     message = `revision ${shortRevision(artifact.revision)} is not applied${app.spec.syncPolicy.automated ? "" : " (manual sync policy: run ferry sync)"}`;
@@ -284,7 +295,11 @@ async function reportOnly(input: ReconcileInput, compared: Compared, found: { pe
     reason = healthReason(appHealth);
     message = appHealth.status === "Healthy" ? `revision ${shortRevision(artifact.revision)} is applied and healthy` : appHealth.message;
   }
-  const ready = inSync && appHealth.status === "Healthy";
+  if (found.drift.length === 0 && inSync && record.status.drift.length > 0 && record.applied?.digest === compared.digest) {
+    // Put back without an apply of this run: by the target itself (a service restarted after its backoff) or by hand.
+    input.emit({ type: "DriftCorrected", application: app.name, revision: artifact.revision, objects: record.status.drift.map((d) => d.key) });
+  }
+  const ready = inSync && found.drift.length === 0 && appHealth.status === "Healthy";
   // A run that finds everything as the last sync left it keeps that sync's message, so it writes nothing.
   const previousReady = findCondition(record.status.conditions, "Ready");
   if (ready && previousReady?.status === "True") message = previousReady.message;

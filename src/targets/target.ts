@@ -69,6 +69,13 @@ export interface LiveObject {
    * pointer (a field the object lacks is absent): shown, never compared.
    */
   readonly ignored?: Readonly<Record<string, JsonValue>>;
+  /**
+   * Set when the target is already putting the object back on its own (a
+   * service waiting out its restart backoff), with what it is doing. The
+   * engine reports the difference as drift and leaves the correction to the
+   * target instead of applying over it.
+   */
+  readonly correcting?: string;
 }
 
 /** What applying one object did. */

@@ -172,7 +172,7 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
       for (const key of keys) {
         const found = handlerOf(key);
         const state = found && (await found.handler.read(found.name));
-        if (state) live.set(key, { key, state: state.state, owner: state.owner });
+        if (state) live.set(key, { key, state: state.state, owner: state.owner, ...(state.correcting ? { correcting: state.correcting } : {}) });
       }
       return live;
     },

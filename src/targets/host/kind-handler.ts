@@ -32,7 +32,8 @@ export interface KindHandler {
   start(): Promise<void>;
   describe(object: RenderedObject, context: ObjectContext): Promise<Comparable>;
   apply(object: RenderedObject, context: ObjectContext): Promise<ApplyOutcome>;
-  read(name: string): Promise<{ readonly state: Comparable; readonly owner: string } | undefined>;
+  /** The live state; `correcting` says the target itself is putting it back (a service waiting out its restart backoff). */
+  read(name: string): Promise<{ readonly state: Comparable; readonly owner: string; readonly correcting?: string } | undefined>;
   health(name: string): Promise<Health>;
   delete(name: string, application: string): Promise<void>;
   /** Stops every process of the kind (records stay). */

@@ -73,6 +73,8 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
       await prepareToRun(env, object, desired, processEnv(desired.env));
       const sealed = sealDesired(desired, secretEnvNames(object, desired.env), env.sealer);
       const existing = supervisors.get(name);
+      // An exit this apply would otherwise see first is the supervisor's to handle (and count toward its backoff).
+      await existing?.settle();
       const record = existing?.record();
       assertOwner("Service", name, record?.owner, context.application);
       if (existing && record && !record.stopped && runningAs(name, desired)) {
@@ -97,20 +99,22 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
     },
 
     async read(name) {
-      const record = supervisors.get(name)?.record();
-      if (!record) return undefined;
-      return { state: serviceComparable(record.desired, isAlive(record)), owner: record.owner };
+      const supervisor = supervisors.get(name);
+      if (!supervisor) return undefined;
+      await supervisor.settle();
+      const record = supervisor.record();
+      const snapshot = supervisor.snapshot();
+      // A service waiting out its backoff is down, but its supervisor restarts it: the engine reports it and leaves it be.
+      const correcting = snapshot.phase === "backoff" ? { correcting: serviceHealth(snapshot).message } : {};
+      return { state: serviceComparable(record.desired, snapshot.phase === "running" && isAlive(record)), owner: record.owner, ...correcting };
     },
 
     async health(name) {
       const supervisor = supervisors.get(name);
       if (!supervisor) return { status: "Missing", message: `service ${name} has no process and no record` };
-      const snapshot = supervisor.snapshot();
-      // The exit may be seen here before the supervisor hears of it; health must not lag behind read().
-      if (snapshot.phase === "running" && !isAlive(supervisor.record())) {
-        return { status: "Degraded", message: `process ${snapshot.pid} has exited` };
-      }
-      return serviceHealth(snapshot);
+      // An exit seen here first is handed to the supervisor, so health says what it does about it.
+      await supervisor.settle();
+      return serviceHealth(supervisor.snapshot());
     },
 
     async delete(name, application) {
