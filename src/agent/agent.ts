@@ -56,7 +56,7 @@ import { scopePush } from "../webhooks/push-scope.js";
 import { loadSourceTree } from "../render/load-source.js";
 import { repositoryIdentity } from "../webhooks/verify.js";
 import { startControlServer } from "./control-server.js";
-import { clearAgentInfo, dashboardUrl, lockStateDir, saveAgentSettings, writeAgentInfo } from "./state-dir.js";
+import { clearAgentInfo, dashboardUrl, lockStateDir, removeTemporaryFiles, saveAgentSettings, writeAgentInfo } from "./state-dir.js";
 
 /** How an agent is set up: where its configuration lives in Git, and where it keeps state. */
 export interface AgentOptions {
@@ -368,6 +368,7 @@ export class Agent {
     this.#reconcile = options.reconcile ?? true;
     this.#release = await lockStateDir(this.options.stateDir);
     try {
+      await removeTemporaryFiles(this.options.stateDir);
       const { repo, ref, path, root, kubeconfig, kubeContext } = this.options;
       const signatures = this.options.signatures;
       const { ageKeyFile, signCommitsFile } = this.options;

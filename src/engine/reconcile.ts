@@ -54,6 +54,12 @@ export interface ReconcileInput {
   readonly suspended?: boolean;
   /** The repository's Policy rules: an object that breaks an error rule stalls the run before anything is applied. */
   readonly policies?: readonly PolicyRule[];
+  /**
+   * Makes a record durable before the run goes on (awaited): the inventory a
+   * sync is about to apply is saved before the first object is, so an agent
+   * killed during the apply still knows what it may have created.
+   */
+  readonly saveRecord?: (record: AppRecord) => Promise<void>;
 }
 
 /** What the run decided. */
@@ -68,7 +74,8 @@ export interface ReconcileResult {
  * describe and read live, diff, plan, apply (by wave), prune, health. Every
  * failure becomes a status with a reason; a failure before apply changes nothing.
  */
-export async function reconcileApplication(input: ReconcileInput): Promise<ReconcileResult> {
+export async function reconcileApplication(given: ReconcileInput): Promise<ReconcileResult> {
+  const input = await withOwnedObjects(given);
   const { application: app, artifact, record } = input;
   const revision = artifact.revision;
   if (!input.manual && record.stalledOn?.revision === revision && record.stalledOn.digest === undefined) return { record };
@@ -96,6 +103,20 @@ export async function reconcileApplication(input: ReconcileInput): Promise<Recon
     if (e.disposition === "stalled") return { record };
     return { record, retry: e.disposition === "waiting" ? "soon" : "backoff" };
   }
+}
+
+/**
+ * The input with every object the target says the application owns in its
+ * inventory: an agent killed before it saved a record does not forget what
+ * it created, and what left Git since is pruned as usual.
+ */
+async function withOwnedObjects(input: ReconcileInput): Promise<ReconcileInput> {
+  const owned = (await input.target.owned?.(input.application.name)) ?? [];
+  const known = new Set(input.record.status.inventory.map((e) => e.key));
+  const missing = owned.filter((key) => !known.has(key));
+  if (missing.length === 0) return input;
+  const inventory = [...input.record.status.inventory, ...missing.map((key) => ({ key, health: unknownHealth }))];
+  return { ...input, record: { ...input.record, status: { ...input.record.status, inventory } } };
 }
 
 interface Compared {
@@ -130,6 +151,12 @@ async function syncStage(input: ReconcileInput, compared: Compared): Promise<Rec
   if (!apply) return reportOnly(input, compared, { pending, drift });
   guardMassDelete(input, plan);
 
+  if (input.saveRecord) {
+    // Write-ahead: what this sync may create is in the inventory on disk before the first object is applied.
+    const known = new Set(record.status.inventory.map((e) => e.key));
+    const intended = compared.desired.filter((d) => !known.has(d.object.key)).map((d) => entry(d.object.key, new Map(), d.object.manifest.metadata.annotations));
+    if (intended.length > 0) await input.saveRecord({ ...record, status: { ...record.status, inventory: [...record.status.inventory, ...intended] } });
+  }
   const startedAt = input.now();
   input.emit({ type: "SyncStarted", application: app.name, revision: artifact.revision, trigger: input.trigger });
   const { changeSet, errors } = await applyPlan(input, plan, compared.context);

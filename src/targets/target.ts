@@ -144,6 +144,13 @@ export interface Target extends TargetValidator {
   explain?(key: ResourceKey, pointers: readonly string[]): Promise<ReadonlyMap<string, string>>;
   /** Reads the live state of the given objects; absent objects are missing from the map. */
   read(keys: readonly ResourceKey[]): Promise<ReadonlyMap<ResourceKey, LiveObject>>;
+  /**
+   * Keys of every live object the target has marked as the application's
+   * (its records or labels), whether or not an inventory lists them: what a
+   * killed agent created before it saved its inventory. Absent: the
+   * inventory alone is trusted.
+   */
+  owned?(application: string): Promise<readonly ResourceKey[]>;
   /** Creates or updates one object so its live state matches `describe`. */
   apply(object: RenderedObject, context: ObjectContext): Promise<ApplyOutcome>;
   /** Deletes one object it owns; deleting an absent object succeeds. */

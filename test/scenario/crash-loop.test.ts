@@ -2,12 +2,12 @@
 // supervisor alone, on the documented backoff, with one event per change of
 // state; a service killed once is one drift, corrected once.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import type { HistoryEntry, Page } from "../../src/history/types.js";
-import { applicationsYaml, hostKey, pidInHealth, serviceApp } from "./fixtures.js";
-import { freePort, isReady, outputOf, scaled, Scenario } from "./harness.js";
+import { applicationsYaml, filesYaml, hostKey, pidInHealth, serviceApp } from "./fixtures.js";
+import { freePort, httpGet, isReady, outputOf, scaled, Scenario } from "./harness.js";
 
 /** A Service that logs its start and exits at once, with the default restart policy and backoff. */
 const CRASHING_SERVICE = [
@@ -87,5 +87,27 @@ describe("a service that dies", { concurrency: true }, () => {
     assert.equal(kinds.filter((k) => k === "DriftCorrected").length, 1, kinds.join(", "));
     assert.equal(kinds.filter((k) => k === "SyncFinished(Failed)").length, 0, kinds.join(", "));
     assert.equal(kinds.filter((k) => k === "DriftDetected").length, 1, kinds.join(", "));
+  });
+});
+
+describe("an agent killed after a sync", { concurrency: true }, () => {
+  test("the inventory lost with the record is taken back from what runs, so removing the application from Git prunes it", async (t) => {
+    const s = await Scenario.create();
+    t.after(() => s.cleanup());
+    const port = await freePort();
+    const revision = await s.commit("Add web", { "ferry/applications.yaml": applicationsYaml({ name: "web" }), ...serviceApp({ name: "web", port, greeting: "hi" }) });
+    const first = s.startAgent();
+    await s.waitForReady("web", revision);
+    await first.stop();
+    // What a kill right after the first sync left: the objects, and no record of the application.
+    rmSync(join(s.state, "apps", "web.json"));
+
+    s.startAgent();
+    const status = await s.waitForStatus("web", "Ready with its objects in the inventory", (st) => isReady(st) && st.inventory.length === 3);
+    assert.deepEqual(status.inventory.map((e) => e.key).sort(), [hostKey("File", "web-config"), hostKey("File", "web-server"), hostKey("Service", "web")].sort());
+
+    await s.commit("Remove web", { "ferry/applications.yaml": applicationsYaml({ name: "other" }), "apps/other/files.yaml": filesYaml([{ name: "other", path: "other.txt", content: "x" }]) });
+    await s.waitFor("web's files to be pruned", () => !existsSync(join(s.root, "web", "config.json")));
+    await s.waitFor("web's service to stop", async () => (await httpGet(port)) === undefined);
   });
 });

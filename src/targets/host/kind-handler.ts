@@ -16,6 +16,8 @@ export interface HostEnvironment {
   /** Absolute allowed root. */
   readonly root: string;
   readonly store: StateStore;
+  /** This state directory's id, in the owner mark of the processes it starts. */
+  readonly stateId: string;
   /** Seals secret values before they go into a record (usable once the target is ready). */
   readonly sealer: RecordSealer;
   /** Unpacked artifacts of services and jobs. */

@@ -4,7 +4,8 @@ import type { ApplyOutcome } from "../target.js";
 import { parseHostSpec } from "./host-validate.js";
 import type { HostEnvironment, KindHandler } from "./kind-handler.js";
 import { assertOwner, nameOf, prepareToRun, resolveWorkingDir } from "./kind-handler.js";
-import { isAlive } from "./processes.js";
+import type { MarkedProcess } from "./processes.js";
+import { findMarkedProcesses, isAlive, stopProcessGroup } from "./processes.js";
 import { recordMatches, sealDesired, secretEnvNames } from "./sealed-env.js";
 import type { ServiceSupervisor, SupervisorDeps } from "./service-supervisor.js";
 import { adoptService, launchService, processEnv } from "./service-supervisor.js";
@@ -13,6 +14,9 @@ import { describeService, serviceComparable, serviceHealth } from "./service-sta
 
 /** A record as found on disk: one written before secret values were sealed has no `sealedEnv` and a `digest`. */
 type StoredServiceRecord = Omit<ServiceRecord, "sealedEnv"> & { readonly sealedEnv?: readonly string[]; readonly digest?: string };
+
+/** How long an untracked process found at start gets to stop on SIGTERM before SIGKILL. */
+const ORPHAN_GRACE_MS = 5000;
 
 /** Timing of service supervision; the defaults suit an agent, tests shorten them. */
 export interface ServiceTiming {
@@ -23,7 +27,7 @@ export interface ServiceTiming {
 /** Handles `Service` objects: one supervisor per recorded service. */
 export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming): KindHandler {
   const supervisors = new Map<string, ServiceSupervisor>();
-  const deps: SupervisorDeps = { store: env.store, notify: env.notify, ...timing };
+  const deps: SupervisorDeps = { store: env.store, notify: env.notify, stateId: env.stateId, ...timing };
 
   function desiredOf(object: RenderedObject): ServiceDesired {
     const spec = parseHostSpec("Service", object, env.root);
@@ -37,11 +41,29 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
     return supervisor && recordMatches(desired, supervisor.record(), env.sealer) ? supervisor : undefined;
   }
 
+  /**
+   * The record with the process that really runs it: when the recorded one is
+   * gone (or was never written: the agent was killed between the start and the
+   * record), the newest live process marked with this service's name and owner
+   * is taken as its own and recorded.
+   */
+  async function adoptMarked(record: StoredServiceRecord, marked: readonly MarkedProcess[]): Promise<StoredServiceRecord> {
+    if (record.stopped || isAlive(record)) return record;
+    const mine = marked.filter((p) => p.name === record.name && p.application === record.owner);
+    const newest = mine.sort((a, b) => Number(b.startTime) - Number(a.startTime))[0];
+    if (!newest) return record;
+    const adopted = { ...record, pid: newest.pid, startTime: newest.startTime, startedAt: Date.now() };
+    await env.store.write("Service", record.name, adopted);
+    return adopted;
+  }
+
   return {
     async start() {
+      const marked = (await findMarkedProcesses(env.stateId)).filter((p) => p.kind === "Service");
       for (const name of await env.store.list("Service")) {
-        const record = await env.store.read<StoredServiceRecord>("Service", name);
-        if (!record) continue;
+        const found = await env.store.read<StoredServiceRecord>("Service", name);
+        if (!found) continue;
+        const record = await adoptMarked(found, marked);
         if (record.sealedEnv !== undefined) {
           supervisors.set(name, adoptService(record as ServiceRecord, deps));
           continue;
@@ -52,6 +74,11 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
         const migrated: ServiceRecord = { ...rest, desired: sealed.desired, sealedEnv: sealed.sealedEnv };
         await env.store.write("Service", name, migrated);
         supervisors.set(name, adoptService(migrated, deps, record.desired.env));
+      }
+      // Marked but recorded nowhere (its record was removed, or another copy ran beside the recorded one): nobody tracks it, so it stops.
+      const tracked = new Set([...supervisors.values()].map((s) => `${s.record().pid}:${s.record().startTime}`));
+      for (const orphan of marked) {
+        if (!tracked.has(`${orphan.pid}:${orphan.startTime}`)) await stopProcessGroup(orphan, "SIGTERM", ORPHAN_GRACE_MS);
       }
     },
 

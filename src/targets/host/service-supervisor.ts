@@ -1,7 +1,7 @@
 import type { HealthStatus } from "../../core/health.js";
 import { runProbe } from "./health-probe.js";
 import type { ProcessIdentity } from "./processes.js";
-import { isAlive, stopProcessGroup } from "./processes.js";
+import { isAlive, OWNER_MARK_ENV, stopProcessGroup } from "./processes.js";
 import type { CheckState, ServiceDesired, ServiceRecord, ServiceSnapshot } from "./service-state.js";
 import { describeExit, restartDelaySeconds, serviceHealth, shouldRestart } from "./service-state.js";
 import type { SpawnedProcess } from "./spawn-detached.js";
@@ -11,6 +11,8 @@ import type { StateStore } from "./state-store.js";
 /** What a supervisor needs from its target. */
 export interface SupervisorDeps {
   readonly store: StateStore;
+  /** The state directory's id in the owner mark every service process carries. */
+  readonly stateId: string;
   /** Tells watchers about an exit or a change of health. */
   readonly notify: (name: string, owner: string, message: string) => void;
   /** How often a process this agent did not start is checked for life. */
@@ -65,7 +67,9 @@ export async function launchService(
   plain: ServiceDesired,
   deps: SupervisorDeps,
 ): Promise<ServiceSupervisor> {
-  const started = await spawnService(base.name, plain, deps.store);
+  // Write-ahead: the spec is on disk before its process exists, so an agent killed in between finds the marked process and adopts it as this record's.
+  await deps.store.write("Service", base.name, { ...base, pid: 0, startTime: "", startedAt: Date.now() } satisfies ServiceRecord);
+  const started = await spawnService(base, plain, deps);
   const record: ServiceRecord = { ...base, ...started.identity, startedAt: Date.now() };
   await deps.store.write("Service", base.name, record);
   const supervisor = new Supervisor(record, deps, plain.env);
@@ -86,13 +90,18 @@ export function adoptService(record: ServiceRecord, deps: SupervisorDeps, plainE
   return supervisor;
 }
 
-function spawnService(name: string, desired: ServiceDesired, store: StateStore): Promise<SpawnedProcess> {
+/** The owner mark of a service's process (see findMarkedProcesses). */
+export function ownerMark(stateId: string, owner: string, name: string): string {
+  return `${stateId}/${owner}/Service/${name}`;
+}
+
+function spawnService(record: Pick<ServiceRecord, "name" | "owner">, desired: ServiceDesired, deps: SupervisorDeps): Promise<SpawnedProcess> {
   return spawnDetached({
     command: desired.command,
     args: desired.args,
     cwd: desired.workingDir,
-    env: processEnv(desired.env),
-    logPath: store.logPath("Service", name),
+    env: { ...processEnv(desired.env), [OWNER_MARK_ENV]: ownerMark(deps.stateId, record.owner, record.name) },
+    logPath: deps.store.logPath("Service", record.name),
     logMode: "append",
   });
 }
@@ -247,7 +256,7 @@ class Supervisor implements ServiceSupervisor {
       return;
     }
     try {
-      const started = await spawnService(this.name, desired, this.deps.store);
+      const started = await spawnService(this.current, desired, this.deps);
       this.current = { ...this.current, ...started.identity, startedAt: Date.now() };
       await this.deps.store.write("Service", this.name, this.current);
       // A stop() that came in meanwhile waits for this launch and then stops the new process itself.

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { stalled } from "../../core/errors.js";
-import { writeFileAtomic } from "./atomic-write.js";
+import { isTemporaryOf, writeFileAtomic } from "./atomic-write.js";
 import type { HostKind } from "./host-schemas.js";
 
 /**
@@ -16,6 +16,8 @@ export interface StateStore {
   remove(kind: HostKind, name: string): Promise<void>;
   /** Names of every recorded object of a kind. */
   list(kind: HostKind): Promise<string[]>;
+  /** Removes the temporary files of record writes a killed agent left. Called at start, before anything writes. */
+  removeLeftovers(): Promise<void>;
   /** `logs/<name>.log` for services, `logs/job-<name>.log` for jobs. */
   logPath(kind: "Service" | "Job", name: string): string;
 }
@@ -52,6 +54,14 @@ export function createStateStore(stateDir: string): StateStore {
       await mkdir(dir, { recursive: true });
       const entries = await readdir(dir);
       return entries.filter((e) => e.endsWith(".json")).map((e) => decodeURIComponent(e.slice(0, -".json".length)));
+    },
+    async removeLeftovers() {
+      const records = path.join(stateDir, "records");
+      const kinds = await readdir(records).catch(() => [] as string[]);
+      for (const kind of kinds) {
+        const entries = await readdir(path.join(records, kind)).catch(() => [] as string[]);
+        for (const entry of entries) if (isTemporaryOf(entry)) await rm(path.join(records, kind, entry), { force: true });
+      }
     },
     logPath(kind, name) {
       const base = encodeURIComponent(name);

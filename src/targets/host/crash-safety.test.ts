@@ -1,0 +1,118 @@
+// What a host target finds after an agent was killed at the worst instant:
+// a process started but not recorded, a copy nobody tracks, a file written
+// but not recorded, and the temporary files of interrupted writes.
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { readdir, readFile, writeFile, mkdir } from "node:fs/promises";
+import path from "node:path";
+import { test } from "node:test";
+import type { HostSandbox } from "./host-test-support.js";
+import { createSandbox, hostObject, pidAlive, waitFor } from "./host-test-support.js";
+import { spawnDetached } from "./spawn-detached.js";
+
+/** Logs each start, then sleeps. */
+const SLEEPER = `require("fs").appendFileSync("starts.log", process.pid + "\\n"); setInterval(() => {}, 1000);`;
+
+const sleeper = (): ReturnType<typeof hostObject> =>
+  hostObject("Service", "web", { command: process.execPath, args: ["-e", SLEEPER], restart: { backoffSeconds: 0.05 }, stop: { gracePeriodSeconds: 2 } });
+
+async function starts(sandbox: HostSandbox): Promise<number[]> {
+  const text = await readFile(path.join(sandbox.root, "starts.log"), "utf8").catch(() => "");
+  return text.split("\n").filter(Boolean).map(Number);
+}
+
+function recordPath(sandbox: HostSandbox, kind: string, name: string): string {
+  return path.join(sandbox.stateDir, "records", kind, `${name}.json`);
+}
+
+async function rewriteRecord(sandbox: HostSandbox, kind: string, name: string, change: (record: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
+  const file = recordPath(sandbox, kind, name);
+  await writeFile(file, JSON.stringify(change(JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>)));
+}
+
+test("a process started but not recorded (the agent killed in between) is adopted by the next agent, not started twice", async (t) => {
+  const sandbox = await createSandbox();
+  t.after(() => sandbox.cleanup());
+  const first = sandbox.target();
+  const object = sleeper();
+  await first.apply(object, sandbox.context);
+  const [pid] = await waitFor("the first start", async () => {
+    const all = await starts(sandbox);
+    return all.length > 0 && all;
+  });
+  await first.close();
+  // What the record holds when the agent dies after the start and before the record names the process.
+  await rewriteRecord(sandbox, "service", "web", (record) => ({ ...record, pid: 0, startTime: "" }));
+
+  const second = sandbox.target();
+  const live = (await second.read([object.key])).get(object.key);
+  assert.equal(live?.state["running"], true, "the running process is found and adopted");
+  assert.equal((await second.health([object.key])).get(object.key)?.status, "Healthy");
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.deepEqual(await starts(sandbox), [pid], "no second copy is started");
+  assert.ok(pid !== undefined && pidAlive(pid));
+  assert.equal(JSON.parse(await readFile(recordPath(sandbox, "service", "web"), "utf8")).pid, pid, "the record names it again");
+});
+
+test("a second copy nobody tracks is stopped by the next agent; the recorded one keeps running", async (t) => {
+  const sandbox = await createSandbox();
+  t.after(() => sandbox.cleanup());
+  const first = sandbox.target();
+  const object = sleeper();
+  await first.apply(object, sandbox.context);
+  const [pid] = await waitFor("the first start", async () => {
+    const all = await starts(sandbox);
+    return all.length > 0 && all;
+  });
+  await first.close();
+  // A copy started by a killed agent whose record was then overwritten: it carries the mark of this state directory.
+  const stateId = createHash("sha256").update(sandbox.stateDir).digest("hex").slice(0, 16);
+  const orphan = await spawnDetached({
+    command: process.execPath,
+    args: ["-e", SLEEPER],
+    cwd: sandbox.root,
+    env: { PATH: process.env["PATH"] ?? "", FERRY_OWNER: `${stateId}/demo/Service/web` },
+    logPath: path.join(sandbox.base, "orphan.log"),
+    logMode: "append",
+  });
+  t.after(() => void (pidAlive(orphan.identity.pid) && process.kill(-orphan.identity.pid, "SIGKILL")));
+
+  const second = sandbox.target();
+  await second.read([object.key]);
+  await waitFor("the untracked copy to stop", () => !pidAlive(orphan.identity.pid));
+  assert.ok(pid !== undefined && pidAlive(pid), "the recorded process runs on");
+});
+
+test("a file written but not recorded (the agent killed in between) is repaired, not Degraded for good", async (t) => {
+  const sandbox = await createSandbox();
+  t.after(() => sandbox.cleanup());
+  const first = sandbox.target();
+  const v1 = hostObject("File", "config", { path: "app/config.txt", content: "v1\n" });
+  const v2 = hostObject("File", "config", { path: "app/config.txt", content: "v2\n" });
+  await first.apply(v1, sandbox.context);
+  await first.close();
+  // The new content reached the disk; its record did not.
+  await writeFile(path.join(sandbox.root, "app/config.txt"), "v2\n");
+
+  const second = sandbox.target();
+  const desired = await second.describe(v2, sandbox.context);
+  assert.deepEqual((await second.read([v2.key])).get(v2.key)?.state, desired, "live equals Git: nothing to apply");
+  assert.deepEqual((await second.health([v2.key])).get(v2.key), { status: "Healthy", message: `file ${path.join(sandbox.root, "app/config.txt")} is as applied` });
+});
+
+test("temporary files of interrupted writes are removed at start", async (t) => {
+  const sandbox = await createSandbox();
+  t.after(() => sandbox.cleanup());
+  const first = sandbox.target();
+  await first.apply(hostObject("File", "config", { path: "app/config.txt", content: "v1\n" }), sandbox.context);
+  await first.close();
+  await writeFile(path.join(sandbox.root, "app", ".config.txt.0123456789ab.tmp"), "half");
+  await mkdir(path.join(sandbox.stateDir, "records", "service"), { recursive: true });
+  await writeFile(path.join(sandbox.stateDir, "records", "file", ".config.json.abcdefabcdef.tmp"), "{");
+  await writeFile(path.join(sandbox.root, "app", ".notes.txt.0123456789ab.tmp"), "not ours: no record names notes.txt");
+
+  const second = sandbox.target();
+  await second.read([]);
+  assert.deepEqual((await readdir(path.join(sandbox.root, "app"))).sort(), [".notes.txt.0123456789ab.tmp", "config.txt"]);
+  assert.deepEqual(await readdir(path.join(sandbox.stateDir, "records", "file")), ["config.json"]);
+});
