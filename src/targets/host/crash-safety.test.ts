@@ -9,6 +9,7 @@ import { test } from "node:test";
 import type { HostSandbox } from "./host-test-support.js";
 import { createSandbox, hostObject, pidAlive, waitFor } from "./host-test-support.js";
 import { spawnDetached } from "./spawn-detached.js";
+import { validateHostObject } from "./host-validate.js";
 
 /** Logs each start, then sleeps. */
 const SLEEPER = `require("fs").appendFileSync("starts.log", process.pid + "\\n"); setInterval(() => {}, 1000);`;
@@ -115,4 +116,33 @@ test("temporary files of interrupted writes are removed at start", async (t) => 
   await second.read([]);
   assert.deepEqual((await readdir(path.join(sandbox.root, "app"))).sort(), [".notes.txt.0123456789ab.tmp", "config.txt"]);
   assert.deepEqual(await readdir(path.join(sandbox.stateDir, "records", "file")), ["config.json"]);
+});
+
+test("a version that cannot start (NUL byte, environment over the exec limit) is refused with file and line, and the running one keeps running", async (t) => {
+  const sandbox = await createSandbox();
+  t.after(() => sandbox.cleanup());
+  const target = sandbox.target();
+  const running = sleeper();
+  await target.apply(running, sandbox.context);
+  const [pid] = await waitFor("the first start", async () => {
+    const all = await starts(sandbox);
+    return all.length > 0 && all;
+  });
+  const spec = running.manifest["spec"] as Record<string, unknown>;
+  const versions = [
+    { ...spec, env: { GREETING: "a\0b" } },
+    { ...spec, args: [...(spec["args"] as string[]), "x\0y"] },
+    { ...spec, env: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`BIG_${i}`, "x".repeat(100_000)])) },
+    { ...spec, env: { ONE: "x".repeat(200_000) } },
+  ];
+  for (const next of versions) {
+    const object = hostObject("Service", "web", next);
+    assert.ok(validateHostObject(object, sandbox.root).length > 0, `validate refuses ${JSON.stringify(next).slice(0, 120)}`);
+    await assert.rejects(target.apply(object, sandbox.context), (error: unknown) => {
+      assert.match(String((error as Error).message), /^deploy\/app\.yaml:\d+:\d+: .*(NUL byte|at most \d+)/);
+      return true;
+    });
+    assert.ok(pid !== undefined && pidAlive(pid), "the running version was not stopped");
+  }
+  assert.equal((await starts(sandbox)).length, 1);
 });

@@ -4,6 +4,7 @@ import type { ApplyOutcome } from "../target.js";
 import { parseHostSpec } from "./host-validate.js";
 import type { HostEnvironment, KindHandler } from "./kind-handler.js";
 import { assertOwner, nameOf, prepareToRun, resolveWorkingDir } from "./kind-handler.js";
+import { fieldError } from "./host-validate.js";
 import type { MarkedProcess } from "./processes.js";
 import { findMarkedProcesses, isAlive, stopProcessGroup } from "./processes.js";
 import { recordMatches, sealDesired, secretEnvNames } from "./sealed-env.js";
@@ -55,6 +56,30 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
     const adopted = { ...record, pid: newest.pid, startTime: newest.startTime, startedAt: Date.now() };
     await env.store.write("Service", record.name, adopted);
     return adopted;
+  }
+
+  /**
+   * After a new version failed to start: the previous process is started
+   * again from its record (when its full env is known), or its record is put
+   * back as it was (a new service leaves none). True when it runs again.
+   */
+  async function restorePrevious(name: string, record: ServiceRecord | undefined, previous: ServiceDesired | undefined): Promise<boolean> {
+    if (!record) {
+      await env.store.remove("Service", name);
+      return false;
+    }
+    if (previous) {
+      try {
+        const base = { name, owner: record.owner, desired: record.desired, sealedEnv: record.sealedEnv };
+        supervisors.set(name, await launchService(base, previous, deps));
+        return true;
+      } catch {
+        // Reported with the failure of the new version; the record below keeps the old spec for the next apply.
+      }
+    }
+    await env.store.write("Service", name, record);
+    supervisors.set(name, adoptService(record, deps, previous?.env));
+    return false;
   }
 
   return {
@@ -115,11 +140,21 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
           return "configured";
         }
       }
+      // Whatever validation and prepareToRun could check passed; a start can still fail (a race with the disk, a limit of the system).
+      const previous = existing && record && !record.stopped ? existing.plainDesired() : undefined;
       if (existing) {
         await existing.stop();
         supervisors.delete(name);
       }
-      const supervisor = await launchService({ name, owner: context.application, desired: sealed.desired, sealedEnv: sealed.sealedEnv }, desired, deps);
+      let supervisor: ServiceSupervisor;
+      try {
+        supervisor = await launchService({ name, owner: context.application, desired: sealed.desired, sealedEnv: sealed.sealedEnv }, desired, deps);
+      } catch (error) {
+        const restored = await restorePrevious(name, record, previous);
+        const reason = error instanceof Error ? error.message : String(error);
+        const after = restored ? "; the previous version runs again" : record ? "; the previous version could not be started again" : "";
+        throw fieldError("StartFailed", object, "/spec/command", `service ${name} could not be started: ${reason}${after}`, error);
+      }
       supervisors.set(name, supervisor);
       if (desired.artifact || record?.desired.artifact) await env.collectArtifacts();
       return record ? "configured" : "created";

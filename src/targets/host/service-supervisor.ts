@@ -35,6 +35,8 @@ export interface ServiceSupervisor {
   remember(desired: ServiceDesired): void;
   /** Whether the secret env values are known (the service can be started again). */
   knowsEnv(): boolean;
+  /** The recorded spec with its full env, or undefined while the secret values are not known. */
+  plainDesired(): ServiceDesired | undefined;
   /**
    * Makes the supervisor the first to know of an exit: a process found dead
    * before its exit was handled is handled now (the exit code of a child this
@@ -144,6 +146,10 @@ class Supervisor implements ServiceSupervisor {
 
   knowsEnv(): boolean {
     return this.plainEnv !== undefined;
+  }
+
+  plainDesired(): ServiceDesired | undefined {
+    return this.runnable();
   }
 
   remember(desired: ServiceDesired): void {
