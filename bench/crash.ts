@@ -15,6 +15,5 @@ const rounds = Number(process.env.ROUNDS ?? 100);
 const seed = Number(process.env.SEED ?? 1);
 const started = Date.now();
 const report = await runCrashRounds({ rounds, seed, log: (line) => console.log(line) });
-for (const detail of report.details) console.log(`  ${detail}`);
 console.log(`crash benchmark (seed ${seed}, ${Math.round((Date.now() - started) / 1000)} s): ${formatCrashReport(report)}`);
 process.exitCode = report.details.length === 0 ? 0 : 1;

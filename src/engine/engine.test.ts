@@ -478,4 +478,35 @@ describe("engine", () => {
     assert.equal(findCondition(engine.status("web")?.conditions ?? [], "Stalled"), undefined);
     await engine.stop();
   });
+
+  it("an agent that lost its record after an apply (killed before saving it) records the version it finds live and takes back its inventory", async () => {
+    const { engine, target, source } = await rig();
+    const first = await source.commit({ "apps/web/a.yaml": thing("a", "1") + "---\n" + thing("b", "1").replace("  name: b", '  name: b\n  labels:\n    app.kubernetes.io/version: "2.0.0"') });
+    engine.setApplications([app("web")]);
+    await engine.whenIdle();
+    await engine.stop();
+
+    // The next agent: the same live objects, no record of the application.
+    const store = new MemoryRecordStore();
+    const next = new Engine({ targets: new Map([["memory", target]]), fetcherFor: () => source, store, healthTimeoutMs: 2000 });
+    const events: EngineEvent[] = [];
+    next.subscribe((e) => events.push(e));
+    await next.start();
+    next.setApplications([app("web")]);
+    await next.whenIdle();
+    const status = next.status("web");
+    assert.deepEqual(status?.inventory.map((e) => e.key).sort(), [key("a"), key("b")]);
+    const synced = events.filter((e) => e.type === "SyncFinished");
+    assert.equal(synced.length, 1);
+    assert.deepEqual(
+      synced.map((e) => e.type === "SyncFinished" && [e.revision, e.outcome, e.versions, e.changeSet.created.length]),
+      [[first.revision, "Succeeded", ["2.0.0"], 0]],
+    );
+    assert.match(status?.lastSync?.message ?? "", /found applied/);
+    assert.equal((await store.load("web"))?.applied?.digest !== undefined, true, "saved, so the next run records nothing again");
+    next.enqueue("web", "interval");
+    await next.whenIdle();
+    assert.equal(events.filter((e) => e.type === "SyncFinished").length, 1);
+    await next.stop();
+  });
 });

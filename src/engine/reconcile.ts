@@ -96,7 +96,8 @@ export async function reconcileApplication(given: ReconcileInput): Promise<Recon
     const live = await input.target.read(unique([...desired.map((d) => d.object.key), ...inventory]));
     const diffs = await explainStage(diffObjects(desired, live, inventory), input.target);
     const correcting = new Map([...live.values()].flatMap((l) => (l.correcting ? [[l.key, l.correcting] as const] : [])));
-    return await syncStage(input, { desired, diffs, digest: rendered.digest, context, warnings, correcting });
+    const owned = new Set([...live.values()].filter((l) => l.owner === app.name).map((l) => l.key));
+    return await syncStage(input, { desired, diffs, digest: rendered.digest, context, warnings, correcting, owned });
   } catch (error) {
     const e = toFerryError(error);
     const record = failedRecord(input, e);
@@ -128,6 +129,8 @@ interface Compared {
   readonly warnings: readonly Problem[];
   /** Objects the target is putting back on its own, with what it does: drift to report, not to apply over. */
   readonly correcting: ReadonlyMap<ResourceKey, string>;
+  /** Live objects the target says are the application's. */
+  readonly owned: ReadonlySet<ResourceKey>;
 }
 
 async function syncStage(input: ReconcileInput, compared: Compared): Promise<ReconcileResult> {
@@ -338,13 +341,72 @@ async function reportOnly(input: ReconcileInput, compared: Compared, found: { pe
     lastAttemptedRevision: artifact.revision,
     health: appHealth,
     drift: found.drift,
-    inventory: record.status.inventory.map((e) => entry(e.key, health, e.annotations)),
+    inventory: [
+      ...record.status.inventory.map((e) => entry(e.key, health, e.annotations)),
+      // Desired objects that run as the application's and that the inventory lost (a record saved short by a killed agent) are taken back.
+      ...compared.desired
+        .filter((d) => compared.owned.has(d.object.key) && !record.status.inventory.some((e) => e.key === d.object.key))
+        .map((d) => entry(d.object.key, health, d.object.manifest.metadata.annotations)),
+    ],
     problems: [...compared.warnings],
     suspended: false,
   };
-  const applied = inSync && record.applied?.digest === compared.digest ? { ...record.applied, revision: artifact.revision } : record.applied;
-  const next: AppRecord = { ...record, prune: app.spec.syncPolicy.prune, status, ...(applied ? { applied } : {}), stalledOn: undefined };
+  // Git's desired state is live but no sync of it was recorded (the agent was killed between the apply and the end of its
+  // sync): it is recorded now, once its health settled, so the history and the status know the version that runs.
+  const foundApplied = inSync && record.applied?.digest !== compared.digest && appHealth.status !== "Progressing";
+  const lastSync = foundApplied ? recordFoundApplied(input, compared, appHealth) : undefined;
+  const applied = lastSync
+    ? { revision: artifact.revision, digest: compared.digest, at: lastSync.finishedAt }
+    : inSync && record.applied?.digest === compared.digest
+      ? { ...record.applied, revision: artifact.revision }
+      : record.applied;
+  const next: AppRecord = {
+    ...record,
+    prune: app.spec.syncPolicy.prune,
+    status: lastSync ? { ...status, lastSync } : status,
+    ...(applied ? { applied } : {}),
+    stalledOn: undefined,
+  };
   return appHealth.status === "Progressing" ? { record: next, retry: "soon" } : { record: next };
+}
+
+/** Emits the sync of a desired state found live without a recorded sync, and returns it as the status's last sync. */
+function recordFoundApplied(input: ReconcileInput, compared: Compared, appHealth: Health): NonNullable<ApplicationStatus["lastSync"]> {
+  const { application: app, artifact } = input;
+  const at = input.now();
+  const outcome = appHealth.status === "Healthy" ? "Succeeded" : "Failed";
+  const reason = healthReason(appHealth);
+  const message = `revision ${shortRevision(artifact.revision)} was found applied and is recorded without a sync${appHealth.status === "Healthy" ? "" : `; ${appHealth.message}`}`;
+  const versions = versionsOf(compared.desired.map((d) => d.object.manifest));
+  const changeSet: ChangeSet = { created: [], configured: [], unchanged: compared.desired.map((d) => d.object.key), deleted: [], failed: [] };
+  input.emit({
+    type: "SyncFinished",
+    application: app.name,
+    target: input.target.name,
+    revision: artifact.revision,
+    digest: compared.digest,
+    commit: artifact.commit,
+    versions,
+    trigger: input.trigger,
+    outcome,
+    reason,
+    message,
+    changeSet,
+    durationMs: 0,
+  });
+  return {
+    revision: artifact.revision,
+    digest: compared.digest,
+    commit: artifact.commit,
+    versions,
+    trigger: input.trigger,
+    startedAt: at.toISOString(),
+    finishedAt: at.toISOString(),
+    outcome,
+    reason,
+    message,
+    changeSet,
+  };
 }
 
 /** The record after a run that failed before or during apply: the last good state stays as it was. */
