@@ -155,6 +155,10 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number):
       return { state: fileComparable(record.path, live.sha256, live.mode), owner: record.owner };
     },
 
+    async owned(application) {
+      return [...records.values()].filter((r) => r.owner === application).map((r) => r.name);
+    },
+
     async health(name) {
       const record = records.get(name);
       if (!record) return { status: "Missing", message: `file ${name} is not managed here` };

@@ -186,11 +186,8 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
     async owned(application) {
       await ready();
       const keys: ResourceKey[] = [];
-      for (const kind of Object.keys(handlers) as HostKind[]) {
-        for (const name of await store.list(kind)) {
-          const record = await store.read<{ readonly owner?: string }>(kind, name).catch(() => undefined);
-          if (record?.owner === application) keys.push(resourceKey(HOST_API_VERSION, kind, name));
-        }
+      for (const [kind, handler] of Object.entries(handlers) as [HostKind, KindHandler][]) {
+        for (const name of await handler.owned(application)) keys.push(resourceKey(HOST_API_VERSION, kind, name));
       }
       return keys;
     },

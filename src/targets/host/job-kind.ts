@@ -118,6 +118,12 @@ export function createJobHandler(env: HostEnvironment): KindHandler {
       return record ? { state: toComparable(record.desired), owner: record.owner } : undefined;
     },
 
+    async owned(application) {
+      const names: string[] = [];
+      for (const name of await env.store.list("Job")) if ((await env.store.read<JobRecord>("Job", name))?.owner === application) names.push(name);
+      return names;
+    },
+
     async health(name) {
       const record = await env.store.read<JobRecord>("Job", name);
       const leftover = record?.outcome.status === "running" && isAlive(record.outcome);

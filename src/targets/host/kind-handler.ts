@@ -37,6 +37,8 @@ export interface KindHandler {
   /** The live state; `correcting` says the target itself is putting it back (a service waiting out its restart backoff). */
   read(name: string): Promise<{ readonly state: Comparable; readonly owner: string; readonly correcting?: string } | undefined>;
   health(name: string): Promise<Health>;
+  /** Names of the recorded objects of the kind that the application owns. */
+  owned(application: string): Promise<string[]>;
   delete(name: string, application: string): Promise<void>;
   /** Stops every process of the kind (records stay). */
   stopAll(): Promise<void>;

@@ -171,6 +171,10 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
       return { state: serviceComparable(record.desired, snapshot.phase === "running" && isAlive(record)), owner: record.owner, ...correcting };
     },
 
+    async owned(application) {
+      return [...supervisors.values()].filter((s) => s.record().owner === application).map((s) => s.name);
+    },
+
     async health(name) {
       const supervisor = supervisors.get(name);
       if (!supervisor) return { status: "Missing", message: `service ${name} has no process and no record` };
