@@ -76,9 +76,12 @@ export const applicationSpecSchema = z
       .meta({ description: "Kubernetes: the kubeconfig context of the agent to apply to; default: the agent's current context (or the cluster it runs in)." }),
     namespace: z
       .string()
-      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a Kubernetes namespace name")
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a namespace name such as dev")
       .optional()
-      .meta({ description: "Kubernetes: the namespace of namespaced objects that name none; default `default`." }),
+      .meta({
+        description:
+          "The namespace of objects that name none; default `default`. Kubernetes: of namespaced objects. Host: its own records, logs, processes and default working directory (<root>/<namespace>), so environments of one base run side by side.",
+      }),
     kubernetes: z
       .strictObject({
         forceConflicts: z

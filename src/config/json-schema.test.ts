@@ -41,7 +41,7 @@ describe("jsonSchemaFor", () => {
     const schema = jsonSchemaFor(FERRY_KINDS);
     assert.equal(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
     const properties = schema["properties"] as JsonObject;
-    assert.deepEqual((properties["kind"] as JsonObject)["enum"], ["Application", "Pipeline", "Notification", "Service", "File", "Job"]);
+    assert.deepEqual((properties["kind"] as JsonObject)["enum"], ["Application", "Pipeline", "Notification", "Overlay", "Service", "File", "Job"]);
     assert.deepEqual((properties["apiVersion"] as JsonObject)["enum"], ["ferry.dev/v1", "host.ferry.dev/v1"]);
     const rules = schema["allOf"] as JsonObject[];
     assert.equal(rules.length, FERRY_KINDS.length);
@@ -53,6 +53,10 @@ describe("jsonSchemaFor", () => {
     const notification = defs["ferry.dev.v1.Notification"] as JsonObject;
     const events = (notification["properties"] as JsonObject)["events"] as JsonObject;
     assert.ok(((events["items"] as JsonObject)["enum"] as string[]).includes("PromotionAwaitingApproval"), "an editor accepts the promotion events");
+    const overlay = (defs["ferry.dev.v1.Overlay"] as JsonObject)["properties"] as JsonObject;
+    assert.deepEqual(Object.keys(overlay).sort(), ["bases", "commonAnnotations", "commonLabels", "labels", "nameSuffix", "namePrefix"].sort(), "an editor completes an overlay's transformers");
+    const overlayRule = rules.find((r) => JSON.stringify(r).includes('"Overlay"')) as JsonObject;
+    assert.deepEqual((overlayRule["then"] as JsonObject)["required"], ["spec"], "an overlay file needs no metadata");
     for (const { ref, resolves } of refs(schema)) assert.ok(resolves, `${ref} does not resolve`);
     assert.doesNotMatch(JSON.stringify(defs), /"\$schema"/, "embedded schemas must not repeat $schema");
   });

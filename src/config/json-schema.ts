@@ -8,6 +8,8 @@ export interface KindSchema {
   readonly apiVersion: string;
   readonly kind: string;
   readonly schema: z.ZodType;
+  /** False for a document whose metadata may be left out (an Overlay); default true. */
+  readonly metadataRequired?: boolean;
 }
 
 const DRAFT = "https://json-schema.org/draft/2020-12/schema";
@@ -41,7 +43,7 @@ export function jsonSchemaFor(kinds: readonly KindSchema[]): JsonObject {
     for (const [name, definition] of Object.entries(isJsonObject(nested) ? nested : {})) $defs[`${id}.${name}`] = rewriteRefs(definition, id) as JsonValue;
     rules.push({
       if: { properties: { apiVersion: { const: entry.apiVersion }, kind: { const: entry.kind } }, required: ["apiVersion", "kind"] },
-      then: { properties: { spec: { $ref: `#/$defs/${escapePointerSegment(id)}` } }, required: ["spec"] },
+      then: { properties: { spec: { $ref: `#/$defs/${escapePointerSegment(id)}` } }, required: entry.metadataRequired === false ? ["spec"] : ["metadata", "spec"] },
     });
   }
   return {
@@ -49,7 +51,7 @@ export function jsonSchemaFor(kinds: readonly KindSchema[]): JsonObject {
     title: "Ferry documents",
     description: `A Ferry document: ${kinds.map((k) => `${k.apiVersion} ${k.kind}`).join(", ")}.`,
     type: "object",
-    required: ["apiVersion", "kind", "metadata"],
+    required: ["apiVersion", "kind"],
     properties: {
       apiVersion: { type: "string", enum: unique(kinds.map((k) => k.apiVersion)) },
       kind: { type: "string", enum: unique(kinds.map((k) => k.kind)) },

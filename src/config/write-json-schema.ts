@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { overlaySpecSchema } from "../render/overlay.js";
 import { hostKindSchemas } from "../targets/host/host-schemas.js";
 import { APPLICATION_KIND, applicationSpecSchema, FERRY_API_VERSION } from "./application.js";
 import { NOTIFICATION_KIND, notificationSpecSchema } from "./notification.js";
@@ -8,11 +9,12 @@ import { PIPELINE_KIND, pipelineSpecSchema } from "./pipeline.js";
 import type { KindSchema } from "./json-schema.js";
 import { jsonSchemaFor } from "./json-schema.js";
 
-/** Every document kind a Ferry repository can hold: the Application, the Pipeline, the Notification and the host target's kinds. */
+/** Every document kind a Ferry repository can hold: the Application, the Pipeline, the Notification, the Overlay and the host target's kinds. */
 export const FERRY_KINDS: readonly KindSchema[] = [
   { apiVersion: FERRY_API_VERSION, kind: APPLICATION_KIND, schema: applicationSpecSchema },
   { apiVersion: FERRY_API_VERSION, kind: PIPELINE_KIND, schema: pipelineSpecSchema },
   { apiVersion: FERRY_API_VERSION, kind: NOTIFICATION_KIND, schema: notificationSpecSchema },
+  { apiVersion: FERRY_API_VERSION, kind: "Overlay", schema: overlaySpecSchema, metadataRequired: false },
   ...hostKindSchemas,
 ];
 

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import type { Application } from "../config/application.js";
 import type { Pipeline, PipelineStep } from "../config/pipeline.js";
 import { stalled, toFerryError } from "../core/errors.js";
-import { shortRevision } from "../core/ids.js";
+import type { ResourceKey } from "../core/ids.js";
+import { parseResourceKey, shortRevision } from "../core/ids.js";
 import type { ApplicationStatus } from "../engine/status.js";
 import type { HistoryEventInput, Hold } from "../history/types.js";
 import type { Artifact, SourceFetcher } from "../source/artifact.js";
@@ -493,7 +494,7 @@ export class PromotionController {
     const syncedValues = status.sync.status === "Synced" ? await at(status.sync.revision) : undefined;
     const last = status.lastSync;
     const lastValues = last ? await at(last.revision) : undefined;
-    const job = step.verify.job !== undefined ? status.inventory.find((e) => e.key.endsWith(`/Job//${step.verify.job ?? ""}`)) : undefined;
+    const job = step.verify.job !== undefined ? status.inventory.find((e) => isVerifyJob(e.key, step.verify.job ?? "")) : undefined;
     return {
       ...(headValues ? { headValues } : {}),
       ...(syncedValues ? { syncedValues } : {}),
@@ -609,4 +610,10 @@ function valuesOf(found: { readonly version: string; readonly digest?: string; r
 /** A version as part of a branch name: what git allows, nothing more. */
 function safeRefPart(text: string): string {
   return text.replace(/[^A-Za-z0-9._-]/g, "-").replace(/\.+/g, ".").replace(/^[.-]+|[.-]+$/g, "") || "version";
+}
+
+/** True for the key of a host Job of that name, in whichever namespace the application puts it. */
+function isVerifyJob(key: ResourceKey, job: string): boolean {
+  const ref = parseResourceKey(key);
+  return ref.kind === "Job" && ref.group === "host.ferry.dev" && ref.name === job;
 }

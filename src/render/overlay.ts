@@ -6,12 +6,14 @@ import type { ResourceKey } from "../core/ids.js";
 import { displayKey } from "../core/ids.js";
 import type { JsonObject, JsonValue } from "../core/json.js";
 import { escapePointerSegment, isJsonObject } from "../core/json.js";
-import type { SourcePosition } from "../core/location.js";
+import type { SourceLocation, SourcePosition } from "../core/location.js";
 import type { Manifest, Origin, RenderedObject } from "../core/objects.js";
 import { locate } from "../core/objects.js";
 import { schemaProblems } from "../validate/schema-problems.js";
 import type { ManifestFile } from "./load-files.js";
 import { parseManifests } from "./parse-yaml.js";
+import type { LabelSet, OverlayTransforms } from "./overlay-transforms.js";
+import { transformObjects } from "./overlay-transforms.js";
 import { renderPlain } from "./render-plain.js";
 import type { RenderResult } from "./renderer.js";
 
@@ -22,17 +24,47 @@ export const PATCH_ANNOTATION = "ferry.dev/patch";
 /** Overlays over overlays deeper than this are a mistake (or a loop). */
 export const MAX_OVERLAY_DEPTH = 8;
 
+const stringMap = z.record(z.string().min(1), z.string());
+
+/** The `spec` of an Overlay: its bases, and what it changes on every object it renders (Kustomize's fields of the same names). */
+export const overlaySpecSchema = z.strictObject({
+  bases: z
+    .array(z.string().min(1))
+    .min(1)
+    .meta({ description: "Directories rendered first, relative to this one (e.g. ../../base); later ones may not redeclare objects of earlier ones." }),
+  namePrefix: z.string().optional().meta({ description: "Put before the name of every object (not Namespaces and CustomResourceDefinitions); fields of other objects that name it follow." }),
+  nameSuffix: z.string().optional().meta({ description: "Put after the name of every object, as namePrefix." }),
+  commonLabels: stringMap
+    .optional()
+    .meta({ description: "Labels added to every object, and (Kubernetes) to its pod templates and selectors. Selectors are immutable on a live Deployment: prefer labels for a running application." }),
+  labels: z
+    .array(
+      z.strictObject({
+        pairs: stringMap,
+        includeSelectors: z.boolean().default(false).meta({ description: "Also into selectors and pod templates, as commonLabels." }),
+        includeTemplates: z.boolean().default(false).meta({ description: "Also into pod templates (Kubernetes)." }),
+      }),
+    )
+    .optional()
+    .meta({ description: "Labels added to every object; by default only to its metadata." }),
+  commonAnnotations: stringMap.optional().meta({ description: "Annotations added to every object and (Kubernetes) to its pod templates." }),
+});
+
 const overlaySchema = z.strictObject({
   apiVersion: z.literal("ferry.dev/v1"),
   kind: z.literal("Overlay"),
   metadata: z.strictObject({ name: z.string().min(1) }).optional(),
-  spec: z.strictObject({
-    bases: z
-      .array(z.string().min(1))
-      .min(1)
-      .meta({ description: "Directories rendered first, relative to this one (e.g. ../../base); later ones may not redeclare objects of earlier ones." }),
-  }),
+  spec: overlaySpecSchema,
 });
+
+/** What an overlay file says: its bases (relative to the repository root) and its transformers. */
+export interface OverlayDefinition {
+  readonly bases: string[];
+  readonly transforms: OverlayTransforms;
+  /** Locates a field of the overlay file. */
+  readonly at: (field: string) => SourceLocation;
+  readonly problems: Problem[];
+}
 
 /** The overlay file directly in `dir`, if there is one. */
 export function overlayFileOf(files: readonly ManifestFile[], dir: string): ManifestFile | undefined {
@@ -45,15 +77,23 @@ export function overlayFileOf(files: readonly ManifestFile[], dir: string): Mani
  * inside the repository and must neither contain the overlay nor lie inside it.
  */
 export function overlayBases(file: ManifestFile, dir: string): { bases: string[]; problems: Problem[] } {
+  const { bases, problems } = readOverlay(file, dir);
+  return { bases, problems };
+}
+
+/** Reads an overlay file: its bases (see overlayBases) and its transformers, or the problems at their lines. */
+export function readOverlay(file: ManifestFile, dir: string): OverlayDefinition {
+  const none: OverlayTransforms = { labels: [] };
+  const fail = (problems: Problem[]): OverlayDefinition => ({ bases: [], transforms: none, at: () => ({ file: file.path, line: 1, column: 1 }), problems });
   const parsed = parseManifests(file);
-  if (parsed.problems.length > 0) return { bases: [], problems: parsed.problems };
+  if (parsed.problems.length > 0) return fail(parsed.problems);
   const [doc, extra] = parsed.documents;
-  if (!doc) return { bases: [], problems: [problemAt("the overlay file is empty: it needs spec.bases", { file: file.path, line: 1, column: 1 })] };
+  if (!doc) return fail([problemAt("the overlay file is empty: it needs spec.bases", { file: file.path, line: 1, column: 1 })]);
   const origin: Origin = { file: file.path, line: doc.line, column: doc.column, document: doc.document, positions: doc.positions };
-  if (extra) return { bases: [], problems: [problemAt("an overlay file holds one document", { file: file.path, line: extra.line, column: extra.column })] };
+  if (extra) return fail([problemAt("an overlay file holds one document", { file: file.path, line: extra.line, column: extra.column })]);
   const problems = schemaProblems(overlaySchema, doc.value, origin);
   const result = overlaySchema.safeParse(doc.value);
-  if (problems.length > 0 || !result.success) return { bases: [], problems };
+  if (problems.length > 0 || !result.success) return fail(problems);
   const bases: string[] = [];
   result.data.spec.bases.forEach((base, index) => {
     const field = `/spec/bases/${index}`;
@@ -66,7 +106,17 @@ export function overlayBases(file: ManifestFile, dir: string): { bases: string[]
     if (isWithin(dir, normalized)) return at(`base ${JSON.stringify(base)} contains the overlay: its files would be rendered twice`);
     bases.push(normalized);
   });
-  return { bases, problems };
+  const spec = result.data.spec;
+  const labels: LabelSet[] = [];
+  if (spec.commonLabels) labels.push({ pairs: spec.commonLabels, includeSelectors: true, includeTemplates: true, field: "/spec/commonLabels" });
+  spec.labels?.forEach((set, index) => labels.push({ ...set, field: `/spec/labels/${index}/pairs` }));
+  const transforms: OverlayTransforms = {
+    ...(spec.namePrefix !== undefined ? { namePrefix: spec.namePrefix } : {}),
+    ...(spec.nameSuffix !== undefined ? { nameSuffix: spec.nameSuffix } : {}),
+    labels,
+    ...(spec.commonAnnotations !== undefined ? { annotations: spec.commonAnnotations } : {}),
+  };
+  return { bases, transforms, at: (field) => locate(origin, field), problems };
 }
 
 /**
@@ -75,8 +125,9 @@ export function overlayBases(file: ManifestFile, dir: string): { bases: string[]
  * patch of the base object with the same apiVersion, kind, namespace and name
  * (a JSON merge patch: mappings merge, lists and scalars replace, null removes
  * a field; `ferry.dev/patch: delete` removes the object) or, when no base has
- * it, as a new object. Errors in a patched field name the overlay's file and
- * line. `files` holds the files of the overlay and of every base. Pure.
+ * it, as a new object; then the overlay's transformers (name prefix and
+ * suffix with the references that follow them, labels, annotations) apply to
+ * every object. Errors in a patched field name the overlay's file and line. `files` holds the files of the overlay and of every base. Pure.
  */
 export function renderOverlay(files: readonly ManifestFile[], dir: string, depth = 0, seen: readonly string[] = []): RenderResult {
   const overlayFile = overlayFileOf(files, dir);
@@ -85,7 +136,7 @@ export function renderOverlay(files: readonly ManifestFile[], dir: string, depth
     const chain = [...seen, dir].map((d) => d || ".").join(" -> ");
     return { objects: [], problems: [problemAt(`overlays nest too deep or in a loop: ${chain}`, { file: overlayFile.path, line: 1, column: 1 })] };
   }
-  const { bases, problems } = overlayBases(overlayFile, dir);
+  const { bases, transforms, at, problems } = readOverlay(overlayFile, dir);
   if (problems.length > 0) return { objects: [], problems };
 
   const byKey = new Map<ResourceKey, RenderedObject>();
@@ -115,7 +166,9 @@ export function renderOverlay(files: readonly ManifestFile[], dir: string, depth
     if (isDeletePatch(patch.manifest)) byKey.delete(patch.key);
     else byKey.set(patch.key, patchObject(base, patch));
   }
-  const objects = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const transformed = transformObjects([...byKey.values()], transforms, at);
+  if (transformed.problems.length > 0) return { objects: [], problems: transformed.problems };
+  const objects = transformed.objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { objects, problems };
 }
 

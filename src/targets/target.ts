@@ -107,9 +107,10 @@ export interface TargetValidator {
    */
   prepare?(objects: readonly RenderedObject[], settings: TargetSettings): readonly RenderedObject[];
   /**
-   * A validator that also knows the kinds defined among these objects (the
-   * CustomResourceDefinitions of a Kubernetes repository). Absent: the
-   * target's kinds do not depend on the objects.
+   * A validator that also knows these objects: the kinds defined among them
+   * (the CustomResourceDefinitions of a Kubernetes repository), or what two
+   * objects may not share (host Files: one path, one owner). Absent: each
+   * object is judged alone.
    */
   withObjects?(objects: readonly RenderedObject[]): TargetValidator;
 }

@@ -47,6 +47,35 @@ spec:
 `;
 
 describe("validateRepository", () => {
+  it("takes environments over one base in their namespaces as different objects, and refuses two owners of one object or one path", async () => {
+    const app = (env: string, namespace: boolean) =>
+      `apiVersion: ferry.dev/v1\nkind: Application\nmetadata:\n  name: web-${env}\nspec:\n  source:\n    path: apps/web/envs/${env}\n${namespace ? `  namespace: ${env}\n` : ""}`;
+    const overlay = (env: string) => ({
+      [`apps/web/envs/${env}/ferry-overlay.yaml`]: `apiVersion: ferry.dev/v1\nkind: Overlay\nspec:\n  bases: [../../base]\n  commonLabels: {environment: ${env}}\n`,
+      [`apps/web/envs/${env}/config.yaml`]: `apiVersion: host.ferry.dev/v1\nkind: File\nmetadata:\n  name: web-config\nspec:\n  path: web-${env}/config.json\n`,
+    });
+    const files: Record<string, string> = { "apps/web/base/web.yaml": SERVICE, ...overlay("dev"), ...overlay("prd") };
+    const apart = await validateRepository(await repository({ ...files, "ferry/apps.yaml": [app("dev", true), app("prd", true)].join("---\n") }));
+    assert.deepEqual(apart.problems, []);
+    assert.equal(apart.objects, 6);
+
+    const together = await validateRepository(await repository({ ...files, "ferry/apps.yaml": [app("dev", false), app("prd", false)].join("---\n") }));
+    assert.deepEqual(
+      together.problems.map((p) => [p.rule, p.message.replace(/ \(at .*\)/, "")]),
+      [
+        ["duplicates", 'Service/web is declared by applications "web-dev" and "web-prd": one object can have one owner'],
+        ["duplicates", 'File/web-config is declared by applications "web-dev" and "web-prd": one object can have one owner'],
+      ],
+    );
+
+    const samePath = { ...files, "apps/web/envs/prd/config.yaml": files["apps/web/envs/dev/config.yaml"] ?? "" };
+    const shared = await validateRepository(await repository({ ...samePath, "ferry/apps.yaml": [app("dev", true), app("prd", true)].join("---\n") }));
+    assert.deepEqual(
+      shared.problems.map((p) => [p.rule, `${p.location.file}:${p.location.line}`, p.message]),
+      [["duplicates", "apps/web/envs/prd/config.yaml:6", 'path "web-dev/config.json" is also written by File/dev/web-config (at apps/web/envs/dev/config.yaml:6:9): one path can have one owner; give one of them another spec.path (an overlay\'s patch)']],
+    );
+  });
+
   it("cannot run without a directory or without Application documents", async () => {
     await assert.rejects(validateRepository(join(tmpdir(), "ferry-no-such-dir-1")), /is not a directory/);
     const empty = await repository({ "ferry/README.md": "nothing\n" });

@@ -179,7 +179,8 @@ export async function validateRepository(dir: string, options: ValidateOptions =
     }
   }
   // Schemas are checked once every application is rendered: a CRD of one application defines the kind another one uses.
-  for (const check of checks) add(objectProblems(check.objects, check.target, allObjects), "schema", check.origin);
+  // ... and a host File's path is judged against every File of the repository: one path, one owner.
+  for (const check of checks) add(objectProblems(check.objects, check.target, allObjects), (p) => (/one path can have one owner/.test(p.message) ? "duplicates" : "schema"), check.origin);
   for (const p of policyProblems(loaded.policies, allObjects)) problems.push({ ...p, location: p.location ?? configFallback });
   return { problems: sortProblems(problems), applications: applications.size, files, objects: allObjects.length, sources, encryptedFiles: encryptedFiles.size };
 }

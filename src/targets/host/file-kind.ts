@@ -107,6 +107,16 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number):
       const desired = await desiredOf(object, context);
       const record = records.get(name);
       assertOwner("File", name, record?.owner, context.application);
+      // Within one application the path passes on (an object renamed, the old one pruned after): validation refuses two at once.
+      const other = [...records.values()].find((r) => r.name !== name && r.path === desired.path && r.owner !== context.application);
+      if (other) {
+        throw fieldError(
+          "PathOwnedByAnotherFile",
+          object,
+          "/spec/path",
+          `path ${desired.path} is already written by file ${other.name} of application ${JSON.stringify(other.owner)}: one path can have one owner; give one of them another spec.path (an overlay's patch), or delete it there first`,
+        );
+      }
       if (!(await staysInsideRealRoot(env.root, desired.path))) {
         throw fieldError("PathEscapesRoot", object, "/spec/path", `path ${desired.path} resolves through a symlink to a place outside the allowed root ${env.root}`);
       }
@@ -170,7 +180,8 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number):
       if (!record || record.owner !== application) return;
       drift.hold(name);
       try {
-        await rm(record.path, { force: true });
+        // A file that took the path over (the object was renamed) keeps it.
+        if (![...records.values()].some((r) => r.name !== name && r.path === record.path)) await rm(record.path, { force: true });
         await env.store.remove("File", name);
         records.delete(name);
         drift.forget(name);

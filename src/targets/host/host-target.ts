@@ -12,8 +12,9 @@ import { artifactsInUse, createArtifactCache } from "./artifact-cache.js";
 import { createFileHandler } from "./file-kind.js";
 import type { HostKind } from "./host-schemas.js";
 import { HOST_API_VERSION, isHostKind } from "./host-schemas.js";
+import { hostId, normalizeHostNamespace, splitHostId } from "./host-ids.js";
 import { hostSecretFields } from "./host-secrets.js";
-import { validateHostObject } from "./host-validate.js";
+import { sharedPathProblems, validateHostObject } from "./host-validate.js";
 import { createJobHandler } from "./job-kind.js";
 import type { HostEnvironment, KindHandler } from "./kind-handler.js";
 import type { RecordSealer } from "./record-seal.js";
@@ -53,17 +54,39 @@ const HOST_GROUP = groupOf(HOST_API_VERSION);
  * (`ferry validate` does not know where the agent will write). Pure.
  */
 export function hostValidator(root?: string, name = "host"): TargetValidator {
-  return {
+  const validator = (context: readonly RenderedObject[]): TargetValidator => ({
     name,
     supports: (apiVersion, kind) => apiVersion === HOST_API_VERSION && isHostKind(kind),
+    prepare: (objects, settings) => withHostNamespace(objects, settings.namespace),
     validate(object) {
       if (object.manifest.apiVersion !== HOST_API_VERSION) {
         const message = `apiVersion ${JSON.stringify(object.manifest.apiVersion)} is not managed by the host target (expected ${HOST_API_VERSION})`;
         return [problemAt(message, locate(object.origin, "/apiVersion"), "/apiVersion")];
       }
-      return validateHostObject(object, root);
+      return [...validateHostObject(object, root), ...sharedPathProblems(object, context, root)];
     },
-  };
+    // The objects whose Files count for "one path, one owner": the application's in the agent, the whole repository's in `ferry validate`.
+    withObjects: (objects) => validator(objects),
+  });
+  return validator([]);
+}
+
+/**
+ * Puts host objects into their namespace: their own, else the application's
+ * (`spec.namespace`), else the default one, which keys carry as no namespace
+ * (so inventories and records from before namespaces keep matching). Pure.
+ */
+export function withHostNamespace(objects: readonly RenderedObject[], applicationNamespace: string | undefined): RenderedObject[] {
+  return objects.map((object) => {
+    const { apiVersion, kind, metadata } = object.manifest;
+    if (apiVersion !== HOST_API_VERSION || typeof metadata.name !== "string") return object;
+    const namespace = normalizeHostNamespace(metadata.namespace ?? applicationNamespace);
+    const key = resourceKey(apiVersion, kind, metadata.name, namespace);
+    if (namespace === metadata.namespace && key === object.key) return object;
+    const { namespace: _old, ...rest } = metadata;
+    const manifest = { ...object.manifest, metadata: namespace === undefined ? rest : { ...rest, namespace } };
+    return { ...object, manifest, key };
+  });
 }
 
 /**
@@ -101,8 +124,9 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
     sealer,
     artifacts,
     collectArtifacts,
-    notify(name, owner, message) {
-      const change: LiveChange = { key: resourceKey(HOST_API_VERSION, kind, name), message, ...(owner === undefined ? {} : { owner }) };
+    notify(id, owner, message) {
+      const { namespace, name } = splitHostId(id);
+      const change: LiveChange = { key: resourceKey(HOST_API_VERSION, kind, name, namespace), message, ...(owner === undefined ? {} : { owner }) };
       for (const listener of [...listeners]) {
         try {
           listener(change);
@@ -143,10 +167,11 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
     return next;
   }
 
+  /** The handler of a key's kind and the object's id (keys of the default namespace carry none). */
   function handlerOf(key: ResourceKey): { handler: KindHandler; name: string } | undefined {
     const ref = parseResourceKey(key);
-    if (ref.group !== HOST_GROUP || !isHostKind(ref.kind) || ref.namespace !== "") return undefined;
-    return { handler: handlers[ref.kind], name: ref.name };
+    if (ref.group !== HOST_GROUP || !isHostKind(ref.kind)) return undefined;
+    return { handler: handlers[ref.kind], name: hostId(ref.namespace, ref.name) };
   }
 
   function handlerFor(object: RenderedObject): KindHandler {
@@ -164,6 +189,8 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
 
     supports: validator.supports,
     validate: validator.validate,
+    ...(validator.prepare ? { prepare: validator.prepare } : {}),
+    ...(validator.withObjects ? { withObjects: validator.withObjects } : {}),
 
     async describe(object, context) {
       await ready();
@@ -187,7 +214,10 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
       await ready();
       const keys: ResourceKey[] = [];
       for (const [kind, handler] of Object.entries(handlers) as [HostKind, KindHandler][]) {
-        for (const name of await handler.owned(application)) keys.push(resourceKey(HOST_API_VERSION, kind, name));
+        for (const id of await handler.owned(application)) {
+          const { namespace, name } = splitHostId(id);
+          keys.push(resourceKey(HOST_API_VERSION, kind, name, namespace));
+        }
       }
       return keys;
     },

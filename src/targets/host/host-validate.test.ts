@@ -49,11 +49,43 @@ test("kind-specific rules: one probe, one content source, octal modes, the allow
   assert.match(wrongType[0] ?? "", /^deploy\/app\.yaml:5:3: spec\.timeoutSeconds: /);
 });
 
-test("names must be safe as file names, and host objects have no namespace", () => {
+test("names must be safe as file names; a namespace comes from the object, else its application, and default is none", () => {
   assert.equal(problems("Job", { command: "x" }, "../../etc").length, 1);
   const object = hostObject("Job", "migrate", { command: "x" });
   const namespaced = { ...object, manifest: { ...object.manifest, metadata: { name: "migrate", namespace: "prod" } } };
-  assert.match(target.validate(namespaced).map(formatProblem).join(), /metadata\.namespace: host objects have no namespace/);
+  assert.deepEqual(target.validate(namespaced), []);
+  const prepare = target.prepare;
+  assert.ok(prepare, "the host target puts objects into their application's namespace");
+  const keys = (ns: string | undefined, objects = [object, namespaced]) => prepare(objects, ns === undefined ? {} : { namespace: ns }).map((o) => [o.key, o.manifest.metadata.namespace]);
+  assert.deepEqual(keys("dev"), [
+    ["host.ferry.dev/Job/dev/migrate", "dev"],
+    ["host.ferry.dev/Job/prod/migrate", "prod"],
+  ]);
+  // The default namespace keeps the keys (and records) from before namespaces.
+  assert.deepEqual(keys(undefined), [
+    ["host.ferry.dev/Job//migrate", undefined],
+    ["host.ferry.dev/Job/prod/migrate", "prod"],
+  ]);
+  assert.deepEqual(keys("default"), keys(undefined));
+});
+
+test("one path, one owner: a second File writing a path is refused at its line, whatever its namespace", () => {
+  const config = (name: string, path: string, namespace?: string) => {
+    const object = hostObject("File", name, { path, content: name }, `envs/${namespace ?? "default"}/files.yaml`);
+    const [prepared] = target.prepare?.([{ ...object, manifest: { ...object.manifest, metadata: { name, ...(namespace ? { namespace } : {}) } } }], {}) ?? [];
+    assert.ok(prepared);
+    return prepared;
+  };
+  const dev = config("config", "web/config.json", "dev");
+  const prd = config("config", "./web//config.json", "prd");
+  const moved = config("config", "web-acc/config.json", "acc");
+  const validator = target.withObjects?.([dev, prd, moved]);
+  assert.ok(validator);
+  assert.deepEqual(validator.validate(dev), []);
+  assert.deepEqual(validator.validate(moved), []);
+  assert.deepEqual(validator.validate(prd).map(formatProblem), [
+    'envs/prd/files.yaml:6:11: spec.path: path "/srv/ferry/web/config.json" is also written by File/dev/config (at envs/dev/files.yaml:6:11): one path can have one owner; give one of them another spec.path (an overlay\'s patch)',
+  ]);
 });
 
 test("only host.ferry.dev/v1 kinds are supported", () => {

@@ -1,6 +1,9 @@
 import path from "node:path";
 import type { FerryError, Problem } from "../../core/errors.js";
 import { formatProblem, problemAt, stalled } from "../../core/errors.js";
+import { displayKey } from "../../core/ids.js";
+import { isJsonObject } from "../../core/json.js";
+import { formatLocation } from "../../core/location.js";
 import type { RenderedObject } from "../../core/objects.js";
 import { escapePointerSegment } from "../../core/json.js";
 import { locate } from "../../core/objects.js";
@@ -42,10 +45,6 @@ export function validateHostObject(object: RenderedObject, root?: string): Probl
         "/metadata/name",
       ),
     );
-  }
-  const namespace = manifest.metadata.namespace;
-  if (namespace !== undefined && namespace !== "") {
-    problems.push(problemAt("host objects have no namespace; remove metadata.namespace", locate(origin, "/metadata/namespace"), "/metadata/namespace"));
   }
   const schemaIssues = schemaProblems(SCHEMAS[manifest.kind], manifest["spec"], origin, "/spec");
   problems.push(...schemaIssues);
@@ -136,4 +135,28 @@ function escapesRepository(manifestFile: string, written: string): boolean {
   if (path.isAbsolute(written)) return true;
   const joined = path.normalize(path.join(path.dirname(manifestFile), written));
   return joined === ".." || joined.startsWith(`..${path.sep}`) || path.isAbsolute(joined);
+}
+
+/**
+ * A File whose path another File among `context` writes too (in any
+ * namespace or application): one path can have one owner. Reported on every
+ * File after the first that names the path. Pure.
+ */
+export function sharedPathProblems(object: RenderedObject, context: readonly RenderedObject[], root?: string): Problem[] {
+  const mine = filePathOf(object, root);
+  if (mine === undefined) return [];
+  const first = context.find((other) => other.manifest.kind === "File" && other.manifest.apiVersion === object.manifest.apiVersion && filePathOf(other, root) === mine);
+  if (!first || first === object) return [];
+  const where = formatLocation(locate(first.origin, "/spec/path"));
+  const message = `path ${JSON.stringify(mine)} is also written by ${displayKey(first.key)} (at ${where}): one path can have one owner; give one of them another spec.path (an overlay's patch)`;
+  return [problemAt(message, locate(object.origin, "/spec/path"), "/spec/path")];
+}
+
+/** Where a File writes, as comparable text: resolved against the root when it is known, else normalized. */
+function filePathOf(object: RenderedObject, root: string | undefined): string | undefined {
+  if (object.manifest.kind !== "File") return undefined;
+  const spec = object.manifest["spec"];
+  const written = isJsonObject(spec) ? spec["path"] : undefined;
+  if (typeof written !== "string" || written === "") return undefined;
+  return root === undefined ? path.normalize(written) : resolveUnderRoot(root, written);
 }

@@ -8,6 +8,7 @@ import { describeJob, jobFailureMessage, jobHealth, lastLines } from "./job-stat
 import type { HostEnvironment, KindHandler } from "./kind-handler.js";
 import { assertOwner, nameOf, prepareToRun, resolveWorkingDir } from "./kind-handler.js";
 import type { ProcessIdentity } from "./processes.js";
+import { splitHostId } from "./host-ids.js";
 import { isAlive, signalGroup } from "./processes.js";
 import { recordMatches, sealDesired, secretEnvNames } from "./sealed-env.js";
 import { processEnv } from "./service-supervisor.js";
@@ -24,7 +25,7 @@ export function createJobHandler(env: HostEnvironment): KindHandler {
 
   function desiredOf(object: RenderedObject): JobDesired {
     const spec = parseHostSpec("Job", object, env.root);
-    const { workingDir, artifactDir } = resolveWorkingDir(env, spec);
+    const { workingDir, artifactDir } = resolveWorkingDir(env, spec, object);
     return describeJob(spec, workingDir, artifactDir);
   }
 
@@ -67,6 +68,20 @@ export function createJobHandler(env: HostEnvironment): KindHandler {
     }
   }
 
+  /**
+   * The result of a job of this application recorded in the default namespace
+   * before it moved into one (its Application's spec.namespace was set),
+   * carried over so a job that ran is not run again for the move.
+   */
+  async function movedFromDefaultNamespace(id: string, application: string): Promise<JobRecord | undefined> {
+    const { namespace, name } = splitHostId(id);
+    const before = namespace === undefined ? undefined : await env.store.read<JobRecord>("Job", name);
+    if (!before || before.owner !== application || before.outcome.status === "running") return undefined;
+    const moved: JobRecord = { ...before, name: id };
+    await env.store.write("Job", id, moved);
+    return moved;
+  }
+
   return {
     async start() {
       for (const name of await env.store.list("Job")) {
@@ -91,7 +106,7 @@ export function createJobHandler(env: HostEnvironment): KindHandler {
       const name = nameOf(object);
       const desired = desiredOf(object);
       const sealed = sealDesired(desired, secretEnvNames(object, desired.env), env.sealer);
-      const record = await env.store.read<JobRecord>("Job", name);
+      const record = (await env.store.read<JobRecord>("Job", name)) ?? (await movedFromDefaultNamespace(name, context.application));
       assertOwner("Job", name, record?.owner, context.application);
       if (record?.outcome.status === "running" && isAlive(record.outcome)) {
         throw waiting("JobRunning", `job ${name} is still running from an earlier start (pid ${record.outcome.pid}); waiting for it to finish`);

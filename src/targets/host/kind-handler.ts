@@ -1,9 +1,11 @@
-import { stat } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
+import { isJsonObject } from "../../core/json.js";
 import { stalled } from "../../core/errors.js";
 import type { Health } from "../../core/health.js";
 import type { RenderedObject } from "../../core/objects.js";
 import type { ApplyOutcome, Comparable, ObjectContext } from "../target.js";
 import type { ArtifactSpec } from "./host-schemas.js";
+import { hostIdOf, normalizeHostNamespace } from "./host-ids.js";
 import { resolveUnderRoot, staysInsideRealRoot } from "./host-paths.js";
 import { fieldError } from "./host-validate.js";
 import { findExecutable } from "./processes.js";
@@ -24,11 +26,11 @@ export interface HostEnvironment {
   readonly artifacts: ArtifactCache;
   /** Removes unpacked artifacts no record uses any more (keeping the last few); never fails. */
   readonly collectArtifacts: () => Promise<void>;
-  /** Tells watchers about a change of one object of the handler's kind. */
-  readonly notify: (name: string, owner: string | undefined, message: string) => void;
+  /** Tells watchers about a change of one object (by id) of the handler's kind. */
+  readonly notify: (id: string, owner: string | undefined, message: string) => void;
 }
 
-/** One kind's side of the Target interface, addressed by object name. */
+/** One kind's side of the Target interface, addressed by object id (`web`, or `dev/web` in namespace dev; see host-ids.ts). */
 export interface KindHandler {
   /** Loads the records (rewriting any that still hold secret values) and adopts what still runs. Called once, before anything else. */
   start(): Promise<void>;
@@ -48,17 +50,28 @@ export interface KindHandler {
 
 /**
  * The working directory of a Service or Job: `workingDir` under the root when
- * given, else the artifact's directory when there is an artifact, else the root.
+ * given, else the artifact's directory when there is an artifact, else the
+ * namespace's directory (`<root>/<namespace>`, the root itself in the default
+ * namespace), made when it is first needed.
  */
-export function resolveWorkingDir(env: HostEnvironment, spec: { readonly workingDir?: string | undefined; readonly artifact?: { readonly digest: string } | undefined }): {
+export function resolveWorkingDir(
+  env: HostEnvironment,
+  spec: { readonly workingDir?: string | undefined; readonly artifact?: { readonly digest: string } | undefined },
+  object: RenderedObject,
+): {
   workingDir: string;
   artifactDir?: string;
 } {
   const artifactDir = spec.artifact ? env.artifacts.pathOf(spec.artifact.digest) : undefined;
   if (spec.workingDir === undefined && artifactDir !== undefined) return { workingDir: artifactDir, artifactDir };
-  // validate() refused working directories outside the root, so this resolves.
-  const workingDir = resolveUnderRoot(env.root, spec.workingDir ?? ".") ?? env.root;
+  // validate() refused working directories outside the root, and namespaces are DNS labels, so this resolves.
+  const workingDir = resolveUnderRoot(env.root, spec.workingDir ?? namespaceDir(object)) ?? env.root;
   return artifactDir === undefined ? { workingDir } : { workingDir, artifactDir };
+}
+
+/** The default working directory of a namespace, relative to the root: `.` for the default namespace. */
+function namespaceDir(object: RenderedObject): string {
+  return normalizeHostNamespace(object.manifest.metadata.namespace) ?? ".";
 }
 
 /**
@@ -72,6 +85,10 @@ export async function prepareToRun(
   processEnvironment: Readonly<Record<string, string>>,
 ): Promise<void> {
   const artifactDir = desired.artifact ? await env.artifacts.prepare(desired.artifact, object) : undefined;
+  const spec = object.manifest["spec"];
+  const defaultDir = isJsonObject(spec) && spec["workingDir"] === undefined && artifactDir === undefined;
+  // A namespace's own directory is Ferry's to make; a workingDir that was written must exist.
+  if (defaultDir && (await staysInsideRealRoot(env.root, desired.workingDir))) await mkdir(desired.workingDir, { recursive: true });
   if (desired.workingDir !== artifactDir) await checkWorkingDir(object, env.root, desired.workingDir);
   await checkCommand(object, desired.command, desired.workingDir, processEnvironment);
 }
@@ -81,7 +98,7 @@ export function assertOwner(kind: string, name: string, recordedOwner: string | 
   if (recordedOwner !== undefined && recordedOwner !== application) {
     throw stalled(
       "OwnedByAnotherApplication",
-      `${kind.toLowerCase()} ${name} is managed by application ${JSON.stringify(recordedOwner)}; rename one of them or delete it there first`,
+      `${kind.toLowerCase()} ${name} is managed by application ${JSON.stringify(recordedOwner)}; rename one of them (an overlay's namePrefix), put them in different namespaces (the Application's spec.namespace) or delete it there first`,
     );
   }
 }
@@ -110,7 +127,7 @@ export async function checkCommand(
   throw fieldError("CommandNotFound", object, "/spec/command", `command ${JSON.stringify(command)} was not found ${where} or is not executable`);
 }
 
-/** The object's name (validated before any handler sees it). */
+/** The object's id: its name, with its namespace outside the default one (validated before any handler sees it). */
 export function nameOf(object: RenderedObject): string {
-  return object.manifest.metadata.name;
+  return hostIdOf(object.manifest);
 }

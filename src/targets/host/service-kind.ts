@@ -5,6 +5,7 @@ import { parseHostSpec } from "./host-validate.js";
 import type { HostEnvironment, KindHandler } from "./kind-handler.js";
 import { assertOwner, nameOf, prepareToRun, resolveWorkingDir } from "./kind-handler.js";
 import { fieldError } from "./host-validate.js";
+import { splitHostId } from "./host-ids.js";
 import type { MarkedProcess } from "./processes.js";
 import { findMarkedProcesses, isAlive, stopProcessGroup } from "./processes.js";
 import { recordMatches, sealDesired, secretEnvNames } from "./sealed-env.js";
@@ -32,7 +33,7 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
 
   function desiredOf(object: RenderedObject): ServiceDesired {
     const spec = parseHostSpec("Service", object, env.root);
-    const { workingDir, artifactDir } = resolveWorkingDir(env, spec);
+    const { workingDir, artifactDir } = resolveWorkingDir(env, spec, object);
     return describeService(spec, workingDir, artifactDir);
   }
 
@@ -80,6 +81,20 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
     await env.store.write("Service", name, record);
     supervisors.set(name, adoptService(record, deps, previous?.env));
     return false;
+  }
+
+  /**
+   * A service of this application that moves from the default namespace into
+   * one (its Application's spec.namespace was set): the process there stops
+   * first, so the one in the namespace can take its port, and its record goes.
+   */
+  async function leaveDefaultNamespace(id: string, application: string): Promise<void> {
+    const { namespace, name } = splitHostId(id);
+    const before = namespace === undefined ? undefined : supervisors.get(name);
+    if (!before || before.record().owner !== application) return;
+    await before.stop();
+    supervisors.delete(name);
+    await env.store.remove("Service", name);
   }
 
   return {
@@ -145,7 +160,7 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
       if (existing) {
         await existing.stop();
         supervisors.delete(name);
-      }
+      } else await leaveDefaultNamespace(name, context.application);
       let supervisor: ServiceSupervisor;
       try {
         supervisor = await launchService({ name, owner: context.application, desired: sealed.desired, sealedEnv: sealed.sealedEnv }, desired, deps);

@@ -2,30 +2,36 @@ import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { stalled } from "../../core/errors.js";
 import { isTemporaryOf, writeFileAtomic } from "./atomic-write.js";
+import { hostId, splitHostId } from "./host-ids.js";
 import type { HostKind } from "./host-schemas.js";
 
 /**
  * The host target's own records under its state directory, one JSON file per
- * object (`records/<kind>/<name>.json`), written atomically so a crash never
- * leaves half a record. Logs live beside them in `logs/`.
+ * object, written atomically so a crash never leaves half a record: objects
+ * are addressed by their id (see host-ids.ts), `records/<kind>/<name>.json` in
+ * the default namespace and `records/<kind>/<namespace>/<name>.json` in any
+ * other. Logs live beside them in `logs/` (and `logs/<namespace>/`).
  */
 export interface StateStore {
   readonly stateDir: string;
-  read<T>(kind: HostKind, name: string): Promise<T | undefined>;
-  write(kind: HostKind, name: string, record: object): Promise<void>;
-  remove(kind: HostKind, name: string): Promise<void>;
-  /** Names of every recorded object of a kind. */
+  read<T>(kind: HostKind, id: string): Promise<T | undefined>;
+  write(kind: HostKind, id: string, record: object): Promise<void>;
+  remove(kind: HostKind, id: string): Promise<void>;
+  /** Ids of every recorded object of a kind, in every namespace. */
   list(kind: HostKind): Promise<string[]>;
   /** Removes the temporary files of record writes a killed agent left. Called at start, before anything writes. */
   removeLeftovers(): Promise<void>;
-  /** `logs/<name>.log` for services, `logs/job-<name>.log` for jobs. */
-  logPath(kind: "Service" | "Job", name: string): string;
+  /** `logs/[<namespace>/]<name>.log` for services, `logs/[<namespace>/]job-<name>.log` for jobs. */
+  logPath(kind: "Service" | "Job", id: string): string;
 }
 
 /** Opens (and creates) the records of a state directory. */
 export function createStateStore(stateDir: string): StateStore {
-  const recordPath = (kind: HostKind, name: string): string =>
-    path.join(stateDir, "records", kind.toLowerCase(), `${encodeURIComponent(name)}.json`);
+  const inNamespace = (dir: string, id: string, file: (name: string) => string): string => {
+    const { namespace, name } = splitHostId(id);
+    return path.join(dir, ...(namespace === undefined ? [] : [encodeURIComponent(namespace)]), file(encodeURIComponent(name)));
+  };
+  const recordPath = (kind: HostKind, id: string): string => inNamespace(path.join(stateDir, "records", kind.toLowerCase()), id, (name) => `${name}.json`);
   return {
     stateDir,
     async read<T>(kind: HostKind, name: string): Promise<T | undefined> {
@@ -52,20 +58,31 @@ export function createStateStore(stateDir: string): StateStore {
     async list(kind) {
       const dir = path.join(stateDir, "records", kind.toLowerCase());
       await mkdir(dir, { recursive: true });
-      const entries = await readdir(dir);
-      return entries.filter((e) => e.endsWith(".json")).map((e) => decodeURIComponent(e.slice(0, -".json".length)));
+      const ids: string[] = [];
+      const names = (entries: readonly { name: string; isFile(): boolean }[]): string[] =>
+        entries.filter((e) => e.isFile() && e.name.endsWith(".json")).map((e) => decodeURIComponent(e.name.slice(0, -".json".length)));
+      const entries = await readdir(dir, { withFileTypes: true });
+      ids.push(...names(entries));
+      // One directory per namespace other than the default one.
+      for (const namespace of entries.filter((e) => e.isDirectory())) {
+        const inside = await readdir(path.join(dir, namespace.name), { withFileTypes: true });
+        ids.push(...names(inside).map((name) => hostId(decodeURIComponent(namespace.name), name)));
+      }
+      return ids;
     },
     async removeLeftovers() {
+      // records/<kind>/ and, one level down, records/<kind>/<namespace>/.
       const records = path.join(stateDir, "records");
-      const kinds = await readdir(records).catch(() => [] as string[]);
-      for (const kind of kinds) {
-        const entries = await readdir(path.join(records, kind)).catch(() => [] as string[]);
-        for (const entry of entries) if (isTemporaryOf(entry)) await rm(path.join(records, kind, entry), { force: true });
+      const dirs = (await readdir(records).catch(() => [] as string[])).map((kind) => path.join(records, kind));
+      for (const dir of dirs) {
+        for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+          if (entry.isDirectory() && dir.split(path.sep).length === records.split(path.sep).length + 1) dirs.push(path.join(dir, entry.name));
+          else if (entry.isFile() && isTemporaryOf(entry.name)) await rm(path.join(dir, entry.name), { force: true });
+        }
       }
     },
-    logPath(kind, name) {
-      const base = encodeURIComponent(name);
-      return path.join(stateDir, "logs", kind === "Job" ? `job-${base}.log` : `${base}.log`);
+    logPath(kind, id) {
+      return inNamespace(path.join(stateDir, "logs"), id, (name) => (kind === "Job" ? `job-${name}.log` : `${name}.log`));
     },
   };
 }
