@@ -146,3 +146,30 @@ test("a version that cannot start (NUL byte, environment over the exec limit) is
   }
   assert.equal((await starts(sandbox)).length, 1);
 });
+
+test("a job run a killed agent started but did not record is waited for, not started a second time", async (t) => {
+  const sandbox = await createSandbox();
+  t.after(() => sandbox.cleanup());
+  const stateId = createHash("sha256").update(sandbox.stateDir).digest("hex").slice(0, 16);
+  const earlier = await spawnDetached({
+    command: process.execPath,
+    args: ["-e", SLEEPER],
+    cwd: sandbox.base,
+    env: { PATH: process.env["PATH"] ?? "", FERRY_OWNER: `${stateId}/demo/Job/migrate` },
+    logPath: path.join(sandbox.base, "earlier.log"),
+    logMode: "append",
+  });
+  t.after(() => void (pidAlive(earlier.identity.pid) && process.kill(-earlier.identity.pid, "SIGKILL")));
+  const target = sandbox.target();
+  const job = hostObject("Job", "migrate", { command: process.execPath, args: ["-e", `require("fs").appendFileSync("runs.log", "run\\n")`] });
+  await assert.rejects(target.apply(job, sandbox.context), (error: unknown) => {
+    assert.match((error as Error).message, /still running from a start an earlier agent did not record/);
+    return true;
+  });
+  assert.equal(await readFile(path.join(sandbox.root, "runs.log"), "utf8").catch(() => ""), "", "not run beside the earlier one");
+
+  process.kill(-earlier.identity.pid, "SIGKILL");
+  await waitFor("the earlier run to end", () => !pidAlive(earlier.identity.pid));
+  assert.equal(await target.apply(job, sandbox.context), "created");
+  assert.equal(await readFile(path.join(sandbox.root, "runs.log"), "utf8"), "run\n");
+});

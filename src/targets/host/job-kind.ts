@@ -9,7 +9,7 @@ import type { HostEnvironment, KindHandler } from "./kind-handler.js";
 import { assertOwner, nameOf, prepareToRun, resolveWorkingDir } from "./kind-handler.js";
 import type { ProcessIdentity } from "./processes.js";
 import { splitHostId } from "./host-ids.js";
-import { isAlive, signalGroup } from "./processes.js";
+import { findMarkedProcesses, isAlive, OWNER_MARK_ENV, ownerMark, signalGroup } from "./processes.js";
 import { recordMatches, sealDesired, secretEnvNames } from "./sealed-env.js";
 import { processEnv } from "./service-supervisor.js";
 import { spawnDetached } from "./spawn-detached.js";
@@ -36,7 +36,8 @@ export function createJobHandler(env: HostEnvironment): KindHandler {
       command: desired.command,
       args: desired.args,
       cwd: desired.workingDir,
-      env: processEnv(desired.env),
+      // Marked, so a run a killed agent started but never recorded is found instead of started a second time.
+      env: { ...processEnv(desired.env), [OWNER_MARK_ENV]: ownerMark(env.stateId, owner, "Job", name) },
       logPath,
       logMode: "truncate",
     });
@@ -110,6 +111,10 @@ export function createJobHandler(env: HostEnvironment): KindHandler {
       assertOwner("Job", name, record?.owner, context.application);
       if (record?.outcome.status === "running" && isAlive(record.outcome)) {
         throw waiting("JobRunning", `job ${name} is still running from an earlier start (pid ${record.outcome.pid}); waiting for it to finish`);
+      }
+      const unrecorded = runs.has(name) ? undefined : (await findMarkedProcesses(env.stateId)).find((p) => p.kind === "Job" && p.name === name);
+      if (unrecorded) {
+        throw waiting("JobRunning", `job ${name} is still running from a start an earlier agent did not record (pid ${unrecorded.pid}); waiting for it to finish`);
       }
       if (record && recordMatches(desired, record, env.sealer)) {
         if (record.outcome.status === "succeeded") {

@@ -119,6 +119,11 @@ async function isExecutableFile(candidate: string): Promise<boolean> {
 /** The variable a service process carries so a later agent finds it without its record: `<state-dir-id>/<application>/<kind>/<name>`. */
 export const OWNER_MARK_ENV = "FERRY_OWNER";
 
+/** The owner mark a process of this state directory carries (see findMarkedProcesses). */
+export function ownerMark(stateId: string, owner: string, kind: "Service" | "Job", id: string): string {
+  return `${stateId}/${owner}/${kind}/${id}`;
+}
+
 /** A live process group leader carrying an owner mark. */
 export interface MarkedProcess extends ProcessIdentity {
   readonly application: string;

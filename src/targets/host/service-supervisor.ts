@@ -1,7 +1,7 @@
 import type { HealthStatus } from "../../core/health.js";
 import { runProbe } from "./health-probe.js";
 import type { ProcessIdentity } from "./processes.js";
-import { isAlive, OWNER_MARK_ENV, stopProcessGroup } from "./processes.js";
+import { isAlive, OWNER_MARK_ENV, ownerMark, stopProcessGroup } from "./processes.js";
 import type { CheckState, ServiceDesired, ServiceRecord, ServiceSnapshot } from "./service-state.js";
 import { describeExit, restartDelaySeconds, serviceHealth, shouldRestart } from "./service-state.js";
 import type { SpawnedProcess } from "./spawn-detached.js";
@@ -92,17 +92,12 @@ export function adoptService(record: ServiceRecord, deps: SupervisorDeps, plainE
   return supervisor;
 }
 
-/** The owner mark of a service's process (see findMarkedProcesses). */
-export function ownerMark(stateId: string, owner: string, name: string): string {
-  return `${stateId}/${owner}/Service/${name}`;
-}
-
 function spawnService(record: Pick<ServiceRecord, "name" | "owner">, desired: ServiceDesired, deps: SupervisorDeps): Promise<SpawnedProcess> {
   return spawnDetached({
     command: desired.command,
     args: desired.args,
     cwd: desired.workingDir,
-    env: { ...processEnv(desired.env), [OWNER_MARK_ENV]: ownerMark(deps.stateId, record.owner, record.name) },
+    env: { ...processEnv(desired.env), [OWNER_MARK_ENV]: ownerMark(deps.stateId, record.owner, "Service", record.name) },
     logPath: deps.store.logPath("Service", record.name),
     logMode: "append",
   });
