@@ -173,3 +173,23 @@ test("a job run a killed agent started but did not record is waited for, not sta
   assert.equal(await target.apply(job, sandbox.context), "created");
   assert.equal(await readFile(path.join(sandbox.root, "runs.log"), "utf8"), "run\n");
 });
+
+test("a new version whose start fails after the old one stopped (a script naming a missing interpreter) brings the old one back and names the file", async (t) => {
+  const sandbox = await createSandbox();
+  t.after(() => sandbox.cleanup());
+  const target = sandbox.target();
+  const running = sleeper();
+  await target.apply(running, sandbox.context);
+  await waitFor("the first start", async () => (await starts(sandbox)).length === 1);
+  await mkdir(sandbox.root, { recursive: true });
+  await writeFile(path.join(sandbox.root, "start.sh"), "#!/nonexistent/interpreter\n", { mode: 0o755 });
+  const broken = hostObject("Service", "web", { ...(running.manifest["spec"] as Record<string, unknown>), command: "./start.sh", args: [] });
+
+  await assert.rejects(target.apply(broken, sandbox.context), (error: unknown) => {
+    assert.match((error as Error).message, /^deploy\/app\.yaml:\d+:\d+: .*service web could not be started: .*ENOENT.*; the previous version runs again$/);
+    return true;
+  });
+  await waitFor("the previous version to start again", async () => (await starts(sandbox)).length === 2);
+  assert.deepEqual((await target.read([running.key])).get(running.key)?.state, await target.describe(running, sandbox.context));
+  assert.equal((await target.health([running.key])).get(running.key)?.status, "Healthy");
+});
