@@ -62,7 +62,7 @@ import { loadSourceTree } from "../render/load-source.js";
 import { parseOffThread } from "../render/parse-pool.js";
 import { repositoryIdentity } from "../webhooks/verify.js";
 import { startControlServer } from "./control-server.js";
-import { clearAgentInfo, dashboardUrl, lockStateDir, saveAgentSettings, writeAgentInfo } from "./state-dir.js";
+import { clearAgentInfo, dashboardUrl, lockStateDir, removeTemporaryFiles, saveAgentSettings, writeAgentInfo } from "./state-dir.js";
 
 /** How long a starting agent waits for the history to say what it lacks of what runs. */
 const RUNNING_CHECK_TIMEOUT_MS = 10_000;
@@ -391,6 +391,7 @@ export class Agent {
     this.#reconcile = options.reconcile ?? true;
     this.#release = await lockStateDir(this.options.stateDir);
     try {
+      await removeTemporaryFiles(this.options.stateDir);
       const { repo, ref, path, root, kubeconfig, kubeContext } = this.options;
       const signatures = this.options.signatures;
       const { ageKeyFile, signCommitsFile } = this.options;

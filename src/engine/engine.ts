@@ -328,7 +328,7 @@ export class Engine {
       // The status is about to report what this run did: its events are durable first (in the history),
       // so whoever reads the status can find them there, even if the agent dies right after.
       await Promise.all(kept);
-      this.#finish(app, record, withSuspension(next.record, this.#suspensions.get(name), this.#now()), next.retry);
+      await this.#finish(app, record, withSuspension(next.record, this.#suspensions.get(name), this.#now()), next.retry);
     } catch (error) {
       const e = toFerryError(error);
       console.error(`reconcile of ${name} failed unexpectedly: ${e.message}`);
@@ -387,6 +387,7 @@ export class Engine {
       ...(this.#suspensions.has(app.name) ? { suspended: true } : {}),
       ...(this.#options.ageIdentities ? { ageIdentities: this.#options.ageIdentities } : {}),
       ...(this.#policies.length > 0 ? { policies: this.#policies } : {}),
+      saveRecord: (saved: AppRecord) => this.#options.store.save(saved),
     };
     const refusal = fetcher.refusal?.();
     const result = await this.#runRevision(input);
@@ -443,8 +444,8 @@ export class Engine {
     };
   }
 
-  #finish(app: Application, previous: AppRecord, next: AppRecord, retry: "backoff" | "soon" | undefined): void {
-    const { becameReady } = finishRun(previous, next, this.#options.store, this.#bus);
+  async #finish(app: Application, previous: AppRecord, next: AppRecord, retry: "backoff" | "soon" | undefined): Promise<void> {
+    const { becameReady } = await finishRun(previous, next, this.#options.store, this.#bus);
     this.#records.set(app.name, next);
     if (becameReady) for (const other of this.#apps.values()) if (other.spec.dependsOn.includes(app.name)) this.#queue.add(other.name, "dependency");
     if (retry === "backoff") this.#queue.addAfter(app.name, "retry", this.#backoff(app.name));

@@ -69,6 +69,13 @@ export interface LiveObject {
    * pointer (a field the object lacks is absent): shown, never compared.
    */
   readonly ignored?: Readonly<Record<string, JsonValue>>;
+  /**
+   * Set when the target is already putting the object back on its own (a
+   * service waiting out its restart backoff), with what it is doing. The
+   * engine reports the difference as drift and leaves the correction to the
+   * target instead of applying over it.
+   */
+  readonly correcting?: string;
 }
 
 /** What starts a run of a Job for a verification: its id (unique per promotion step) and variables that tie it to the version. */
@@ -166,6 +173,13 @@ export interface Target extends TargetValidator {
   explain?(key: ResourceKey, pointers: readonly string[]): Promise<ReadonlyMap<string, string>>;
   /** Reads the live state of the given objects; absent objects are missing from the map. */
   read(keys: readonly ResourceKey[]): Promise<ReadonlyMap<ResourceKey, LiveObject>>;
+  /**
+   * Keys of every live object the target has marked as the application's
+   * (its records or labels), whether or not an inventory lists them: what a
+   * killed agent created before it saved its inventory. Absent: the
+   * inventory alone is trusted.
+   */
+  owned?(application: string): Promise<readonly ResourceKey[]>;
   /** Creates or updates one object so its live state matches `describe`. */
   apply(object: RenderedObject, context: ObjectContext): Promise<ApplyOutcome>;
   /** Deletes one object it owns; deleting an absent object succeeds. */

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { problemAt, stalled } from "../../core/errors.js";
@@ -122,9 +123,12 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
       // Cleaning up old versions is housekeeping: a failure here must not fail an apply; the next one tries again.
     }
   };
+  // Not secret, and the same for every agent over this directory: it only tells this directory's processes from others'.
+  const stateId = createHash("sha256").update(stateDir).digest("hex").slice(0, 16);
   const environment = (kind: HostKind): HostEnvironment => ({
     root,
     store,
+    stateId,
     sealer,
     artifacts,
     collectArtifacts,
@@ -150,14 +154,16 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
     Job: createJobHandler(environment("Job")),
   };
   const jobRuns = new JobRuns(stateDir);
-  const ready = (async () => {
-    await mkdir(stateDir, { recursive: true, mode: 0o700 });
-    loadedSealer = await loadRecordSealer(stateDir);
-    await mkdir(root, { recursive: true });
-    for (const handler of Object.values(handlers)) await handler.start();
-  })();
-  // Failures surface from the first call that awaits `ready`, not as an unhandled rejection.
-  ready.catch(() => undefined);
+  // Started by the first call that needs it, not at construction: an agent takes the state directory's lock before its target adopts or stops anything.
+  let started: Promise<void> | undefined;
+  const ready = (): Promise<void> =>
+    (started ??= (async () => {
+      await mkdir(stateDir, { recursive: true, mode: 0o700 });
+      loadedSealer = await loadRecordSealer(stateDir);
+      await mkdir(root, { recursive: true });
+      await store.removeLeftovers();
+      for (const handler of Object.values(handlers)) await handler.start();
+    })());
 
   // One operation at a time per object: a replace and a delete of the same service must not interleave.
   const queues = new Map<string, Promise<unknown>>();
@@ -197,31 +203,43 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
     ...(validator.runnable ? { runnable: validator.runnable } : {}),
 
     async describe(object, context) {
-      await ready;
+      await ready();
       return handlerFor(object).describe(object, context);
     },
 
     secretFields: hostSecretFields,
 
     async read(keys) {
-      await ready;
+      await ready();
       const live = new Map<ResourceKey, LiveObject>();
       for (const key of keys) {
         const found = handlerOf(key);
         const state = found && (await found.handler.read(found.name));
-        if (state) live.set(key, { key, state: state.state, owner: state.owner });
+        if (state) live.set(key, { key, state: state.state, owner: state.owner, ...(state.correcting ? { correcting: state.correcting } : {}) });
       }
       return live;
     },
 
+    async owned(application) {
+      await ready();
+      const keys: ResourceKey[] = [];
+      for (const [kind, handler] of Object.entries(handlers) as [HostKind, KindHandler][]) {
+        for (const id of await handler.owned(application)) {
+          const { namespace, name } = splitHostId(id);
+          keys.push(resourceKey(HOST_API_VERSION, kind, name, namespace));
+        }
+      }
+      return keys;
+    },
+
     async apply(object, context) {
-      await ready;
+      await ready();
       const handler = handlerFor(object);
       return serialize(object.key, () => handler.apply(object, context));
     },
 
     async delete(key, context) {
-      await ready;
+      await ready();
       const found = handlerOf(key);
       if (!found) return;
       await serialize(key, () => found.handler.delete(found.name, context.application));
@@ -229,7 +247,7 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
     },
 
     async runJob(object, context, request) {
-      await ready;
+      await ready();
       const refused = validator.runnable?.(object);
       if (refused !== undefined) throw stalled("NotRunnable", `${object.origin.file}: ${refused}`);
       const name = nameOf(object);
@@ -240,13 +258,13 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
     },
 
     async jobRun(key, id) {
-      await ready;
+      await ready();
       const found = handlerOf(key);
       return found?.handler === handlers.Job ? jobRuns.get(found.name, id) : undefined;
     },
 
     async health(keys) {
-      await ready;
+      await ready();
       const result = new Map<ResourceKey, Health>();
       for (const key of keys) {
         const found = handlerOf(key);
@@ -266,12 +284,12 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
 
     async close() {
       listeners.clear();
-      await ready.catch(() => undefined);
+      await started?.catch(() => undefined);
       for (const handler of Object.values(handlers)) handler.close();
     },
 
     async stopAll() {
-      await ready;
+      await ready();
       for (const handler of Object.values(handlers)) await handler.stopAll();
       jobRuns.stopAll();
     },

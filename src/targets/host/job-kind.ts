@@ -9,7 +9,7 @@ import type { HostEnvironment, KindHandler } from "./kind-handler.js";
 import { assertOwner, nameOf, prepareToRun, resolveWorkingDir } from "./kind-handler.js";
 import type { ProcessIdentity } from "./processes.js";
 import { splitHostId } from "./host-ids.js";
-import { isAlive, signalGroup } from "./processes.js";
+import { findMarkedProcesses, isAlive, OWNER_MARK_ENV, ownerMark, signalGroup } from "./processes.js";
 import { recordMatches, sealDesired, secretEnvNames } from "./sealed-env.js";
 import { processEnv } from "./service-supervisor.js";
 import { spawnDetached } from "./spawn-detached.js";
@@ -38,7 +38,8 @@ export function createJobHandler(env: HostEnvironment): KindHandler {
       command: desired.command,
       args: desired.args,
       cwd: desired.workingDir,
-      env: processEnv(desired.env),
+      // Marked, so a run a killed agent started but never recorded is found instead of started a second time.
+      env: { ...processEnv(desired.env), [OWNER_MARK_ENV]: ownerMark(env.stateId, owner, "Job", name) },
       logPath,
       logMode: "truncate",
     });
@@ -113,6 +114,10 @@ export function createJobHandler(env: HostEnvironment): KindHandler {
       if (record?.outcome.status === "running" && isAlive(record.outcome)) {
         throw waiting("JobRunning", `job ${name} is still running from an earlier start (pid ${record.outcome.pid}); waiting for it to finish`);
       }
+      const unrecorded = runs.has(name) ? undefined : (await findMarkedProcesses(env.stateId)).find((p) => p.kind === "Job" && p.name === name);
+      if (unrecorded) {
+        throw waiting("JobRunning", `job ${name} is still running from a start an earlier agent did not record (pid ${unrecorded.pid}); waiting for it to finish`);
+      }
       if (record && recordMatches(desired, record, env.sealer)) {
         if (record.outcome.status === "succeeded") {
           if (sealed.sealedEnv.join("\0") === record.sealedEnv.join("\0")) return "unchanged";
@@ -133,6 +138,12 @@ export function createJobHandler(env: HostEnvironment): KindHandler {
     async read(name) {
       const record = await env.store.read<JobRecord>("Job", name);
       return record ? { state: toComparable(record.desired), owner: record.owner } : undefined;
+    },
+
+    async owned(application) {
+      const names: string[] = [];
+      for (const name of await env.store.list("Job")) if ((await env.store.read<JobRecord>("Job", name))?.owner === application) names.push(name);
+      return names;
     },
 
     async health(name) {
