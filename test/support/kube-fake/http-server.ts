@@ -16,6 +16,8 @@ import { isObject } from "./types.js";
 import { serveWatch } from "./watch.js";
 import { groupVersionDocument, openApiIndex, serveOpenApiV2 } from "./openapi.js";
 import { paginate } from "./pagination.js";
+import type { Attributes, RbacAuthorizer, UserInfo } from "./rbac.js";
+import { ANONYMOUS, RBAC_GROUP } from "./rbac.js";
 
 /** Request and write counters, as a benchmark prints them. */
 export interface Stats {
@@ -116,6 +118,17 @@ function verbOf(method: string, path: ResourcePath | undefined, query: URLSearch
   }
 }
 
+/** The RBAC mode: who a bearer token is (undefined: an unknown token, 401), and the authorizer. */
+export interface Authentication {
+  readonly userOf: (token: string) => UserInfo | undefined;
+  readonly authorizer: RbacAuthorizer;
+}
+
+/** 401, as the real server answers a token it does not know. */
+function unauthorized(): ApiError {
+  return new ApiError(401, "Unauthorized", "Unauthorized");
+}
+
 /** Serves HTTP requests against a fake cluster. */
 export class FakeHttpServer {
   readonly stats = createStats();
@@ -125,7 +138,18 @@ export class FakeHttpServer {
     private readonly cluster: FakeCluster,
     private readonly serverAddress: () => string,
     private readonly bookmarkIntervalMs: number,
+    private readonly authentication?: Authentication,
   ) {}
+
+  /** The request's user (RBAC mode): its bearer token's, or system:anonymous without one. */
+  private userOf(req: IncomingMessage): UserInfo {
+    const header = req.headers.authorization;
+    if (header === undefined) return ANONYMOUS;
+    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    const user = token !== undefined ? this.authentication?.userOf(token) : undefined;
+    if (!user) throw unauthorized();
+    return user;
+  }
 
   /** Ends every open watch (before the server closes). */
   stopWatches(): void {
@@ -152,6 +176,31 @@ export class FakeHttpServer {
     this.stats.calls++;
     this.stats.byVerb[verb] = (this.stats.byVerb[verb] ?? 0) + 1;
     const raw = method === "GET" || method === "HEAD" ? "" : await readBody(req);
+    const user = this.authentication ? this.userOf(req) : undefined;
+    if (user && this.authentication) {
+      const attributes: Attributes = path
+        ? {
+            user,
+            verb,
+            resourceRequest: true,
+            path: url.pathname,
+            apiGroup: path.type.group,
+            resource: path.type.plural,
+            subresource: path.subresource ?? "",
+            // A Namespace is in its own namespace, as the real request info says.
+            namespace: path.namespace ?? (path.type.group === "" && path.type.plural === "namespaces" ? (path.name ?? "") : ""),
+            name: path.name ?? "",
+          }
+        : { user, verb: method === "GET" || method === "HEAD" ? "get" : method.toLowerCase(), resourceRequest: false, path: url.pathname, apiGroup: "", resource: "", subresource: "", namespace: "", name: "" };
+      this.authentication.authorizer.authorize(attributes);
+      const authorizer = this.authentication.authorizer;
+      if (path) this.cluster.api.admission = {
+        creating: (t) => authorizer.authorize({ ...attributes, verb: "create", name: t.name ?? "" }),
+        writing: (type, obj) => {
+          if (type.group === RBAC_GROUP) authorizer.confirmNoEscalation(user, type.kind, obj);
+        },
+      };
+    }
     if (found.kind === "openapi-v2" && method === "GET") {
       serveOpenApiV2(req, res);
       return;
@@ -187,6 +236,7 @@ export class FakeHttpServer {
       sendJson(res, outcome.code, outcome.body, outcome.warnings);
     } finally {
       this.stats.writes += this.cluster.api.persisted - before;
+      this.cluster.api.admission = undefined;
     }
   }
 

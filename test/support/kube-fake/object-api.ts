@@ -60,10 +60,20 @@ const CUSTOM_PATCH_TYPES = PATCH_TYPES.filter((t) => !t.includes("strategic"));
 
 const IGNORED_IN_APPLY = ["uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink", "namespace"];
 
+/** Checks of the request being served (RBAC mode), beyond the authorization of its verb. */
+export interface Admission {
+  /** A server-side apply that creates the object is authorized as `create` too, as the real server does. */
+  creating(t: Target): void;
+  /** Every write's resulting object before it is stored (dry runs too): the RBAC escalation check. */
+  writing(type: ResourceType, obj: JsonObject): void;
+}
+
 /** The object API of the fake server. */
 export class ObjectApi {
   /** Writes stored so far (creates, changes and deletions; no-ops and dry runs are not writes). */
   persisted = 0;
+  /** Set by the HTTP server while it serves one request (the verbs run synchronously); unset for the fake's own writes. */
+  admission: Admission | undefined;
 
   constructor(
     private readonly store: ObjectStore,
@@ -178,6 +188,7 @@ export class ObjectApi {
     if (!before) {
       if (t.subresource !== undefined) throw notFound(t.type, t.name ?? "");
       this.checkNamespace(t, t.name ?? "");
+      this.admission?.creating(t);
     } else {
       this.checkPrecondition(t, before, applied);
     }
@@ -238,6 +249,7 @@ export class ObjectApi {
 
   /** Stores a prepared write (or, for a dry run, only returns it); a no-op stores nothing. */
   persist(type: ResourceType, before: JsonObject | undefined, prepared: JsonObject, dryRun: boolean): JsonObject {
+    if (prepared !== before && readMetadata(prepared)["deletionTimestamp"] === undefined) this.admission?.writing(type, prepared);
     if (prepared === before || dryRun) return prepared;
     const key = resourceKey(type.group, type.plural);
     const meta = metadataOf(prepared);
