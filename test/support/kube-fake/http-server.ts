@@ -16,6 +16,7 @@ import { isObject } from "./types.js";
 import { serveWatch } from "./watch.js";
 import { groupVersionDocument, openApiIndex, serveOpenApiV2 } from "./openapi.js";
 import { paginate } from "./pagination.js";
+import { decodeProtobuf } from "./protobuf.js";
 import type { Attributes, RbacAuthorizer, UserInfo } from "./rbac.js";
 import { ANONYMOUS, RBAC_GROUP } from "./rbac.js";
 
@@ -44,7 +45,7 @@ export function createStats(): Stats {
 
 const MAX_BODY = 3 * 1024 * 1024;
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -53,7 +54,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       if (size > MAX_BODY) reject(new ApiError(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728"));
       else chunks.push(chunk);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
 }
@@ -66,16 +67,18 @@ function sendJson(res: ServerResponse, code: number, body: Json, warnings: reado
   res.end(text);
 }
 
-function decodeBody(contentType: string, raw: string): Json {
+function decodeBody(contentType: string, raw: string, bytes?: Buffer): Json {
   const media = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
   if (raw.trim() === "") throw badRequest("the body of the request is empty");
+  // kubectl's typed commands (kubectl create namespace ...) send protobuf.
+  if (media === "application/vnd.kubernetes.protobuf" && bytes) return decodeProtobuf(bytes);
   try {
     if (media === "" || media === "application/json" || media === "*/*") return JSON.parse(raw) as Json;
     if (media === "application/yaml") return parseYaml(raw) as Json;
   } catch (error) {
     throw badRequest(`error decoding request body: ${(error as Error).message}`);
   }
-  throw unsupportedMediaType(media, ["application/json", "application/yaml"]);
+  throw unsupportedMediaType(media, ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]);
 }
 
 function writeOptions(query: URLSearchParams, req: IncomingMessage, apply: boolean): WriteOptions {
@@ -175,7 +178,8 @@ export class FakeHttpServer {
     const verb = verbOf(method, path, query);
     this.stats.calls++;
     this.stats.byVerb[verb] = (this.stats.byVerb[verb] ?? 0) + 1;
-    const raw = method === "GET" || method === "HEAD" ? "" : await readBody(req);
+    const bytes = method === "GET" || method === "HEAD" ? Buffer.alloc(0) : await readBody(req);
+    const raw = bytes.toString("utf8");
     const user = this.authentication ? this.userOf(req) : undefined;
     if (user && this.authentication) {
       const attributes: Attributes = path
@@ -232,7 +236,7 @@ export class FakeHttpServer {
         res.on("close", () => this.watches.delete(stop));
         return;
       }
-      const outcome = this.resource(verb, target, query, req, raw);
+      const outcome = this.resource(verb, target, query, req, raw, bytes);
       sendJson(res, outcome.code, outcome.body, outcome.warnings);
     } finally {
       this.stats.writes += this.cluster.api.persisted - before;
@@ -240,12 +244,18 @@ export class FakeHttpServer {
     }
   }
 
-  private resource(verb: string, path: ResourcePath, query: URLSearchParams, req: IncomingMessage, raw: string): Outcome {
+  private resource(verb: string, path: ResourcePath, query: URLSearchParams, req: IncomingMessage, raw: string, bytes: Buffer): Outcome {
     const api = this.cluster.api;
     const target: Target = path;
     const contentType = req.headers["content-type"] ?? "";
     if (path.type.namespaced === false && path.namespace !== undefined) throw pathNotFound();
     const needsNamespace = path.type.namespaced && path.namespace === undefined;
+    if (path.subresource === "scale") {
+      if (verb === "get") return api.getScale(target);
+      if (verb === "update") return api.writeScale(target, decodeBody(contentType, raw), writeOptions(query, req, false));
+      if (verb === "patch") return api.patchScale(target, contentType, raw, writeOptions(query, req, false));
+      throw methodNotAllowed();
+    }
     switch (verb) {
       case "get":
         return api.get(target);
@@ -254,10 +264,10 @@ export class FakeHttpServer {
         return paginate(api.list(target, selectorsOf(query, path.type.kind)), query);
       case "create":
         if (needsNamespace) throw pathNotFound();
-        return api.create(target, decodeBody(contentType, raw), writeOptions(query, req, false));
+        return api.create(target, decodeBody(contentType, raw, bytes), writeOptions(query, req, false));
       case "update":
         if (path.name === undefined) throw methodNotAllowed();
-        return api.update(target, decodeBody(contentType, raw), writeOptions(query, req, false));
+        return api.update(target, decodeBody(contentType, raw, bytes), writeOptions(query, req, false));
       case "patch": {
         if (path.name === undefined) throw methodNotAllowed();
         const media = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
