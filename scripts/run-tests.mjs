@@ -1,8 +1,9 @@
 // Runs every compiled test file (dist/**/*.test.js) with Node's test runner.
+// Tools in .tools/bin (helm, from scripts/install-helm.mjs) are put first on PATH.
 // Arguments narrow the run to files whose path contains one of them.
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
-import { join } from "node:path";
+import { delimiter, join, resolve } from "node:path";
 
 function collect(dir, out) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -21,5 +22,6 @@ if (files.length === 0) {
   console.error("no test files found under dist/ (did the build run?)");
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], { stdio: "inherit" });
+const PATH = [resolve(".tools/bin"), process.env.PATH ?? ""].join(delimiter);
+const result = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], { stdio: "inherit", env: { ...process.env, PATH } });
 process.exit(result.status ?? 1);

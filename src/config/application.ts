@@ -27,11 +27,18 @@ export const APPLICATION_DEFAULTS = {
   suspend: false,
 } as const;
 
+/** The longest application name: a label value (ferry.dev/application) holds at most 63 characters. */
+export const MAX_APPLICATION_NAME_LENGTH = 63;
+
 /** An application name, as written in `metadata.name` and `dependsOn`. */
 export const applicationNameSchema = z
   .string()
   .refine(isObjectName, { error: (issue) => `${quoteForMessage(issue.input)} is not a valid application name: use ${NAME_RULE}` })
-  .meta({ pattern: OBJECT_NAME_PATTERN });
+  .refine((name) => !isObjectName(name) || name.length <= MAX_APPLICATION_NAME_LENGTH, {
+    error: (issue) =>
+      `${quoteForMessage(issue.input)} is ${String(issue.input).length} characters long: an application name is at most ${MAX_APPLICATION_NAME_LENGTH}, as it is the value of the ferry.dev/application label on every object it applies`,
+  })
+  .meta({ pattern: OBJECT_NAME_PATTERN, maxLength: MAX_APPLICATION_NAME_LENGTH });
 
 const intervalSchema = z
   .string()

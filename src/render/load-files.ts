@@ -12,10 +12,20 @@ export interface ManifestFile {
 /** Manifest files larger than this are refused: nobody writes 5 MiB of YAML by hand. */
 export const MAX_MANIFEST_BYTES = 5 * 1024 * 1024;
 
-const YAML_NAME = /\.ya?ml$/;
+const YAML_NAME = /\.(ya?ml|json)$/;
 
 /**
- * Reads every `*.yaml` / `*.yml` file under `root/dir`, recursively, sorted
+ * A `.json` file is a manifest when it declares an object (`"apiVersion"` or
+ * `"kind"`), as Argo CD reads them; any other `.json` file is data (a
+ * File's `contentFrom`, a tool's configuration) and not an object to apply.
+ */
+function isManifestText(rel: string, content: string): boolean {
+  return !rel.endsWith(".json") || /"(apiVersion|kind)"\s*:/.test(content);
+}
+
+/**
+ * Reads every `*.yaml` / `*.yml` file (and `*.json` file that declares an
+ * object, see isManifestText) under `root/dir`, recursively, sorted
  * by path. Names starting with `.` are skipped. Throws a stalled FerryError
  * when `dir` leaves the repository (`..`, absolute, or a symbolic link whose
  * real path is outside `root`), is missing, or a file is too large or not UTF-8.
@@ -123,6 +133,7 @@ class Walker {
     } catch (error) {
       throw stalled("RenderFailed", `${rel} is not valid utf-8 text`, { cause: error });
     }
+    if (!isManifestText(rel, content)) return;
     if (this.files.length >= MAX_MANIFEST_FILES) {
       throw stalled("RenderFailed", `more than ${MAX_MANIFEST_FILES} yaml files under this directory: point source.path at a smaller one`);
     }

@@ -37,7 +37,8 @@ export const preParsed = new WeakMap<ManifestFile, { documents: ParsedDocument[]
 const MAX_PROBLEMS_PER_FILE = 20;
 
 /**
- * Parses every document of a YAML file into plain JSON objects. Syntax
+ * Parses every document of a YAML (or JSON) file into plain JSON objects; a
+ * `kind: List` document becomes its items. Syntax
  * errors, duplicate keys, unknown tags, non-JSON values (`.inf`), alias
  * bombs and documents that are not mappings become problems with file,
  * line and column. Empty documents are skipped. Pure.
@@ -69,7 +70,11 @@ export function parseManifests(file: ManifestFile): { documents: ParsedDocument[
   streamDocs.forEach((doc, index) => {
     const parsed = parseDocument(doc, index, file.path, at, Math.max(0, MAX_PROBLEMS_PER_FILE - problems.length));
     problems.push(...parsed.problems);
-    if (parsed.document) documents.push(parsed.document);
+    if (parsed.document) {
+      const unrolled = unrollList(parsed.document, file.path);
+      documents.push(...unrolled.documents);
+      problems.push(...unrolled.problems);
+    }
   });
   if (problems.length > MAX_PROBLEMS_PER_FILE) {
     const rest = problems.length - MAX_PROBLEMS_PER_FILE;
@@ -79,6 +84,32 @@ export function parseManifests(file: ManifestFile): { documents: ParsedDocument[
 }
 
 type PositionOf = (offset: number) => SourcePosition;
+
+/**
+ * A `kind: List` document (what `kubectl get -o yaml` writes) is its items,
+ * each an object of its own with its own positions, as `kubectl apply`
+ * reads it. Any other document is itself.
+ */
+function unrollList(parsed: ParsedDocument, file: string): { documents: ParsedDocument[]; problems: Problem[] } {
+  const { value } = parsed;
+  if (value["kind"] !== "List" || !Array.isArray(value["items"])) return { documents: [parsed], problems: [] };
+  const documents: ParsedDocument[] = [];
+  const problems: Problem[] = [];
+  value["items"].forEach((item, i) => {
+    const prefix = `/items/${i}`;
+    const start = parsed.positions[prefix] ?? { line: parsed.line, column: parsed.column };
+    if (item === null || typeof item !== "object" || Array.isArray(item)) {
+      problems.push(problemAt(`item ${i + 1} of the List is not a mapping: each item must be one object with apiVersion, kind and metadata`, { file, ...start }, prefix));
+      return;
+    }
+    const positions: Record<string, SourcePosition> = {};
+    for (const [pointer, position] of Object.entries(parsed.positions)) {
+      if (pointer.startsWith(`${prefix}/`)) positions[pointer.slice(prefix.length)] = position;
+    }
+    documents.push({ value: item as JsonObject, document: parsed.document, line: start.line, column: start.column, positions });
+  });
+  return { documents, problems };
+}
 
 /**
  * One document's value and positions, or its problems. Only the first

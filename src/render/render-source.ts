@@ -51,14 +51,26 @@ export interface HelmApplication {
   readonly name: string;
   readonly spec: {
     readonly environment?: string;
+    readonly settings?: { readonly namespace?: string };
     readonly source: { readonly helm?: Omit<HelmOptions, "environment"> };
   };
 }
 
-/** The Helm options of an application: its `source.helm`, its name as the default release name, its environment for `values-<env>.yaml`. */
+/**
+ * The Helm options of an application: its `source.helm`, its name as the
+ * default release name, its namespace as the default release namespace (as
+ * Argo CD templates for the destination namespace), its environment for
+ * `values-<env>.yaml`.
+ */
 export function helmOptionsOf(app: HelmApplication): HelmOptions {
   const helm = app.spec.source.helm ?? {};
-  return { ...helm, releaseName: helm.releaseName ?? app.name, ...(app.spec.environment !== undefined ? { environment: app.spec.environment } : {}) };
+  const namespace = helm.namespace ?? app.spec.settings?.namespace;
+  return {
+    ...helm,
+    releaseName: helm.releaseName ?? app.name,
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(app.spec.environment !== undefined ? { environment: app.spec.environment } : {}),
+  };
 }
 
 /** True for an error of a rendering tool (missing, failed, too slow), as opposed to an unreadable directory. */

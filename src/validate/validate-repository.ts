@@ -4,7 +4,6 @@ import { APPLICATION_KIND, FERRY_API_VERSION, normalizeApplication } from "../co
 import { loadApplications } from "../config/load-config.js";
 import type { Problem } from "../core/errors.js";
 import { stalled, toFerryError } from "../core/errors.js";
-import type { ResourceKey } from "../core/ids.js";
 import { displayKey } from "../core/ids.js";
 import { isJsonObject } from "../core/json.js";
 import type { SourceLocation } from "../core/location.js";
@@ -103,7 +102,7 @@ export async function validateRepository(dir: string, options: ValidateOptions =
     const app = normalizeApplication(document).application;
     if (app && !applications.has(app.name)) applications.set(app.name, app);
   }
-  const owners = new Map<ResourceKey, { application: string; object: RenderedObject }>();
+  const owners = new Map<string, { application: string; object: RenderedObject }>();
   const allObjects: RenderedObject[] = [...config.objects];
   let files = configFiles.length;
   const checks: { objects: readonly RenderedObject[]; target: TargetValidator; origin: SourceLocation }[] = [];
@@ -172,9 +171,11 @@ export async function validateRepository(dir: string, options: ValidateOptions =
     add(await contentFromProblems(dir, rendered.objects), "references", app.origin);
     for (const object of rendered.objects) {
       allObjects.push(object);
-      const first = owners.get(object.key);
+      // The same object on two clusters (or targets) is two objects: one Application per cluster is the usual layout.
+      const place = JSON.stringify([app.spec.target, app.spec.cluster ?? "", object.key]);
+      const first = owners.get(place);
       if (!first) {
-        owners.set(object.key, { application: app.name, object });
+        owners.set(place, { application: app.name, object });
         continue;
       }
       const where = formatLocation(locate(first.object.origin, "/metadata/name"));

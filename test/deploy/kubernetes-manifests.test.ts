@@ -15,6 +15,8 @@ import { renderPlain } from "../../src/render/render-plain.js";
 import { RenderCache, renderSource } from "../../src/render/render-source.js";
 import { findExecutable } from "../../src/render/tools/find-tool.js";
 import { validateKubernetesObject } from "../../src/targets/kubernetes/kube-validate.js";
+import type { PolicyRule } from "../support/kube-fake/rbac.js";
+import { ruleAllows } from "../support/kube-fake/rbac.js";
 
 // Tests run from dist/test/deploy/; the manifests stay in the repository.
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -62,12 +64,37 @@ describe("deploy/kubernetes", () => {
     find(objects, "PersistentVolumeClaim", "ferry-state");
   });
 
-  it("grants no access to RBAC objects and no wildcard", async () => {
-    const role = find(await manifests(), "ClusterRole", "ferry-agent") as { rules: { apiGroups?: string[]; resources?: string[]; verbs: string[] }[] };
-    for (const rule of role.rules) {
-      assert.ok(!rule.apiGroups?.includes("rbac.authorization.k8s.io"), "RBAC objects are not managed");
-      assert.ok(![...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...rule.verbs].includes("*"), "no wildcard");
+  it("grants what the agent uses on the kinds it manages, writes of RBAC only to its own role and binding by name, and nothing it never uses", async () => {
+    const objects = await manifests();
+    const rules = (find(objects, "ClusterRole", "ferry-agent") as unknown as { rules: PolicyRule[] }).rules;
+    const allowed = (verb: string, apiGroup: string, resource: string, name = ""): boolean =>
+      rules.some((rule) => ruleAllows(rule, { verb, resourceRequest: true, path: "", apiGroup, resource, subresource: "", namespace: "", name }));
+    for (const rule of rules) {
+      assert.ok(![...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...rule.verbs, ...(rule.nonResourceURLs ?? [])].includes("*"), `no wildcard: ${JSON.stringify(rule)}`);
+      // Ferry applies with server-side apply (PATCH) and deletes one object at a time: no PUT, no deletecollection.
+      assert.deepStrictEqual(rule.verbs.filter((v) => ["update", "deletecollection", "impersonate"].includes(v)), [], JSON.stringify(rule));
+      if (rule.verbs.some((v) => ["escalate", "bind"].includes(v))) assert.deepStrictEqual(rule.resourceNames, ["ferry-agent"], "escalate and bind only on its own role");
     }
+    // Every object of the install is one the agent can apply (patch, and create by name), read, watch and prune: it manages itself.
+    for (const object of objects) {
+      const group = object.manifest.apiVersion.includes("/") ? object.manifest.apiVersion.split("/")[0] ?? "" : "";
+      const plural = `${object.manifest.kind.toLowerCase()}s`;
+      for (const verb of ["get", "create", "patch", "delete"]) assert.ok(allowed(verb, group, plural, object.manifest.metadata.name), `${verb} ${plural} ${object.manifest.metadata.name}`);
+      for (const verb of ["list", "watch"]) assert.ok(allowed(verb, group, plural), `${verb} ${plural}`);
+    }
+    // RBAC: only its own objects are written; no Role or binding of anyone else, and nothing namespaced.
+    const rbac = "rbac.authorization.k8s.io";
+    for (const verb of ["create", "patch", "delete", "escalate", "bind"]) {
+      assert.ok(!allowed(verb, rbac, "clusterroles", "cluster-admin"), `no ${verb} on another ClusterRole`);
+      assert.ok(!allowed(verb, rbac, "clusterrolebindings", "cluster-admin"), `no ${verb} on another ClusterRoleBinding`);
+      assert.ok(!allowed(verb, rbac, "roles", "ferry-agent") && !allowed(verb, rbac, "rolebindings", "ferry-agent"), `no ${verb} on Roles or RoleBindings`);
+    }
+    assert.ok(allowed("escalate", rbac, "clusterroles", "ferry-agent") && allowed("bind", rbac, "clusterroles", "ferry-agent"), "a commit may widen and re-bind its own role");
+    // Health is read from the objects' status: no Pods, ReplicaSets or Events.
+    for (const [group, resource] of [["", "pods"], ["apps", "replicasets"], ["", "events"], ["", "nodes"]] as const) assert.ok(!allowed("get", group, resource, "x") && !allowed("list", group, resource), `nothing on ${resource}`);
+    // Discovery only among non-resource URLs.
+    const paths = rules.flatMap((r) => r.nonResourceURLs ?? []);
+    assert.deepStrictEqual(paths.sort(), ["/api", "/api/*", "/apis", "/apis/*"]);
   });
 
   it("runs ferry agent with options it has", async () => {

@@ -87,6 +87,40 @@ describe("ferry bootstrap", () => {
     assert.match(second.stdout, /root Application ferry in ferry\/ already manages Ferry/);
   });
 
+  test("under RBAC: bootstrapped by an administrator, the agent manages itself (its own ClusterRole and binding too) with its ServiceAccount's token", needsRenderer, async (t) => {
+    const { s, fake, client } = await startKubeScenario(t, { simulateControllers: true, rbac: true });
+    await s.commit("empty configuration", { "ferry/.keep": "" });
+    const boot = await s.ferry("bootstrap", "--repo", s.repo, "--kubeconfig", fake.kubeconfigPath, "--kube-context", "fake", "--write-root", "--timeout", "30s");
+    assert.equal(boot.code, 0, outputOf(boot));
+
+    // Commits change Ferry's own objects, its RBAC among them: the role widened (a rule for leases), the binding relabelled.
+    const rbac = await s.git("show", "HEAD:deploy/rbac.yaml");
+    const widened = rbac
+      .replace("rules:\n", "rules:\n  - apiGroups: [coordination.k8s.io]\n    resources: [leases]\n    verbs: [get, list, watch]\n")
+      .replace(/(kind: ClusterRoleBinding\nmetadata:\n {2}name: ferry-agent\n {2}labels:\n)/, "$1    acme.test/team: platform\n");
+    assert.ok(widened.includes("leases") && widened.includes("acme.test/team"), widened);
+    const changed = await s.commit("ferry may read leases", { "deploy/rbac.yaml": widened, "deploy/service.yaml": (await s.git("show", "HEAD:deploy/service.yaml")).replace("spec:\n", "  annotations:\n    acme.test/owner: platform\nspec:\n") });
+
+    // The agent as it runs in its pod: the ServiceAccount's token, the ClusterRole of deploy/kubernetes, nothing else.
+    const agentKubeconfig = await fake.kubeconfigFor(fake.serviceAccountToken("ferry-system", "ferry"));
+    s.startAgent({ extra: ["--kubeconfig", agentKubeconfig, "--kube-context", "fake"] });
+    const synced = await s.waitForReady("ferry", changed);
+    assert.deepEqual(synced.problems, []);
+    const keys = synced.inventory.map((e) => String(e.key));
+    assert.ok(keys.includes("rbac.authorization.k8s.io/ClusterRole//ferry-agent") && keys.includes("rbac.authorization.k8s.io/ClusterRoleBinding//ferry-agent"), keys.join(" "));
+    const role = await getObject(client, "/apis/rbac.authorization.k8s.io/v1/clusterroles/ferry-agent");
+    assert.match(JSON.stringify(role?.["rules"]), /coordination\.k8s\.io/, "the widened role is applied (escalate on ferry-agent)");
+    const binding = await getObject(client, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/ferry-agent");
+    assert.match(JSON.stringify(binding?.["metadata"]), /acme\.test\/team/);
+    assert.doesNotMatch(s.agentOutput(), /forbidden|403/i);
+
+    // Narrowed again: applied as well.
+    const narrowed = await s.commit("ferry reads no leases", { "deploy/rbac.yaml": rbac });
+    await s.waitForReady("ferry", narrowed);
+    assert.doesNotMatch(JSON.stringify((await getObject(client, "/apis/rbac.authorization.k8s.io/v1/clusterroles/ferry-agent"))?.["rules"]), /leases/);
+    assert.doesNotMatch(s.agentOutput(), /forbidden|403/i);
+  });
+
   test("an unreachable API server is named, with exit 2 and nothing written to Git", needsRenderer, async (t) => {
     const fake = await startFakeKube({ simulateControllers: true });
     const s = await Scenario.create();

@@ -39,7 +39,7 @@ export async function helmValuesFiles(root: string, dir: string, helm: HelmOptio
  */
 export async function renderHelm(root: string, dir: string, helm: HelmOptions = {}, options: ToolOptions = {}): Promise<RenderResult> {
   const shown = dir === "" ? "." : dir;
-  const command = options.helm ?? (await findExecutable(["helm"]));
+  const command = options.helm ?? (process.env["FERRY_HELM"] || (await findExecutable(["helm"])));
   if (!command) throw stalled("RenderToolMissing", `rendering the helm chart ${shown} needs helm on PATH: install helm 3`);
   const release = helm.releaseName ?? (path.posix.basename(dir) || "release");
   const args = ["template", release, shown, "--include-crds", "--skip-tests"];

@@ -8,7 +8,7 @@ export interface ToolOptions {
   readonly kustomize?: string;
   /** Path of kubectl, used for `kubectl kustomize` when kustomize is absent. */
   readonly kubectl?: string;
-  /** Path of helm; default: `helm` on PATH. */
+  /** Path of helm; default: the FERRY_HELM environment variable, else `helm` on PATH. */
   readonly helm?: string;
   /** Milliseconds a tool may run (default 60 s). */
   readonly timeoutMs?: number;

@@ -5,7 +5,7 @@
 import { VERBS } from "./builtin-types.js";
 import type { TypeRegistry } from "./registry.js";
 import type { JsonObject } from "./types.js";
-import { apiVersionOf } from "./types.js";
+import { apiVersionOf, hasScale } from "./types.js";
 
 /** The version the fake reports, a Kubernetes release kubectl and client-node accept. */
 export function versionInfo(): JsonObject {
@@ -58,6 +58,7 @@ export function resourceList(registry: TypeRegistry, group: string, version: str
     if (t.categories.length > 0) entry["categories"] = [...t.categories];
     resources.push(entry);
     if (t.hasStatus) resources.push({ name: `${t.plural}/status`, singularName: "", namespaced: t.namespaced, kind: t.kind, verbs: ["get", "patch", "update"] });
+    if (hasScale(t)) resources.push({ name: `${t.plural}/scale`, singularName: "", namespaced: t.namespaced, group: "autoscaling", version: "v1", kind: "Scale", verbs: ["get", "patch", "update"] });
   }
   return { kind: "APIResourceList", apiVersion: "v1", groupVersion: apiVersionOf(group, version), resources };
 }

@@ -118,7 +118,7 @@ export function valueAt(root: JsonObject, path: FieldPath): Json | undefined {
   return current;
 }
 
-/** Removes the field or list item at a path; empty maps left behind are removed up to `keep`. */
+/** Removes the field or list item at a path; empty maps and lists left behind are removed up to `keep`. */
 export function removeAt(root: JsonObject, path: FieldPath, keep: (path: FieldPath) => boolean): void {
   if (path.length === 0) return;
   const parentPath = path.slice(0, -1);
@@ -130,6 +130,8 @@ export function removeAt(root: JsonObject, path: FieldPath, keep: (path: FieldPa
   } else if (Array.isArray(parent)) {
     const index = parent.findIndex((item) => matchesItem(item, last));
     if (index >= 0) parent.splice(index, 1);
+    // A list whose last item went goes too, as a map does: `env: []` is never left behind.
+    if (parent.length === 0 && parentPath.length > 0 && !keep(parentPath)) removeAt(root, parentPath, keep);
   }
 }
 

@@ -16,6 +16,9 @@ import { isObject } from "./types.js";
 import { serveWatch } from "./watch.js";
 import { groupVersionDocument, openApiIndex, serveOpenApiV2 } from "./openapi.js";
 import { paginate } from "./pagination.js";
+import { decodeProtobuf } from "./protobuf.js";
+import type { Attributes, RbacAuthorizer, UserInfo } from "./rbac.js";
+import { ANONYMOUS, RBAC_GROUP } from "./rbac.js";
 
 /** Request and write counters, as a benchmark prints them. */
 export interface Stats {
@@ -42,7 +45,7 @@ export function createStats(): Stats {
 
 const MAX_BODY = 3 * 1024 * 1024;
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -51,7 +54,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       if (size > MAX_BODY) reject(new ApiError(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728"));
       else chunks.push(chunk);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
 }
@@ -64,16 +67,18 @@ function sendJson(res: ServerResponse, code: number, body: Json, warnings: reado
   res.end(text);
 }
 
-function decodeBody(contentType: string, raw: string): Json {
+function decodeBody(contentType: string, raw: string, bytes?: Buffer): Json {
   const media = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
   if (raw.trim() === "") throw badRequest("the body of the request is empty");
+  // kubectl's typed commands (kubectl create namespace ...) send protobuf.
+  if (media === "application/vnd.kubernetes.protobuf" && bytes) return decodeProtobuf(bytes);
   try {
     if (media === "" || media === "application/json" || media === "*/*") return JSON.parse(raw) as Json;
     if (media === "application/yaml") return parseYaml(raw) as Json;
   } catch (error) {
     throw badRequest(`error decoding request body: ${(error as Error).message}`);
   }
-  throw unsupportedMediaType(media, ["application/json", "application/yaml"]);
+  throw unsupportedMediaType(media, ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]);
 }
 
 function writeOptions(query: URLSearchParams, req: IncomingMessage, apply: boolean): WriteOptions {
@@ -116,6 +121,17 @@ function verbOf(method: string, path: ResourcePath | undefined, query: URLSearch
   }
 }
 
+/** The RBAC mode: who a bearer token is (undefined: an unknown token, 401), and the authorizer. */
+export interface Authentication {
+  readonly userOf: (token: string) => UserInfo | undefined;
+  readonly authorizer: RbacAuthorizer;
+}
+
+/** 401, as the real server answers a token it does not know. */
+function unauthorized(): ApiError {
+  return new ApiError(401, "Unauthorized", "Unauthorized");
+}
+
 /** Serves HTTP requests against a fake cluster. */
 export class FakeHttpServer {
   readonly stats = createStats();
@@ -125,7 +141,18 @@ export class FakeHttpServer {
     private readonly cluster: FakeCluster,
     private readonly serverAddress: () => string,
     private readonly bookmarkIntervalMs: number,
+    private readonly authentication?: Authentication,
   ) {}
+
+  /** The request's user (RBAC mode): its bearer token's, or system:anonymous without one. */
+  private userOf(req: IncomingMessage): UserInfo {
+    const header = req.headers.authorization;
+    if (header === undefined) return ANONYMOUS;
+    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    const user = token !== undefined ? this.authentication?.userOf(token) : undefined;
+    if (!user) throw unauthorized();
+    return user;
+  }
 
   /** Ends every open watch (before the server closes). */
   stopWatches(): void {
@@ -151,7 +178,33 @@ export class FakeHttpServer {
     const verb = verbOf(method, path, query);
     this.stats.calls++;
     this.stats.byVerb[verb] = (this.stats.byVerb[verb] ?? 0) + 1;
-    const raw = method === "GET" || method === "HEAD" ? "" : await readBody(req);
+    const bytes = method === "GET" || method === "HEAD" ? Buffer.alloc(0) : await readBody(req);
+    const raw = bytes.toString("utf8");
+    const user = this.authentication ? this.userOf(req) : undefined;
+    if (user && this.authentication) {
+      const attributes: Attributes = path
+        ? {
+            user,
+            verb,
+            resourceRequest: true,
+            path: url.pathname,
+            apiGroup: path.type.group,
+            resource: path.type.plural,
+            subresource: path.subresource ?? "",
+            // A Namespace is in its own namespace, as the real request info says.
+            namespace: path.namespace ?? (path.type.group === "" && path.type.plural === "namespaces" ? (path.name ?? "") : ""),
+            name: path.name ?? "",
+          }
+        : { user, verb: method === "GET" || method === "HEAD" ? "get" : method.toLowerCase(), resourceRequest: false, path: url.pathname, apiGroup: "", resource: "", subresource: "", namespace: "", name: "" };
+      this.authentication.authorizer.authorize(attributes);
+      const authorizer = this.authentication.authorizer;
+      if (path) this.cluster.api.admission = {
+        creating: (t) => authorizer.authorize({ ...attributes, verb: "create", name: t.name ?? "" }),
+        writing: (type, obj) => {
+          if (type.group === RBAC_GROUP) authorizer.confirmNoEscalation(user, type.kind, obj);
+        },
+      };
+    }
     if (found.kind === "openapi-v2" && method === "GET") {
       serveOpenApiV2(req, res);
       return;
@@ -183,19 +236,26 @@ export class FakeHttpServer {
         res.on("close", () => this.watches.delete(stop));
         return;
       }
-      const outcome = this.resource(verb, target, query, req, raw);
+      const outcome = this.resource(verb, target, query, req, raw, bytes);
       sendJson(res, outcome.code, outcome.body, outcome.warnings);
     } finally {
       this.stats.writes += this.cluster.api.persisted - before;
+      this.cluster.api.admission = undefined;
     }
   }
 
-  private resource(verb: string, path: ResourcePath, query: URLSearchParams, req: IncomingMessage, raw: string): Outcome {
+  private resource(verb: string, path: ResourcePath, query: URLSearchParams, req: IncomingMessage, raw: string, bytes: Buffer): Outcome {
     const api = this.cluster.api;
     const target: Target = path;
     const contentType = req.headers["content-type"] ?? "";
     if (path.type.namespaced === false && path.namespace !== undefined) throw pathNotFound();
     const needsNamespace = path.type.namespaced && path.namespace === undefined;
+    if (path.subresource === "scale") {
+      if (verb === "get") return api.getScale(target);
+      if (verb === "update") return api.writeScale(target, decodeBody(contentType, raw), writeOptions(query, req, false));
+      if (verb === "patch") return api.patchScale(target, contentType, raw, writeOptions(query, req, false));
+      throw methodNotAllowed();
+    }
     switch (verb) {
       case "get":
         return api.get(target);
@@ -204,10 +264,10 @@ export class FakeHttpServer {
         return paginate(api.list(target, selectorsOf(query, path.type.kind)), query);
       case "create":
         if (needsNamespace) throw pathNotFound();
-        return api.create(target, decodeBody(contentType, raw), writeOptions(query, req, false));
+        return api.create(target, decodeBody(contentType, raw, bytes), writeOptions(query, req, false));
       case "update":
         if (path.name === undefined) throw methodNotAllowed();
-        return api.update(target, decodeBody(contentType, raw), writeOptions(query, req, false));
+        return api.update(target, decodeBody(contentType, raw, bytes), writeOptions(query, req, false));
       case "patch": {
         if (path.name === undefined) throw methodNotAllowed();
         const media = contentType.split(";")[0]?.trim().toLowerCase() ?? "";

@@ -3,7 +3,8 @@
 // fields and conflicts, dry runs, the real server's errors, and (optionally)
 // controllers that report workloads rolled out at once. README.md in this
 // folder says what is faithful and what is not.
-import { mkdtemp, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -12,6 +13,8 @@ import { FakeCluster } from "./cluster.js";
 import type { Stats } from "./http-server.js";
 import { FakeHttpServer } from "./http-server.js";
 import { writeKubeconfig } from "./kubeconfig.js";
+import type { UserInfo } from "./rbac.js";
+import { ADMIN, bootstrapPolicy, RBAC_GROUP, RbacAuthorizer, serviceAccountUser } from "./rbac.js";
 import { resourceKey } from "./store.js";
 import type { JsonObject } from "./types.js";
 import { apiVersionOf, clone, splitApiVersion } from "./types.js";
@@ -27,6 +30,15 @@ export interface FakeKubeOptions {
   watchHistory?: number;
   /** How often a watch with allowWatchBookmarks=true gets a BOOKMARK (default 10 s). */
   bookmarkIntervalMs?: number;
+  /**
+   * Default false: every request is allowed and the token ignored. True: the
+   * RBAC mode. Requests are authenticated by bearer token (the kubeconfig's
+   * own token is a cluster administrator in system:masters; `serviceAccountToken`
+   * gives others) and authorized by the Roles, ClusterRoles and bindings stored,
+   * with the real bootstrap roles (cluster-admin, system:discovery,
+   * system:public-info-viewer) to start from.
+   */
+  rbac?: boolean;
 }
 
 /** A running fake API server. */
@@ -41,6 +53,15 @@ export interface FakeKube {
   edit(apiVersion: string, kind: string, namespace: string | undefined, name: string, change: (obj: JsonObject) => void, manager?: string): void;
   /** A copy of a stored object as served at `apiVersion`, or undefined. */
   get(apiVersion: string, kind: string, namespace: string | undefined, name: string): JsonObject | undefined;
+  /**
+   * RBAC mode: a bearer token for a ServiceAccount (as the TokenRequest API
+   * gives one), authenticating as `system:serviceaccount:<namespace>:<name>`
+   * in the groups system:serviceaccounts, system:serviceaccounts:<namespace>
+   * and system:authenticated while the ServiceAccount exists (401 otherwise).
+   */
+  serviceAccountToken(namespace: string, name: string): string;
+  /** A kubeconfig (context "fake") that presents `token`, in a temporary directory removed by close(). */
+  kubeconfigFor(token: string): Promise<string>;
   /** Resolves once the simulated controllers have reacted to every write so far. */
   settled(): Promise<void>;
   /** Ends open watches, stops the server and removes the kubeconfig. */
@@ -51,7 +72,16 @@ export interface FakeKube {
 export async function startFakeKube(options: FakeKubeOptions = {}): Promise<FakeKube> {
   const cluster = new FakeCluster({ simulateControllers: options.simulateControllers ?? true, watchHistory: options.watchHistory ?? 10_000 });
   let address = "";
-  const http = new FakeHttpServer(cluster, () => address, options.bookmarkIntervalMs ?? 10_000);
+  const tokens = new Map<string, UserInfo & { readonly serviceAccount?: { readonly namespace: string; readonly name: string } }>([["fake-token", ADMIN]]);
+  const userOf = (token: string): UserInfo | undefined => {
+    const user = tokens.get(token);
+    const sa = user?.serviceAccount;
+    // A ServiceAccount's token stops working when the ServiceAccount is deleted.
+    if (sa && !cluster.store.get(resourceKey("", "serviceaccounts"), sa.namespace, sa.name)) return undefined;
+    return user;
+  };
+  const authentication = options.rbac ? { userOf, authorizer: new RbacAuthorizer(cluster.store) } : undefined;
+  const http = new FakeHttpServer(cluster, () => address, options.bookmarkIntervalMs ?? 10_000, authentication);
   const server = createServer(http.handle);
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -63,6 +93,8 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const dir = await mkdtemp(join(tmpdir(), "ferry-kube-fake-"));
   const kubeconfigPath = await writeKubeconfig(dir, url);
   seedNamespaces(cluster);
+  if (options.rbac) seedPolicy(cluster);
+  let kubeconfigs = 0;
 
   const typeOf = (apiVersion: string, kind: string) => {
     const type = cluster.registry.byKind(apiVersion, kind);
@@ -91,6 +123,16 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       const obj = cluster.store.get(resourceKey(type.group, type.plural), namespace, name);
       return obj ? cluster.api.served(type, splitApiVersion(apiVersion).version, clone(obj)) : undefined;
     },
+    serviceAccountToken(namespace, name) {
+      const token = `sa-${randomBytes(12).toString("hex")}`;
+      tokens.set(token, { ...serviceAccountUser(namespace, name), serviceAccount: { namespace, name } });
+      return token;
+    },
+    async kubeconfigFor(token) {
+      const own = join(dir, `user-${++kubeconfigs}`);
+      await mkdir(own);
+      return writeKubeconfig(own, url, token);
+    },
     settled: () => cluster.settled(),
     async close() {
       http.stopWatches();
@@ -100,6 +142,15 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The roles and bindings an RBAC cluster starts with. */
+function seedPolicy(cluster: FakeCluster): void {
+  for (const { plural, object } of bootstrapPolicy()) {
+    const type = cluster.registry.byResource(RBAC_GROUP, "v1", plural);
+    if (type) cluster.api.create({ type, version: "v1", namespace: undefined, name: undefined, subresource: undefined }, object, { dryRun: false, manager: "kube-apiserver", force: false, fieldValidation: "Strict" });
+  }
+  cluster.api.persisted = 0;
 }
 
 /** The namespaces every cluster starts with. */

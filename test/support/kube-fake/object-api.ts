@@ -60,10 +60,23 @@ const CUSTOM_PATCH_TYPES = PATCH_TYPES.filter((t) => !t.includes("strategic"));
 
 const IGNORED_IN_APPLY = ["uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink", "namespace"];
 
+/** Checks of the request being served (RBAC mode), beyond the authorization of its verb. */
+export interface Admission {
+  /** A server-side apply that creates the object is authorized as `create` too, as the real server does. */
+  creating(t: Target): void;
+  /** Every write's resulting object before it is stored (dry runs too): the RBAC escalation check. */
+  writing(type: ResourceType, obj: JsonObject): void;
+}
+
+/** Namespaces the server refuses to delete. */
+const IMMORTAL_NAMESPACES = ["default", "kube-system", "kube-public"];
+
 /** The object API of the fake server. */
 export class ObjectApi {
   /** Writes stored so far (creates, changes and deletions; no-ops and dry runs are not writes). */
   persisted = 0;
+  /** Set by the HTTP server while it serves one request (the verbs run synchronously); unset for the fake's own writes. */
+  admission: Admission | undefined;
 
   constructor(
     private readonly store: ObjectStore,
@@ -178,6 +191,7 @@ export class ObjectApi {
     if (!before) {
       if (t.subresource !== undefined) throw notFound(t.type, t.name ?? "");
       this.checkNamespace(t, t.name ?? "");
+      this.admission?.creating(t);
     } else {
       this.checkPrecondition(t, before, applied);
     }
@@ -194,9 +208,50 @@ export class ObjectApi {
     return { code: before ? 200 : 201, body: this.served(t.type, t.version, this.persist(t.type, before, prepared, opts.dryRun)), warnings };
   }
 
+  /** GET of `/scale`: the autoscaling/v1 Scale of a Deployment, StatefulSet or ReplicaSet. */
+  getScale(t: Target): Outcome {
+    return { code: 200, body: scaleOf(this.existing(t)) };
+  }
+
+  /** PUT of `/scale`: sets the parent's spec.replicas (recorded for the manager with subresource "scale"). */
+  writeScale(t: Target, body: Json, opts: WriteOptions): Outcome {
+    if (!isObject(body)) throw badRequest("the body of the request must be a JSON or YAML object");
+    if (body["kind"] !== undefined && body["kind"] !== "Scale") throw badRequest(`the kind in the data (${String(body["kind"])}) does not match the expected kind (Scale)`);
+    const before = this.existing(t);
+    const replicas = objectField(body, "spec")?.["replicas"] ?? 0;
+    if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0) {
+      throw new ApiError(422, "Invalid", `Scale.autoscaling "${t.name ?? ""}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, { name: t.name ?? "", group: "autoscaling", kind: "Scale" });
+    }
+    const obj = this.served(t.type, t.version, before);
+    (objectField(obj, "spec") ?? (obj["spec"] = {}))["replicas"] = replicas;
+    const wanted = stringField(objectField(body, "metadata"), "resourceVersion");
+    if (wanted !== undefined && wanted !== "" && wanted !== stringField(readMetadata(before), "resourceVersion")) throw staleConflict(t.type, t.name ?? "");
+    const prepared = prepareWrite({ type: t.type, namespace: t.namespace, before, after: obj, writer: this.writer(t, opts), managers: undefined, now: timestamp() });
+    return { code: 200, body: scaleOf(this.persist(t.type, before, prepared, opts.dryRun)) };
+  }
+
+  /** PATCH of `/scale` (merge, JSON or strategic merge patch of the Scale), as `kubectl scale` sends it. */
+  patchScale(t: Target, contentType: string, raw: string, opts: WriteOptions): Outcome {
+    const mediaType = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
+    if (!PATCH_TYPES.includes(mediaType) || mediaType === "application/apply-patch+yaml") throw unsupportedMediaType(mediaType, PATCH_TYPES.filter((p) => !p.includes("apply")));
+    const current = scaleOf(this.existing(t));
+    const patch = parseJson(raw);
+    let patched: Json;
+    if (mediaType === "application/json-patch+json") patched = jsonPatch(current, patch);
+    else {
+      if (!isObject(patch)) throw badRequest("the patch must be a JSON object");
+      patched = mediaType === "application/merge-patch+json" ? mergePatch(current, patch) : strategicMergePatch(current, patch, { kind: "Scale", builtin: true });
+    }
+    return this.writeScale(t, patched, opts);
+  }
+
   delete(t: Target, options: JsonObject, dryRun: boolean): Outcome {
     if (t.subresource !== undefined) throw methodNotAllowed();
     const before = this.existing(t);
+    if (t.type.kind === "Namespace" && !t.type.custom && IMMORTAL_NAMESPACES.includes(t.name ?? "")) {
+      // The NamespaceLifecycle admission plugin keeps these.
+      throw new ApiError(403, "Forbidden", `namespaces "${t.name ?? ""}" is forbidden: this namespace may not be deleted`, { name: t.name ?? "", kind: "namespaces" });
+    }
     const policy = options["propagationPolicy"];
     if (policy !== undefined && policy !== null && !["Orphan", "Background", "Foreground"].includes(String(policy))) {
       throw new ApiError(422, "Invalid", `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${String(policy)}": supported values: "Foreground", "Background", "Orphan", "nil"`);
@@ -238,6 +293,7 @@ export class ObjectApi {
 
   /** Stores a prepared write (or, for a dry run, only returns it); a no-op stores nothing. */
   persist(type: ResourceType, before: JsonObject | undefined, prepared: JsonObject, dryRun: boolean): JsonObject {
+    if (prepared !== before && readMetadata(prepared)["deletionTimestamp"] === undefined) this.admission?.writing(type, prepared);
     if (prepared === before || dryRun) return prepared;
     const key = resourceKey(type.group, type.plural);
     const meta = metadataOf(prepared);
@@ -324,6 +380,26 @@ export class ObjectApi {
     if (!ns) throw new ApiError(404, "NotFound", `namespaces "${t.namespace}" not found`, { name: t.namespace, kind: "namespaces" });
     if (objectField(ns, "metadata")?.["deletionTimestamp"] !== undefined) throw namespaceTerminating(t.type, name, t.namespace);
   }
+}
+
+/** The autoscaling/v1 Scale of a workload: its spec.replicas, and status.replicas with the selector as a string. */
+function scaleOf(obj: JsonObject): JsonObject {
+  const meta = readMetadata(obj);
+  const spec = objectField(obj, "spec");
+  const status = objectField(obj, "status");
+  const matchLabels = objectField(objectField(spec, "selector"), "matchLabels") ?? {};
+  const metadata: JsonObject = {};
+  for (const key of ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"]) if (meta[key] !== undefined) metadata[key] = meta[key] ?? null;
+  return {
+    kind: "Scale",
+    apiVersion: "autoscaling/v1",
+    metadata,
+    spec: { replicas: typeof spec?.["replicas"] === "number" ? spec["replicas"] : 0 },
+    status: {
+      replicas: typeof status?.["replicas"] === "number" ? status["replicas"] : 0,
+      selector: Object.entries(matchLabels).map(([k, v]) => `${k}=${String(v)}`).join(","),
+    },
+  };
 }
 
 function parseJson(raw: string): Json {

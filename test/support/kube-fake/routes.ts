@@ -2,6 +2,7 @@
 // resource target (type, version, namespace, name, subresource).
 import type { TypeRegistry } from "./registry.js";
 import type { ResourceType } from "./types.js";
+import { hasScale } from "./types.js";
 
 /** A parsed resource path. */
 export interface ResourcePath {
@@ -70,6 +71,6 @@ export function route(registry: TypeRegistry, pathname: string): Route {
   const type = registry.byResource(group, version, plural);
   if (!type) return NOT_FOUND;
   if (namespace !== undefined && !type.namespaced) return NOT_FOUND;
-  if (subresource !== undefined && !(subresource === "status" && type.hasStatus)) return NOT_FOUND;
+  if (subresource !== undefined && !(subresource === "status" && type.hasStatus) && !(subresource === "scale" && hasScale(type))) return NOT_FOUND;
   return { kind: "resource", type, version, namespace, name, subresource };
 }

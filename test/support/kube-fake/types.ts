@@ -112,3 +112,8 @@ export function objectField(obj: JsonObject | undefined, key: string): JsonObjec
   const value = obj?.[key];
   return isObject(value) ? value : undefined;
 }
+
+/** Whether the type has a `/scale` subresource (autoscaling/v1 Scale), as Deployments, StatefulSets and ReplicaSets do. */
+export function hasScale(type: ResourceType): boolean {
+  return !type.custom && type.group === "apps" && ["Deployment", "StatefulSet", "ReplicaSet"].includes(type.kind);
+}

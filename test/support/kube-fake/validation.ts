@@ -27,7 +27,11 @@ function invalidValue(field: string, value: Json | undefined, detail: string): S
 }
 
 function checkName(type: ResourceType, name: string, causes: StatusCause[]): void {
-  if (LABEL_NAMED.has(type.kind) && !type.custom) {
+  if (type.group === "rbac.authorization.k8s.io") {
+    // RBAC names are path segments (system:discovery), as ValidateRBACName says.
+    const bad = name === "." ? "may not be '.'" : name === ".." ? "may not be '..'" : name.includes("/") ? "may not contain '/'" : name.includes("%") ? "may not contain '%'" : undefined;
+    if (bad) causes.push(invalidValue("metadata.name", name, bad));
+  } else if (LABEL_NAMED.has(type.kind) && !type.custom) {
     if (!LABEL.test(name) || name.length > 63) {
       causes.push(
         invalidValue(
