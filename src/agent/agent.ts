@@ -32,7 +32,7 @@ import { FileRecordStore } from "../state/file-record-store.js";
 import { createHostTarget } from "../targets/host/host-target.js";
 import type { Target } from "../targets/target.js";
 import type { ClusterConfig } from "../targets/kubernetes/clusters.js";
-import { loadClusters } from "../targets/kubernetes/clusters.js";
+import { loadClusters, parseKubeTimeouts } from "../targets/kubernetes/clusters.js";
 import { KubeClient } from "../targets/kubernetes/kube-client.js";
 import { createKubernetesTarget } from "../targets/kubernetes/kubernetes-target.js";
 import type { ControlServer } from "./control-server.js";
@@ -99,6 +99,8 @@ export interface AgentOptions {
   readonly kubeconfig?: string;
   /** Context of the default cluster (`target: kubernetes` without `cluster`); default the current context. */
   readonly kubeContext?: string;
+  /** Request timeouts of the clusters (`--kube-timeout`: `20s,prod=1m`); default 30 s each. */
+  readonly kubeTimeout?: string;
   /** How the commits the agent writes (promotions, rollbacks) are signed: git `-c` settings for `git commit -S` (gpg.format, user.signingkey) and their environment. */
   readonly commitSigning?: CommitSigningSettings;
   /** The key file behind `commitSigning` (absolute), saved so one-shot commands sign as the agent does. */
@@ -112,12 +114,13 @@ export interface AgentOptions {
  * command line must load; one found by default that does not is reported and
  * skipped, so an agent of the host target alone still starts.
  */
-function clustersOf(options: Pick<AgentOptions, "kubeconfig" | "kubeContext">): ClusterConfig[] {
-  const named = options.kubeconfig !== undefined || options.kubeContext !== undefined;
+function clustersOf(options: Pick<AgentOptions, "kubeconfig" | "kubeContext" | "kubeTimeout">): ClusterConfig[] {
+  const named = options.kubeconfig !== undefined || options.kubeContext !== undefined || options.kubeTimeout !== undefined;
   try {
     return loadClusters({
       ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
       ...(options.kubeContext !== undefined ? { context: options.kubeContext } : {}),
+      ...(options.kubeTimeout !== undefined ? { timeouts: parseKubeTimeouts(options.kubeTimeout) } : {}),
     });
   } catch (error) {
     if (named) throw error;
@@ -192,7 +195,7 @@ export class Agent {
     const host = createHostTarget({ root: this.options.root, stateDir: join(this.options.stateDir, "host") });
     this.#targets = new Map<string, Target>([[host.name, host]]);
     for (const cluster of clustersOf(options)) {
-      this.#targets.set(cluster.targetName, createKubernetesTarget({ client: new KubeClient(cluster.source), name: cluster.targetName }));
+      this.#targets.set(cluster.targetName, createKubernetesTarget({ client: new KubeClient(cluster.source, cluster.client), name: cluster.targetName }));
     }
     this.engine = new Engine({
       targets: this.#targets,
@@ -368,7 +371,7 @@ export class Agent {
     this.#reconcile = options.reconcile ?? true;
     this.#release = await lockStateDir(this.options.stateDir);
     try {
-      const { repo, ref, path, root, kubeconfig, kubeContext } = this.options;
+      const { repo, ref, path, root, kubeconfig, kubeContext, kubeTimeout } = this.options;
       const signatures = this.options.signatures;
       const { ageKeyFile, signCommitsFile } = this.options;
       await saveAgentSettings(this.options.stateDir, {
@@ -380,6 +383,7 @@ export class Agent {
         ...(signatures ? { signatures } : {}),
         ...(kubeconfig !== undefined ? { kubeconfig: resolve(kubeconfig) } : {}),
         ...(kubeContext !== undefined ? { kubeContext } : {}),
+        ...(kubeTimeout !== undefined ? { kubeTimeout } : {}),
         ...(ageKeyFile ? { ageKeyFile } : {}),
         ...(signCommitsFile ? { signCommits: signCommitsFile } : {}),
       });

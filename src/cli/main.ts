@@ -78,6 +78,7 @@ Start here: ferry quickstart`,
     .option("--gpg-keyring <file>", "with --verify-signatures: the allowed GPG keys (exported public keys, binary or armored)")
     .option("--kubeconfig <file>", "kubeconfig of the Kubernetes clusters; each context is target kubernetes@<context> (default: $KUBECONFIG, ~/.kube/config, or the cluster the agent runs in)")
     .option("--kube-context <name>", "context of the cluster that target kubernetes (an Application without spec.cluster) applies to (default: the current context)")
+    .option("--kube-timeout <list>", "how long one request to a cluster may take before it fails and is retried: <duration> for every context, <context>=<duration> for one, comma-separated (e.g. 20s,far-away=2m; default 30s)")
     .option("--sign-commits <ssh-key-file>", "sign the commits the agent writes (promotions, rollbacks) with this SSH private key")
     .addOption(output())
     .action((o: Record<string, string | boolean>) =>
@@ -94,7 +95,7 @@ Start here: ferry quickstart`,
           once: o.once === true,
           output: o.output === "json" ? "json" : "text",
           stateDir: stateDir(),
-          ...stringOptions(o, ["history", "historyRetention", "name", "webhookSecretFile", "ageKeyFile", "tlsCert", "tlsKey", "allowedSigners", "gpgKeyring", "kubeconfig", "kubeContext", "signCommits"]),
+          ...stringOptions(o, ["history", "historyRetention", "name", "webhookSecretFile", "ageKeyFile", "tlsCert", "tlsKey", "allowedSigners", "gpgKeyring", "kubeconfig", "kubeContext", "kubeTimeout", "signCommits"]),
           verifySignatures: o.verifySignatures === true,
         }),
       ),

@@ -34,7 +34,11 @@ export interface EngineOptions {
   readonly fetcherFor: (application: Application) => SourceFetcher;
   readonly store: RecordStore;
   readonly now?: () => Date;
-  /** Applications reconciled at once (one application is never run by two workers). */
+  /**
+   * Applications of one target reconciled at once (default 4; one application
+   * is never run by two workers). Each target has its own workers, so a
+   * cluster that never answers holds only its own applications.
+   */
   readonly concurrency?: number;
   /** How long a run waits for applied objects to become healthy. */
   readonly healthTimeoutMs?: number;
@@ -85,7 +89,7 @@ export class Engine {
     const observe = options.observeTargetCall;
     this.#targets = observe ? new Map([...options.targets].map(([name, target]) => [name, observeTargetCalls(target, observe)])) : options.targets;
     this.#now = options.now ?? (() => new Date());
-    this.#queue = new WorkQueue((name, triggers) => this.#run(name, triggers), options.concurrency ?? 4);
+    this.#queue = new WorkQueue((name, triggers) => this.#run(name, triggers), options.concurrency ?? 4, (name) => this.#targetOf(name));
   }
 
   /** Loads saved records and starts watching targets for drift. */
@@ -433,6 +437,12 @@ export class Engine {
       throw stalled("UnknownTarget", `application ${app.name} names target ${JSON.stringify(key)}; this agent has: ${known}`);
     }
     return target;
+  }
+
+  /** The target an application runs on (or ran on, for one that left Git): the work queue's group. */
+  #targetOf(name: string): string {
+    const app = this.#apps.get(name);
+    return app ? targetKey(app.spec) : (this.#records.get(name)?.status.target ?? "");
   }
 
   #onLiveChange(change: LiveChange): void {
