@@ -25,7 +25,7 @@ import { WorkQueue } from "./work-queue.js";
 import type { TargetCallObserver } from "./observed-target.js";
 import type { AgeIdentity } from "../secrets/age.js";
 import { observeTargetCalls } from "./observed-target.js";
-import { erroredStatus, finishRun, refusedRecord, removeApplication, waitingStatus } from "./lifecycle.js";
+import { erroredStatus, finishRun, refusedRecord, removeApplication, waitingStatus, withoutRetry, withRetry } from "./lifecycle.js";
 
 /** What the engine is built from: targets, sources and a record store. */
 export interface EngineOptions {
@@ -410,11 +410,14 @@ export class Engine {
     };
   }
 
-  #finish(app: Application, previous: AppRecord, next: AppRecord, retry: "backoff" | "soon" | undefined): void {
+  #finish(app: Application, previous: AppRecord, result: AppRecord, retry: "backoff" | "soon" | undefined): void {
+    const delayMs = retry === "backoff" ? this.#backoff(app.name) : undefined;
+    // A failure of the moment says in the status that it is retried, and when (drift events retry it sooner).
+    const next = delayMs !== undefined ? withRetry(result, delayMs, this.#failures.get(app.name) ?? 1, this.#now()) : withoutRetry(result);
     const { becameReady } = finishRun(previous, next, this.#options.store, this.#bus);
     this.#records.set(app.name, next);
     if (becameReady) for (const other of this.#apps.values()) if (other.spec.dependsOn.includes(app.name)) this.#queue.add(other.name, "dependency");
-    if (retry === "backoff") this.#queue.addAfter(app.name, "retry", this.#backoff(app.name));
+    if (delayMs !== undefined) this.#queue.addAfter(app.name, "retry", delayMs);
     else {
       this.#failures.delete(app.name);
       if (retry === "soon") this.#queue.addAfter(app.name, "retry", 1000);

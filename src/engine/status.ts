@@ -70,6 +70,8 @@ export interface ApplicationStatus {
   readonly suspended: boolean;
   /** Who suspended the application at runtime (`ferry suspend`), when and why; absent when not suspended that way. */
   readonly suspension?: Suspension;
+  /** When the run that failed for a reason of the moment is tried again (ISO 8601); absent when no retry is due. */
+  readonly nextRetryAt?: string;
 }
 
 /**

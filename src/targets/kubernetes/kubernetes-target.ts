@@ -241,6 +241,12 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       force = true;
       res = await serverApply(type, object, manifest, true, force);
     }
+    if (res.status === 409 && !force) {
+      // Another applier holds fields Git sets: compared as Ferry would leave the object if it took them, so the
+      // diff shows those fields and who holds them; the apply itself reports the conflict (and is retried).
+      const taken = await serverApply(type, object, manifest, true, true);
+      if (taken.status < 300 && isJsonObject(taken.body)) res = taken;
+    }
     const missingNamespace = res.status === 404 ? /namespaces "([^"]+)" not found/.exec(statusMessage(res.body))?.[1] : undefined;
     if (missingNamespace !== undefined) {
       // Its Namespace is applied first in this sync: compared as declared until then.
@@ -251,7 +257,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       // The object will be deleted and created again: compared as declared, so it differs from the live one.
       return { desiredHash, liveRv, liveState, state: comparableOf(manifest, ignored), manifest, ignored, force, application: context.application };
     }
-    if (res.status >= 300 || !isJsonObject(res.body)) throw applyError(object, res.status, res.body, "comparing");
+    if (res.status >= 300 || !isJsonObject(res.body)) throw applyError(object, res.status, res.body, "comparing", client.cluster);
     const result: Compared = { desiredHash, liveRv, liveState, state: comparableOf(res.body, ignored), manifest, ignored, force, application: context.application };
     compared.set(object.key, result);
     return result;
@@ -267,7 +273,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     const namespace = type.namespaced ? (object.manifest.metadata.namespace ?? "") : "";
     const path = Client.pathOf(type, namespace, object.manifest.metadata.name);
     const res = await client.request({ method: "DELETE", path, query: { propagationPolicy: "Foreground" } });
-    if (res.status >= 300 && res.status !== 404) throw applyError(object, res.status, res.body, "deleting to recreate");
+    if (res.status >= 300 && res.status !== 404) throw applyError(object, res.status, res.body, "deleting to recreate", client.cluster);
     const deadline = Date.now() + (options.recreateTimeoutMs ?? 30_000);
     for (;;) {
       const got = await client.request({ method: "GET", path });
@@ -340,7 +346,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
         await recreate(type, object);
         res = await serverApply(type, object, manifestToSend(object, type, context, undefined, ignored), false, result.force);
       }
-      if (res.status >= 300 || !isJsonObject(res.body)) throw applyError(object, res.status, res.body, "applying");
+      if (res.status >= 300 || !isJsonObject(res.body)) throw applyError(object, res.status, res.body, "applying", client.cluster);
       const applied = { ...res.body, apiVersion: type.apiVersion, kind: type.kind };
       forgetAbsent(type, namespace, object.manifest.metadata.name);
       cache.put(type, applied);
