@@ -170,8 +170,9 @@ async function findRoot(options: BootstrapOptions, scratch: string): Promise<str
 
 /** Applies Namespaces first, then the rest, in the manifests' order; prints one line per object. */
 async function applyAll(target: KubernetesTarget, objects: readonly RenderedObject[], log: (line: string) => void): Promise<Record<ApplyOutcome, number>> {
-  const counts: Record<ApplyOutcome, number> = { created: 0, configured: 0, unchanged: 0 };
-  const context: ObjectContext = { application: ROOT_APPLICATION, artifactDirectory: SHIPPED_MANIFESTS };
+  const counts: Record<ApplyOutcome, number> = { created: 0, configured: 0, unchanged: 0, adopted: 0 };
+  // Installing is asking for Ferry's objects: one made by hand before (its Namespace, say) is adopted.
+  const context: ObjectContext = { application: ROOT_APPLICATION, artifactDirectory: SHIPPED_MANIFESTS, settings: { adopt: true } };
   const prepared = target.prepare ? target.prepare(objects, {}) : objects;
   const ordered = [...prepared.filter((o) => o.manifest.kind === "Namespace"), ...prepared.filter((o) => o.manifest.kind !== "Namespace")];
   for (const object of ordered) {

@@ -120,8 +120,8 @@ export async function removeApplication(record: AppRecord, target: Target | unde
     for (const { key, annotations } of [...record.status.inventory].reverse()) {
       if (annotations?.["ferry.dev/prune"] === "disabled") continue;
       try {
-        await target.delete(key, { application: record.name });
-        pruned.push(key);
+        // Adopted objects are released, not deleted: without the application's settings, nobody told Ferry to delete them.
+        if ((await target.delete(key, { application: record.name })) !== "kept") pruned.push(key);
       } catch (error) {
         failed.push(`${key}: ${(error as Error).message}`);
       }

@@ -9,7 +9,9 @@ import { describe, test } from "node:test";
 import { stringify } from "yaml";
 import { findCondition } from "../../src/core/conditions.js";
 import { startDarkServer } from "../support/dark-server.js";
+import type { JsonObject } from "../../src/core/json.js";
 import { isJsonObject } from "../../src/core/json.js";
+import type { KubeClient } from "../../src/targets/kubernetes/kube-client.js";
 import { getObject } from "../../src/targets/kubernetes/kube-test-support.js";
 import { isReady, outputOf } from "./harness.js";
 import { configMapYaml, kubeApplicationYaml, startKubeScenario } from "./kube-scenario.js";
@@ -112,4 +114,88 @@ describe("kubernetes target on real clusters", () => {
     const healed = await s.waitForReady("web", revision);
     assert.equal(healed.nextRetryAt, undefined, "no retry is due once it succeeded");
   });
+
+  test("ferry deletes only what it created: a pre-existing namespace is refused, adopted only when told, and released rather than pruned", async (t) => {
+    const { s, client, kube } = await startKubeScenario(t);
+    // Someone made the namespace, and put something in it, before it appeared in Git.
+    await createObject(client, "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } });
+    await createObject(client, "/api/v1/namespaces/shop/configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "hand-made", namespace: "shop" }, data: { note: "never in Git" } });
+    const files = {
+      "apps/web/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n",
+      "apps/web/web.yaml": configMapYaml("web", { greeting: "hello" }),
+      "apps/web/settings.yaml": configMapYaml("settings", { level: "info" }),
+    };
+    const first = await s.commit("web in shop", { "ferry/applications.yaml": kubeApplicationYaml({ name: "web", namespace: "shop" }), ...files });
+    s.startAgent({ extra: kube });
+    const refused = await s.waitForStatus("web", "the namespace refused", (st) => st.lastAttemptedRevision === first && findCondition(st.conditions, "Ready")?.reason === "NotAdopted");
+    assert.match(findCondition(refused.conditions, "Ready")?.message ?? "", /^Namespace\/shop \(apps\/web\/namespace\.yaml:1\) exists already and was not created by ferry; it is left alone: set spec\.kubernetes\.adopt: true/);
+    assert.equal(findCondition(refused.conditions, "Stalled"), undefined);
+    assert.deepEqual(marksOf(await getObject(client, NAMESPACE_PATH)), {}, "the namespace is not taken over");
+
+    // Told to adopt: the namespace is taken over, marked as adopted, and the history says so.
+    const adopting = await s.commit("adopt what exists", { "ferry/applications.yaml": kubeApplicationYaml({ name: "web", namespace: "shop", adopt: true }) });
+    const adopted = await s.waitForReady("web", adopting);
+    assert.deepEqual(adopted.lastSync?.changeSet.adopted, ["/Namespace//shop"]);
+    assert.match(adopted.lastSync?.message ?? "", /1 adopted/);
+    assert.deepEqual(marksOf(await getObject(client, NAMESPACE_PATH)), { "ferry.dev/application": "web", "ferry.dev/adopted-by": "web" });
+    assert.deepEqual(marksOf(await getObject(client, "/api/v1/namespaces/shop/configmaps/web")), { "ferry.dev/application": "web", "ferry.dev/owned-by": "web" }, "what ferry created says so");
+    const history = await s.ferry("history", "web", "-o", "json");
+    assert.match(history.stdout, /"adopted":\s*\[\s*"\/Namespace\/\/shop"\s*\]/, outputOf(history));
+
+    // The namespace leaves Git: it is released, not deleted, and what was in it stays.
+    const left = await s.commit("the namespace leaves Git", { "apps/web/namespace.yaml": null });
+    const released = await s.waitForReady("web", left);
+    assert.deepEqual(released.lastSync?.changeSet.released, ["/Namespace//shop"]);
+    assert.deepEqual(released.lastSync?.changeSet.deleted, []);
+    assert.deepEqual(marksOf(await getObject(client, NAMESPACE_PATH)), {}, "given back unmarked");
+    assert.ok(await getObject(client, "/api/v1/namespaces/shop/configmaps/hand-made"), "what was never in Git stays");
+    assert.ok(!released.inventory.some((e) => e.key === "/Namespace//shop"), "no longer managed");
+  });
+
+  test("a namespace ferry created is not deleted while it holds objects ferry does not manage: reported, and deleted once they are gone", async (t) => {
+    const { s, client, kube } = await startKubeScenario(t);
+    const team = (name: string): string => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: team\ndata:\n  team: "yes"\n`;
+    const first = await s.commit("team namespace", {
+      "ferry/applications.yaml": kubeApplicationYaml({ name: "web" }),
+      "apps/web/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n",
+      "apps/web/team.yaml": team("web"),
+      ...Object.fromEntries(["a", "b", "c"].map((n) => [`apps/web/${n}.yaml`, configMapYaml(n, { n })])),
+    });
+    s.startAgent({ extra: kube });
+    await s.waitForReady("web", first);
+    // A person adds something to the namespace by hand.
+    await createObject(client, "/api/v1/namespaces/team/configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "hand-made", namespace: "team" }, data: { note: "by hand" } });
+
+    const gone = await s.commit("the team namespace leaves Git", { "apps/web/namespace.yaml": null, "apps/web/team.yaml": null });
+    const refused = await s.waitForStatus("web", "the namespace kept", (st) => st.lastAttemptedRevision === gone && findCondition(st.conditions, "Ready")?.reason === "NamespaceNotEmpty");
+    assert.match(findCondition(refused.conditions, "Ready")?.message ?? "", /not deleting Namespace team: it holds an object application "web" does not manage \(ConfigMap\/team\/hand-made\)/);
+    assert.equal(await getObject(client, "/api/v1/namespaces/team/configmaps/web"), undefined, "what ferry created in it is pruned");
+    assert.ok(await getObject(client, "/api/v1/namespaces/team/configmaps/hand-made"), "what it did not create stays");
+    assert.ok(await getObject(client, "/api/v1/namespaces/team"), "and so does the namespace");
+    assert.ok(refused.inventory.some((e) => e.key === "/Namespace//team"), "still in the inventory, to be deleted later");
+
+    // The person removes their object: the next attempt deletes the namespace.
+    const removed = await client.request({ method: "DELETE", path: "/api/v1/namespaces/team/configmaps/hand-made" });
+    assert.equal(removed.status, 200);
+    await s.waitForReady("web", gone);
+    await s.waitFor("the namespace to be deleted", async () => {
+      const ns = await getObject(client, "/api/v1/namespaces/team");
+      return ns === undefined || (isJsonObject(ns.status) && ns.status.phase === "Terminating");
+    });
+  });
 });
+
+const NAMESPACE_PATH = "/api/v1/namespaces/shop";
+
+/** Creates an object as a person would with kubectl create. */
+async function createObject(client: KubeClient, path: string, body: JsonObject): Promise<void> {
+  const res = await client.request({ method: "POST", path, body });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+}
+
+/** Ferry's label and marks on an object. */
+function marksOf(object: JsonObject | undefined): Record<string, unknown> {
+  const meta = isJsonObject(object?.metadata) ? object.metadata : {};
+  const all = { ...(isJsonObject(meta.labels) ? meta.labels : {}), ...(isJsonObject(meta.annotations) ? meta.annotations : {}) };
+  return Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith("ferry.dev/")));
+}

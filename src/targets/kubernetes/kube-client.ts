@@ -48,6 +48,8 @@ export interface ResourceType {
   /** Plural resource name in the URL (`deployments`). */
   readonly plural: string;
   readonly namespaced: boolean;
+  /** The server lists it (discovery's verbs include `list`). */
+  readonly listable?: boolean;
 }
 
 /** Counts of what the client sent, for benchmarks and tests. */
@@ -250,7 +252,8 @@ export class KubeClient {
     const resources = isJsonObject(res.body) && Array.isArray(res.body.resources) ? res.body.resources : [];
     return resources.flatMap((r) => {
       if (!isJsonObject(r) || typeof r.name !== "string" || typeof r.kind !== "string" || r.name.includes("/")) return [];
-      return [{ apiVersion, kind: r.kind, plural: r.name, namespaced: r.namespaced === true }];
+      const listable = Array.isArray(r.verbs) && r.verbs.includes("list");
+      return [{ apiVersion, kind: r.kind, plural: r.name, namespaced: r.namespaced === true, ...(listable ? { listable } : {}) }];
     });
   }
 

@@ -17,7 +17,7 @@ import { LiveCache, rvOf } from "./live-cache.js";
 import { ownerOf, ownersOf } from "./managed-fields.js";
 import { comparableOf, removePointer, setPointer, valueAtPointer } from "./normalize.js";
 import { kubernetesTargetValidator, KUBERNETES_TARGET } from "./kubernetes-validator.js";
-import { APPLICATION_LABEL, FIELD_MANAGER, RECREATE_ANNOTATION } from "./labels.js";
+import { ADOPT_ANNOTATION, ADOPTED_BY_ANNOTATION, APPLICATION_LABEL, FIELD_MANAGER, OWNED_BY_ANNOTATION, RECREATE_ANNOTATION } from "./labels.js";
 import { ResourceTypes } from "./resource-types.js";
 import { kubernetesSecretFields } from "./secret-fields.js";
 
@@ -173,12 +173,14 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
    */
   function manifestToSend(object: RenderedObject, type: ResourceType, context: ObjectContext, live: JsonObject | undefined, ignored: readonly string[], keepOwned = true): JsonObject {
     const metadata = object.manifest.metadata;
+    const mark = ownershipOf(live, context.application) === "created" || live === undefined ? OWNED_BY_ANNOTATION : ADOPTED_BY_ANNOTATION;
     let manifest: JsonObject = {
       ...object.manifest,
       metadata: {
         ...metadata,
         ...(type.namespaced ? {} : { namespace: undefined }),
         labels: { ...(metadata.labels ?? {}), [APPLICATION_LABEL]: context.application },
+        annotations: { ...(metadata.annotations ?? {}), [mark]: context.application },
       },
     };
     if (live) {
@@ -269,6 +271,46 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     pendingKinds.add(`${spec.group}/${spec.names.kind}`);
   }
 
+  /** Gives an adopted object back: Ferry's label and mark removed, the object left as it is. */
+  async function release(type: ResourceType, path: string, key: ResourceKey): Promise<void> {
+    const res = await client.request({
+      method: "PATCH",
+      path,
+      body: { metadata: { labels: { [APPLICATION_LABEL]: null }, annotations: { [ADOPTED_BY_ANNOTATION]: null, [OWNED_BY_ANNOTATION]: null } } },
+      contentType: "application/merge-patch+json",
+    });
+    if (res.status >= 300 && res.status !== 404) throw transient("ReleaseFailed", `releasing ${displayKey(key)}: ${client.cluster} answered ${res.status}: ${statusMessage(res.body)}`);
+    const ref = parseResourceKey(key);
+    cache.remove(type, ref.namespace, ref.name);
+    compared.delete(key);
+  }
+
+  /**
+   * Refuses to delete a Namespace that holds objects the application does not
+   * manage (made by hand, or by another application): deleting it would take
+   * them along. Objects made by controllers for others (owner references),
+   * events, and what Kubernetes puts in every namespace do not count.
+   */
+  async function refuseIfForeignContent(namespace: string, application: string): Promise<void> {
+    const foreign: string[] = [];
+    for (const type of await client.allResourceTypes()) {
+      if (!type.namespaced || !type.listable || type.kind === "Event" || type.kind === "Endpoints") continue;
+      const res = await client.request({ method: "GET", path: Client.pathOf(type, namespace), query: { limit: "100" } });
+      if (res.status >= 300 || !isJsonObject(res.body) || !Array.isArray(res.body.items)) continue;
+      for (const item of res.body.items) {
+        if (!isJsonObject(item) || !isJsonObject(item.metadata) || typeof item.metadata.name !== "string") continue;
+        if (labelOf(item) === application || isGenerated(type.kind, item)) continue;
+        foreign.push(`${type.kind}/${namespace}/${item.metadata.name}`);
+      }
+    }
+    if (foreign.length === 0) return;
+    const shown = foreign.slice(0, 5).join(", ") + (foreign.length > 5 ? ` and ${foreign.length - 5} more` : "");
+    throw transient(
+      "NamespaceNotEmpty",
+      `not deleting Namespace ${namespace}: it holds ${foreign.length === 1 ? "an object" : `${foreign.length} objects`} application "${application}" does not manage (${shown}); delete or move ${foreign.length === 1 ? "it" : "them"} and ferry deletes the namespace, or annotate the Namespace ferry.dev/prune: disabled in Git to keep it`,
+    );
+  }
+
   async function recreate(type: ResourceType, object: RenderedObject): Promise<void> {
     const namespace = type.namespaced ? (object.manifest.metadata.namespace ?? "") : "";
     const path = Client.pathOf(type, namespace, object.manifest.metadata.name);
@@ -337,6 +379,14 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       if (owner !== undefined && owner !== context.application) {
         throw stalled("NotOwned", `cannot apply ${objectLabel(object)}: it belongs to application "${owner}", not "${context.application}"`);
       }
+      const adopting = live !== undefined && ownershipOf(live, context.application) === "foreign";
+      if (adopting && context.settings?.adopt !== true && object.manifest.metadata.annotations?.[ADOPT_ANNOTATION] !== "true") {
+        // Retried: the object may be deleted, or the application told to adopt it (a new revision).
+        throw transient(
+          "NotAdopted",
+          `${objectLabel(object)} exists already and was not created by ferry; it is left alone: set spec.kubernetes.adopt: true on application "${context.application}" or annotate it ${ADOPT_ANNOTATION}: "true" in Git to manage it (an adopted object is never pruned unless spec.kubernetes.pruneAdopted is true), or delete it from the cluster`,
+        );
+      }
       const result = await compare(object, context, { live });
       if (result === "not-yet") throw transient("NotYetServed", `${objectLabel(object)}: its namespace or resource type does not exist yet`);
       if (live && canonicalJson(comparableOf(live, result.ignored)) === canonicalJson(result.state)) return "unchanged";
@@ -353,22 +403,29 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       const state = comparableOf(applied, ignored);
       compared.set(object.key, { ...result, liveRv: rvOf(applied), liveState: canonicalJson(state), state });
       if (object.manifest.kind === "CustomResourceDefinition") types.forget();
-      return live ? "configured" : "created";
+      return adopting ? "adopted" : live ? "configured" : "created";
     },
 
     async delete(key, context) {
       const ref = parseResourceKey(key);
       const type = await types.ofKey(ref.group, ref.kind);
-      if (!type) return;
+      if (!type) return "deleted";
       const live = await liveOf(type, ref.namespace, ref.name);
       // Never delete what Ferry did not create for this application: without its label the object is left alone.
-      if (!live || labelOf(live) !== context.application) return;
-      const res = await client.request({ method: "DELETE", path: Client.pathOf(type, ref.namespace, ref.name), query: { propagationPolicy: "Background" } });
+      if (!live || labelOf(live) !== context.application) return "deleted";
+      const path = Client.pathOf(type, ref.namespace, ref.name);
+      if (ownershipOf(live, context.application) === "adopted" && context.settings?.pruneAdopted !== true) {
+        await release(type, path, key);
+        return "kept";
+      }
+      if (type.kind === "Namespace" && type.apiVersion === "v1") await refuseIfForeignContent(ref.name, context.application);
+      const res = await client.request({ method: "DELETE", path, query: { propagationPolicy: "Background" } });
       if (res.status >= 300 && res.status !== 404) {
-        throw transient("DeleteFailed", `deleting ${displayKey(key)} answered ${res.status}: ${statusMessage(res.body)}`);
+        throw transient("DeleteFailed", `deleting ${displayKey(key)}: ${client.cluster} answered ${res.status}: ${statusMessage(res.body)}`);
       }
       cache.remove(type, ref.namespace, ref.name);
       compared.delete(key);
+      return "deleted";
     },
 
     async health(keys) {
@@ -415,6 +472,28 @@ function onlyHandEdits(live: JsonObject, managers: readonly string[]): boolean {
   const meta = isJsonObject(live.metadata) ? live.metadata : {};
   const entries = Array.isArray(meta.managedFields) ? meta.managedFields.filter(isJsonObject) : [];
   return managers.length > 0 && managers.every((m) => !entries.some((e) => e.manager === m && e.operation === "Apply"));
+}
+
+/**
+ * How an object stands to an application: `created` by it (marked
+ * ferry.dev/owned-by, or labelled before marks existed), `adopted` by it
+ * (ferry.dev/adopted-by), or `foreign` (never marked: made by someone else).
+ */
+function ownershipOf(object: JsonObject | undefined, application: string): "created" | "adopted" | "foreign" {
+  const meta = object?.metadata;
+  const annotations = isJsonObject(meta) && isJsonObject(meta.annotations) ? meta.annotations : {};
+  if (annotations[ADOPTED_BY_ANNOTATION] === application) return "adopted";
+  if (annotations[OWNED_BY_ANNOTATION] === application || labelOf(object) === application) return "created";
+  return "foreign";
+}
+
+/** Objects Kubernetes makes by itself in a namespace: they go with it and never block its deletion. */
+function isGenerated(kind: string, object: JsonObject): boolean {
+  const meta = isJsonObject(object.metadata) ? object.metadata : {};
+  if (Array.isArray(meta.ownerReferences) && meta.ownerReferences.length > 0) return true;
+  if (kind === "ServiceAccount" && meta.name === "default") return true;
+  if (kind === "ConfigMap" && meta.name === "kube-root-ca.crt") return true;
+  return kind === "Secret" && object.type === "kubernetes.io/service-account-token";
 }
 
 function labelOf(object: JsonObject | undefined): string | undefined {
