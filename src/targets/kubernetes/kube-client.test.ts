@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -109,4 +112,50 @@ describe("KubeClient against slow, silent and proxied servers", () => {
       await dark.close();
     }
   });
+
+  it("reads a kubeconfig with a CA, a token file relative to it, and TLS verified, without the client library", { skip: hasOpenssl() ? false : "openssl is not installed: cannot make the test certificate" }, async () => {
+    const key = path.join(dir, "server-key.pem");
+    const cert = path.join(dir, "server-cert.pem");
+    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert], { stdio: "ignore" });
+    const seen: string[] = [];
+    const server = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+      seen.push(req.headers.authorization ?? "");
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ kind: "Namespace", metadata: { name: "default" } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await mkdir(path.join(dir, "tls", "creds"), { recursive: true });
+    await writeFile(path.join(dir, "tls", "creds", "token"), "file-token\n");
+    const file = path.join(dir, "tls", "config");
+    await writeFile(
+      file,
+      stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: "edge", cluster: { server: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, "certificate-authority-data": readFileSync(cert).toString("base64") } }],
+        users: [{ name: "edge", user: { tokenFile: "creds/token" } }],
+        contexts: [{ name: "edge", context: { cluster: "edge", user: "edge" } }],
+        "current-context": "edge",
+      }),
+    );
+    const client = new KubeClient({ files: [file] });
+    try {
+      const res = await client.request({ method: "GET", path: "/api/v1/namespaces/default" });
+      assert.equal(res.status, 200);
+      assert.deepEqual(seen, ["Bearer file-token"]);
+    } finally {
+      client.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });
+
+function hasOpenssl(): boolean {
+  try {
+    execFileSync("openssl", ["version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -272,12 +272,12 @@ export class KubeClient {
     this.stats.calls += 1;
     const dryRun = request.query?.dryRun !== undefined;
     if (request.method !== "GET" && !dryRun) this.stats.writes += 1;
-    const { config, server, proxyUrl } = await this.#load();
+    const { applyTo, server, proxyUrl } = await this.#load();
     this.#server = server;
     const url = new URL(server + request.path);
     for (const [k, v] of Object.entries(request.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const options: https.RequestOptions = { method: request.method, headers: {} };
-    await config.applyToHTTPSOptions(options);
+    await applyTo(options);
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
     const headers: http.OutgoingHttpHeaders = {
       ...(options.headers as http.OutgoingHttpHeaders),
