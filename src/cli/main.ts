@@ -111,7 +111,7 @@ Start here: ferry quickstart`,
     .option("--kubeconfig <file>", "kubeconfig of the cluster (default: $KUBECONFIG, ~/.kube/config)")
     .option("--kube-context <name>", "context of the cluster to install into (default: the current context)")
     .option("--write-root", "when the repository has no Application managing Ferry: commit and push <path>/ferry.yaml and deploy/ (Ferry's manifests)", false)
-    .option("--timeout <duration>", "how long to wait for the Namespace to be Active and the Deployment Healthy", "5m")
+    .option("--timeout <duration>", "how long to wait for the Namespace to be Active and the Deployment Healthy; no single request to the API server waits longer (at most 30s)", "5m")
     .addHelpText(
       "after",
       `
