@@ -94,33 +94,26 @@ export class KubeClient {
     return this.#timeouts;
   }
 
-  /** Loads the kubeconfig on first use, and again when one of its files changed since. */
+  /** Loads the kubeconfig on first use, and again when one of its files changed since (or the last load failed). */
   #load(): Promise<LoadedConfig> {
     const now = Date.now();
-    if (this.#loaded && now - this.#checkedAt >= this.#timeouts.reloadCheckMs) {
-      this.#checkedAt = now;
-      const loaded = this.#loaded;
-      this.#loaded = loaded.then((config) => {
-        if (config.stamp === stampOf(this.#source)) return config;
+    const previous = this.#loaded;
+    if (previous && now - this.#checkedAt < this.#timeouts.reloadCheckMs) return previous;
+    this.#checkedAt = now;
+    const loading = (previous ?? Promise.reject(new Error("not loaded")))
+      .then((config) => (config.stamp === stampOf(this.#source) ? config : undefined))
+      .catch(() => undefined)
+      .then(async (config) => {
+        if (config) return config;
         // New credentials or certificates: new connections, since a pooled one keeps the old TLS identity.
         this.#agent?.destroy();
         this.#agent = undefined;
-        return loadConfig(this.#source);
+        const fresh = await loadConfig(this.#source);
+        this.#server = fresh.server;
+        return fresh;
       });
-    }
-    if (!this.#loaded) {
-      this.#checkedAt = now;
-      const loading = loadConfig(this.#source).then((config) => {
-        this.#server = config.server;
-        return config;
-      });
-      // A kubeconfig that failed to load is read again by the next request.
-      loading.catch(() => {
-        if (this.#loaded === loading) this.#loaded = undefined;
-      });
-      this.#loaded = loading;
-    }
-    return this.#loaded;
+    this.#loaded = loading;
+    return loading;
   }
 
   /** Sends one request and parses the JSON answer; a network failure or timeout throws a transient error naming the cluster. */
