@@ -43,7 +43,7 @@ interface Compared {
   readonly desiredHash: string;
   /** resourceVersion of the live object the dry run was made against; "" when it did not exist. */
   readonly liveRv: string;
-  /** That live object in comparable form (canonical JSON): a newer one equal to it (only its status changed) compares the same. */
+  /** Digest of that live object in comparable form (canonical JSON): a newer one equal to it (only its status changed) compares the same. */
   readonly liveState: string;
   readonly state: Comparable;
   /** The manifest the comparison sent, and an apply sends. */
@@ -226,7 +226,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     let manifest = manifestToSend(object, type, context, live, ignored);
     const desiredHash = hash(canonicalJson({ manifest, ignored, force: context.settings?.forceConflicts === true }));
     const liveRv = rvOf(live);
-    const liveState = live ? canonicalJson(comparableOf(live, ignored)) : "";
+    const liveState = live ? hash(canonicalJson(comparableOf(live, ignored))) : "";
     const known = compared.get(object.key);
     // Unchanged on both sides since the last comparison (for an absent object: still absent): nothing to ask.
     const sameLive = known !== undefined && (known.liveRv === liveRv || (live !== undefined && known.liveState === liveState));
@@ -401,7 +401,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       forgetAbsent(type, namespace, object.manifest.metadata.name);
       cache.put(type, applied);
       const state = comparableOf(applied, ignored);
-      compared.set(object.key, { ...result, liveRv: rvOf(applied), liveState: canonicalJson(state), state });
+      compared.set(object.key, { ...result, liveRv: rvOf(applied), liveState: hash(canonicalJson(state)), state });
       if (object.manifest.kind === "CustomResourceDefinition") types.forget();
       return adopting ? "adopted" : live ? "configured" : "created";
     },
