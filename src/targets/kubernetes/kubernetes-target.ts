@@ -18,6 +18,7 @@ import { ownerOf, ownersOf } from "./managed-fields.js";
 import { comparableOf, removePointer, setPointer, valueAtPointer } from "./normalize.js";
 import { kubernetesTargetValidator, KUBERNETES_TARGET } from "./kubernetes-validator.js";
 import { ADOPT_ANNOTATION, ADOPTED_BY_ANNOTATION, APPLICATION_LABEL, FIELD_MANAGER, OWNED_BY_ANNOTATION, RECREATE_ANNOTATION } from "./labels.js";
+import { labelOf, ownershipOf, refuseIfForeignContent, releaseObject } from "./ownership.js";
 import { ResourceTypes } from "./resource-types.js";
 import { kubernetesSecretFields } from "./secret-fields.js";
 
@@ -45,9 +46,10 @@ interface Compared {
   readonly liveRv: string;
   /** Digest of that live object in comparable form (canonical JSON): a newer one equal to it (only its status changed) compares the same. */
   readonly liveState: string;
-  readonly state: Comparable;
-  /** The manifest the comparison sent, and an apply sends. */
-  readonly manifest: JsonObject;
+  /** What the object would become, in comparable form, as canonical JSON (text holds a thousand objects in far less memory than parsed JSON). */
+  readonly stateJson: string;
+  /** The manifest the comparison sent, and an apply sends, as JSON. */
+  readonly manifestJson: string;
   readonly ignored: readonly string[];
   /** Fields are taken from hand edits (Update managers) or by the application's policy. */
   readonly force: boolean;
@@ -257,10 +259,10 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     }
     if (res.status === 422 && live && wantsRecreate(object) && /immutable/i.test(statusMessage(res.body))) {
       // The object will be deleted and created again: compared as declared, so it differs from the live one.
-      return { desiredHash, liveRv, liveState, state: comparableOf(manifest, ignored), manifest, ignored, force, application: context.application };
+      return { desiredHash, liveRv, liveState, stateJson: canonicalJson(comparableOf(manifest, ignored)), manifestJson: JSON.stringify(manifest), ignored, force, application: context.application };
     }
     if (res.status >= 300 || !isJsonObject(res.body)) throw applyError(object, res.status, res.body, "comparing", client.cluster);
-    const result: Compared = { desiredHash, liveRv, liveState, state: comparableOf(res.body, ignored), manifest, ignored, force, application: context.application };
+    const result: Compared = { desiredHash, liveRv, liveState, stateJson: canonicalJson(comparableOf(res.body, ignored)), manifestJson: JSON.stringify(manifest), ignored, force, application: context.application };
     compared.set(object.key, result);
     return result;
   }
@@ -271,44 +273,12 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     pendingKinds.add(`${spec.group}/${spec.names.kind}`);
   }
 
-  /** Gives an adopted object back: Ferry's label and mark removed, the object left as it is. */
+  /** Gives an adopted object back (see releaseObject) and forgets it. */
   async function release(type: ResourceType, path: string, key: ResourceKey): Promise<void> {
-    const res = await client.request({
-      method: "PATCH",
-      path,
-      body: { metadata: { labels: { [APPLICATION_LABEL]: null }, annotations: { [ADOPTED_BY_ANNOTATION]: null, [OWNED_BY_ANNOTATION]: null } } },
-      contentType: "application/merge-patch+json",
-    });
-    if (res.status >= 300 && res.status !== 404) throw transient("ReleaseFailed", `releasing ${displayKey(key)}: ${client.cluster} answered ${res.status}: ${statusMessage(res.body)}`);
+    await releaseObject(client, path, key);
     const ref = parseResourceKey(key);
     cache.remove(type, ref.namespace, ref.name);
     compared.delete(key);
-  }
-
-  /**
-   * Refuses to delete a Namespace that holds objects the application does not
-   * manage (made by hand, or by another application): deleting it would take
-   * them along. Objects made by controllers for others (owner references),
-   * events, and what Kubernetes puts in every namespace do not count.
-   */
-  async function refuseIfForeignContent(namespace: string, application: string): Promise<void> {
-    const foreign: string[] = [];
-    for (const type of await client.allResourceTypes()) {
-      if (!type.namespaced || !type.listable || type.kind === "Event" || type.kind === "Endpoints") continue;
-      const res = await client.request({ method: "GET", path: Client.pathOf(type, namespace), query: { limit: "100" } });
-      if (res.status >= 300 || !isJsonObject(res.body) || !Array.isArray(res.body.items)) continue;
-      for (const item of res.body.items) {
-        if (!isJsonObject(item) || !isJsonObject(item.metadata) || typeof item.metadata.name !== "string") continue;
-        if (labelOf(item) === application || isGenerated(type.kind, item)) continue;
-        foreign.push(`${type.kind}/${namespace}/${item.metadata.name}`);
-      }
-    }
-    if (foreign.length === 0) return;
-    const shown = foreign.slice(0, 5).join(", ") + (foreign.length > 5 ? ` and ${foreign.length - 5} more` : "");
-    throw transient(
-      "NamespaceNotEmpty",
-      `not deleting Namespace ${namespace}: it holds ${foreign.length === 1 ? "an object" : `${foreign.length} objects`} application "${application}" does not manage (${shown}); delete or move ${foreign.length === 1 ? "it" : "them"} and ferry deletes the namespace, or annotate the Namespace ferry.dev/prune: disabled in Git to keep it`,
-    );
   }
 
   async function recreate(type: ResourceType, object: RenderedObject): Promise<void> {
@@ -343,7 +313,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       const result = await compare(object, context);
       // Its CustomResourceDefinition or Namespace is applied in this sync: compared as declared until the cluster has it.
       if (result === "not-yet") return comparableOf(JSON.parse(JSON.stringify(object.manifest)) as JsonObject);
-      return result.state;
+      return JSON.parse(result.stateJson) as Comparable;
     },
 
     async explain(key, pointers) {
@@ -389,9 +359,9 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       }
       const result = await compare(object, context, { live });
       if (result === "not-yet") throw transient("NotYetServed", `${objectLabel(object)}: its namespace or resource type does not exist yet`);
-      if (live && canonicalJson(comparableOf(live, result.ignored)) === canonicalJson(result.state)) return "unchanged";
+      if (live && canonicalJson(comparableOf(live, result.ignored)) === result.stateJson) return "unchanged";
       const ignored = result.ignored;
-      let res = await serverApply(type, object, result.manifest, false, result.force);
+      let res = await serverApply(type, object, JSON.parse(result.manifestJson) as JsonObject, false, result.force);
       if (res.status === 422 && live && wantsRecreate(object) && /immutable/i.test(statusMessage(res.body))) {
         await recreate(type, object);
         res = await serverApply(type, object, manifestToSend(object, type, context, undefined, ignored), false, result.force);
@@ -401,7 +371,8 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       forgetAbsent(type, namespace, object.manifest.metadata.name);
       cache.put(type, applied);
       const state = comparableOf(applied, ignored);
-      compared.set(object.key, { ...result, liveRv: rvOf(applied), liveState: hash(canonicalJson(state)), state });
+      const stateJson = canonicalJson(state);
+      compared.set(object.key, { ...result, liveRv: rvOf(applied), liveState: hash(stateJson), stateJson });
       if (object.manifest.kind === "CustomResourceDefinition") types.forget();
       return adopting ? "adopted" : live ? "configured" : "created";
     },
@@ -418,7 +389,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
         await release(type, path, key);
         return "kept";
       }
-      if (type.kind === "Namespace" && type.apiVersion === "v1") await refuseIfForeignContent(ref.name, context.application);
+      if (type.kind === "Namespace" && type.apiVersion === "v1") await refuseIfForeignContent(client, ref.name, context.application);
       const res = await client.request({ method: "DELETE", path, query: { propagationPolicy: "Background" } });
       if (res.status >= 300 && res.status !== 404) {
         throw transient("DeleteFailed", `deleting ${displayKey(key)}: ${client.cluster} answered ${res.status}: ${statusMessage(res.body)}`);
@@ -472,35 +443,6 @@ function onlyHandEdits(live: JsonObject, managers: readonly string[]): boolean {
   const meta = isJsonObject(live.metadata) ? live.metadata : {};
   const entries = Array.isArray(meta.managedFields) ? meta.managedFields.filter(isJsonObject) : [];
   return managers.length > 0 && managers.every((m) => !entries.some((e) => e.manager === m && e.operation === "Apply"));
-}
-
-/**
- * How an object stands to an application: `created` by it (marked
- * ferry.dev/owned-by, or labelled before marks existed), `adopted` by it
- * (ferry.dev/adopted-by), or `foreign` (never marked: made by someone else).
- */
-function ownershipOf(object: JsonObject | undefined, application: string): "created" | "adopted" | "foreign" {
-  const meta = object?.metadata;
-  const annotations = isJsonObject(meta) && isJsonObject(meta.annotations) ? meta.annotations : {};
-  if (annotations[ADOPTED_BY_ANNOTATION] === application) return "adopted";
-  if (annotations[OWNED_BY_ANNOTATION] === application || labelOf(object) === application) return "created";
-  return "foreign";
-}
-
-/** Objects Kubernetes makes by itself in a namespace: they go with it and never block its deletion. */
-function isGenerated(kind: string, object: JsonObject): boolean {
-  const meta = isJsonObject(object.metadata) ? object.metadata : {};
-  if (Array.isArray(meta.ownerReferences) && meta.ownerReferences.length > 0) return true;
-  if (kind === "ServiceAccount" && meta.name === "default") return true;
-  if (kind === "ConfigMap" && meta.name === "kube-root-ca.crt") return true;
-  return kind === "Secret" && object.type === "kubernetes.io/service-account-token";
-}
-
-function labelOf(object: JsonObject | undefined): string | undefined {
-  const meta = object?.metadata;
-  const labels = isJsonObject(meta) && isJsonObject(meta.labels) ? meta.labels : undefined;
-  const value = labels?.[APPLICATION_LABEL];
-  return typeof value === "string" ? value : undefined;
 }
 
 function hash(text: string): string {
