@@ -26,8 +26,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
+import { readAgentInfo } from "../src/agent/state-dir.js";
 import { AgentClient } from "../src/cli/client.js";
-import { findCondition } from "../src/core/conditions.js";
 import { TestRepository } from "../src/source/test-repository.js";
 import { startDarkServer } from "../test/support/dark-server.js";
 
@@ -106,6 +106,12 @@ async function startFakeProcess(): Promise<{ child: ChildProcess; url: string; k
   return { child, url, kubeconfig };
 }
 
+/** The common prefix of the names (`live-`), to count only those applications. */
+function prefixOf(list: readonly string[]): string {
+  const first = list[0] ?? "";
+  return first.slice(0, first.lastIndexOf("-") + 1);
+}
+
 /** The agent's peak resident memory so far, in bytes (Linux). */
 function peakRss(pid: number): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -132,19 +138,21 @@ async function runAgent(repo: TestRepository, kubeconfig: string, waitFor: reado
     { stdio: ["ignore", "ignore", "inherit"] },
   );
   try {
-    const wanted = new Set(waitFor);
     const deadline = Date.now() + 30 * 60_000;
+    const search = prefixOf(waitFor);
     let client: AgentClient | undefined;
     for (;;) {
-      client ??= await AgentClient.find(state).catch(() => undefined);
-      if (client) {
-        const list = await client.applications().catch(() => undefined);
-        const ready = (list?.applications ?? []).filter((a) => wanted.has(a.name) && a.sync.revision === revision && findCondition(a.conditions, "Ready")?.status === "True").length;
-        if (ready === wanted.size) break;
-        if (Date.now() > deadline) throw new Error(`only ${ready} of ${wanted.size} applications became Ready`);
+      const info = await readAgentInfo(state);
+      client ??= info ? new AgentClient(info) : undefined;
+      if (info) {
+        // A count, not the list: reading 1,000 statuses ten times a second would weigh on the memory measured.
+        const res = await fetch(`${info.url}/api/v1/applications?sync=Synced&health=Healthy&limit=1&search=${encodeURIComponent(search)}`, { headers: { authorization: `Bearer ${info.token}` } }).catch(() => undefined);
+        const total = res?.ok ? ((await res.json()) as { total: number }).total : 0;
+        if (total === waitFor.length) break;
+        if (Date.now() > deadline) throw new Error(`only ${total} of ${waitFor.length} applications became Ready`);
       }
       if (agent.exitCode !== null) throw new Error(`the agent exited with ${agent.exitCode}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const seconds = (performance.now() - started) / 1000;
     if (after && client) await after(client);
