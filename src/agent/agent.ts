@@ -35,7 +35,7 @@ import { FileRecordStore } from "../state/file-record-store.js";
 import { createHostTarget } from "../targets/host/host-target.js";
 import type { Target } from "../targets/target.js";
 import type { ClusterConfig } from "../targets/kubernetes/clusters.js";
-import { loadClusters } from "../targets/kubernetes/clusters.js";
+import { loadClusters, parseKubeTimeouts } from "../targets/kubernetes/clusters.js";
 import { KubeClient } from "../targets/kubernetes/kube-client.js";
 import { HealthRuleSet } from "../targets/kubernetes/health/rule-set.js";
 import { createKubernetesTarget } from "../targets/kubernetes/kubernetes-target.js";
@@ -108,6 +108,8 @@ export interface AgentOptions {
   readonly kubeconfig?: string;
   /** Context of the default cluster (`target: kubernetes` without `cluster`); default the current context. */
   readonly kubeContext?: string;
+  /** Request timeouts of the clusters (`--kube-timeout`: `20s,prod=1m`); default 30 s each. */
+  readonly kubeTimeout?: string;
   /** How the commits the agent writes (promotions, rollbacks) are signed: git `-c` settings for `git commit -S` (gpg.format, user.signingkey) and their environment. */
   readonly commitSigning?: CommitSigningSettings;
   /** The key file behind `commitSigning` (absolute), saved so one-shot commands sign as the agent does. */
@@ -121,12 +123,13 @@ export interface AgentOptions {
  * command line must load; one found by default that does not is reported and
  * skipped, so an agent of the host target alone still starts.
  */
-function clustersOf(options: Pick<AgentOptions, "kubeconfig" | "kubeContext">): ClusterConfig[] {
-  const named = options.kubeconfig !== undefined || options.kubeContext !== undefined;
+function clustersOf(options: Pick<AgentOptions, "kubeconfig" | "kubeContext" | "kubeTimeout">): ClusterConfig[] {
+  const named = options.kubeconfig !== undefined || options.kubeContext !== undefined || options.kubeTimeout !== undefined;
   try {
     return loadClusters({
       ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
       ...(options.kubeContext !== undefined ? { context: options.kubeContext } : {}),
+      ...(options.kubeTimeout !== undefined ? { timeouts: parseKubeTimeouts(options.kubeTimeout) } : {}),
     });
   } catch (error) {
     if (named) throw error;
@@ -208,7 +211,7 @@ export class Agent {
     const host = createHostTarget({ root: this.options.root, stateDir: join(this.options.stateDir, "host") });
     this.#targets = new Map<string, Target>([[host.name, host]]);
     for (const cluster of clustersOf(options)) {
-      const target = createKubernetesTarget({ client: new KubeClient(cluster.source), name: cluster.targetName, healthRules: () => this.#healthRules });
+      const target = createKubernetesTarget({ client: new KubeClient(cluster.source, cluster.client), name: cluster.targetName, healthRules: () => this.#healthRules });
       this.#targets.set(cluster.targetName, target);
     }
     this.engine = new Engine({
@@ -392,7 +395,7 @@ export class Agent {
     this.#release = await lockStateDir(this.options.stateDir);
     try {
       await removeTemporaryFiles(this.options.stateDir);
-      const { repo, ref, path, root, kubeconfig, kubeContext } = this.options;
+      const { repo, ref, path, root, kubeconfig, kubeContext, kubeTimeout } = this.options;
       const signatures = this.options.signatures;
       const { ageKeyFile, signCommitsFile } = this.options;
       await saveAgentSettings(this.options.stateDir, {
@@ -404,6 +407,7 @@ export class Agent {
         ...(signatures ? { signatures } : {}),
         ...(kubeconfig !== undefined ? { kubeconfig: resolve(kubeconfig) } : {}),
         ...(kubeContext !== undefined ? { kubeContext } : {}),
+        ...(kubeTimeout !== undefined ? { kubeTimeout } : {}),
         ...(ageKeyFile ? { ageKeyFile } : {}),
         ...(signCommitsFile ? { signCommits: signCommitsFile } : {}),
       });

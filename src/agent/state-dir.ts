@@ -140,6 +140,8 @@ export interface AgentSettings {
   /** Kubeconfig file and default context of the Kubernetes clusters. */
   readonly kubeconfig?: string;
   readonly kubeContext?: string;
+  /** Request timeouts of the clusters, as `--kube-timeout` takes them. */
+  readonly kubeTimeout?: string;
   /** The age identity file (absolute path, never its content) that decrypts secrets in Git. */
   readonly ageKeyFile?: string;
   /** The SSH private key file (absolute path, never its content) the agent signs its commits with. */

@@ -13,7 +13,7 @@ import { commitEdits, NothingToCommitError } from "../source/git-writer.js";
 import { runGit } from "../source/git.js";
 import { normalizeRepositoryUrl, redactSecrets } from "../source/repository-url.js";
 import { loadClusters } from "../targets/kubernetes/clusters.js";
-import { KubeClient, statusMessage } from "../targets/kubernetes/kube-client.js";
+import { DEFAULT_KUBE_TIMEOUTS, KubeClient, statusMessage } from "../targets/kubernetes/kube-client.js";
 import type { KubernetesTarget } from "../targets/kubernetes/kubernetes-target.js";
 import { createKubernetesTarget } from "../targets/kubernetes/kubernetes-target.js";
 import type { ApplyOutcome, ObjectContext } from "../targets/target.js";
@@ -121,7 +121,9 @@ function openClient(options: BootstrapOptions): KubeClient {
   const clusters = loadClusters({ ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}), ...(options.context !== undefined ? { context: options.context } : {}) });
   const cluster = clusters.find((c) => c.targetName === "kubernetes");
   if (!cluster) throw stalled("NoCluster", "no cluster to install into: pass --kubeconfig (and --kube-context), set $KUBECONFIG, or create ~/.kube/config with a current context");
-  return new KubeClient(cluster.source);
+  // No request may outlast --timeout: a server that accepts and never answers fails bootstrap in time, naming itself.
+  const requestTimeoutMs = Math.min(DEFAULT_KUBE_TIMEOUTS.requestTimeoutMs, options.timeoutMs);
+  return new KubeClient(cluster.source, { requestTimeoutMs, connectTimeoutMs: Math.min(DEFAULT_KUBE_TIMEOUTS.connectTimeoutMs, requestTimeoutMs) });
 }
 
 function clusterName(options: BootstrapOptions): string {
@@ -134,8 +136,7 @@ async function checkReachable(client: KubeClient, options: BootstrapOptions): Pr
   try {
     res = await client.request({ method: "GET", path: "/api/v1/namespaces", query: { limit: "1" } });
   } catch (error) {
-    const cause = error as NodeJS.ErrnoException;
-    throw stalled("ClusterUnreachable", `cannot reach the Kubernetes API server of ${clusterName(options)}: ${cause.code ?? ""} ${cause.message}`.replace(/\s+/g, " ").trim(), { cause: error });
+    throw stalled("ClusterUnreachable", `cannot reach the Kubernetes API server: ${toFerryError(error).message}`, { cause: error });
   }
   if (res.status === 401) throw stalled("Unauthorized", `the API server of ${clusterName(options)} refused the kubeconfig's credentials (401): ${statusMessage(res.body)}`);
   if (res.status === 403) throw stalled("Forbidden", `the API server of ${clusterName(options)} refused to list namespaces (403): ${statusMessage(res.body)}; bootstrap needs rights to create namespaces, ClusterRoles and bindings (cluster-admin)`);
@@ -169,8 +170,9 @@ async function findRoot(options: BootstrapOptions, scratch: string): Promise<str
 
 /** Applies Namespaces first, then the rest, in the manifests' order; prints one line per object. */
 async function applyAll(target: KubernetesTarget, objects: readonly RenderedObject[], log: (line: string) => void): Promise<Record<ApplyOutcome, number>> {
-  const counts: Record<ApplyOutcome, number> = { created: 0, configured: 0, unchanged: 0 };
-  const context: ObjectContext = { application: ROOT_APPLICATION, artifactDirectory: SHIPPED_MANIFESTS };
+  const counts: Record<ApplyOutcome, number> = { created: 0, configured: 0, unchanged: 0, adopted: 0 };
+  // Installing is asking for Ferry's objects: one made by hand before (its Namespace, say) is adopted.
+  const context: ObjectContext = { application: ROOT_APPLICATION, artifactDirectory: SHIPPED_MANIFESTS, settings: { adopt: true } };
   const prepared = target.prepare ? target.prepare(objects, {}) : objects;
   const ordered = [...prepared.filter((o) => o.manifest.kind === "Namespace"), ...prepared.filter((o) => o.manifest.kind !== "Namespace")];
   for (const object of ordered) {

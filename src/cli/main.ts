@@ -79,6 +79,7 @@ Start here: ferry quickstart`,
     .option("--gpg-keyring <file>", "with --verify-signatures: the allowed GPG keys (exported public keys, binary or armored)")
     .option("--kubeconfig <file>", "kubeconfig of the Kubernetes clusters; each context is target kubernetes@<context> (default: $KUBECONFIG, ~/.kube/config, or the cluster the agent runs in)")
     .option("--kube-context <name>", "context of the cluster that target kubernetes (an Application without spec.cluster) applies to (default: the current context)")
+    .option("--kube-timeout <list>", "how long one request to a cluster may take before it fails and is retried: <duration> for every context, <context>=<duration> for one, comma-separated (e.g. 20s,far-away=2m; default 30s)")
     .option("--sign-commits <ssh-key-file>", "sign the commits the agent writes (promotions, rollbacks) with this SSH private key")
     .addOption(output())
     .action((o: Record<string, string | boolean>) =>
@@ -95,7 +96,7 @@ Start here: ferry quickstart`,
           once: o.once === true,
           output: o.output === "json" ? "json" : "text",
           stateDir: stateDir(),
-          ...stringOptions(o, ["history", "historyRetention", "name", "webhookSecretFile", "ageKeyFile", "tlsCert", "tlsKey", "allowedSigners", "gpgKeyring", "kubeconfig", "kubeContext", "signCommits"]),
+          ...stringOptions(o, ["history", "historyRetention", "name", "webhookSecretFile", "ageKeyFile", "tlsCert", "tlsKey", "allowedSigners", "gpgKeyring", "kubeconfig", "kubeContext", "kubeTimeout", "signCommits"]),
           verifySignatures: o.verifySignatures === true,
         }),
       ),
@@ -111,7 +112,7 @@ Start here: ferry quickstart`,
     .option("--kubeconfig <file>", "kubeconfig of the cluster (default: $KUBECONFIG, ~/.kube/config)")
     .option("--kube-context <name>", "context of the cluster to install into (default: the current context)")
     .option("--write-root", "when the repository has no Application managing Ferry: commit and push <path>/ferry.yaml and deploy/ (Ferry's manifests)", false)
-    .option("--timeout <duration>", "how long to wait for the Namespace to be Active and the Deployment Healthy", "5m")
+    .option("--timeout <duration>", "how long to wait for the Namespace to be Active and the Deployment Healthy; no single request to the API server waits longer (at most 30s)", "5m")
     .addHelpText(
       "after",
       `

@@ -95,6 +95,14 @@ export const applicationSpecSchema = z
           .boolean()
           .optional()
           .meta({ description: "Take fields that another applier owns instead of reporting a conflict (hand edits are always taken back)." }),
+        adopt: z
+          .boolean()
+          .optional()
+          .meta({ description: "Take over objects that already exist in the cluster but were not created by Ferry (default: refuse them; one object can say so with the annotation ferry.dev/adopt: \"true\"). Adoptions are recorded in the history." }),
+        pruneAdopted: z
+          .boolean()
+          .optional()
+          .meta({ description: "Delete adopted objects too when they leave Git (default: release them: left in place, no longer managed)." }),
         ignoreDifferences: z
           .array(
             z.strictObject({
@@ -258,6 +266,8 @@ function targetSettingsOf(spec: z.output<typeof applicationSpecSchema>): TargetS
   return {
     ...(spec.namespace !== undefined ? { namespace: spec.namespace } : {}),
     ...(spec.kubernetes?.forceConflicts === true ? { forceConflicts: true } : {}),
+    ...(spec.kubernetes?.adopt === true ? { adopt: true } : {}),
+    ...(spec.kubernetes?.pruneAdopted === true ? { pruneAdopted: true } : {}),
     ...(ignore.length > 0 ? { ignoreDifferences: ignore } : {}),
   };
 }

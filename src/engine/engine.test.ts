@@ -444,6 +444,25 @@ describe("engine", () => {
     await engine.stop();
   });
 
+  it("a failure of the moment says it is retried and when, and the note goes once it succeeds", async () => {
+    const { engine, target, source } = await rig();
+    await source.commit({ "apps/web/a.yaml": thing("a", "1") + "---\n" + thing("b", "1") });
+    engine.setApplications([app("web")]);
+    await engine.whenIdle();
+    target.failDelete(key("b"), new Error("busy"));
+    await source.commit({ "apps/web/a.yaml": thing("a", "1") });
+    engine.sourceChanged(source);
+    await engine.whenIdle();
+    const failed = engine.status("web");
+    assert.match(ready(engine, "web")?.message ?? "", /busy; retrying in 1s \(attempt 1\)$/);
+    assert.ok(failed?.nextRetryAt !== undefined && Date.parse(failed.nextRetryAt) > Date.now() - 1000, `nextRetryAt ${String(failed?.nextRetryAt)}`);
+    assert.equal(findCondition(failed?.conditions ?? [], "Stalled"), undefined);
+    target.clearFailures();
+    await until(() => ready(engine, "web")?.status === "True", "the retry to succeed");
+    assert.equal(engine.status("web")?.nextRetryAt, undefined);
+    await engine.stop();
+  });
+
   it("an application removed from Git has its objects pruned", async () => {
     const { engine, target, source, events } = await rig();
     await source.commit({ "apps/web/a.yaml": thing("a", "1"), "apps/db/a.yaml": thing("db", "1") });

@@ -25,7 +25,7 @@ import { WorkQueue } from "./work-queue.js";
 import type { TargetCallObserver } from "./observed-target.js";
 import type { AgeIdentity } from "../secrets/age.js";
 import { observeTargetCalls } from "./observed-target.js";
-import { erroredStatus, finishRun, refusedRecord, removeApplication, waitingStatus } from "./lifecycle.js";
+import { erroredStatus, finishRun, refusedRecord, removeApplication, waitingStatus, withoutRetry, withRetry } from "./lifecycle.js";
 
 /** What the engine is built from: targets, sources and a record store. */
 export interface EngineOptions {
@@ -34,7 +34,11 @@ export interface EngineOptions {
   readonly fetcherFor: (application: Application) => SourceFetcher;
   readonly store: RecordStore;
   readonly now?: () => Date;
-  /** Applications reconciled at once (one application is never run by two workers). */
+  /**
+   * Applications of one target reconciled at once (default 4; one application
+   * is never run by two workers). Each target has its own workers, so a
+   * cluster that never answers holds only its own applications.
+   */
   readonly concurrency?: number;
   /** How long a run waits for applied objects to become healthy. */
   readonly healthTimeoutMs?: number;
@@ -85,7 +89,7 @@ export class Engine {
     const observe = options.observeTargetCall;
     this.#targets = observe ? new Map([...options.targets].map(([name, target]) => [name, observeTargetCalls(target, observe)])) : options.targets;
     this.#now = options.now ?? (() => new Date());
-    this.#queue = new WorkQueue((name, triggers) => this.#run(name, triggers), options.concurrency ?? 4);
+    this.#queue = new WorkQueue((name, triggers) => this.#run(name, triggers), options.concurrency ?? 4, (name) => this.#targetOf(name));
   }
 
   /** Loads saved records and starts watching targets for drift. */
@@ -444,11 +448,14 @@ export class Engine {
     };
   }
 
-  async #finish(app: Application, previous: AppRecord, next: AppRecord, retry: "backoff" | "soon" | undefined): Promise<void> {
+  async #finish(app: Application, previous: AppRecord, result: AppRecord, retry: "backoff" | "soon" | undefined): Promise<void> {
+    const delayMs = retry === "backoff" ? this.#backoff(app.name) : undefined;
+    // A failure of the moment says in the status that it is retried, and when (drift events retry it sooner).
+    const next = delayMs !== undefined ? withRetry(result, delayMs, this.#failures.get(app.name) ?? 1, this.#now()) : withoutRetry(result);
     const { becameReady } = await finishRun(previous, next, this.#options.store, this.#bus);
     this.#records.set(app.name, next);
     if (becameReady) for (const other of this.#apps.values()) if (other.spec.dependsOn.includes(app.name)) this.#queue.add(other.name, "dependency");
-    if (retry === "backoff") this.#queue.addAfter(app.name, "retry", this.#backoff(app.name));
+    if (delayMs !== undefined) this.#queue.addAfter(app.name, "retry", delayMs);
     else {
       this.#failures.delete(app.name);
       if (retry === "soon") this.#queue.addAfter(app.name, "retry", 1000);
@@ -471,6 +478,12 @@ export class Engine {
       throw stalled("UnknownTarget", `application ${app.name} names target ${JSON.stringify(key)}; this agent has: ${known}`);
     }
     return target;
+  }
+
+  /** The target an application runs on (or ran on, for one that left Git): the work queue's group. */
+  #targetOf(name: string): string {
+    const app = this.#apps.get(name);
+    return app ? targetKey(app.spec) : (this.#records.get(name)?.status.target ?? "");
   }
 
   #onLiveChange(change: LiveChange): void {

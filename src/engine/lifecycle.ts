@@ -47,6 +47,28 @@ export function withSuspension(record: AppRecord, suspension: Suspension | undef
   return { ...record, status: { ...rest, conditions, suspended: true, suspension } };
 }
 
+/**
+ * The record of a run that failed for a reason of the moment (a conflict, a
+ * timeout, a refusal that may be lifted): Ready's message says that the run
+ * is retried, in how long and how many attempts failed so far, and
+ * `nextRetryAt` says when.
+ */
+export function withRetry(record: AppRecord, delayMs: number, attempt: number, now: Date): AppRecord {
+  const ready = findCondition(record.status.conditions, "Ready");
+  if (!ready || ready.status === "True") return record;
+  const base = ready.message.replace(/; retrying in \d+s \(attempt \d+\)$/, "");
+  const message = `${base}; retrying in ${Math.max(1, Math.round(delayMs / 1000))}s (attempt ${attempt})`;
+  const conditions = setCondition(record.status.conditions, { ...ready, message }, now);
+  return { ...record, status: { ...record.status, conditions, nextRetryAt: new Date(now.getTime() + delayMs).toISOString() } };
+}
+
+/** The record without a retry due. */
+export function withoutRetry(record: AppRecord): AppRecord {
+  if (record.status.nextRetryAt === undefined) return record;
+  const { nextRetryAt: _due, ...status } = record.status;
+  return { ...record, status };
+}
+
 /** The record after an error outside the stages (unknown target, source unreachable). */
 export function erroredStatus(record: AppRecord, app: Application, error: FerryError, now: Date): AppRecord {
   let conditions = setCondition(record.status.conditions, { type: "Ready", status: "False", reason: error.reason, message: error.message }, now);
@@ -102,8 +124,8 @@ export async function removeApplication(record: AppRecord, target: Target | unde
     for (const { key, annotations } of [...record.status.inventory, ...owned].reverse()) {
       if (annotations?.["ferry.dev/prune"] === "disabled") continue;
       try {
-        await target.delete(key, { application: record.name });
-        pruned.push(key);
+        // Adopted objects are released, not deleted: without the application's settings, nobody told Ferry to delete them.
+        if ((await target.delete(key, { application: record.name })) !== "kept") pruned.push(key);
       } catch (error) {
         failed.push(`${key}: ${(error as Error).message}`);
       }

@@ -195,7 +195,7 @@ async function syncStage(input: ReconcileInput, compared: Compared): Promise<Rec
   if (!firstError && drift.length > 0) {
     input.emit({ type: "DriftCorrected", application: app.name, revision: artifact.revision, objects: drift.map((d) => d.key) });
   }
-  const deleted = new Set(changeSet.deleted);
+  const deleted = new Set([...changeSet.deleted, ...(changeSet.released ?? [])]);
   const keptByAnnotation = new Set(plan.kept.filter((k) => k.reason === "PruneAnnotation").map((k) => k.key));
   const inventory: InventoryEntry[] = [
     ...compared.desired.map((d) => entry(d.object.key, health, d.object.manifest.metadata.annotations)),
@@ -258,6 +258,8 @@ async function applyPlan(input: ReconcileInput, plan: SyncPlan, context: ObjectC
   const configured: ResourceKey[] = [];
   const unchanged: ResourceKey[] = [...plan.unchanged];
   const deleted: ResourceKey[] = [];
+  const adopted: ResourceKey[] = [];
+  const released: ResourceKey[] = [];
   const failed: { key: ResourceKey; message: string }[] = [];
   const errors: FerryError[] = [];
   for (const [index, wave] of plan.waves.entries()) {
@@ -266,7 +268,8 @@ async function applyPlan(input: ReconcileInput, plan: SyncPlan, context: ObjectC
     for (const action of wave.actions) {
       try {
         const outcome = await input.target.apply(action.object, context);
-        (outcome === "created" ? created : outcome === "configured" ? configured : unchanged).push(action.key);
+        if (outcome === "adopted") adopted.push(action.key);
+        (outcome === "created" ? created : outcome === "configured" || outcome === "adopted" ? configured : unchanged).push(action.key);
       } catch (error) {
         const e = toFerryError(error, "ApplyFailed");
         errors.push(e);
@@ -288,8 +291,8 @@ async function applyPlan(input: ReconcileInput, plan: SyncPlan, context: ObjectC
     input.progress(`pruning ${count(plan.prune.length, "object")}`, "prune");
     for (const { key } of plan.prune) {
       try {
-        await input.target.delete(key, { application: context.application });
-        deleted.push(key);
+        const outcome = await input.target.delete(key, { application: context.application, ...(context.settings ? { settings: context.settings } : {}) });
+        (outcome === "kept" ? released : deleted).push(key);
       } catch (error) {
         const e = toFerryError(error, "PruneFailed");
         errors.push(e);
@@ -297,7 +300,7 @@ async function applyPlan(input: ReconcileInput, plan: SyncPlan, context: ObjectC
       }
     }
   }
-  return { changeSet: { created, configured, unchanged, deleted, failed }, errors };
+  return { changeSet: { created, configured, unchanged, deleted, ...(adopted.length > 0 ? { adopted } : {}), ...(released.length > 0 ? { released } : {}), failed }, errors };
 }
 
 /** No apply: report drift or pending changes, refresh health, and advance the synced revision when Git's desired state is unchanged. */

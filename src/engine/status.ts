@@ -12,6 +12,10 @@ export interface ChangeSet {
   readonly configured: readonly ResourceKey[];
   readonly unchanged: readonly ResourceKey[];
   readonly deleted: readonly ResourceKey[];
+  /** Objects that existed before and were taken over by this sync (also listed as configured). */
+  readonly adopted?: readonly ResourceKey[];
+  /** Adopted objects that left Git and were left in place, no longer managed, instead of being deleted. */
+  readonly released?: readonly ResourceKey[];
   /** Objects whose apply or delete failed, with the error message. */
   readonly failed: readonly { readonly key: ResourceKey; readonly message: string }[];
 }
@@ -74,6 +78,8 @@ export interface ApplicationStatus {
   readonly hold?: HoldStatus;
   /** A promotion step of a pipeline waiting on a person here (approval, `ferry promote`), or held. Set by the agent. */
   readonly promotion?: PromotionWait;
+  /** When the run that failed for a reason of the moment is tried again (ISO 8601); absent when no retry is due. */
+  readonly nextRetryAt?: string;
 }
 
 /** A hold as status shows it: why, since when, who, and how to lift it. */
@@ -141,9 +147,9 @@ export const EMPTY_CHANGE_SET: ChangeSet = { created: [], configured: [], unchan
 
 /** `2 created, 1 configured, 3 unchanged`: the non-empty parts of a change set. */
 export function summarizeChangeSet(changeSet: ChangeSet): string {
-  const parts = (["created", "configured", "deleted", "unchanged"] as const)
-    .filter((k) => changeSet[k].length > 0)
-    .map((k) => `${changeSet[k].length} ${k}`);
+  const parts = (["created", "configured", "adopted", "deleted", "released", "unchanged"] as const)
+    .filter((k) => (changeSet[k]?.length ?? 0) > 0)
+    .map((k) => `${changeSet[k]?.length ?? 0} ${k}`);
   if (changeSet.failed.length > 0) parts.push(`${changeSet.failed.length} failed`);
   return parts.length > 0 ? parts.join(", ") : "nothing to do";
 }

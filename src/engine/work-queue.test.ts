@@ -69,4 +69,27 @@ describe("WorkQueue", () => {
     }
     assert.deepEqual(seen.sort(), ["bad", "good"]);
   });
+
+  it("a group whose work hangs holds only its own workers: another group's keys still run", async () => {
+    const hung: (() => void)[] = [];
+    const done: string[] = [];
+    const queue = new WorkQueue<string>(
+      async (key) => {
+        if (key.startsWith("dark/")) await new Promise<void>((r) => hung.push(r));
+        done.push(key);
+      },
+      2,
+      (key) => key.split("/")[0] ?? "",
+    );
+    for (const key of ["dark/a", "dark/b", "dark/c", "dark/d", "lit/a", "lit/b", "lit/c"]) queue.add(key, "x");
+    while (done.length < 3) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(done, ["lit/a", "lit/b", "lit/c"], "the healthy group ran while every dark worker hung");
+    assert.equal(hung.length, 2, "the dark group never had more than its two workers");
+    while (hung.length > 0) {
+      hung.shift()?.();
+      await new Promise((r) => setImmediate(r));
+    }
+    await queue.whenIdle();
+    assert.equal(done.length, 7);
+  });
 });

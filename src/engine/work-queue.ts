@@ -1,7 +1,10 @@
 /**
  * One queue for every trigger. Keys are deduplicated while they wait; a key is
  * handled by one worker at a time, and a key added while it is being handled
- * runs once more afterwards. Delayed adds keep the earliest due time.
+ * runs once more afterwards. Delayed adds keep the earliest due time. Keys
+ * fall into groups (the engine's: one per target), and the concurrency bounds
+ * each group on its own: a group whose work hangs (a cluster that never
+ * answers) holds only its own workers, never another group's.
  */
 export class WorkQueue<T> {
   readonly #handler: (key: string, reasons: readonly T[]) => Promise<void>;
@@ -9,15 +12,20 @@ export class WorkQueue<T> {
   /** Keys ready to run, in order, with the reasons they were added for. */
   readonly #ready = new Map<string, T[]>();
   readonly #running = new Set<string>();
+  /** Keys running per group. */
+  readonly #busy = new Map<string, number>();
+  readonly #groupOf: (key: string) => string;
   /** Keys added while running: they go back to ready when the run ends. */
   readonly #dirty = new Map<string, T[]>();
   readonly #timers = new Map<string, { due: number; timer: NodeJS.Timeout; reasons: T[] }>();
   #idleWaiters: (() => void)[] = [];
   #stopped = false;
 
-  constructor(handler: (key: string, reasons: readonly T[]) => Promise<void>, concurrency = 4) {
+  /** `concurrency` keys of one group run at once; `groupOf` names a key's group (default: one group for all). */
+  constructor(handler: (key: string, reasons: readonly T[]) => Promise<void>, concurrency = 4, groupOf: (key: string) => string = () => "") {
     this.#handler = handler;
     this.#concurrency = Math.max(1, concurrency);
+    this.#groupOf = groupOf;
   }
 
   /** Adds a key now. */
@@ -75,18 +83,25 @@ export class WorkQueue<T> {
     this.#notifyIdle();
   }
 
+  /** Starts every ready key, in order, whose group has a free worker. */
   #pump(): void {
-    while (this.#running.size < this.#concurrency) {
-      const next = this.#ready.entries().next();
-      if (next.done) break;
-      const [key, reasons] = next.value;
+    const full = new Set<string>();
+    for (const [key, reasons] of this.#ready) {
+      const group = this.#groupOf(key);
+      if (full.has(group)) continue;
+      const busy = this.#busy.get(group) ?? 0;
+      if (busy >= this.#concurrency) {
+        full.add(group);
+        continue;
+      }
       this.#ready.delete(key);
       this.#running.add(key);
-      void this.#run(key, reasons);
+      this.#busy.set(group, busy + 1);
+      void this.#run(key, group, reasons);
     }
   }
 
-  async #run(key: string, reasons: readonly T[]): Promise<void> {
+  async #run(key: string, group: string, reasons: readonly T[]): Promise<void> {
     try {
       await this.#handler(key, reasons);
     } catch (error) {
@@ -94,6 +109,9 @@ export class WorkQueue<T> {
       console.error(`work on ${key} failed:`, error);
     } finally {
       this.#running.delete(key);
+      const busy = (this.#busy.get(group) ?? 1) - 1;
+      if (busy > 0) this.#busy.set(group, busy);
+      else this.#busy.delete(group);
       const again = this.#dirty.get(key);
       this.#dirty.delete(key);
       if (again && !this.#stopped) this.#ready.set(key, [...(this.#ready.get(key) ?? []), ...again]);

@@ -39,12 +39,14 @@ export function historyEventOf(event: EngineEvent, at: Date, environmentOf: (app
         trigger: event.trigger,
         ...(event.commit ? { author: event.commit.author, subject: event.commit.subject } : {}),
         durationMs: event.durationMs,
-        changed: changeSet.created.length + changeSet.configured.length + changeSet.deleted.length > 0,
+        changed: changeSet.created.length + changeSet.configured.length + changeSet.deleted.length + (changeSet.released?.length ?? 0) > 0,
         details: {
           changeSet: {
             created: changeSet.created,
             configured: changeSet.configured,
             deleted: changeSet.deleted,
+            ...(changeSet.adopted ? { adopted: changeSet.adopted } : {}),
+            ...(changeSet.released ? { released: changeSet.released } : {}),
             failed: changeSet.failed.map((f) => ({ key: f.key, message: redactSecrets(f.message) })),
             unchanged: changeSet.unchanged.length,
           },

@@ -54,6 +54,10 @@ export interface TargetSettings {
   readonly namespace?: string;
   /** Take fields another applier owns instead of reporting a conflict. */
   readonly forceConflicts?: boolean;
+  /** Take over objects that exist already but were not created by Ferry (otherwise they are refused). */
+  readonly adopt?: boolean;
+  /** Delete adopted objects too when they leave Git (otherwise they are released and left in place). */
+  readonly pruneAdopted?: boolean;
   /** Fields left out of comparisons and out of updates. */
   readonly ignoreDifferences?: readonly IgnoreRule[];
 }
@@ -102,7 +106,10 @@ export interface JobRun {
 }
 
 /** What applying one object did. */
-export type ApplyOutcome = "created" | "configured" | "unchanged";
+export type ApplyOutcome = "created" | "configured" | "unchanged" | "adopted";
+
+/** What deleting one object did: deleted, or left in place because Ferry did not create it (`kept`). */
+export type DeleteOutcome = "deleted" | "kept";
 
 /** A change of a live object noticed by the target (a process exited, a file was edited). */
 export interface LiveChange {
@@ -180,10 +187,14 @@ export interface Target extends TargetValidator {
    * inventory alone is trusted.
    */
   owned?(application: string): Promise<readonly ResourceKey[]>;
-  /** Creates or updates one object so its live state matches `describe`. */
+  /** Creates or updates one object so its live state matches `describe`; `adopted` when it existed before and is managed from now on. */
   apply(object: RenderedObject, context: ObjectContext): Promise<ApplyOutcome>;
-  /** Deletes one object it owns; deleting an absent object succeeds. */
-  delete(key: ResourceKey, context: { readonly application: string }): Promise<void>;
+  /**
+   * Deletes one object it owns; deleting an absent object succeeds. An object
+   * the application adopted rather than created is released instead (left in
+   * place, no longer marked), unless `settings.pruneAdopted`: that is `kept`.
+   */
+  delete(key: ResourceKey, context: { readonly application: string; readonly settings?: TargetSettings }): Promise<DeleteOutcome | void>;
   /** Health of live objects; a missing object is `Missing`. */
   health(keys: readonly ResourceKey[]): Promise<ReadonlyMap<ResourceKey, Health>>;
   /**

@@ -8,9 +8,10 @@ import { findExecutable } from "../../src/render/tools/find-tool.js";
 import { getObject } from "../../src/targets/kubernetes/kube-test-support.js";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { startDarkServer } from "../support/dark-server.js";
 import { startFakeKube } from "../support/kube-fake/index.js";
 import { writeKubeconfig } from "../support/kube-fake/kubeconfig.js";
-import { freePort, outputOf, Scenario } from "./harness.js";
+import { freePort, outputOf, scaled, Scenario } from "./harness.js";
 import { startKubeScenario } from "./kube-scenario.js";
 
 const DEPLOYMENT_PATH = "/apis/apps/v1/namespaces/ferry-system/deployments/ferry";
@@ -141,6 +142,25 @@ describe("ferry bootstrap", () => {
     assert.match(result.stderr, /cannot reach the Kubernetes API server/);
     assert.match(result.stderr, /ECONNREFUSED/);
     assert.equal(await s.head(), before);
+  });
+
+  test("an API server that accepts and never answers: --timeout is honoured, and the error names the context and server", needsRenderer, async (t) => {
+    const dark = await startDarkServer();
+    const s = await Scenario.create();
+    t.after(async () => {
+      await s.cleanup();
+      await dark.close();
+    });
+    const kubeconfig = await writeKubeconfig(s.dir, dark.url);
+    const before = await s.commit("empty configuration", { "ferry/.keep": "" });
+    const started = Date.now();
+    const result = await s.ferry("bootstrap", "--repo", s.repo, "--kubeconfig", kubeconfig, "--write-root", "--timeout", "2s");
+    const took = Date.now() - started;
+    assert.equal(result.code, 2, outputOf(result));
+    assert.ok(took < scaled(15_000), `bootstrap --timeout 2s took ${took} ms`);
+    assert.match(result.stderr, new RegExp(`cannot reach the Kubernetes API server: context "fake" \\(server ${dark.url.replace(/[.:/]/g, "\\$&")}\\): GET /api/v1/namespaces got no answer within 2s`));
+    assert.ok(dark.accepted() > 0, "the server was reached, and stayed silent");
+    assert.equal(await s.head(), before, "nothing is written to Git");
   });
 
   test("an API server that refuses (403) is named with exit 2", needsRenderer, async (t) => {

@@ -46,6 +46,8 @@ export interface KubeApplicationOptions {
   readonly path?: string;
   /** `spec.kubernetes.ignoreDifferences` rules, each written as a YAML flow mapping. */
   readonly ignoreDifferences?: readonly string[];
+  /** `spec.kubernetes.adopt`. */
+  readonly adopt?: boolean;
 }
 
 /** An Application document with `target: kubernetes` reading `apps/<name>` (or its `path`). */
@@ -66,7 +68,9 @@ export function kubeApplicationYaml(options: KubeApplicationOptions): string {
     `    path: ${options.path ?? `apps/${options.name}`}`,
     "  target: kubernetes",
     ...(options.namespace !== undefined ? [`  namespace: ${options.namespace}`] : []),
-    ...(options.ignoreDifferences ? ["  kubernetes:", "    ignoreDifferences:", ...options.ignoreDifferences.map((rule) => `      - ${rule}`)] : []),
+    ...(options.ignoreDifferences || options.adopt !== undefined ? ["  kubernetes:"] : []),
+    ...(options.adopt !== undefined ? [`    adopt: ${options.adopt}`] : []),
+    ...(options.ignoreDifferences ? ["    ignoreDifferences:", ...options.ignoreDifferences.map((rule) => `      - ${rule}`)] : []),
     ...(policy.length > 0 ? ["  syncPolicy:", ...policy] : []),
     "",
   ].join("\n");

@@ -47,6 +47,7 @@ export interface AgentCommandOptions {
   readonly kubeconfig?: string;
   /** Context of the default Kubernetes cluster. */
   readonly kubeContext?: string;
+  readonly kubeTimeout?: string;
   /** SSH private key file promotion commits are signed with. */
   readonly signCommits?: string;
 }
@@ -79,6 +80,7 @@ export function agentFromOptions(options: Omit<AgentCommandOptions, "once" | "ou
   return new Agent({
     ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
     ...(options.kubeContext !== undefined ? { kubeContext: options.kubeContext } : {}),
+    ...(options.kubeTimeout !== undefined ? { kubeTimeout: options.kubeTimeout } : {}),
     repo: options.repo,
     ref: options.ref,
     path: options.path,

@@ -50,7 +50,7 @@ export async function runBootstrapCommand(options: BootstrapCommandOptions): Pro
     author: await gitIdentity(),
     log: (line) => console.log(line),
   });
-  const { created, configured, unchanged } = result.applied;
-  console.log(`applied: ${created} created, ${configured} configured, ${unchanged} unchanged`);
+  const { created, configured, unchanged, adopted } = result.applied;
+  console.log(`applied: ${created} created, ${configured} configured, ${unchanged} unchanged${adopted > 0 ? `, ${adopted} adopted` : ""}`);
   return result.healthy ? EXIT.ok : EXIT.failed;
 }

@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { stringify } from "yaml";
 import { startFakeKube } from "../../../test/support/kube-fake/index.js";
 import type { FakeKube } from "../../../test/support/kube-fake/index.js";
-import { loadClusters } from "./clusters.js";
+import { clientOptionsFor, loadClusters, parseKubeTimeouts } from "./clusters.js";
 import { KubeClient } from "./kube-client.js";
 
 /** A kubeconfig with one context per entry, each with its own cluster and user. */
@@ -66,5 +66,21 @@ describe("clusters from several kubeconfig files ($KUBECONFIG)", () => {
       prod.close();
       shared.close();
     }
+  });
+});
+
+describe("--kube-timeout", () => {
+  it("sets the request timeout of every context and of one, with a connect timeout no longer", () => {
+    const timeouts = parseKubeTimeouts("20s, far-away=2m");
+    assert.deepEqual(clientOptionsFor(timeouts, "near"), { requestTimeoutMs: 20_000, connectTimeoutMs: 10_000 });
+    assert.deepEqual(clientOptionsFor(timeouts, "far-away"), { requestTimeoutMs: 120_000, connectTimeoutMs: 10_000 });
+    assert.deepEqual(clientOptionsFor(parseKubeTimeouts("2s"), "near"), { requestTimeoutMs: 2_000, connectTimeoutMs: 2_000 });
+    assert.deepEqual(clientOptionsFor(undefined, "near"), {}, "the defaults: 30 s, connect 10 s");
+  });
+
+  it("refuses what is not [<context>=]<duration> of at least a second, naming the entry", () => {
+    assert.throws(() => parseKubeTimeouts("soon"), /--kube-timeout: "soon" is not \[<context>=\]<duration>/);
+    assert.throws(() => parseKubeTimeouts("prod=10ms"), /"prod=10ms"/);
+    assert.throws(() => parseKubeTimeouts("=5s"), /"=5s" names no context/);
   });
 });

@@ -1,16 +1,29 @@
 import http from "node:http";
 import https from "node:https";
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { FerryError } from "../../core/errors.js";
+import { transient } from "../../core/errors.js";
 import type { JsonObject, JsonValue } from "../../core/json.js";
 import { isJsonObject } from "../../core/json.js";
+import type { KubeConfigSource, LoadedConfig } from "./kube-config.js";
+import { describeSource, loadConfig, stampOf } from "./kube-config.js";
+import { proxyAgent } from "./proxy-tunnel.js";
 
-/**
- * Where a client finds its cluster and credentials: a kubeconfig file and
- * context (default: its current context), or the service account of the pod
- * it runs in.
- */
-/** Where a client's cluster and credentials come from: kubeconfig files (merged, the first naming a thing wins) and a context, or the pod the agent runs in. */
-export type KubeConfigSource = { readonly files: readonly string[]; readonly context?: string } | { readonly inCluster: true };
+export type { KubeConfigSource } from "./kube-config.js";
+
+/** How long the client waits on its cluster. */
+export interface KubeClientOptions {
+  /** A connection (TCP and TLS) must be up within this (default 10 s). */
+  readonly connectTimeoutMs?: number;
+  /** A request must be answered in full within this (default 30 s); a watch's headers too. */
+  readonly requestTimeoutMs?: number;
+  /** A watch that sends nothing (no event, no bookmark) for this long is taken for dead and opened again (default 90 s). */
+  readonly watchIdleMs?: number;
+  /** How often, at most, the kubeconfig files are checked for a change (default 1 s). */
+  readonly reloadCheckMs?: number;
+}
+
+/** The timeouts a client uses when none are given. */
+export const DEFAULT_KUBE_TIMEOUTS = { connectTimeoutMs: 10_000, requestTimeoutMs: 30_000, watchIdleMs: 90_000 } as const;
 
 /** One request to the API server. `path` starts with `/api` or `/apis`. */
 export interface KubeRequest {
@@ -35,6 +48,8 @@ export interface ResourceType {
   /** Plural resource name in the URL (`deployments`). */
   readonly plural: string;
   readonly namespaced: boolean;
+  /** The server lists it (discovery's verbs include `list`). */
+  readonly listable?: boolean;
 }
 
 /** Counts of what the client sent, for benchmarks and tests. */
@@ -46,79 +61,128 @@ export interface ClientStats {
 
 /**
  * A small client of the Kubernetes REST API over one keep-alive connection
- * pool. Credentials, certificates and the server address come from a
- * `KubeConfig` of @kubernetes/client-node (kubeconfig contexts, exec and
- * token auth, in-cluster service accounts). Bodies stay plain JSON, so
- * nothing the server returns is lost or converted on the way.
+ * pool. Credentials, certificates, the server address and its proxy come
+ * from a `KubeConfig` of @kubernetes/client-node (kubeconfig contexts, exec
+ * and token auth, in-cluster service accounts), read again when a kubeconfig
+ * file changes (rotated certificates and tokens). Every request has a connect
+ * and a total timeout; a failure names the context, server, verb and path.
+ * Bodies stay plain JSON, so nothing the server returns is lost or converted.
  */
 export class KubeClient {
   readonly stats: ClientStats = { calls: 0, writes: 0 };
   readonly #source: KubeConfigSource;
-  #loaded: Promise<{ readonly config: KubeConfig; readonly server: string }> | undefined;
+  readonly #timeouts: Required<KubeClientOptions>;
+  #loaded: Promise<LoadedConfig> | undefined;
+  #checkedAt = 0;
   readonly #discovery = new Map<string, Promise<readonly ResourceType[] | undefined>>();
   #agent: http.Agent | undefined;
+  #server: string | undefined;
 
   /** Nothing is read or loaded until the first request: an agent without Kubernetes applications never pays for the client library. */
-  constructor(source: KubeConfigSource) {
+  constructor(source: KubeConfigSource, options: KubeClientOptions = {}) {
     this.#source = source;
+    this.#timeouts = { ...DEFAULT_KUBE_TIMEOUTS, reloadCheckMs: 1000, ...options };
   }
 
-  /** Loads @kubernetes/client-node and the kubeconfig on first use. */
-  #load(): Promise<{ readonly config: KubeConfig; readonly server: string }> {
-    this.#loaded ??= (async () => {
-      const { KubeConfig: Config } = await import("@kubernetes/client-node");
-      const config = new Config();
-      if ("inCluster" in this.#source) config.loadFromCluster();
-      else {
-        loadMerged(config, this.#source.files, Config);
-        if (this.#source.context !== undefined) config.setCurrentContext(this.#source.context);
-      }
-      const cluster = config.getCurrentCluster();
-      if (!cluster) throw new Error(`kubeconfig context ${JSON.stringify(config.getCurrentContext())} names no cluster`);
-      const server = cluster.server.replace(/\/+$/, "");
-      if (server.startsWith("http:")) {
-        // client-node refuses plain HTTP unless TLS checks are off; there is no TLS to check (kubectl agrees).
-        config.clusters = config.clusters.map((c) => (c.name === cluster.name ? { ...c, skipTLSVerify: true } : c));
-      }
-      return { config, server };
-    })();
-    return this.#loaded;
+  /** The cluster as errors name it: `context "prod" (server https://10.0.0.1:6443)`. */
+  get cluster(): string {
+    return describeSource(this.#source, this.#server);
   }
 
-  /** Sends one request and parses the JSON answer; network failures throw. */
+  /** The timeouts in use. */
+  get timeouts(): Readonly<Required<KubeClientOptions>> {
+    return this.#timeouts;
+  }
+
+  /** Loads the kubeconfig on first use, and again when one of its files changed since (or the last load failed). */
+  #load(): Promise<LoadedConfig> {
+    const now = Date.now();
+    const previous = this.#loaded;
+    if (previous && now - this.#checkedAt < this.#timeouts.reloadCheckMs) return previous;
+    this.#checkedAt = now;
+    const loading = (previous ?? Promise.reject(new Error("not loaded")))
+      .then((config) => (config.stamp === stampOf(this.#source) ? config : undefined))
+      .catch(() => undefined)
+      .then(async (config) => {
+        if (config) return config;
+        // New credentials or certificates: new connections, since a pooled one keeps the old TLS identity.
+        this.#agent?.destroy();
+        this.#agent = undefined;
+        const fresh = await loadConfig(this.#source);
+        this.#server = fresh.server;
+        return fresh;
+      });
+    this.#loaded = loading;
+    return loading;
+  }
+
+  /** Sends one request and parses the JSON answer; a network failure or timeout throws a transient error naming the cluster. */
   async request(request: KubeRequest): Promise<KubeResponse> {
-    const res = await this.#send(request);
-    const text = await readBody(res);
-    return { status: res.statusCode ?? 0, body: parseJson(text) };
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.#timeouts.requestTimeoutMs);
+    try {
+      const res = await this.#send(request, controller.signal);
+      const text = await readBody(res, controller.signal);
+      return { status: res.statusCode ?? 0, body: parseJson(text) };
+    } catch (error) {
+      throw this.#failure(request, error, controller.signal.aborted ? this.#timeouts.requestTimeoutMs : undefined);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
    * Opens a watch (`?watch=true`) and calls `onEvent` for each event line until
-   * the server closes the stream or `signal` aborts. Resolves when it ends.
+   * the server closes the stream or `signal` aborts. Resolves when it ends;
+   * rejects when the stream stays silent longer than `watchIdleMs` (a
+   * connection that died without closing) or breaks.
    */
   async watch(path: string, query: Readonly<Record<string, string | undefined>>, onEvent: (event: JsonObject) => void, signal: AbortSignal): Promise<void> {
-    const res = await this.#send({ method: "GET", path, query: { ...query, watch: "true" } }, signal);
-    if ((res.statusCode ?? 0) >= 300) {
-      const body = parseJson(await readBody(res));
-      throw new Error(`watch ${path} answered ${res.statusCode}: ${statusMessage(body)}`);
-    }
-    let buffered = "";
-    await new Promise<void>((resolve, reject) => {
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        buffered += chunk;
-        let newline;
-        while ((newline = buffered.indexOf("\n")) >= 0) {
-          const line = buffered.slice(0, newline).trim();
-          buffered = buffered.slice(newline + 1);
-          const event = line ? parseJson(line) : undefined;
-          if (isJsonObject(event)) onEvent(event);
-        }
+    const request: KubeRequest = { method: "GET", path, query: { ...query, watch: "true" } };
+    const controller = new AbortController();
+    const stop = (): void => controller.abort();
+    signal.addEventListener("abort", stop, { once: true });
+    let idle = setTimeout(stop, this.#timeouts.requestTimeoutMs);
+    let silent = false;
+    try {
+      const res = await this.#send(request, controller.signal);
+      if ((res.statusCode ?? 0) >= 300) {
+        const body = parseJson(await readBody(res, controller.signal));
+        throw new Error(`answered ${res.statusCode}: ${statusMessage(body)}`);
+      }
+      const armIdle = (): void => {
+        clearTimeout(idle);
+        idle = setTimeout(() => {
+          silent = true;
+          res.destroy(new Error(`silent for ${seconds(this.#timeouts.watchIdleMs)}`));
+        }, this.#timeouts.watchIdleMs);
+      };
+      armIdle();
+      let buffered = "";
+      await new Promise<void>((resolve, reject) => {
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          armIdle();
+          buffered += chunk;
+          let newline;
+          while ((newline = buffered.indexOf("\n")) >= 0) {
+            const line = buffered.slice(0, newline).trim();
+            buffered = buffered.slice(newline + 1);
+            const event = line ? parseJson(line) : undefined;
+            if (isJsonObject(event)) onEvent(event);
+          }
+        });
+        res.on("end", () => resolve());
+        res.on("close", () => (silent ? reject(new Error(`silent for ${seconds(this.#timeouts.watchIdleMs)}`)) : resolve()));
+        res.on("error", (error) => (signal.aborted ? resolve() : reject(error)));
       });
-      res.on("end", () => resolve());
-      res.on("close", () => resolve());
-      res.on("error", (error) => (signal.aborted ? resolve() : reject(error)));
-    });
+    } catch (error) {
+      if (signal.aborted) return;
+      throw this.#failure(request, error, silent ? undefined : controller.signal.aborted ? this.#timeouts.requestTimeoutMs : undefined);
+    } finally {
+      clearTimeout(idle);
+      signal.removeEventListener("abort", stop);
+    }
   }
 
   /** The resource type of an apiVersion and kind from discovery (cached); undefined when the server has none. */
@@ -132,6 +196,22 @@ export class KubeClient {
       found = types?.find((t) => t.kind === kind);
     }
     return found;
+  }
+
+  /** Every resource type the server serves, from discovery of all its groups (not cached: asked rarely, e.g. before deleting a Namespace). */
+  async allResourceTypes(): Promise<ResourceType[]> {
+    const versions: string[] = [];
+    const core = await this.request({ method: "GET", path: "/api" });
+    if (isJsonObject(core.body) && Array.isArray(core.body.versions)) for (const v of core.body.versions) if (typeof v === "string") versions.push(v);
+    const groups = await this.request({ method: "GET", path: "/apis" });
+    const list = isJsonObject(groups.body) && Array.isArray(groups.body.groups) ? groups.body.groups : [];
+    for (const group of list) {
+      const preferred = isJsonObject(group) && isJsonObject(group.preferredVersion) ? group.preferredVersion.groupVersion : undefined;
+      if (typeof preferred === "string") versions.push(preferred);
+    }
+    const out: ResourceType[] = [];
+    for (const apiVersion of versions) out.push(...((await this.#typesOf(apiVersion)) ?? []));
+    return out;
   }
 
   /** URL path of a resource type, or of one object of it. */
@@ -161,23 +241,36 @@ export class KubeClient {
     const path = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
     const res = await this.request({ method: "GET", path });
     if (res.status === 404) return undefined;
-    if (res.status >= 300) throw new Error(`discovery of ${apiVersion} answered ${res.status}: ${statusMessage(res.body)}`);
+    if (res.status >= 300) throw transient("ApiServerError", `${this.cluster}: discovery of ${apiVersion} answered ${res.status}: ${statusMessage(res.body)}`);
     const resources = isJsonObject(res.body) && Array.isArray(res.body.resources) ? res.body.resources : [];
     return resources.flatMap((r) => {
       if (!isJsonObject(r) || typeof r.name !== "string" || typeof r.kind !== "string" || r.name.includes("/")) return [];
-      return [{ apiVersion, kind: r.kind, plural: r.name, namespaced: r.namespaced === true }];
+      const listable = Array.isArray(r.verbs) && r.verbs.includes("list");
+      return [{ apiVersion, kind: r.kind, plural: r.name, namespaced: r.namespaced === true, ...(listable ? { listable } : {}) }];
     });
   }
 
-  async #send(request: KubeRequest, signal?: AbortSignal): Promise<http.IncomingMessage> {
+  /** A failed request as the engine handles it: transient, naming the cluster, the verb and the path, with the cause kept. */
+  #failure(request: KubeRequest, error: unknown, timedOutAfterMs: number | undefined): FerryError {
+    const what = `${request.method} ${request.path}`;
+    if (timedOutAfterMs !== undefined) {
+      return transient("ClusterTimeout", `${this.cluster}: ${what} got no answer within ${seconds(timedOutAfterMs)}`, { cause: error });
+    }
+    const cause = error as NodeJS.ErrnoException;
+    const text = `${cause.code && !cause.message.includes(cause.code) ? `${cause.code} ` : ""}${cause.message ?? String(error)}`;
+    return transient("ClusterUnreachable", `${this.cluster}: ${what} failed: ${text}`, { cause: error });
+  }
+
+  async #send(request: KubeRequest, signal: AbortSignal): Promise<http.IncomingMessage> {
     this.stats.calls += 1;
     const dryRun = request.query?.dryRun !== undefined;
     if (request.method !== "GET" && !dryRun) this.stats.writes += 1;
-    const { config, server } = await this.#load();
+    const { applyTo, server, proxyUrl } = await this.#load();
+    this.#server = server;
     const url = new URL(server + request.path);
     for (const [k, v] of Object.entries(request.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const options: https.RequestOptions = { method: request.method, headers: {} };
-    await config.applyToHTTPSOptions(options);
+    await applyTo(options);
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
     const headers: http.OutgoingHttpHeaders = {
       ...(options.headers as http.OutgoingHttpHeaders),
@@ -185,20 +278,33 @@ export class KubeClient {
       ...(body !== undefined ? { "content-type": request.contentType ?? "application/json", "content-length": Buffer.byteLength(body) } : {}),
     };
     const secure = url.protocol === "https:";
-    this.#agent ??= secure
-      ? new https.Agent({
-          keepAlive: true,
-          maxSockets: 32,
-          ...pick(options, ["ca", "cert", "key", "pfx", "passphrase", "rejectUnauthorized", "servername"]),
-        })
-      : new http.Agent({ keepAlive: true, maxSockets: 32 });
+    if (!this.#agent) {
+      const tlsOptions = pick(options, ["ca", "cert", "key", "pfx", "passphrase", "rejectUnauthorized", "servername"]);
+      if (proxyUrl) this.#agent = proxyAgent(proxyUrl, secure, tlsOptions);
+      else this.#agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 32, ...tlsOptions }) : new http.Agent({ keepAlive: true, maxSockets: 32 });
+    }
     const send = secure ? https.request : http.request;
+    const connectTimeoutMs = this.#timeouts.connectTimeoutMs;
     return new Promise((resolve, reject) => {
-      const req = send(url, { method: request.method, headers, agent: this.#agent, ...(options.auth ? { auth: options.auth } : {}), ...(signal ? { signal } : {}) }, resolve);
+      const req = send(url, { method: request.method, headers, agent: this.#agent, signal, ...(options.auth ? { auth: options.auth } : {}) }, resolve);
       req.on("error", reject);
+      req.on("socket", (socket) => {
+        const connecting = (socket as { connecting?: boolean }).connecting === true || (socket as { pending?: boolean }).pending === true;
+        if (!connecting && socket.readyState !== "opening") return;
+        const timer = setTimeout(() => req.destroy(new Error(`no connection within ${seconds(connectTimeoutMs)}`)), connectTimeoutMs);
+        const clear = (): void => clearTimeout(timer);
+        socket.once(secure ? "secureConnect" : "connect", clear);
+        socket.once("close", clear);
+        req.once("response", clear);
+        req.once("error", clear);
+      });
       req.end(body);
     });
   }
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
 }
 
 /** The message of a Kubernetes Status body, or the body as text. */
@@ -213,12 +319,24 @@ function pick(options: https.RequestOptions, keys: readonly (keyof https.Request
   return out as https.AgentOptions;
 }
 
-function readBody(res: http.IncomingMessage): Promise<string> {
+function readBody(res: http.IncomingMessage, signal: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
+    const abort = (): void => {
+      res.destroy();
+      reject(new Error("aborted"));
+    };
+    if (signal.aborted) return abort();
+    signal.addEventListener("abort", abort, { once: true });
     res.on("data", (c: Buffer) => chunks.push(c));
-    res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    res.on("error", reject);
+    res.on("end", () => {
+      signal.removeEventListener("abort", abort);
+      resolve(Buffer.concat(chunks).toString("utf8"));
+    });
+    res.on("error", (error) => {
+      signal.removeEventListener("abort", abort);
+      reject(error);
+    });
   });
 }
 
@@ -231,31 +349,3 @@ function parseJson(text: string): JsonValue | undefined {
   }
 }
 
-/**
- * Loads kubeconfig files into `config` as kubectl merges them: a context,
- * cluster or user named in an earlier file is kept over a later one, and the
- * current context is the first file's that sets one. (The client's own merge
- * refuses a name seen twice.)
- */
-function loadMerged(config: KubeConfig, files: readonly string[], Config: new () => KubeConfig): void {
-  const [first, ...rest] = files;
-  if (first === undefined) throw new Error("no kubeconfig file to load");
-  config.loadFromFile(first);
-  if (rest.length === 0) return;
-  const clusters = [...config.clusters];
-  const users = [...config.users];
-  const contexts = [...config.contexts];
-  let currentContext = config.currentContext;
-  for (const file of rest) {
-    const next = new Config();
-    next.loadFromFile(file);
-    const add = <T extends { readonly name: string }>(into: T[], from: readonly T[]): void => {
-      for (const item of from) if (!into.some((known) => known.name === item.name)) into.push(item);
-    };
-    add(clusters, next.clusters);
-    add(users, next.users);
-    add(contexts, next.contexts);
-    if (!currentContext && next.currentContext) currentContext = next.currentContext;
-  }
-  config.loadFromOptions({ clusters, users, contexts, currentContext });
-}

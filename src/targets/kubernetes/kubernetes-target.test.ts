@@ -28,11 +28,11 @@ const configMap = (name: string, greeting: string): Manifest => ({ apiVersion: "
 
 const context = (settings?: TargetSettings): ObjectContext => ({ application: "shop", artifactDirectory: tmpdir(), ...(settings ? { settings } : {}) });
 
-async function rejects(work: Promise<unknown>, reason: string, pattern: RegExp): Promise<void> {
+async function rejects(work: Promise<unknown>, reason: string, pattern: RegExp, disposition: "stalled" | "transient" = "stalled"): Promise<void> {
   await assert.rejects(work, (error: unknown) => {
     assert.ok(error instanceof FerryError, `not a FerryError: ${String(error)}`);
     assert.equal(error.reason, reason, error.message);
-    assert.equal(error.disposition, "stalled");
+    assert.equal(error.disposition, disposition);
     assert.match(error.message, pattern);
     return true;
   });
@@ -101,7 +101,7 @@ describe("kubernetes target", () => {
     assert.ok(live, "once written, the object is read as present at once");
   });
 
-  it("reports a conflict with another applier, naming the field, the manager and the file; forceConflicts takes the field", async () => {
+  it("reports a conflict with another applier as one to retry, naming the field, the manager and the file; the diff names the manager; forceConflicts takes the field", async () => {
     const object = makeObject(configMap("contested", "ours"), "apps/shop/config.yaml");
     await target.apply(object, context());
     const client = admin();
@@ -116,7 +116,10 @@ describe("kubernetes target", () => {
     assert.equal(res.status, 200, JSON.stringify(res.body));
     // Reads come from the watch: wait until it has seen the other applier's change.
     await waitUntil(async () => JSON.stringify((await target.read([object.key])).get(object.key)?.state).includes("theirs"), "the watch to see the change");
-    await rejects(target.describe(object, context()), "ApplyConflict", /ConfigMap\/default\/contested \(apps\/shop\/config\.yaml:1\).*\.data\.greeting \(owned by other-tool\).*forceConflicts/);
+    // The comparison shows Git's value, and who holds the field; the apply is refused until that manager lets it go.
+    assert.deepEqual(((await target.describe(object, context())) as { data?: unknown }).data, { greeting: "ours" });
+    assert.equal((await target.explain?.(object.key, ["/data/greeting"]))?.get("/data/greeting"), "set by other-tool (Apply)");
+    await rejects(target.apply(object, context()), "ApplyConflict", /ConfigMap\/default\/contested \(apps\/shop\/config\.yaml:1\).*\.data\.greeting \(owned by other-tool\).*forceConflicts/, "transient");
     assert.equal(await target.apply(object, context({ forceConflicts: true })), "configured");
     assert.deepEqual(fake.get("v1", "ConfigMap", "default", "contested")?.data, { greeting: "ours" });
   });

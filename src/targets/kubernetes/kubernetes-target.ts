@@ -18,7 +18,8 @@ import { LiveCache, rvOf } from "./live-cache.js";
 import { ownerOf, ownersOf } from "./managed-fields.js";
 import { comparableOf, removePointer, setPointer, valueAtPointer } from "./normalize.js";
 import { kubernetesTargetValidator, KUBERNETES_TARGET } from "./kubernetes-validator.js";
-import { APPLICATION_LABEL, FIELD_MANAGER, RECREATE_ANNOTATION } from "./labels.js";
+import { ADOPT_ANNOTATION, ADOPTED_BY_ANNOTATION, APPLICATION_LABEL, FIELD_MANAGER, OWNED_BY_ANNOTATION, RECREATE_ANNOTATION } from "./labels.js";
+import { labelOf, ownershipOf, refuseIfForeignContent, releaseObject } from "./ownership.js";
 import { ResourceTypes } from "./resource-types.js";
 import { kubernetesRunnable, readJobRun, startJobRun } from "./job-runs.js";
 import { kubernetesSecretFields } from "./secret-fields.js";
@@ -47,11 +48,12 @@ interface Compared {
   readonly desiredHash: string;
   /** resourceVersion of the live object the dry run was made against; "" when it did not exist. */
   readonly liveRv: string;
-  /** That live object in comparable form (canonical JSON): a newer one equal to it (only its status changed) compares the same. */
+  /** Digest of that live object in comparable form (canonical JSON): a newer one equal to it (only its status changed) compares the same. */
   readonly liveState: string;
-  readonly state: Comparable;
-  /** The manifest the comparison sent, and an apply sends. */
-  readonly manifest: JsonObject;
+  /** What the object would become, in comparable form, as canonical JSON (text holds a thousand objects in far less memory than parsed JSON). */
+  readonly stateJson: string;
+  /** The manifest the comparison sent, and an apply sends, as JSON. */
+  readonly manifestJson: string;
   readonly ignored: readonly string[];
   /** Fields are taken from hand edits (Update managers) or by the application's policy. */
   readonly force: boolean;
@@ -178,12 +180,14 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
    */
   function manifestToSend(object: RenderedObject, type: ResourceType, context: ObjectContext, live: JsonObject | undefined, ignored: readonly string[], keepOwned = true): JsonObject {
     const metadata = object.manifest.metadata;
+    const mark = ownershipOf(live, context.application) === "created" || live === undefined ? OWNED_BY_ANNOTATION : ADOPTED_BY_ANNOTATION;
     let manifest: JsonObject = {
       ...object.manifest,
       metadata: {
         ...metadata,
         ...(type.namespaced ? {} : { namespace: undefined }),
         labels: { ...(metadata.labels ?? {}), [APPLICATION_LABEL]: context.application },
+        annotations: { ...(metadata.annotations ?? {}), [mark]: context.application },
       },
     };
     if (live) {
@@ -229,7 +233,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     let manifest = manifestToSend(object, type, context, live, ignored);
     const desiredHash = hash(canonicalJson({ manifest, ignored, force: context.settings?.forceConflicts === true }));
     const liveRv = rvOf(live);
-    const liveState = live ? canonicalJson(comparableOf(live, ignored)) : "";
+    const liveState = live ? hash(canonicalJson(comparableOf(live, ignored))) : "";
     const known = compared.get(object.key);
     // Unchanged on both sides since the last comparison (for an absent object: still absent): nothing to ask.
     const sameLive = known !== undefined && (known.liveRv === liveRv || (live !== undefined && known.liveState === liveState));
@@ -246,6 +250,12 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       force = true;
       res = await serverApply(type, object, manifest, true, force);
     }
+    if (res.status === 409 && !force) {
+      // Another applier holds fields Git sets: compared as Ferry would leave the object if it took them, so the
+      // diff shows those fields and who holds them; the apply itself reports the conflict (and is retried).
+      const taken = await serverApply(type, object, manifest, true, true);
+      if (taken.status < 300 && isJsonObject(taken.body)) res = taken;
+    }
     const missingNamespace = res.status === 404 ? /namespaces "([^"]+)" not found/.exec(statusMessage(res.body))?.[1] : undefined;
     if (missingNamespace !== undefined) {
       // Its Namespace is applied first in this sync: compared as declared until then.
@@ -254,10 +264,10 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     }
     if (res.status === 422 && live && wantsRecreate(object) && /immutable/i.test(statusMessage(res.body))) {
       // The object will be deleted and created again: compared as declared, so it differs from the live one.
-      return { desiredHash, liveRv, liveState, state: comparableOf(manifest, ignored), manifest, ignored, force, application: context.application };
+      return { desiredHash, liveRv, liveState, stateJson: canonicalJson(comparableOf(manifest, ignored)), manifestJson: JSON.stringify(manifest), ignored, force, application: context.application };
     }
-    if (res.status >= 300 || !isJsonObject(res.body)) throw applyError(object, res.status, res.body, "comparing");
-    const result: Compared = { desiredHash, liveRv, liveState, state: comparableOf(res.body, ignored), manifest, ignored, force, application: context.application };
+    if (res.status >= 300 || !isJsonObject(res.body)) throw applyError(object, res.status, res.body, "comparing", client.cluster);
+    const result: Compared = { desiredHash, liveRv, liveState, stateJson: canonicalJson(comparableOf(res.body, ignored)), manifestJson: JSON.stringify(manifest), ignored, force, application: context.application };
     compared.set(object.key, result);
     return result;
   }
@@ -268,11 +278,19 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     pendingKinds.add(`${spec.group}/${spec.names.kind}`);
   }
 
+  /** Gives an adopted object back (see releaseObject) and forgets it. */
+  async function release(type: ResourceType, path: string, key: ResourceKey): Promise<void> {
+    await releaseObject(client, path, key);
+    const ref = parseResourceKey(key);
+    cache.remove(type, ref.namespace, ref.name);
+    compared.delete(key);
+  }
+
   async function recreate(type: ResourceType, object: RenderedObject): Promise<void> {
     const namespace = type.namespaced ? (object.manifest.metadata.namespace ?? "") : "";
     const path = Client.pathOf(type, namespace, object.manifest.metadata.name);
     const res = await client.request({ method: "DELETE", path, query: { propagationPolicy: "Foreground" } });
-    if (res.status >= 300 && res.status !== 404) throw applyError(object, res.status, res.body, "deleting to recreate");
+    if (res.status >= 300 && res.status !== 404) throw applyError(object, res.status, res.body, "deleting to recreate", client.cluster);
     const deadline = Date.now() + (options.recreateTimeoutMs ?? 30_000);
     for (;;) {
       const got = await client.request({ method: "GET", path });
@@ -313,7 +331,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       const result = await compare(object, context);
       // Its CustomResourceDefinition or Namespace is applied in this sync: compared as declared until the cluster has it.
       if (result === "not-yet") return comparableOf(JSON.parse(JSON.stringify(object.manifest)) as JsonObject);
-      return result.state;
+      return JSON.parse(result.stateJson) as Comparable;
     },
 
     async explain(key, pointers) {
@@ -349,38 +367,54 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       if (owner !== undefined && owner !== context.application) {
         throw stalled("NotOwned", `cannot apply ${objectLabel(object)}: it belongs to application "${owner}", not "${context.application}"`);
       }
+      const adopting = live !== undefined && ownershipOf(live, context.application) === "foreign";
+      if (adopting && context.settings?.adopt !== true && object.manifest.metadata.annotations?.[ADOPT_ANNOTATION] !== "true") {
+        // Retried: the object may be deleted, or the application told to adopt it (a new revision).
+        throw transient(
+          "NotAdopted",
+          `${objectLabel(object)} exists already and was not created by ferry; it is left alone: set spec.kubernetes.adopt: true on application "${context.application}" or annotate it ${ADOPT_ANNOTATION}: "true" in Git to manage it (an adopted object is never pruned unless spec.kubernetes.pruneAdopted is true), or delete it from the cluster`,
+        );
+      }
       const result = await compare(object, context, { live });
       if (result === "not-yet") throw transient("NotYetServed", `${objectLabel(object)}: its namespace or resource type does not exist yet`);
-      if (live && canonicalJson(comparableOf(live, result.ignored)) === canonicalJson(result.state)) return "unchanged";
+      if (live && canonicalJson(comparableOf(live, result.ignored)) === result.stateJson) return "unchanged";
       const ignored = result.ignored;
-      let res = await serverApply(type, object, result.manifest, false, result.force);
+      let res = await serverApply(type, object, JSON.parse(result.manifestJson) as JsonObject, false, result.force);
       if (res.status === 422 && live && wantsRecreate(object) && /immutable/i.test(statusMessage(res.body))) {
         await recreate(type, object);
         res = await serverApply(type, object, manifestToSend(object, type, context, undefined, ignored), false, result.force);
       }
-      if (res.status >= 300 || !isJsonObject(res.body)) throw applyError(object, res.status, res.body, "applying");
+      if (res.status >= 300 || !isJsonObject(res.body)) throw applyError(object, res.status, res.body, "applying", client.cluster);
       const applied = { ...res.body, apiVersion: type.apiVersion, kind: type.kind };
       forgetAbsent(type, namespace, object.manifest.metadata.name);
       cache.put(type, applied);
       const state = comparableOf(applied, ignored);
-      compared.set(object.key, { ...result, liveRv: rvOf(applied), liveState: canonicalJson(state), state });
+      const stateJson = canonicalJson(state);
+      compared.set(object.key, { ...result, liveRv: rvOf(applied), liveState: hash(stateJson), stateJson });
       if (object.manifest.kind === "CustomResourceDefinition") types.forget();
-      return live ? "configured" : "created";
+      return adopting ? "adopted" : live ? "configured" : "created";
     },
 
     async delete(key, context) {
       const ref = parseResourceKey(key);
       const type = await types.ofKey(ref.group, ref.kind);
-      if (!type) return;
+      if (!type) return "deleted";
       const live = await liveOf(type, ref.namespace, ref.name);
       // Never delete what Ferry did not create for this application: without its label the object is left alone.
-      if (!live || labelOf(live) !== context.application) return;
-      const res = await client.request({ method: "DELETE", path: Client.pathOf(type, ref.namespace, ref.name), query: { propagationPolicy: "Background" } });
+      if (!live || labelOf(live) !== context.application) return "deleted";
+      const path = Client.pathOf(type, ref.namespace, ref.name);
+      if (ownershipOf(live, context.application) === "adopted" && context.settings?.pruneAdopted !== true) {
+        await release(type, path, key);
+        return "kept";
+      }
+      if (type.kind === "Namespace" && type.apiVersion === "v1") await refuseIfForeignContent(client, ref.name, context.application);
+      const res = await client.request({ method: "DELETE", path, query: { propagationPolicy: "Background" } });
       if (res.status >= 300 && res.status !== 404) {
-        throw transient("DeleteFailed", `deleting ${displayKey(key)} answered ${res.status}: ${statusMessage(res.body)}`);
+        throw transient("DeleteFailed", `deleting ${displayKey(key)}: ${client.cluster} answered ${res.status}: ${statusMessage(res.body)}`);
       }
       cache.remove(type, ref.namespace, ref.name);
       compared.delete(key);
+      return "deleted";
     },
 
     async health(keys) {
@@ -427,13 +461,6 @@ function onlyHandEdits(live: JsonObject, managers: readonly string[]): boolean {
   const meta = isJsonObject(live.metadata) ? live.metadata : {};
   const entries = Array.isArray(meta.managedFields) ? meta.managedFields.filter(isJsonObject) : [];
   return managers.length > 0 && managers.every((m) => !entries.some((e) => e.manager === m && e.operation === "Apply"));
-}
-
-function labelOf(object: JsonObject | undefined): string | undefined {
-  const meta = object?.metadata;
-  const labels = isJsonObject(meta) && isJsonObject(meta.labels) ? meta.labels : undefined;
-  const value = labels?.[APPLICATION_LABEL];
-  return typeof value === "string" ? value : undefined;
 }
 
 function hash(text: string): string {

@@ -23,8 +23,9 @@ interface TypeCache {
 /**
  * Live objects carrying Ferry's label, one list-and-watch per resource type in
  * use (never the whole cluster), resumed from the last resourceVersion and
- * listed again when the server says it is too old (410). Reads of what Ferry
- * manages are answered from here without a request.
+ * listed again when the server says it is too old (410) or the stream broke
+ * or went silent. Reads of what Ferry manages are answered from here without
+ * a request.
  */
 export class LiveCache {
   readonly #client: KubeClient;
@@ -157,7 +158,8 @@ export class LiveCache {
     let gone = false;
     await this.#client.watch(
       Client.pathOf(cache.type),
-      { labelSelector: this.#labelSelector, resourceVersion: cache.resourceVersion, allowWatchBookmarks: "true", timeoutSeconds: "300" },
+      // The server ends the watch well before the client takes silence for a dead connection.
+      { labelSelector: this.#labelSelector, resourceVersion: cache.resourceVersion, allowWatchBookmarks: "true", timeoutSeconds: String(Math.max(1, Math.floor((this.#client.timeouts.watchIdleMs * 2) / 3000))) },
       (event) => {
         const object = event.object;
         if (!isJsonObject(object)) return;

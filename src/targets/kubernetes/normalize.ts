@@ -1,11 +1,16 @@
 import type { JsonObject, JsonValue } from "../../core/json.js";
 import { canonicalJson, isJsonObject } from "../../core/json.js";
+import { ADOPTED_BY_ANNOTATION, OWNED_BY_ANNOTATION } from "./labels.js";
 
 /** Metadata the API server sets and Ferry never declares. */
 const SERVER_METADATA = ["managedFields", "resourceVersion", "uid", "generation", "creationTimestamp", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds"];
 
-/** Annotations written by clients and controllers, not by whoever declares the object. */
-const SERVER_ANNOTATIONS = ["kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision"];
+/**
+ * Annotations written by clients and controllers, not by whoever declares the
+ * object; Ferry's own marks of who created or adopted it are bookkeeping too
+ * (an object labelled before marks existed is not drift for lacking one).
+ */
+const SERVER_ANNOTATIONS = ["kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision", OWNED_BY_ANNOTATION, ADOPTED_BY_ANNOTATION];
 
 /**
  * The comparable form of an object as the server returns it (live, or the
