@@ -1,4 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
+import { FERRY_VERSION } from "../core/version.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:http";
 import { createServer as createTlsServer } from "node:https";
@@ -86,7 +87,7 @@ async function handle(
   dashboardDir: string,
 ): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
-  if (url.pathname === "/healthz") return send(res, 200, { ok: true });
+  if (url.pathname === "/healthz") return send(res, 200, { ok: true, version: FERRY_VERSION });
   const client = req.socket.remoteAddress ?? "unknown";
   const isHook = url.pathname.startsWith("/hooks/");
   if (!(isHook ? limits.hooks : limits.api).take(client)) {

@@ -24,6 +24,12 @@ export class AgentClient {
     return info ? new AgentClient(info) : undefined;
   }
 
+  /** The agent's version, as its /healthz says (older agents do not say). */
+  async version(): Promise<string | undefined> {
+    const body = (await this.#request("GET", "/healthz")) as { version?: unknown };
+    return typeof body.version === "string" ? body.version : undefined;
+  }
+
   async applications(): Promise<ApplicationList> {
     return (await this.#request("GET", "/api/v1/applications")) as ApplicationList;
   }

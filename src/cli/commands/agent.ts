@@ -8,6 +8,8 @@ import { CliError, EXIT } from "../exit-codes.js";
 import type { AgeIdentity } from "../../secrets/age.js";
 import { parseIdentityFile } from "../../secrets/age.js";
 import { eventPrinter, formatConfig, formatStatusTable } from "../format.js";
+import type { OutputFormat, DataFormat } from "../output.js";
+import { isData, formatStreamItem } from "../output.js";
 
 /** Options of `ferry agent`. */
 export interface AgentCommandOptions {
@@ -21,7 +23,7 @@ export interface AgentCommandOptions {
   readonly listen: string;
   readonly once: boolean;
   readonly healthTimeout: string;
-  readonly output: "text" | "json";
+  readonly output: OutputFormat;
   /** History URL; default $FERRY_HISTORY_URL, else SQLite in the state directory. */
   readonly history?: string;
   /** Retention of the history as a duration; default keep everything. */
@@ -162,9 +164,10 @@ function readSecret(file: string): string {
  */
 export async function runAgentCommand(options: AgentCommandOptions): Promise<number> {
   const agent = agentFromOptions(options, !options.once);
-  const json = options.output === "json";
-  agent.engine.subscribe(json ? (event) => console.log(JSON.stringify(event)) : eventPrinter((line) => console.log(line)));
-  if (options.once) return runOnce(agent, json);
+  const data = isData(options.output) ? options.output : undefined;
+  const json = data !== undefined;
+  agent.engine.subscribe(data ? (event) => console.log(formatStreamItem(event, data)) : eventPrinter((line) => console.log(line)));
+  if (options.once) return runOnce(agent, data);
   await agent.start();
   if (!json) {
     console.log(`ferry agent: watching ${options.repo} (${options.ref}) ${options.path}; state in ${agent.options.stateDir}; press Ctrl-C to stop`);
@@ -181,13 +184,13 @@ export function dashboardLine(url: string, stateDir: string): string {
   return `dashboard (read-only): ${url}\n  actions (sync, refresh, rollback) need the admin token: "token" in ${stateDir}/agent.json`;
 }
 
-async function runOnce(agent: Agent, json: boolean): Promise<number> {
+async function runOnce(agent: Agent, data: DataFormat | undefined): Promise<number> {
   await agent.start({ poll: false });
   try {
     await agent.engine.whenIdle();
     const statuses = agent.statuses();
     const config = agent.config();
-    if (json) console.log(JSON.stringify({ config, applications: statuses }));
+    if (data) console.log(formatStreamItem({ config, applications: statuses }, data));
     else {
       const configText = formatConfig(config);
       if (configText) console.log(configText);
