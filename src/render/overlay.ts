@@ -189,11 +189,23 @@ function patchObject(base: RenderedObject, patch: RenderedObject): RenderedObjec
   return { key: base.key, manifest, origin: { ...base.origin, positions } };
 }
 
-/** RFC 7396 merge patch; `replaced` is told the pointer of every field the patch set or removed. */
-function mergePatch(target: JsonValue, patch: JsonValue, pointer: string, replaced: (pointer: string) => void): JsonValue {
-  if (!isJsonObject(patch) || !isJsonObject(target)) {
+/**
+ * A JSON merge patch (RFC 7386, as RFC 7396 restates it): a mapping merges
+ * into a mapping, null removes a field, anything else replaces. A mapping set
+ * where the target has none (or has a scalar or list) is merged into an empty
+ * mapping, so the nulls inside it remove nothing and do not stay either
+ * (`strategy: {type: Recreate, rollingUpdate: null}` adds just the type).
+ * `replaced` is told the pointer of every field the patch set or removed.
+ */
+export function mergePatch(target: JsonValue, patch: JsonValue, pointer = "", replaced: (pointer: string) => void = () => undefined): JsonValue {
+  if (!isJsonObject(patch)) {
     replaced(pointer);
     return patch;
+  }
+  if (!isJsonObject(target)) {
+    // Every field under here is the patch's.
+    replaced(pointer);
+    return mergePatch({}, patch, pointer, () => undefined);
   }
   const result: Record<string, JsonValue> = { ...(target as JsonObject) };
   for (const [key, value] of Object.entries(patch)) {
@@ -204,7 +216,7 @@ function mergePatch(target: JsonValue, patch: JsonValue, pointer: string, replac
     } else if (isJsonObject(value) && isJsonObject(result[key] ?? null)) {
       result[key] = mergePatch(result[key] as JsonValue, value, child, replaced);
     } else {
-      result[key] = value;
+      result[key] = mergePatch(result[key] ?? null, value, child, () => undefined);
       replaced(child);
     }
   }
