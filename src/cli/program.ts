@@ -71,10 +71,10 @@ Start here: ferry quickstart`,
   program
     .command("quickstart")
     .description("create an example repository with a small web service and run the agent on it, in the foreground")
-    .argument("[dir]", "where to create it", "ferry-quickstart")
+    .argument("[dir]", "where to create it (default: ferry-quickstart)")
     .option("--port <port>", "port of the example service (default: 8080, or the next free one)", parsePort, 0)
-    .option("--reset", "stop the example's services and remove its folder", false)
-    .action((dir: string, o: { port: number; reset: boolean }) => run(() => runQuickstartCommand(dir, o)));
+    .option("--reset", "stop the example's services and remove its folder: [dir], else ./ferry-quickstart, else the quickstart this folder is in; refused for a folder that is not one", false)
+    .action((dir: string | undefined, o: { port: number; reset: boolean }) => run(() => runQuickstartCommand(dir, o)));
 
   program
     .command("agent")
