@@ -89,7 +89,7 @@ export function readOverlay(file: ManifestFile, dir: string): OverlayDefinition 
   if (parsed.problems.length > 0) return fail(parsed.problems);
   const [doc, extra] = parsed.documents;
   if (!doc) return fail([problemAt("the overlay file is empty: it needs spec.bases", { file: file.path, line: 1, column: 1 })]);
-  const origin: Origin = { file: file.path, line: doc.line, column: doc.column, document: doc.document, positions: doc.positions };
+  const origin: Origin = { file: file.path, line: doc.line, column: doc.column, document: doc.document, positions: doc.positions, keyPositions: doc.keyPositions };
   if (extra) return fail([problemAt("an overlay file holds one document", { file: file.path, line: extra.line, column: extra.column })]);
   const problems = schemaProblems(overlaySchema, doc.value, origin);
   const result = overlaySchema.safeParse(doc.value);
@@ -180,13 +180,19 @@ export function filesIn(files: readonly ManifestFile[], dir: string): ManifestFi
 /** Merges a patch into a base object; positions of patched fields point into the patch's file. */
 function patchObject(base: RenderedObject, patch: RenderedObject): RenderedObject {
   const positions: Record<string, SourcePosition> = { ...base.origin.positions };
+  const keyPositions: Record<string, SourcePosition> = { ...base.origin.keyPositions };
   const manifest = mergePatch(base.manifest, patch.manifest, "", (pointer) => {
-    for (const key of Object.keys(positions)) if (key === pointer || key.startsWith(`${pointer}/`)) delete positions[key];
-    for (const [key, position] of Object.entries(patch.origin.positions)) {
-      if (key === pointer || key.startsWith(`${pointer}/`)) positions[key] = { ...position, file: patch.origin.file };
+    for (const [into, from] of [
+      [positions, patch.origin.positions],
+      [keyPositions, patch.origin.keyPositions ?? {}],
+    ] as const) {
+      for (const key of Object.keys(into)) if (key === pointer || key.startsWith(`${pointer}/`)) delete into[key];
+      for (const [key, position] of Object.entries(from)) {
+        if (key === pointer || key.startsWith(`${pointer}/`)) into[key] = { ...position, file: patch.origin.file };
+      }
     }
   }) as Manifest;
-  return { key: base.key, manifest, origin: { ...base.origin, positions } };
+  return { key: base.key, manifest, origin: { ...base.origin, positions, keyPositions } };
 }
 
 /**
