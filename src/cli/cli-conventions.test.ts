@@ -64,13 +64,21 @@ test("the completion scripts name every command and every flag of the CLI", () =
     const script = completionScript(program, shell);
     for (const { path, command } of allCommands(program)) {
       assert.ok(script.includes(path.join(" ")), `${shell}: ${path.join(" ")}`);
-      for (const option of command.options) {
+      for (const option of command.options.filter((o) => !o.hidden)) {
         const flag = shell === "fish" ? `-l ${option.long?.slice(2) ?? ""}` : option.long ?? "";
         assert.ok(script.includes(flag), `${shell}: ${path.join(" ")} ${option.long ?? ""}`);
       }
     }
   }
   assert.ok(completionScript(program, "fish").includes("-a 'text wide json yaml'"), "fish offers the choices of -o");
+});
+
+test("commands that reach a cluster take --kubeconfig and --context, as kubectl does", () => {
+  const program = buildProgram();
+  for (const name of ["agent", "bootstrap", "diff", "sync", "rollback", "release", "suspend", "resume"]) {
+    const command = program.commands.find((c) => c.name() === name);
+    for (const flag of ["--kubeconfig", "--context"]) assert.ok(command?.options.some((o) => o.long === flag && !o.hidden), `ferry ${name} ${flag}`);
+  }
 });
 
 test("bash completes commands, subcommands, flags and option choices through its complete machinery", (t) => {

@@ -16,6 +16,7 @@ import { runStatusCommand } from "./commands/status.js";
 import { runValidateCommand } from "./commands/validate.js";
 import { runRefreshCommand, runSyncCommand } from "./commands/sync.js";
 import { runVersionCommand } from "./commands/version.js";
+import { useClusterFlags, warnIfClusterFlagsUnused } from "./commands/offline.js";
 import type { Shell } from "./completion.js";
 import { completionScript, SHELLS } from "./completion.js";
 import { CliError, EXIT } from "./exit-codes.js";
@@ -23,6 +24,13 @@ import type { OutputFormat } from "./output.js";
 import { outputOption } from "./output.js";
 
 const output = outputOption;
+
+/**
+ * Commands that, when no agent runs, start one in this process on the last
+ * agent's settings, so they read (and may write) its clusters: they take
+ * --kubeconfig and --context, as kubectl does.
+ */
+const LOCAL_AGENT_COMMANDS = new Set(["diff", "sync", "rollback", "release", "suspend", "resume"]);
 
 /**
  * Runs the command line and returns its exit code: what the command returned,
@@ -63,10 +71,16 @@ Start here: ferry quickstart`,
   // instead of commander's process.exit(1); commands made below inherit this.
   program.exitOverride();
   let commandStateDir: string | undefined;
-  program.hook("preAction", (_program, command) => {
-    commandStateDir = command.opts<{ stateDir?: string }>().stateDir;
-  });
   const stateDir = (): string => resolveStateDir(commandStateDir ?? program.opts<{ stateDir?: string }>().stateDir);
+  program.hook("preAction", async (_program, command) => {
+    const o = command.opts<{ stateDir?: string; kubeconfig?: string; context?: string; kubeContext?: string }>();
+    commandStateDir = o.stateDir;
+    if (LOCAL_AGENT_COMMANDS.has(command.name())) {
+      const kubeContext = o.context ?? o.kubeContext;
+      useClusterFlags({ ...(o.kubeconfig !== undefined ? { kubeconfig: o.kubeconfig } : {}), ...(kubeContext !== undefined ? { kubeContext } : {}) });
+      await warnIfClusterFlagsUnused(stateDir());
+    }
+  });
 
   program
     .command("quickstart")
@@ -99,7 +113,8 @@ Start here: ferry quickstart`,
     .option("--allowed-signers <file>", "with --verify-signatures: the allowed SSH keys, in git's gpg.ssh.allowedSignersFile format")
     .option("--gpg-keyring <file>", "with --verify-signatures: the allowed GPG keys (exported public keys, binary or armored)")
     .option("--kubeconfig <file>", "kubeconfig of the Kubernetes clusters; each context is target kubernetes@<context> (default: $KUBECONFIG, ~/.kube/config, or the cluster the agent runs in)")
-    .option("--kube-context <name>", "context of the cluster that target kubernetes (an Application without spec.cluster) applies to (default: the current context)")
+    .option("--context <name>", "context of the cluster that target kubernetes (an Application without spec.cluster) applies to (default: the current context)")
+    .addOption(new Option("--kube-context <name>", "the former name of --context").hideHelp())
     .option("--sign-commits <ssh-key-file>", "sign the commits the agent writes (promotions, rollbacks) with this SSH private key")
     .addOption(output())
     .action((o: Record<string, string | boolean>) =>
@@ -117,6 +132,7 @@ Start here: ferry quickstart`,
           output: o.output as OutputFormat,
           stateDir: stateDir(),
           ...stringOptions(o, ["history", "historyRetention", "name", "webhookSecretFile", "ageKeyFile", "tlsCert", "tlsKey", "allowedSigners", "gpgKeyring", "kubeconfig", "kubeContext", "signCommits"]),
+          ...stringOptions({ kubeContext: o.context ?? o.kubeContext }, ["kubeContext"]),
           verifySignatures: o.verifySignatures === true,
         }),
       ),
@@ -130,7 +146,8 @@ Start here: ferry quickstart`,
     .option("--path <dir>", "directory of the Application documents inside the repository", "ferry")
     .option("--image <image>", "the agent's container image (default: the one in deploy/kubernetes/deployment.yaml)")
     .option("--kubeconfig <file>", "kubeconfig of the cluster (default: $KUBECONFIG, ~/.kube/config)")
-    .option("--kube-context <name>", "context of the cluster to install into (default: the current context)")
+    .option("--context <name>", "context of the cluster to install into (default: the current context)")
+    .addOption(new Option("--kube-context <name>", "the former name of --context").hideHelp())
     .option("--write-root", "when the repository has no Application managing Ferry: commit and push <path>/ferry.yaml and deploy/ (Ferry's manifests)", false)
     .option("--timeout <duration>", "how long to wait for the Namespace to be Active and the Deployment Healthy", "5m")
     .addHelpText(
@@ -148,6 +165,7 @@ Exit 0 when the agent runs; 1 when it did not become healthy in time; 2 when it 
           writeRoot: o.writeRoot === true,
           timeout: String(o.timeout),
           ...stringOptions(o, ["image", "kubeconfig", "kubeContext"]),
+          ...stringOptions({ kubeContext: o.context ?? o.kubeContext }, ["kubeContext"]),
         }),
       ),
     );
@@ -331,6 +349,11 @@ fish: ferry completion fish > ~/.config/fish/completions/ferry.fish`,
       }),
     );
 
+  for (const command of program.commands) {
+    if (!LOCAL_AGENT_COMMANDS.has(command.name())) continue;
+    command.option("--kubeconfig <file>", "without a running agent: the kubeconfig of the clusters (default: the one the last agent used)");
+    command.option("--context <name>", "without a running agent: the context target kubernetes applies to (default: the one the last agent used)");
+  }
   for (const command of program.commands) command.option("--state-dir <dir>", "agent state directory (as the global option)");
   return program;
 }
