@@ -10,6 +10,7 @@ import { parseIdentityFile } from "../../secrets/age.js";
 import { eventPrinter, formatConfig, formatStatusTable } from "../format.js";
 import type { OutputFormat, DataFormat } from "../output.js";
 import { isData, formatStreamItem } from "../output.js";
+import { ProgressLine, startupProgress } from "../progress.js";
 
 /** Options of `ferry agent`. */
 export interface AgentCommandOptions {
@@ -166,12 +167,26 @@ export async function runAgentCommand(options: AgentCommandOptions): Promise<num
   const agent = agentFromOptions(options, !options.once);
   const data = isData(options.output) ? options.output : undefined;
   const json = data !== undefined;
-  agent.engine.subscribe(data ? (event) => console.log(formatStreamItem(event, data)) : eventPrinter((line) => console.log(line)));
-  if (options.once) return runOnce(agent, data);
+  // On a terminal: what the first start is doing (a first clone, many first syncs); nothing when piped.
+  const progress = new ProgressLine(json ? { write: () => true } : process.stderr);
+  const startup = startupProgress(progress, options.repo);
+  const printer = eventPrinter((line) => progress.print(() => console.log(line)));
+  agent.engine.subscribe(
+    data
+      ? (event) => console.log(formatStreamItem(event, data))
+      : (event) => {
+          printer(event);
+          startup.onEvent(event);
+        },
+  );
+  if (options.once) return runOnce(agent, data, progress);
   await agent.start();
+  void agent.engine.whenIdle().then(() => progress.done());
   if (!json) {
-    console.log(`ferry agent: watching ${options.repo} (${options.ref}) ${options.path}; state in ${agent.options.stateDir}; press Ctrl-C to stop`);
-    if (agent.dashboardUrl) console.log(dashboardLine(agent.dashboardUrl, agent.options.stateDir));
+    progress.print(() => {
+      console.log(`ferry agent: watching ${options.repo} (${options.ref}) ${options.path}; state in ${agent.options.stateDir}; press Ctrl-C to stop`);
+      if (agent.dashboardUrl) console.log(dashboardLine(agent.dashboardUrl, agent.options.stateDir));
+    });
   }
   await waitForSignal();
   if (!json) console.log("stopping the agent; services keep running and are adopted by the next agent");
@@ -184,10 +199,11 @@ export function dashboardLine(url: string, stateDir: string): string {
   return `dashboard (read-only): ${url}\n  actions (sync, refresh, rollback) need the admin token: "token" in ${stateDir}/agent.json`;
 }
 
-async function runOnce(agent: Agent, data: DataFormat | undefined): Promise<number> {
+async function runOnce(agent: Agent, data: DataFormat | undefined, progress: ProgressLine): Promise<number> {
   await agent.start({ poll: false });
   try {
     await agent.engine.whenIdle();
+    progress.done();
     const statuses = agent.statuses();
     const config = agent.config();
     if (data) console.log(formatStreamItem({ config, applications: statuses }, data));

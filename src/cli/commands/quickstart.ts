@@ -1,4 +1,5 @@
 import { eventPrinter, formatStatusTable } from "../format.js";
+import { ProgressLine, startupProgress } from "../progress.js";
 import { dirname, isAbsolute, relative } from "node:path";
 import { CliError, EXIT } from "../exit-codes.js";
 import { createQuickstart, DEFAULT_QUICKSTART_DIR, findQuickstart, quickstartAgent, quickstartGuide, quickstartLayout, resetQuickstart, servicePid } from "../../quickstart/quickstart.js";
@@ -29,9 +30,16 @@ export async function runQuickstartCommand(dir: string | undefined, options: { p
   const { created, port } = await createQuickstart(layout, options.port);
   console.log(created ? `created the example repository ${layout.repo}` : `using the existing quickstart in ${layout.dir}`);
   const agent = quickstartAgent(layout);
-  agent.engine.subscribe(eventPrinter((line) => console.log(line)));
+  const progress = new ProgressLine();
+  const startup = startupProgress(progress, layout.repo);
+  const printer = eventPrinter((line) => progress.print(() => console.log(line)));
+  agent.engine.subscribe((event) => {
+    printer(event);
+    startup.onEvent(event);
+  });
   await agent.start();
   await agent.engine.whenIdle();
+  progress.done();
   console.log("\n" + formatStatusTable(agent.statuses()));
   console.log(quickstartGuide(layout, port, agent.dashboardUrl, servicePid(agent.statuses())));
   await waitForSignal();
