@@ -10,6 +10,7 @@ import { parse } from "yaml";
 import { FERRY_VERSION } from "../core/version.js";
 import { completionScript, SHELLS } from "./completion.js";
 import { EXIT } from "./exit-codes.js";
+import { formatHistory } from "./format-history.js";
 import { buildProgram } from "./program.js";
 
 const CLI = fileURLToPath(new URL("./main.js", import.meta.url));
@@ -54,8 +55,20 @@ test("every command that prints data offers -o json and -o yaml; status offers w
     assert.ok(output, `ferry ${path.join(" ")} has -o`);
     for (const format of ["text", "json", "yaml"]) assert.ok(output.argChoices?.includes(format), `ferry ${path.join(" ")} -o ${format}`);
   }
-  const status = buildProgram().commands.find((c) => c.name() === "status");
-  assert.ok(status?.options.find((o) => o.long === "--output")?.argChoices?.includes("wide"));
+  for (const name of ["status", "history"]) {
+    const command = buildProgram().commands.find((c) => c.name() === name);
+    assert.ok(command?.options.find((o) => o.long === "--output")?.argChoices?.includes("wide"), `ferry ${name} -o wide`);
+  }
+});
+
+test("-o wide shows what the table clips: full revisions and messages in the history", () => {
+  const revision = "0123456789abcdef0123456789abcdef01234567";
+  const message = `sync failed: ${"the service did not become healthy ".repeat(4)}`.trim();
+  const page = { items: [{ id: 7, agent: "a", at: "2026-12-05T01:00:00.000Z", type: "SyncFinished", application: "web", revision, outcome: "Failed", message }], next: undefined };
+  const narrow = formatHistory(page as unknown as Parameters<typeof formatHistory>[0], () => "");
+  const wide = formatHistory(page as unknown as Parameters<typeof formatHistory>[0], () => "", { wide: true });
+  assert.ok(!narrow.includes(revision) && narrow.includes("…"), narrow);
+  assert.ok(wide.includes(revision) && !wide.includes("…"), wide);
 });
 
 test("the completion scripts name every command and every flag of the CLI", () => {

@@ -232,7 +232,7 @@ Applications declared only in the configuration at that revision are shown as ne
     .option("--limit <n>", "entries per page", "50")
     .option("--before <id>", "the page after this entry id (printed as 'more:')")
     .option("--history <url>", "read this history instead of the agent's (sqlite:<path> or postgres://...)")
-    .addOption(output())
+    .addOption(output({ wide: true }))
     .action((app: string | undefined, o: Record<string, string | undefined>) =>
       run(() =>
         runHistoryCommand(stateDir(), app, {

@@ -34,13 +34,13 @@ export async function runHistoryCommand(stateDir: string, application: string | 
         const heading = query.at
           ? `running at ${query.at.toISOString()}${options.version !== undefined ? ` with version ${options.version}` : ""}`
           : `version ${options.version ?? ""} ran`;
-        console.log(formatDeployments(page, heading, again));
+        console.log(formatDeployments(page, heading, again, { wide: options.output === "wide" }));
       }
       return EXIT.ok;
     }
     const page = await store.events(historyQueryOf(params, now));
     if (isData(options.output)) console.log(formatData(page, options.output));
-    else console.log(formatHistory(page, again));
+    else console.log(formatHistory(page, again, { wide: options.output === "wide" }));
     return EXIT.ok;
   } catch (error) {
     if (error instanceof InvalidHistoryParam) throw new CliError(`--${error.message}`);
