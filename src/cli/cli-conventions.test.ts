@@ -48,7 +48,7 @@ test("ferry version prints the client's version, and says when no agent runs; -o
 
 test("every command that prints data offers -o json and -o yaml; status offers wide", () => {
   // Commands that only act or run in the foreground print no data of their own.
-  const printsNothing = new Set(["quickstart", "bootstrap", "refresh", "completion", "pipeline"]);
+  const printsNothing = new Set(["quickstart", "refresh", "completion", "pipeline"]);
   for (const { path, command } of allCommands(buildProgram())) {
     if (printsNothing.has(path.join(" "))) continue;
     const output = command.options.find((o) => o.long === "--output");

@@ -150,6 +150,7 @@ Start here: ferry quickstart`,
     .addOption(new Option("--kube-context <name>", "the former name of --context").hideHelp())
     .option("--write-root", "when the repository has no Application managing Ferry: commit and push <path>/ferry.yaml and deploy/ (Ferry's manifests)", false)
     .option("--timeout <duration>", "how long to wait for the Namespace to be Active and the Deployment Healthy", "5m")
+    .addOption(output())
     .addHelpText(
       "after",
       `
@@ -164,6 +165,7 @@ Exit 0 when the agent runs; 1 when it did not become healthy in time; 2 when it 
           path: String(o.path),
           writeRoot: o.writeRoot === true,
           timeout: String(o.timeout),
+          output: o.output as OutputFormat,
           ...stringOptions(o, ["image", "kubeconfig", "kubeContext"]),
           ...stringOptions({ kubeContext: o.context ?? o.kubeContext }, ["kubeContext"]),
         }),
