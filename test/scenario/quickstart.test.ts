@@ -45,6 +45,10 @@ test("ferry quickstart serves the example, stops on Ctrl-C, and --reset removes 
   const status = await runCli(["status"], { cwd: join(folder, "repo") });
   assert.equal(status.code, 0, outputOf(status));
   assert.match(status.stdout, /^web +True +Synced/m);
+  const version = await runCli(["version", "-o", "json"], { cwd: join(folder, "repo") });
+  assert.equal(version.code, 0, outputOf(version));
+  const versions = JSON.parse(version.stdout) as { client: { version: string }; agent?: { version?: string } };
+  assert.equal(versions.agent?.version, versions.client.version, "ferry version asks the running agent for its version");
 
   quickstart.child.kill("SIGINT");
   const exit = await quickstart.exited;
