@@ -87,7 +87,7 @@ async function handle(
   dashboardDir: string,
 ): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
-  if (url.pathname === "/healthz") return send(res, 200, { ok: true, version: FERRY_VERSION });
+  if (url.pathname === "/healthz") return send(res, 200, { ok: true });
   const client = req.socket.remoteAddress ?? "unknown";
   const isHook = url.pathname.startsWith("/hooks/");
   if (!(isHook ? limits.hooks : limits.api).take(client)) {
@@ -108,6 +108,7 @@ async function handle(
   if (parts[0] !== "api" || parts[1] !== "v1") return send(res, 404, { error: `no route ${url.pathname}` });
   const [resource, name, action] = parts.slice(2);
   if (req.method === "GET" && resource === "session" && !name) return send(res, 200, { scope } satisfies SessionResponse);
+  if (req.method === "GET" && resource === "version" && !name) return send(res, 200, { version: FERRY_VERSION });
   if (req.method === "GET" && resource === "applications" && !name) {
     try {
       const environments = new Map(agent.engine.applications().map((a) => [a.name, a.spec.environment]));

@@ -24,9 +24,9 @@ export class AgentClient {
     return info ? new AgentClient(info) : undefined;
   }
 
-  /** The agent's version, as its /healthz says (older agents do not say). */
+  /** The agent's version (GET /api/v1/version, behind the token); undefined from an agent older than that route. */
   async version(): Promise<string | undefined> {
-    const body = (await this.#request("GET", "/healthz")) as { version?: unknown };
+    const body = (await this.#request("GET", "/api/v1/version", undefined, [404])) as { version?: unknown };
     return typeof body.version === "string" ? body.version : undefined;
   }
 
