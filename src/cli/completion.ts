@@ -129,6 +129,8 @@ ${valueCases}
 }
 
 ${fn}() {
+  # zsh (through bashcompinit) counts array items from 1 unless told otherwise.
+  [[ -n "\${ZSH_VERSION-}" ]] && setopt localoptions ksharrays
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="" cmd="" word sub i skip=0 values
   COMPREPLY=()
   for ((i = 1; i < COMP_CWORD; i++)); do
