@@ -2,6 +2,7 @@ import type { Command, Option } from "commander";
 
 /** The shells `ferry completion` writes a script for. */
 export const SHELLS = ["bash", "zsh", "fish"] as const;
+/** One of SHELLS. */
 export type Shell = (typeof SHELLS)[number];
 
 /** One command of the tree, as completion needs it: its path from the root ("" for ferry itself, "pipeline status"). */

@@ -16,6 +16,7 @@ export function outputOption(options: { readonly wide?: boolean } = {}): Option 
   return new Option("-o, --output <format>", "output format").choices(choices).default("text");
 }
 
+/** Whether the format asks for data (json, yaml) rather than text for people. */
 export function isData(format: OutputFormat): format is DataFormat {
   return format === "json" || format === "yaml";
 }
