@@ -16,7 +16,8 @@ import { runStatusCommand } from "./commands/status.js";
 import { runValidateCommand } from "./commands/validate.js";
 import { runRefreshCommand, runSyncCommand } from "./commands/sync.js";
 import { runVersionCommand } from "./commands/version.js";
-import { useClusterFlags, warnIfClusterFlagsUnused } from "./commands/offline.js";
+import type { ClusterFlags } from "./commands/offline.js";
+import { warnIfClusterFlagsUnused } from "./commands/offline.js";
 import type { Shell } from "./completion.js";
 import { completionScript, SHELLS } from "./completion.js";
 import { CliError, EXIT } from "./exit-codes.js";
@@ -75,11 +76,7 @@ Start here: ferry quickstart`,
   program.hook("preAction", async (_program, command) => {
     const o = command.opts<{ stateDir?: string; kubeconfig?: string; context?: string; kubeContext?: string }>();
     commandStateDir = o.stateDir;
-    if (LOCAL_AGENT_COMMANDS.has(command.name())) {
-      const kubeContext = o.context ?? o.kubeContext;
-      useClusterFlags({ ...(o.kubeconfig !== undefined ? { kubeconfig: o.kubeconfig } : {}), ...(kubeContext !== undefined ? { kubeContext } : {}) });
-      await warnIfClusterFlagsUnused(stateDir());
-    }
+    if (LOCAL_AGENT_COMMANDS.has(command.name())) await warnIfClusterFlagsUnused(stateDir(), clusterOf(o));
   });
 
   program
@@ -207,7 +204,7 @@ With --revision: exit 0 when nothing would change; 1 when something would, or th
 Applications declared only in the configuration at that revision are shown as new.`,
     )
     .action((app: string | undefined, o: { output: OutputFormat; revision?: string }) =>
-      run(() => (o.revision !== undefined ? runDiffRevisionCommand(stateDir(), app, o.revision, o.output) : runDiffCommand(stateDir(), app, o.output))),
+      run(() => (o.revision !== undefined ? runDiffRevisionCommand(stateDir(), app, o.revision, o.output, clusterOf(o)) : runDiffCommand(stateDir(), app, o.output, clusterOf(o)))),
     );
 
   program
@@ -217,7 +214,7 @@ Applications declared only in the configuration at that revision are shown as ne
     .option("--prune", "delete objects that left Git even when the application's policy does not prune", false)
     .option("--allow-mass-delete", "delete even when that removes more than half (or all) of the application's objects", false)
     .addOption(output())
-    .action((app: string, o: { prune: boolean; allowMassDelete: boolean; output: OutputFormat }) => run(() => runSyncCommand(stateDir(), app, o)));
+    .action((app: string, o: { prune: boolean; allowMassDelete: boolean; output: OutputFormat }) => run(() => runSyncCommand(stateDir(), app, { ...o, cluster: clusterOf(o) })));
 
   program
     .command("history")
@@ -263,14 +260,14 @@ Applications declared only in the configuration at that revision are shown as ne
     .option("--to <revision-or-entry>", "a revision that ran before (a prefix is enough) or a history entry id (#123); default: the deployment before the current one")
     .option("--reason <text>", "why, for the commit message and the history")
     .addOption(output())
-    .action((app: string, o: { to?: string; reason?: string; output: OutputFormat }) => run(() => runRollbackCommand(stateDir(), app, o)));
+    .action((app: string, o: { to?: string; reason?: string; output: OutputFormat }) => run(() => runRollbackCommand(stateDir(), app, { ...o, cluster: clusterOf(o) })));
 
   program
     .command("release")
     .description("release the hold a rollback put on an application, so automatic promotion may move it again")
     .argument("<app>", "the application")
     .addOption(output())
-    .action((app: string, o: { output: OutputFormat }) => run(() => runReleaseCommand(stateDir(), app, o)));
+    .action((app: string, o: { output: OutputFormat }) => run(() => runReleaseCommand(stateDir(), app, { ...o, cluster: clusterOf(o) })));
 
   program
     .command("dashboard")
@@ -312,14 +309,14 @@ Applications declared only in the configuration at that revision are shown as ne
     .argument("<app>", "the application")
     .option("--reason <text>", "why, for the status and the history")
     .addOption(output())
-    .action((app: string, o: { reason?: string; output: OutputFormat }) => run(() => runSuspendCommand(stateDir(), app, o)));
+    .action((app: string, o: { reason?: string; output: OutputFormat }) => run(() => runSuspendCommand(stateDir(), app, { ...o, cluster: clusterOf(o) })));
 
   program
     .command("resume")
     .description("lift a suspension made with ferry suspend: the agent applies what it held back")
     .argument("<app>", "the application")
     .addOption(output())
-    .action((app: string, o: { output: OutputFormat }) => run(() => runResumeCommand(stateDir(), app, o)));
+    .action((app: string, o: { output: OutputFormat }) => run(() => runResumeCommand(stateDir(), app, { ...o, cluster: clusterOf(o) })));
 
   program
     .command("refresh")
@@ -378,6 +375,13 @@ async function run(command: () => Promise<number>): Promise<void> {
 /** The options among `keys` that were given a string (`--kube-context prod` -> `{ kubeContext: "prod" }`). */
 function stringOptions<K extends string>(options: Readonly<Record<string, unknown>>, keys: readonly K[]): { [P in K]?: string } {
   return Object.fromEntries(keys.flatMap((key) => (typeof options[key] === "string" ? [[key, options[key]]] : []))) as { [P in K]?: string };
+}
+
+/** The cluster flags of a command (--kubeconfig, --context or its former name --kube-context). */
+function clusterOf(options: object): ClusterFlags {
+  const { kubeconfig, context, kubeContext } = stringOptions(options as Readonly<Record<string, unknown>>, ["kubeconfig", "context", "kubeContext"]);
+  const chosen = context ?? kubeContext;
+  return { ...(kubeconfig !== undefined ? { kubeconfig } : {}), ...(chosen !== undefined ? { kubeContext: chosen } : {}) };
 }
 
 /** The entries whose value is set. */

@@ -5,6 +5,7 @@ import { formatProblem } from "../../core/errors.js";
 import { AgentClient } from "../client.js";
 import { CliError, EXIT } from "../exit-codes.js";
 import { formatDiffs } from "../format.js";
+import type { ClusterFlags } from "./offline.js";
 import { withLocalAgent } from "./offline.js";
 import type { OutputFormat } from "../output.js";
 import { isData, formatData } from "../output.js";
@@ -14,7 +15,7 @@ import { isData, formatData } from "../output.js";
  * Differences that ignore rules hide are listed but change nothing.
  * Exit 0 when nothing would change, 1 when something would, 2 when it cannot tell.
  */
-export async function runDiffCommand(stateDir: string, name: string | undefined, output: OutputFormat): Promise<number> {
+export async function runDiffCommand(stateDir: string, name: string | undefined, output: OutputFormat, cluster: ClusterFlags = {}): Promise<number> {
   const client = await AgentClient.find(stateDir);
   const results = client
     ? await diffThroughAgent(client, name)
@@ -32,7 +33,7 @@ export async function runDiffCommand(stateDir: string, name: string | undefined,
           }
         }
         return out;
-      });
+      }, cluster);
   if (isData(output)) console.log(formatData({ applications: results }, output));
   else {
     for (const r of results) {

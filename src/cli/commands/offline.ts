@@ -9,21 +9,11 @@ export interface ClusterFlags {
   readonly kubeContext?: string;
 }
 
-let clusterFlags: ClusterFlags = {};
-
 /** When cluster flags were given but an agent runs on the state directory (it uses its own), says so on stderr. */
-export async function warnIfClusterFlagsUnused(stateDir: string): Promise<void> {
+export async function warnIfClusterFlagsUnused(stateDir: string, clusterFlags: ClusterFlags): Promise<void> {
   if (clusterFlags.kubeconfig === undefined && clusterFlags.kubeContext === undefined) return;
   const info = await readAgentInfo(stateDir);
   if (info) console.error(`ferry: --kubeconfig and --context apply when no agent runs; the agent on ${stateDir} (pid ${info.pid}) uses its own cluster settings`);
-}
-
-/**
- * Sets the --kubeconfig and --context of the command being run: they replace
- * those the last agent saved, for the agent this process starts.
- */
-export function useClusterFlags(flags: ClusterFlags): void {
-  clusterFlags = flags;
 }
 
 /**
@@ -32,7 +22,7 @@ export function useClusterFlags(flags: ClusterFlags): void {
  * are those the last agent on this state directory saved, with the cluster
  * given on the command line (--kubeconfig, --context) instead of its own.
  */
-export async function withLocalAgent<T>(stateDir: string, work: (agent: Agent) => Promise<T>): Promise<T> {
+export async function withLocalAgent<T>(stateDir: string, work: (agent: Agent) => Promise<T>, clusterFlags: ClusterFlags = {}): Promise<T> {
   const settings = await loadAgentSettings(stateDir);
   if (!settings) throw new CliError(`no agent is running on ${stateDir} and none ran there before; start one with: ferry agent --repo <repository>`);
   const agent = agentFromOptions({ ...settings, ...clusterFlags, stateDir, interval: "1m", jitter: "0", listen: "127.0.0.1:0", healthTimeout: "2m" }, false);

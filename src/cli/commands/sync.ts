@@ -5,6 +5,7 @@ import { AgentClient } from "../client.js";
 import { CliError, EXIT } from "../exit-codes.js";
 import { eventPrinter, formatStatusDetail } from "../format.js";
 import type { EngineEvent } from "../../engine/events.js";
+import type { ClusterFlags } from "./offline.js";
 import { withLocalAgent } from "./offline.js";
 import type { OutputFormat } from "../output.js";
 import { isData, formatData } from "../output.js";
@@ -14,7 +15,7 @@ import { isData, formatData } from "../output.js";
  * the revision stalled before. Progress is printed as it happens. Exit 0 when
  * the application ends Ready, 1 when not.
  */
-export async function runSyncCommand(stateDir: string, name: string, options: { prune: boolean; allowMassDelete: boolean; output: OutputFormat }): Promise<number> {
+export async function runSyncCommand(stateDir: string, name: string, options: { prune: boolean; allowMassDelete: boolean; output: OutputFormat; cluster?: ClusterFlags }): Promise<number> {
   const json = isData(options.output);
   const print = eventPrinter((line) => console.error(line), { allProgress: true });
   const onEvent = (event: EngineEvent): void => {
@@ -32,7 +33,7 @@ export async function runSyncCommand(stateDir: string, name: string, options: { 
       } finally {
         unsubscribe();
       }
-    });
+    }, options.cluster);
   }
   if (isData(options.output)) console.log(formatData(status, options.output));
   else {
