@@ -11,7 +11,7 @@ import { outputOf, runCli, Scenario } from "./harness.js";
 const git = promisify(execFile);
 const IDENTITY = ["-c", "user.name=Ferry Test", "-c", "user.email=test@ferry.invalid"];
 
-test("source.repoURL ../apps is the repository beside the configuration repository, not beside the agent's directory", async (t) => {
+test("source.repoURL ../apps is the repository beside the configuration repository, not beside the agent's directory; diff takes --kubeconfig for itself", async (t) => {
   const s = await Scenario.create();
   t.after(() => s.cleanup());
   // <dir>/apps beside <dir>/repo; the agent runs in <dir>/work/here, where ../apps does not exist.
@@ -29,4 +29,14 @@ test("source.repoURL ../apps is the repository beside the configuration reposito
   const once = await runCli(s.agentArgs({ once: true }), { cwd: work });
   assert.equal(once.code, 0, outputOf(once));
   assert.equal(await readFile(join(s.root, "motd.txt"), "utf8"), "from the apps repository");
+
+  // With no agent running, diff starts one on the saved settings; --kubeconfig replaces the saved cluster for this command only.
+  const missing = join(s.dir, "no-such-kubeconfig");
+  const diff = await s.ferry("diff", "--kubeconfig", missing, "--context", "prod");
+  assert.equal(diff.code, 2, outputOf(diff));
+  assert.match(diff.stderr, /--kubeconfig: no such file/);
+  assert.doesNotMatch(await readFile(join(s.state, "settings.json"), "utf8"), /kubeconfig|prod/, "the next agent keeps the saved settings");
+  const again = await s.ferry("diff");
+  assert.equal(again.code, 0, outputOf(again));
+  assert.match(again.stdout, /^web: in sync$/m);
 });
