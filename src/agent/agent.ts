@@ -706,7 +706,7 @@ export class Agent {
       const rendered = renderDirectory(files, {});
       problems = rendered.problems;
       if (problems.length === 0) {
-        ({ applications, notifications, pipelines, policies, healthRules, problems } = loadApplications(rendered.objects));
+        ({ applications, notifications, pipelines, policies, healthRules, problems } = loadApplications(rendered.objects, { repository: this.options.repo }));
         // Rules that name Application (or Policy) documents hold for the configuration itself.
         problems = [...problems, ...policyProblemsNamed(policies, rendered.objects)];
       }

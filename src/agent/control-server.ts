@@ -1,4 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
+import { FERRY_VERSION } from "../core/version.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:http";
 import { createServer as createTlsServer } from "node:https";
@@ -107,6 +108,7 @@ async function handle(
   if (parts[0] !== "api" || parts[1] !== "v1") return send(res, 404, { error: `no route ${url.pathname}` });
   const [resource, name, action] = parts.slice(2);
   if (req.method === "GET" && resource === "session" && !name) return send(res, 200, { scope } satisfies SessionResponse);
+  if (req.method === "GET" && resource === "version" && !name) return send(res, 200, { version: FERRY_VERSION });
   if (req.method === "GET" && resource === "applications" && !name) {
     try {
       const environments = new Map(agent.engine.applications().map((a) => [a.name, a.spec.environment]));

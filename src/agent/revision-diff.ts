@@ -160,7 +160,7 @@ async function newApplicationsAt(
   if (!files) return [];
   await parseOffThread(files);
   const rendered = renderDirectory(files, {});
-  const loaded = rendered.problems.length === 0 ? loadApplications(rendered.objects) : { applications: [], problems: rendered.problems };
+  const loaded = rendered.problems.length === 0 ? loadApplications(rendered.objects, { repository: agent.options.repo }) : { applications: [], problems: rendered.problems };
   const errors = loaded.problems.filter((p) => p.severity === "error");
   if (errors.length > 0) throw stalled("ConfigInvalid", `the configuration at ${revision} is not valid (${count(errors.length, "problem")})`, { problems: errors });
   const names = new Set(running.map((a) => a.name));

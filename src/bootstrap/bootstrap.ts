@@ -120,7 +120,7 @@ async function renderManifests(files: readonly ManifestText[]): Promise<Rendered
 function openClient(options: BootstrapOptions): KubeClient {
   const clusters = loadClusters({ ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}), ...(options.context !== undefined ? { context: options.context } : {}) });
   const cluster = clusters.find((c) => c.targetName === "kubernetes");
-  if (!cluster) throw stalled("NoCluster", "no cluster to install into: pass --kubeconfig (and --kube-context), set $KUBECONFIG, or create ~/.kube/config with a current context");
+  if (!cluster) throw stalled("NoCluster", "no cluster to install into: pass --kubeconfig (and --context), set $KUBECONFIG, or create ~/.kube/config with a current context");
   // No request may outlast --timeout: a server that accepts and never answers fails bootstrap in time, naming itself.
   const requestTimeoutMs = Math.min(DEFAULT_KUBE_TIMEOUTS.requestTimeoutMs, options.timeoutMs);
   return new KubeClient(cluster.source, { requestTimeoutMs, connectTimeoutMs: Math.min(DEFAULT_KUBE_TIMEOUTS.connectTimeoutMs, requestTimeoutMs) });

@@ -24,6 +24,12 @@ export class AgentClient {
     return info ? new AgentClient(info) : undefined;
   }
 
+  /** The agent's version (GET /api/v1/version, behind the token); undefined from an agent older than that route. */
+  async version(): Promise<string | undefined> {
+    const body = (await this.#request("GET", "/api/v1/version", undefined, [404])) as { version?: unknown };
+    return typeof body.version === "string" ? body.version : undefined;
+  }
+
   async applications(): Promise<ApplicationList> {
     return (await this.#request("GET", "/api/v1/applications")) as ApplicationList;
   }

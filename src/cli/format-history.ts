@@ -6,16 +6,18 @@ import { count } from "../core/text.js";
 
 const MESSAGE_WIDTH = 80;
 
-/** Events newest first: ID, TIME, APP, ENV, EVENT, REVISION, VERSION, OUTCOME, BY, MESSAGE. */
-export function formatHistory(page: Page<HistoryEntry>, more: (next: number) => string): string {
+/** Events newest first: ID, TIME, APP, ENV, EVENT, REVISION, VERSION, OUTCOME, BY, MESSAGE; wide: full revisions and messages. */
+export function formatHistory(page: Page<HistoryEntry>, more: (next: number) => string, options: { readonly wide?: boolean } = {}): string {
   if (page.items.length === 0) return "no history entries match";
+  const clip = options.wide ? (text: string): string => text : clipped;
+  const rev = options.wide ? (r: string): string => r : shortRevision;
   const rows = page.items.map((e) => [
     `#${e.id}`,
     e.at.replace(/\.\d{3}Z$/, "Z"),
     e.application ?? "-",
     e.environment ?? "-",
     e.type,
-    e.revision ? shortRevision(e.revision) : "-",
+    e.revision ? rev(e.revision) : "-",
     e.versions?.join(",") ?? "-",
     e.outcome ?? "",
     e.author ?? "",
@@ -25,14 +27,16 @@ export function formatHistory(page: Page<HistoryEntry>, more: (next: number) => 
   return page.next === undefined ? text : `${text}\nmore: ${more(page.next)}`;
 }
 
-/** Deployments: APP, ENV, VERSION, REVISION, FROM, TO, BY, COMMIT. */
-export function formatDeployments(page: Page<Deployment>, heading: string, more: (next: number) => string): string {
+/** Deployments: APP, ENV, VERSION, REVISION, FROM, TO, BY, COMMIT; wide: full revisions and commit subjects. */
+export function formatDeployments(page: Page<Deployment>, heading: string, more: (next: number) => string, options: { readonly wide?: boolean } = {}): string {
   if (page.items.length === 0) return `${heading}: none`;
+  const clip = options.wide ? (text: string): string => text : clipped;
+  const rev = options.wide ? (r: string): string => r : shortRevision;
   const rows = page.items.map((d) => [
     d.application,
     d.environment ?? "-",
     d.versions.join(",") || "-",
-    shortRevision(d.revision),
+    rev(d.revision),
     d.from.replace(/\.\d{3}Z$/, "Z"),
     d.to ? d.to.replace(/\.\d{3}Z$/, "Z") : "now",
     d.author ?? "",
@@ -63,6 +67,6 @@ function summary(e: HistoryEntry): string {
   return e.message ?? "";
 }
 
-function clip(text: string): string {
+function clipped(text: string): string {
   return text.length > MESSAGE_WIDTH ? `${text.slice(0, MESSAGE_WIDTH - 1)}…` : text;
 }

@@ -19,24 +19,24 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [line(header), ...rows.map(line)].join("\n");
 }
 
-/** One row per application: READY, SYNC, REVISION, HEALTH, MESSAGE. */
-export function formatStatusTable(statuses: readonly ApplicationStatus[]): string {
+/**
+ * One row per application: READY, SYNC, REVISION, HEALTH, MESSAGE; wide adds
+ * TARGET, OBJECTS, LAST SYNC (when it finished and how) and SUSPENDED.
+ */
+export function formatStatusTable(statuses: readonly ApplicationStatus[], options: { readonly wide?: boolean } = {}): string {
   if (statuses.length === 0) return "no applications";
   const rows = statuses.map((s) => {
     const ready = findCondition(s.conditions, "Ready");
     const reconciling = findCondition(s.conditions, "Reconciling");
     const stalled = findCondition(s.conditions, "Stalled");
     const message = reconciling?.message ?? ready?.message ?? "";
-    return [
-      s.name,
-      ready?.status ?? "Unknown",
-      stalled ? "Stalled" : s.sync.status,
-      s.sync.revision ? shortRevision(s.sync.revision) : "-",
-      s.health.status,
-      message,
-    ];
+    const wide = options.wide
+      ? [s.target, String(s.inventory.length), s.lastSync ? `${s.lastSync.finishedAt} ${s.lastSync.outcome}` : "-", s.suspension ? `by ${s.suspension.by}` : "-"]
+      : [];
+    return [s.name, ready?.status ?? "Unknown", stalled ? "Stalled" : s.sync.status, s.sync.revision ? shortRevision(s.sync.revision) : "-", s.health.status, ...wide, message];
   });
-  return table(["NAME", "READY", "SYNC", "REVISION", "HEALTH", "MESSAGE"], rows);
+  const wideHeader = options.wide ? ["TARGET", "OBJECTS", "LAST SYNC", "SUSPENDED"] : [];
+  return table(["NAME", "READY", "SYNC", "REVISION", "HEALTH", ...wideHeader, "MESSAGE"], rows);
 }
 
 /** Everything about one application, for `ferry status <app>`. */

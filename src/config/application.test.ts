@@ -61,7 +61,7 @@ describe("normalizeApplication", () => {
 
   it("names the line of a typo and suggests the field", () => {
     assert.deepEqual(problemsOf("  source:\n    path: apps/web\n  syncPolicy:\n    prun: false\n"), [
-      'config/web.yaml:9:11: spec.syncPolicy.prun: unknown field "prun" (did you mean "prune"?)',
+      'config/web.yaml:9:5: spec.syncPolicy.prun: unknown field "prun" (did you mean "prune"?)',
     ]);
     // A misspelt mapping is named at its key, not at the first field inside it.
     assert.deepEqual(problemsOf("  source:\n    path: apps/web\n  syncPolcy:\n    prune: false\n"), [

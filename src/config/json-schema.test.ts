@@ -9,7 +9,7 @@ import { z } from "zod";
 import type { JsonObject } from "../core/json.js";
 import { isJsonObject } from "../core/json.js";
 import { jsonSchemaFor } from "./json-schema.js";
-import { FERRY_KINDS, SCHEMA_FILE_NAME } from "./write-json-schema.js";
+import { FERRY_KINDS, SCHEMA_FILE_NAME, SCHEMA_ID } from "./write-json-schema.js";
 
 /** Every `$ref` in the document, with whether it resolves inside it. */
 function refs(schema: JsonObject): { ref: string; resolves: boolean }[] {
@@ -38,10 +38,11 @@ function resolve(schema: JsonObject, ref: string): unknown {
 
 describe("jsonSchemaFor", () => {
   it("describes every Ferry kind, with a rule per apiVersion and kind", () => {
-    const schema = jsonSchemaFor(FERRY_KINDS);
+    const schema = jsonSchemaFor(FERRY_KINDS, SCHEMA_ID);
     assert.equal(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    assert.equal(schema["$id"], "https://json.schemastore.org/ferry.json", "the schema names the address it is published at");
     const properties = schema["properties"] as JsonObject;
-    assert.deepEqual((properties["kind"] as JsonObject)["enum"], ["Application", "Pipeline", "Notification", "Overlay", "HealthRule", "Service", "File", "Job"]);
+    assert.deepEqual((properties["kind"] as JsonObject)["enum"], ["Application", "Pipeline", "Notification", "Policy", "Overlay", "HealthRule", "Service", "File", "Job"]);
     assert.deepEqual((properties["apiVersion"] as JsonObject)["enum"], ["ferry.dev/v1", "host.ferry.dev/v1"]);
     const rules = schema["allOf"] as JsonObject[];
     assert.equal(rules.length, FERRY_KINDS.length);
@@ -87,7 +88,7 @@ describe("write-json-schema script", () => {
       assert.equal(run.status, 0, run.stderr);
       assert.match(run.stdout, /wrote .*ferry\.schema\.json/);
       const written = JSON.parse(await readFile(path.join(out, SCHEMA_FILE_NAME), "utf8")) as JsonObject;
-      assert.deepEqual(written, JSON.parse(JSON.stringify(jsonSchemaFor(FERRY_KINDS))));
+      assert.deepEqual(written, JSON.parse(JSON.stringify(jsonSchemaFor(FERRY_KINDS, SCHEMA_ID))));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -32,7 +32,7 @@ const METADATA: JsonObject = {
  * from the known pairs, and an if/then per pair checks `spec` against that
  * kind's schema, so errors point at the field rather than at "no match".
  */
-export function jsonSchemaFor(kinds: readonly KindSchema[]): JsonObject {
+export function jsonSchemaFor(kinds: readonly KindSchema[], id?: string): JsonObject {
   const $defs: Record<string, JsonValue> = {};
   const rules: JsonValue[] = [];
   for (const entry of kinds) {
@@ -48,6 +48,7 @@ export function jsonSchemaFor(kinds: readonly KindSchema[]): JsonObject {
   }
   return {
     $schema: DRAFT,
+    ...(id !== undefined ? { $id: id } : {}),
     title: "Ferry documents",
     description: `A Ferry document: ${kinds.map((k) => `${k.apiVersion} ${k.kind}`).join(", ")}.`,
     type: "object",

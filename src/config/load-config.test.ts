@@ -22,6 +22,26 @@ function load(apps: Record<string, string | readonly string[]>, extra = "") {
 }
 
 describe("loadApplications", () => {
+  it("resolves a relative source.repoURL against the repository that declares it, not the working directory", () => {
+    const app = (name: string, repoURL: string): string => `apiVersion: ferry.dev/v1\nkind: Application\nmetadata:\n  name: ${name}\nspec:\n  source:\n    path: .\n    repoURL: ${repoURL}\n`;
+    const rendered = renderPlain([
+      { path: "config/web.yaml", content: app("web", "../web") },
+      { path: "config/api.yaml", content: app("api", "https://git.example.com/org/api") },
+    ]);
+    const urls = (repository?: string) =>
+      Object.fromEntries(loadApplications(rendered.objects, repository !== undefined ? { repository } : {}).applications.map((a) => [a.name, a.spec.source.repoURL]));
+    assert.deepEqual(urls("https://git.example.com/org/config"), { web: "https://git.example.com/org/web", api: "https://git.example.com/org/api" });
+    assert.deepEqual(urls("/srv/git/config"), { web: "file:///srv/git/web", api: "https://git.example.com/org/api" });
+    assert.deepEqual(urls(), { web: "../web", api: "https://git.example.com/org/api" }, "a checkout alone (ferry validate) keeps it as written");
+  });
+
+  it("refuses a bare relative repoURL: it would depend on the agent's working directory", () => {
+    const content = "apiVersion: ferry.dev/v1\nkind: Application\nmetadata:\n  name: web\nspec:\n  source:\n    path: .\n    repoURL: web-repo\n";
+    const { problems } = load({ web: content });
+    assert.equal(problems.length, 1);
+    assert.match(problems[0] ?? "", /^config\/web\.yaml:8:14: spec\.source\.repoURL: a relative repository starts with \.\/ or \.\.\/ and is resolved against the repository that declares it/);
+  });
+
   it("returns valid applications sorted by name", () => {
     const { names, problems, applications } = load({ web: ["db"], db: [], cache: ["db"] });
     assert.deepEqual(problems, []);

@@ -16,6 +16,7 @@ import { duplicateHealthRuleProblems, HEALTH_RULE_KIND, normalizeHealthRule } fr
 import type { Pipeline } from "./pipeline.js";
 import { PIPELINE_KIND } from "./pipeline.js";
 import { resolvePipelines } from "./resolve-pipelines.js";
+import { isRelativeRepository, resolveRepositoryUrl } from "../source/repository-url.js";
 
 /** The kinds Ferry accepts at its config path. */
 export const CONFIG_KINDS: readonly { readonly apiVersion: string; readonly kind: string }[] = [
@@ -42,7 +43,18 @@ interface Dependency {
  * reported (the engine keeps the last good configuration while any exist),
  * sorted by file and line. Pure.
  */
-export function loadApplications(objects: readonly RenderedObject[]): {
+export function loadApplications(
+  objects: readonly RenderedObject[],
+  options: {
+    /**
+     * The repository the documents were read from (as the agent's --repo
+     * names it): a relative `source.repoURL` (./x, ../x) resolves against it,
+     * as git resolves relative submodule URLs. Without it (checks of a
+     * checkout), relative URLs stay as written.
+     */
+    readonly repository?: string;
+  } = {},
+): {
   applications: Application[];
   policies: PolicyRule[];
   notifications: Notification[];
@@ -101,7 +113,7 @@ export function loadApplications(objects: readonly RenderedObject[]): {
     declared.set(metadata.name, object);
     const normalized = normalizeApplication(object);
     problems.push(...normalized.problems);
-    if (normalized.application) valid.set(metadata.name, normalized.application);
+    if (normalized.application) valid.set(metadata.name, withResolvedRepository(normalized.application, options.repository));
   }
 
   // Dependencies are checked as written, also for applications with other problems, so one run reports everything.
@@ -135,6 +147,14 @@ export function loadApplications(objects: readonly RenderedObject[]): {
   problems.push(...resolved.problems);
   problems.push(...duplicateHealthRuleProblems(healthRules));
   return { applications, policies, notifications: [...notifications.values()], pipelines: resolved.pipelines, healthRules, problems: sortByLocation(problems) };
+}
+
+/** The application with its relative `source.repoURL` resolved against the repository that declares it. */
+function withResolvedRepository(application: Application, repository: string | undefined): Application {
+  const repoURL = application.spec.source.repoURL;
+  if (repository === undefined || repoURL === undefined || !isRelativeRepository(repoURL)) return application;
+  const source = { ...application.spec.source, repoURL: resolveRepositoryUrl(repoURL, repository) };
+  return { ...application, spec: { ...application.spec, source } };
 }
 
 /**

@@ -43,13 +43,21 @@ export const repoUrlSchema = z
     const problem = repoUrlProblem(url);
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   })
-  .meta({ description: "Another repository (URL or path) to read the manifests from; default: the config repository." });
+  .meta({
+    description:
+      "Another repository to read the manifests from: a URL (https://, ssh://, file://), git@host:path, an absolute path, or ./x and ../x relative to the repository that declares it (as git resolves relative submodule URLs); default: the config repository.",
+    examples: ["https://github.com/acme/web.git", "../web"],
+  });
 
 /** Why a repository URL is refused, or undefined when it is fine. */
 export function repoUrlProblem(url: string): string | undefined {
   if (url.startsWith("-")) return 'must not start with "-"';
   if (hasSpaceOrControl(url)) return "must not contain spaces or control characters";
   if (/^(ext|fd)::/i.test(url)) return "the ext:: and fd:: transports run commands and are not allowed";
+  // A bare relative path would depend on the agent's working directory; git submodules refuse it too.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^[^/:]{2,}:/.test(url) && !url.startsWith("/") && !/^\.\.?\//.test(url)) {
+    return "a relative repository starts with ./ or ../ and is resolved against the repository that declares it (as git resolves relative submodule URLs): write ../<name> for one beside it";
+  }
   // ssh://git@host is a user name; user:secret@ anywhere, or anything@ over http(s), is a credential (tokens go there).
   if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(url) || /^https?:\/\/[^/]*@/i.test(url)) {
     return "must not contain credentials: give the agent a git credential helper or an ssh key instead";

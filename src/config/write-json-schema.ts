@@ -7,18 +7,26 @@ import { APPLICATION_KIND, applicationSpecSchema, FERRY_API_VERSION } from "./ap
 import { HEALTH_RULE_KIND, healthRuleSpecSchema } from "./health-rule.js";
 import { NOTIFICATION_KIND, notificationSpecSchema } from "./notification.js";
 import { PIPELINE_KIND, pipelineSpecSchema } from "./pipeline.js";
+import { POLICY_KIND, policySchema } from "./policy.js";
 import type { KindSchema } from "./json-schema.js";
 import { jsonSchemaFor } from "./json-schema.js";
 
-/** Every document kind a Ferry repository can hold: the Application, the Pipeline, the Notification, the Overlay, the HealthRule and the host target's kinds. */
+/** Every document kind a Ferry repository can hold: the Application, the Pipeline, the Notification, the Policy, the Overlay, the HealthRule and the host target's kinds. */
 export const FERRY_KINDS: readonly KindSchema[] = [
   { apiVersion: FERRY_API_VERSION, kind: APPLICATION_KIND, schema: applicationSpecSchema },
   { apiVersion: FERRY_API_VERSION, kind: PIPELINE_KIND, schema: pipelineSpecSchema },
   { apiVersion: FERRY_API_VERSION, kind: NOTIFICATION_KIND, schema: notificationSpecSchema },
+  { apiVersion: FERRY_API_VERSION, kind: POLICY_KIND, schema: policySchema.shape.spec },
   { apiVersion: FERRY_API_VERSION, kind: "Overlay", schema: overlaySpecSchema, metadataRequired: false },
   { apiVersion: FERRY_API_VERSION, kind: HEALTH_RULE_KIND, schema: healthRuleSpecSchema },
   ...hostKindSchemas,
 ];
+
+/**
+ * Where the schema is published: its `$id`, the address SchemaStore serves it
+ * at once it is listed there (editors then pick it for ferry/*.yaml by themselves).
+ */
+export const SCHEMA_ID = "https://json.schemastore.org/ferry.json";
 
 /** Name of the file editors are pointed at (`# yaml-language-server: $schema=...`). */
 export const SCHEMA_FILE_NAME = "ferry.schema.json";
@@ -27,7 +35,7 @@ export const SCHEMA_FILE_NAME = "ferry.schema.json";
 export async function writeJsonSchema(outDir: string): Promise<string> {
   await mkdir(outDir, { recursive: true });
   const file = path.join(outDir, SCHEMA_FILE_NAME);
-  await writeFile(file, JSON.stringify(jsonSchemaFor(FERRY_KINDS), null, 2) + "\n");
+  await writeFile(file, JSON.stringify(jsonSchemaFor(FERRY_KINDS, SCHEMA_ID), null, 2) + "\n");
   return file;
 }
 

@@ -23,6 +23,8 @@ export interface Origin extends SourceLocation {
   readonly document: number;
   /** JSON pointer (`/spec/command`) -> position of that field: its value, or its key when the value is a block mapping or list. */
   readonly positions: Readonly<Record<string, SourcePosition>>;
+  /** JSON pointer -> position of the key of that mapping field, where known: an unknown field is reported at its key. */
+  readonly keyPositions?: Readonly<Record<string, SourcePosition>>;
 }
 
 /** One desired object produced by rendering a directory at a commit. Immutable. */
@@ -43,6 +45,12 @@ export const ANNOTATIONS = {
   /** `"true"` marks every field value of the object secret: diffs, drift and status show a marker instead. */
   secret: "ferry.dev/secret",
 } as const;
+
+/** Where a field's key is (for a field that should not be there), else where locate puts the field. */
+export function locateKey(origin: Origin, pointer: string): SourceLocation {
+  const pos = origin.keyPositions?.[pointer];
+  return pos ? { file: pos.file ?? origin.file, line: pos.line, column: pos.column } : locate(origin, pointer);
+}
 
 /** Best position for a field: the field itself, else its nearest parent, else the document. */
 export function locate(origin: Origin, pointer: string): SourceLocation {

@@ -4,6 +4,8 @@ import { createServer } from "node:net";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Agent } from "../agent/agent.js";
+import { parseResourceKey } from "../core/ids.js";
+import type { ApplicationStatus } from "../engine/status.js";
 import { runGit } from "../source/git.js";
 import { createHostTarget } from "../targets/host/host-target.js";
 import { exampleFiles } from "./example-repository.js";
@@ -23,6 +25,42 @@ export interface QuickstartLayout {
 export function quickstartLayout(dir: string): QuickstartLayout {
   const abs = resolve(dir);
   return { dir: abs, repo: join(abs, "repo"), live: join(abs, "live"), state: join(abs, ".ferry") };
+}
+
+/** The folder name `ferry quickstart` uses when none is given. */
+export const DEFAULT_QUICKSTART_DIR = "ferry-quickstart";
+
+/** Whether `dir` holds a quickstart: the example's Git repository in repo/ and the host root live/ beside it. */
+export function isQuickstart(dir: string): boolean {
+  const layout = quickstartLayout(dir);
+  return existsSync(join(layout.repo, ".git")) && existsSync(join(layout.repo, "ferry")) && existsSync(layout.live);
+}
+
+/**
+ * The quickstart `--reset` means: the folder named (only when it is one), or
+ * without a name ./ferry-quickstart, else the quickstart that `cwd` is inside
+ * (its repo/ folder, say, where the guide sends people). Undefined when there
+ * is none, so a reset never removes a folder that is not a quickstart.
+ */
+export function findQuickstart(dir: string | undefined, cwd: string): QuickstartLayout | undefined {
+  const named = resolve(cwd, dir ?? DEFAULT_QUICKSTART_DIR);
+  if (isQuickstart(named)) return quickstartLayout(named);
+  if (dir !== undefined) return undefined;
+  for (let current = resolve(cwd); ; current = dirname(current)) {
+    if (isQuickstart(current)) return quickstartLayout(current);
+    if (dirname(current) === current) return undefined;
+  }
+}
+
+/** The pid of the example's service, as the host target reports it in the status of application web. */
+export function servicePid(statuses: readonly ApplicationStatus[]): number | undefined {
+  const web = statuses.find((s) => s.name === "web");
+  const service = web?.inventory.find((e) => {
+    const ref = parseResourceKey(e.key);
+    return ref.kind === "Service" && ref.name === "web";
+  });
+  const pid = /\bpid (\d+)\b/.exec(service?.health.message ?? "")?.[1];
+  return pid !== undefined ? Number(pid) : undefined;
 }
 
 /**
@@ -77,8 +115,12 @@ export async function resetQuickstart(layout: QuickstartLayout): Promise<void> {
   await rm(layout.dir, { recursive: true, force: true });
 }
 
-/** What to try next, printed once the example runs; `dashboard` is the agent's dashboard URL with its read token. */
-export function quickstartGuide(layout: QuickstartLayout, port: number, dashboard?: string): string {
+/**
+ * What to try next, printed once the example runs; `dashboard` is the agent's
+ * dashboard URL with its read token, `pid` the service's process (killed by
+ * its pid: a pattern would match other people's processes too).
+ */
+export function quickstartGuide(layout: QuickstartLayout, port: number, dashboard?: string, pid?: number): string {
   const cli = fileURLToPath(new URL("../cli/main.js", import.meta.url));
   const repo = relative(process.cwd(), layout.repo) || ".";
   return `
@@ -104,8 +146,8 @@ ${dashboard ? `
   sed -i 's/Hello from Ferry/Hello again/' apps/web/files.yaml && git commit -qam "New greeting"
   curl http://127.0.0.1:${port}/
 
-  # kill the service: it comes back
-  pkill -f server.mjs; sleep 3; curl http://127.0.0.1:${port}/
+  # kill the service${pid !== undefined ? ` (pid ${pid}; ferry status web shows the current one)` : " (its pid is in: ferry status web)"}: it comes back
+  kill ${pid ?? "<pid>"}; sleep 3; curl http://127.0.0.1:${port}/
 
   # edit a managed file by hand: Ferry notices the drift and puts Git's version back
   echo '{"greeting":"edited by hand"}' > ../live/web/config.json; sleep 2; cat ../live/web/config.json

@@ -76,7 +76,7 @@ describe("overlays", () => {
     assert.deepEqual(withOverlay(overlay("./sub")), ['apps/web/envs/prd/ferry-overlay.yaml:5:7: spec.bases[0]: base "./sub" is the overlay\'s own directory or inside it']);
     assert.deepEqual(withOverlay(overlay("..")), ['apps/web/envs/prd/ferry-overlay.yaml:5:7: spec.bases[0]: base ".." contains the overlay: its files would be rendered twice']);
     assert.ok(
-      withOverlay("apiVersion: ferry.dev/v1\nkind: Overlay\nspec:\n  base: [../../base]\n").includes('apps/web/envs/prd/ferry-overlay.yaml:4:9: spec.base: unknown field "base" (did you mean "bases"?)'),
+      withOverlay("apiVersion: ferry.dev/v1\nkind: Overlay\nspec:\n  base: [../../base]\n").includes('apps/web/envs/prd/ferry-overlay.yaml:4:3: spec.base: unknown field "base" (did you mean "bases"?)'),
     );
     assert.deepEqual(
       withOverlay(overlay("../../base"), [{ path: "apps/web/envs/prd/x.yaml", content: "apiVersion: host.ferry.dev/v1\nkind: File\nmetadata:\n  name: nope\n  annotations:\n    ferry.dev/patch: delete\n" }]),

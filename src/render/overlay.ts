@@ -89,7 +89,7 @@ export function readOverlay(file: ManifestFile, dir: string): OverlayDefinition 
   if (parsed.problems.length > 0) return fail(parsed.problems);
   const [doc, extra] = parsed.documents;
   if (!doc) return fail([problemAt("the overlay file is empty: it needs spec.bases", { file: file.path, line: 1, column: 1 })]);
-  const origin: Origin = { file: file.path, line: doc.line, column: doc.column, document: doc.document, positions: doc.positions };
+  const origin: Origin = { file: file.path, line: doc.line, column: doc.column, document: doc.document, positions: doc.positions, keyPositions: doc.keyPositions };
   if (extra) return fail([problemAt("an overlay file holds one document", { file: file.path, line: extra.line, column: extra.column })]);
   const problems = schemaProblems(overlaySchema, doc.value, origin);
   const result = overlaySchema.safeParse(doc.value);
@@ -180,20 +180,38 @@ export function filesIn(files: readonly ManifestFile[], dir: string): ManifestFi
 /** Merges a patch into a base object; positions of patched fields point into the patch's file. */
 function patchObject(base: RenderedObject, patch: RenderedObject): RenderedObject {
   const positions: Record<string, SourcePosition> = { ...base.origin.positions };
+  const keyPositions: Record<string, SourcePosition> = { ...base.origin.keyPositions };
   const manifest = mergePatch(base.manifest, patch.manifest, "", (pointer) => {
-    for (const key of Object.keys(positions)) if (key === pointer || key.startsWith(`${pointer}/`)) delete positions[key];
-    for (const [key, position] of Object.entries(patch.origin.positions)) {
-      if (key === pointer || key.startsWith(`${pointer}/`)) positions[key] = { ...position, file: patch.origin.file };
+    for (const [into, from] of [
+      [positions, patch.origin.positions],
+      [keyPositions, patch.origin.keyPositions ?? {}],
+    ] as const) {
+      for (const key of Object.keys(into)) if (key === pointer || key.startsWith(`${pointer}/`)) delete into[key];
+      for (const [key, position] of Object.entries(from)) {
+        if (key === pointer || key.startsWith(`${pointer}/`)) into[key] = { ...position, file: patch.origin.file };
+      }
     }
   }) as Manifest;
-  return { key: base.key, manifest, origin: { ...base.origin, positions } };
+  return { key: base.key, manifest, origin: { ...base.origin, positions, keyPositions } };
 }
 
-/** RFC 7396 merge patch; `replaced` is told the pointer of every field the patch set or removed. */
-function mergePatch(target: JsonValue, patch: JsonValue, pointer: string, replaced: (pointer: string) => void): JsonValue {
-  if (!isJsonObject(patch) || !isJsonObject(target)) {
+/**
+ * A JSON merge patch (RFC 7386, as RFC 7396 restates it): a mapping merges
+ * into a mapping, null removes a field, anything else replaces. A mapping set
+ * where the target has none (or has a scalar or list) is merged into an empty
+ * mapping, so the nulls inside it remove nothing and do not stay either
+ * (`strategy: {type: Recreate, rollingUpdate: null}` adds just the type).
+ * `replaced` is told the pointer of every field the patch set or removed.
+ */
+export function mergePatch(target: JsonValue, patch: JsonValue, pointer = "", replaced: (pointer: string) => void = () => undefined): JsonValue {
+  if (!isJsonObject(patch)) {
     replaced(pointer);
     return patch;
+  }
+  if (!isJsonObject(target)) {
+    // Every field under here is the patch's.
+    replaced(pointer);
+    return mergePatch({}, patch, pointer, () => undefined);
   }
   const result: Record<string, JsonValue> = { ...(target as JsonObject) };
   for (const [key, value] of Object.entries(patch)) {
@@ -204,7 +222,7 @@ function mergePatch(target: JsonValue, patch: JsonValue, pointer: string, replac
     } else if (isJsonObject(value) && isJsonObject(result[key] ?? null)) {
       result[key] = mergePatch(result[key] as JsonValue, value, child, replaced);
     } else {
-      result[key] = value;
+      result[key] = mergePatch(result[key] ?? null, value, child, () => undefined);
       replaced(child);
     }
   }

@@ -18,6 +18,8 @@ export interface ParsedDocument {
   readonly column: number;
   /** JSON pointer -> position of that mapping value or sequence item (of its key when the value is empty). */
   readonly positions: Readonly<Record<string, SourcePosition>>;
+  /** JSON pointer -> position of the key of that mapping field. */
+  readonly keyPositions: Readonly<Record<string, SourcePosition>>;
 }
 
 /**
@@ -102,13 +104,18 @@ function unrollList(parsed: ParsedDocument, file: string): { documents: ParsedDo
       problems.push(problemAt(`item ${i + 1} of the List is not a mapping: each item must be one object with apiVersion, kind and metadata`, { file, ...start }, prefix));
       return;
     }
-    const positions: Record<string, SourcePosition> = {};
-    for (const [pointer, position] of Object.entries(parsed.positions)) {
-      if (pointer.startsWith(`${prefix}/`)) positions[pointer.slice(prefix.length)] = position;
-    }
-    documents.push({ value: item as JsonObject, document: parsed.document, line: start.line, column: start.column, positions });
+    documents.push({ value: item as JsonObject, document: parsed.document, line: start.line, column: start.column, positions: below(parsed.positions, prefix), keyPositions: below(parsed.keyPositions, prefix) });
   });
   return { documents, problems };
+}
+
+/** The positions under `prefix`, with pointers relative to it. */
+function below(positions: Readonly<Record<string, SourcePosition>>, prefix: string): Record<string, SourcePosition> {
+  const found: Record<string, SourcePosition> = {};
+  for (const [pointer, position] of Object.entries(positions)) {
+    if (pointer.startsWith(`${prefix}/`)) found[pointer.slice(prefix.length)] = position;
+  }
+  return found;
 }
 
 /**
@@ -141,7 +148,8 @@ function parseDocument(doc: Document.Parsed, index: number, file: string, at: Po
   }
 
   const positions: Record<string, SourcePosition> = {};
-  collectPositions(contents, [], { positions, problems, at, where });
+  const keyPositions: Record<string, SourcePosition> = {};
+  collectPositions(contents, [], { positions, keyPositions, problems, at, where });
   if (problems.length > 0) return { problems };
 
   let value: unknown;
@@ -161,7 +169,7 @@ function parseDocument(doc: Document.Parsed, index: number, file: string, at: Po
     problems.push(problemAt(pointer.reason, { file, ...position }, toPointer(pointer.path)));
     return { problems };
   }
-  return { document: { value: value as JsonObject, document: index, line: start.line, column: start.column, positions }, problems };
+  return { document: { value: value as JsonObject, document: index, line: start.line, column: start.column, positions, keyPositions }, problems };
 }
 
 /**
@@ -195,6 +203,7 @@ function syntaxProblem(doc: Document.Parsed, code: string, message: string, offs
 
 interface Collector {
   readonly positions: Record<string, SourcePosition>;
+  readonly keyPositions: Record<string, SourcePosition>;
   readonly problems: Problem[];
   readonly at: PositionOf;
   readonly where: (offset: number) => SourceLocation;
@@ -202,7 +211,7 @@ interface Collector {
 
 /** Records where every mapping field (its value, or its key when the value is a block mapping or list) and sequence item is, and refuses keys JSON cannot carry. */
 function collectPositions(node: YamlNode, path: (string | number)[], collector: Collector): void {
-  const { positions, problems, at, where } = collector;
+  const { positions, keyPositions, problems, at, where } = collector;
   if (isMap(node)) {
     const seen = new Set<string>();
     for (const pair of node.items as Pair<YamlNode | null, YamlNode | null>[]) {
@@ -231,6 +240,7 @@ function collectPositions(node: YamlNode, path: (string | number)[], collector: 
       // A block mapping or list starts on a later line than its key; the key is where people look for the field.
       const block = (isMap(value) || isSeq(value)) && !value.flow;
       positions[toPointer(childPath)] = at(empty || block || !value?.range ? keyOffset : value.range[0]);
+      keyPositions[toPointer(childPath)] = at(keyOffset);
       if (value) collectPositions(value, childPath, collector);
     }
   } else if (isSeq(node)) {

@@ -27,7 +27,7 @@ export function renderPlain(files: readonly ManifestFile[]): RenderResult {
     const parsed = parseManifests(file);
     problems.push(...parsed.problems);
     for (const doc of parsed.documents) {
-      const origin: Origin = { file: file.path, line: doc.line, column: doc.column, document: doc.document, positions: doc.positions };
+      const origin: Origin = { file: file.path, line: doc.line, column: doc.column, document: doc.document, positions: doc.positions, keyPositions: doc.keyPositions };
       const found = manifestProblems(doc.value, origin);
       if (found.length > 0) {
         problems.push(...found);

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, posix, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
@@ -28,6 +28,36 @@ export function normalizeRepositoryUrl(repository: string, cwd: string = process
   const value = repository.trim();
   if (SCHEME.test(value) || (SCP_LIKE.test(value) && !isAbsolute(value))) return trimTrailingSlashes(value);
   return trimTrailingSlashes(pathToFileURL(resolve(cwd, value)).href);
+}
+
+/** True for `./x` and `../x`: a repository named relative to the one that declares it. */
+export function isRelativeRepository(repository: string): boolean {
+  return /^\.\.?\//.test(repository.trim());
+}
+
+/**
+ * A repository named in a repository (an Application's `source.repoURL`),
+ * as git resolves a relative submodule URL: `./x` and `../x` are relative to
+ * the declaring repository's own URL or path (`../apps` beside
+ * `https://git.example.com/org/config` is `https://git.example.com/org/apps`;
+ * beside `/srv/git/config`, `/srv/git/apps`), whatever directory the agent
+ * runs in. Anything else is returned as written.
+ */
+export function resolveRepositoryUrl(repository: string, declaringRepository: string, cwd: string = process.cwd()): string {
+  const value = repository.trim();
+  if (!isRelativeRepository(value)) return value;
+  const base = normalizeRepositoryUrl(declaringRepository, cwd);
+  if (SCHEME.test(base)) {
+    // The declaring URL is the directory the relative one starts from (git: ./x is <url>/x).
+    const url = new URL(value, `${base}/`);
+    return trimTrailingSlashes(url.href);
+  }
+  // scp-like git@host:path: the path part resolves the same way, posix style.
+  const colon = base.indexOf(":");
+  const host = base.slice(0, colon);
+  const path = base.slice(colon + 1);
+  const joined = posix.normalize(posix.join(path === "" ? "." : path, value));
+  return trimTrailingSlashes(`${host}:${joined}`);
 }
 
 function trimTrailingSlashes(url: string): string {

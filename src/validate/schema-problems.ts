@@ -3,7 +3,7 @@ import type { Problem } from "../core/errors.js";
 import type { JsonValue } from "../core/json.js";
 import { toPointer } from "../core/json.js";
 import type { Origin } from "../core/objects.js";
-import { locate } from "../core/objects.js";
+import { locate, locateKey } from "../core/objects.js";
 import { article, describeType, explainSchemaProblems } from "./explain-problems.js";
 
 /**
@@ -16,17 +16,23 @@ export function schemaProblems(schema: z.ZodType, value: unknown, origin: Origin
   const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return [];
   const relative: Problem[] = [];
+  // Unknown fields are reported at their key: the value may be far off (a block below) or beside it.
+  const unknownFields = new Set<string>();
   for (const issue of result.error.issues) {
     const path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
     if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) relative.push({ severity: "error", message: `unknown field ${JSON.stringify(key)}`, field: toPointer([...path, key]) });
+      for (const key of issue.keys) {
+        const field = toPointer([...path, key]);
+        unknownFields.add(field);
+        relative.push({ severity: "error", message: `unknown field ${JSON.stringify(key)}`, field });
+      }
       continue;
     }
     relative.push({ severity: "error", message: describeIssue(issue), field: toPointer(path) });
   }
   return explainSchemaProblems(relative, schema, value as JsonValue).map((p) => {
     const field = base + (p.field ?? "");
-    return { ...p, field, location: locate(origin, field) };
+    return { ...p, field, location: unknownFields.has(p.field ?? "") ? locateKey(origin, field) : locate(origin, field) };
   });
 }
 

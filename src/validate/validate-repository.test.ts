@@ -172,7 +172,7 @@ describe("validateRepository", () => {
     assert.deepEqual(json[1], {
       file: "apps/web/s.yaml",
       line: 8,
-      column: 11,
+      column: 3,
       field: "spec.comand",
       severity: "error",
       message: 'unknown field "comand" (did you mean "command"?)',

@@ -58,6 +58,12 @@ describe("ferry bootstrap", () => {
     assert.equal(fake.stats.writes, writes, `a second run writes nothing:\n${outputOf(second)}`);
     assert.match(second.stdout, /applied: 0 created, 0 configured, 7 unchanged/);
 
+    // kubectl's --context, and the result as data for scripts: stdout is the JSON alone.
+    const asJson = await s.ferry(...args.map((a) => (a === "--kube-context" ? "--context" : a)), "-o", "json");
+    assert.equal(asJson.code, 0, outputOf(asJson));
+    const result = JSON.parse(asJson.stdout) as { applied: Record<string, number>; healthy: boolean; root: string };
+    assert.deepEqual([result.applied["unchanged"], result.healthy, result.root], [7, true, "missing"]);
+
     const other = await s.ferry(...args.map((a) => (a === "registry.acme.test/ferry:1.2.3" ? "registry.acme.test/ferry:1.2.4" : a)));
     assert.equal(other.code, 0, outputOf(other));
     assert.match(other.stdout, /Deployment\/ferry-system\/ferry: configured/);

@@ -8,6 +8,9 @@ import { CliError, EXIT } from "../exit-codes.js";
 import type { AgeIdentity } from "../../secrets/age.js";
 import { parseIdentityFile } from "../../secrets/age.js";
 import { eventPrinter, formatConfig, formatStatusTable } from "../format.js";
+import type { OutputFormat, DataFormat } from "../output.js";
+import { isData, formatStreamItem } from "../output.js";
+import { ProgressLine, startupProgress } from "../progress.js";
 
 /** Options of `ferry agent`. */
 export interface AgentCommandOptions {
@@ -21,7 +24,7 @@ export interface AgentCommandOptions {
   readonly listen: string;
   readonly once: boolean;
   readonly healthTimeout: string;
-  readonly output: "text" | "json";
+  readonly output: OutputFormat;
   /** History URL; default $FERRY_HISTORY_URL, else SQLite in the state directory. */
   readonly history?: string;
   /** Retention of the history as a duration; default keep everything. */
@@ -164,13 +167,28 @@ function readSecret(file: string): string {
  */
 export async function runAgentCommand(options: AgentCommandOptions): Promise<number> {
   const agent = agentFromOptions(options, !options.once);
-  const json = options.output === "json";
-  agent.engine.subscribe(json ? (event) => console.log(JSON.stringify(event)) : eventPrinter((line) => console.log(line)));
-  if (options.once) return runOnce(agent, json);
+  const data = isData(options.output) ? options.output : undefined;
+  const json = data !== undefined;
+  // On a terminal: what the first start is doing (a first clone, many first syncs); nothing when piped.
+  const progress = new ProgressLine(json ? { write: () => true } : process.stderr);
+  const startup = startupProgress(progress, options.repo);
+  const printer = eventPrinter((line) => progress.print(() => console.log(line)));
+  agent.engine.subscribe(
+    data
+      ? (event) => console.log(formatStreamItem(event, data))
+      : (event) => {
+          printer(event);
+          startup.onEvent(event);
+        },
+  );
+  if (options.once) return runOnce(agent, data, progress);
   await agent.start();
+  void agent.engine.whenIdle().then(() => progress.done());
   if (!json) {
-    console.log(`ferry agent: watching ${options.repo} (${options.ref}) ${options.path}; state in ${agent.options.stateDir}; press Ctrl-C to stop`);
-    if (agent.dashboardUrl) console.log(dashboardLine(agent.dashboardUrl, agent.options.stateDir));
+    progress.print(() => {
+      console.log(`ferry agent: watching ${options.repo} (${options.ref}) ${options.path}; state in ${agent.options.stateDir}; press Ctrl-C to stop`);
+      if (agent.dashboardUrl) console.log(dashboardLine(agent.dashboardUrl, agent.options.stateDir));
+    });
   }
   await waitForSignal();
   if (!json) console.log("stopping the agent; services keep running and are adopted by the next agent");
@@ -183,13 +201,14 @@ export function dashboardLine(url: string, stateDir: string): string {
   return `dashboard (read-only): ${url}\n  actions (sync, refresh, rollback) need the admin token: "token" in ${stateDir}/agent.json`;
 }
 
-async function runOnce(agent: Agent, json: boolean): Promise<number> {
+async function runOnce(agent: Agent, data: DataFormat | undefined, progress: ProgressLine): Promise<number> {
   await agent.start({ poll: false });
   try {
     await agent.engine.whenIdle();
+    progress.done();
     const statuses = agent.statuses();
     const config = agent.config();
-    if (json) console.log(JSON.stringify({ config, applications: statuses }));
+    if (data) console.log(formatStreamItem({ config, applications: statuses }, data));
     else {
       const configText = formatConfig(config);
       if (configText) console.log(configText);

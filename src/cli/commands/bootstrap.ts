@@ -3,6 +3,8 @@ import { parseDuration } from "../../config/duration.js";
 import { refProblem } from "../../source/remote-ref.js";
 import { repositoryProblem } from "../../source/repository-url.js";
 import { CliError, EXIT } from "../exit-codes.js";
+import type { OutputFormat } from "../output.js";
+import { formatData, isData } from "../output.js";
 import { gitIdentity } from "./rollback.js";
 
 /** The flags of `ferry bootstrap`, as the command line gives them. */
@@ -15,6 +17,7 @@ export interface BootstrapCommandOptions {
   readonly kubeContext?: string;
   readonly writeRoot: boolean;
   readonly timeout: string;
+  readonly output?: OutputFormat;
 }
 
 /**
@@ -38,6 +41,7 @@ export async function runBootstrapCommand(options: BootstrapCommandOptions): Pro
   }
   const timeoutMs = parseDuration(options.timeout);
   if (timeoutMs === undefined || timeoutMs <= 0) throw new CliError(`--timeout: ${JSON.stringify(options.timeout)} is not a duration such as 90s or 5m`);
+  const data = options.output !== undefined && isData(options.output) ? options.output : undefined;
   const result = await bootstrap({
     repo: options.repo,
     ref,
@@ -48,9 +52,11 @@ export async function runBootstrapCommand(options: BootstrapCommandOptions): Pro
     writeRoot: options.writeRoot,
     timeoutMs,
     author: await gitIdentity(),
-    log: (line) => console.log(line),
+    // With -o json|yaml, stdout is the result alone; what it waits for goes to stderr.
+    log: (line) => (data ? console.error(line) : console.log(line)),
   });
   const { created, configured, unchanged, adopted } = result.applied;
-  console.log(`applied: ${created} created, ${configured} configured, ${unchanged} unchanged${adopted > 0 ? `, ${adopted} adopted` : ""}`);
+  if (data) console.log(formatData(result, data));
+  else console.log(`applied: ${created} created, ${configured} configured, ${unchanged} unchanged${adopted > 0 ? `, ${adopted} adopted` : ""}`);
   return result.healthy ? EXIT.ok : EXIT.failed;
 }

@@ -5,7 +5,10 @@ import { displayKey, shortRevision } from "../../core/ids.js";
 import { formatDiffs } from "../../diff/format-diff.js";
 import { AgentClient } from "../client.js";
 import { CliError, EXIT } from "../exit-codes.js";
+import type { ClusterFlags } from "./offline.js";
 import { withLocalAgent } from "./offline.js";
+import type { OutputFormat } from "../output.js";
+import { isData, formatData } from "../output.js";
 
 /**
  * `ferry diff [app] --revision <commit, branch or tag>`: what merging that
@@ -14,7 +17,7 @@ import { withLocalAgent } from "./offline.js";
  * something would or the revision does not render or validate, 2 when it
  * could not run (unknown revision or application, a source that failed).
  */
-export async function runDiffRevisionCommand(stateDir: string, name: string | undefined, revision: string, output: "text" | "json"): Promise<number> {
+export async function runDiffRevisionCommand(stateDir: string, name: string | undefined, revision: string, output: OutputFormat, cluster: ClusterFlags = {}): Promise<number> {
   const client = await AgentClient.find(stateDir);
   const report = client
     ? await client.diffRevision(revision, name)
@@ -25,8 +28,8 @@ export async function runDiffRevisionCommand(stateDir: string, name: string | un
           if (error instanceof FerryError && error.disposition === "stalled") throw new CliError(error.message);
           throw error;
         }
-      });
-  if (output === "json") console.log(JSON.stringify(toJson(report), null, 2));
+      }, cluster);
+  if (isData(output)) console.log(formatData(toJson(report), output));
   else console.log(formatReport(report));
   const failures = report.applications.filter(isFailure);
   if (failures.some((f) => f.disposition !== "stalled")) return EXIT.error;

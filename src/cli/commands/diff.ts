@@ -5,14 +5,17 @@ import { formatProblem } from "../../core/errors.js";
 import { AgentClient } from "../client.js";
 import { CliError, EXIT } from "../exit-codes.js";
 import { formatDiffs } from "../format.js";
+import type { ClusterFlags } from "./offline.js";
 import { withLocalAgent } from "./offline.js";
+import type { OutputFormat } from "../output.js";
+import { isData, formatData } from "../output.js";
 
 /**
  * `ferry diff [app]`: what a sync would change in each application now.
  * Differences that ignore rules hide are listed but change nothing.
  * Exit 0 when nothing would change, 1 when something would, 2 when it cannot tell.
  */
-export async function runDiffCommand(stateDir: string, name: string | undefined, output: "text" | "json"): Promise<number> {
+export async function runDiffCommand(stateDir: string, name: string | undefined, output: OutputFormat, cluster: ClusterFlags = {}): Promise<number> {
   const client = await AgentClient.find(stateDir);
   const results = client
     ? await diffThroughAgent(client, name)
@@ -30,8 +33,8 @@ export async function runDiffCommand(stateDir: string, name: string | undefined,
           }
         }
         return out;
-      });
-  if (output === "json") console.log(JSON.stringify({ applications: results }, null, 2));
+      }, cluster);
+  if (isData(output)) console.log(formatData({ applications: results }, output));
   else {
     for (const r of results) {
       if ("error" in r) console.log(`${r.name}: cannot diff: ${r.error}${r.problems.length > 1 ? "\n  " + r.problems.join("\n  ") : ""}`);

@@ -13,15 +13,17 @@ import { kubernetesObjectName } from "../../targets/kubernetes/health/kubernetes
 import { HealthRuleSet } from "../../targets/kubernetes/health/rule-set.js";
 import { duplicateHealthRuleProblems } from "../../config/health-rule.js";
 import { CliError, EXIT } from "../exit-codes.js";
+import type { OutputFormat } from "../output.js";
+import { formatData, isData } from "../output.js";
 
 /** Options of `ferry health`. */
 export interface HealthCommandOptions {
   /** Directory of HealthRule documents, relative to the working directory; `ferry` is read when it exists. */
   readonly path?: string;
-  readonly output: "text" | "json";
+  readonly output: OutputFormat;
 }
 
-/** One assessed object, as `-o json` prints it. */
+/** One assessed object, as `-o json` and `-o yaml` print it. */
 export interface HealthLine {
   readonly object: string;
   readonly status: string;
@@ -43,7 +45,7 @@ export async function runHealthCommand(file: string, options: HealthCommandOptio
     const { health, rule } = rules.assess(object);
     return { object: kubernetesObjectName(object), status: health.status, message: health.message, rule };
   });
-  if (options.output === "json") console.log(JSON.stringify(lines, null, 2));
+  if (isData(options.output)) console.log(formatData(lines, options.output));
   else for (const line of lines) console.log(`${line.object}: ${line.status}: ${line.message}\n  rule: ${line.rule}`);
   return lines.every((l) => l.status === "Healthy") ? EXIT.ok : EXIT.failed;
 }

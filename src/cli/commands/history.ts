@@ -6,11 +6,13 @@ import { deploymentQueryOf, historyQueryOf, InvalidHistoryParam } from "../../hi
 import type { HistoryStore } from "../../history/types.js";
 import { CliError, EXIT } from "../exit-codes.js";
 import { formatDeployments, formatHistory } from "../format-history.js";
+import type { OutputFormat } from "../output.js";
+import { isData, formatData } from "../output.js";
 
 /** Options of `ferry history`. */
 export interface HistoryCommandOptions extends Omit<HistoryParams, "application"> {
   readonly history?: string;
-  readonly output: "text" | "json";
+  readonly output: OutputFormat;
 }
 
 /**
@@ -27,18 +29,18 @@ export async function runHistoryCommand(stateDir: string, application: string | 
     if (options.at !== undefined || options.version !== undefined) {
       const query = deploymentQueryOf(params, now);
       const page = await store.deployments(query);
-      if (options.output === "json") console.log(JSON.stringify(page, null, 2));
+      if (isData(options.output)) console.log(formatData(page, options.output));
       else {
         const heading = query.at
           ? `running at ${query.at.toISOString()}${options.version !== undefined ? ` with version ${options.version}` : ""}`
           : `version ${options.version ?? ""} ran`;
-        console.log(formatDeployments(page, heading, again));
+        console.log(formatDeployments(page, heading, again, { wide: options.output === "wide" }));
       }
       return EXIT.ok;
     }
     const page = await store.events(historyQueryOf(params, now));
-    if (options.output === "json") console.log(JSON.stringify(page, null, 2));
-    else console.log(formatHistory(page, again));
+    if (isData(options.output)) console.log(formatData(page, options.output));
+    else console.log(formatHistory(page, again, { wide: options.output === "wide" }));
     return EXIT.ok;
   } catch (error) {
     if (error instanceof InvalidHistoryParam) throw new CliError(`--${error.message}`);

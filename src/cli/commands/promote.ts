@@ -4,6 +4,8 @@ import { AgentClient } from "../client.js";
 import { CliError, EXIT } from "../exit-codes.js";
 import { formatPipeline, formatPromotion } from "../format-pipeline.js";
 import { gitIdentity } from "./rollback.js";
+import type { OutputFormat } from "../output.js";
+import { isData, formatData } from "../output.js";
 
 /** The running agent's client; promotion lives in the agent, so there is no offline mode. */
 async function agentClient(stateDir: string): Promise<AgentClient> {
@@ -18,7 +20,7 @@ async function who(): Promise<string> {
 }
 
 /** `ferry promote <pipeline|app> --to <env> [--version v]` */
-export async function runPromoteCommand(stateDir: string, target: string, options: { to: string; version?: string; set: readonly string[]; output: "text" | "json" }): Promise<number> {
+export async function runPromoteCommand(stateDir: string, target: string, options: { to: string; version?: string; set: readonly string[]; output: OutputFormat }): Promise<number> {
   const set: Record<string, string> = {};
   for (const pair of options.set) {
     const match = /^([A-Za-z0-9][-A-Za-z0-9_.]*)=(.*)$/s.exec(pair);
@@ -33,7 +35,7 @@ export async function runPromoteCommand(stateDir: string, target: string, option
 }
 
 /** `ferry approve <pipeline> --env <env>` */
-export async function runApproveCommand(stateDir: string, pipeline: string, options: { env: string; output: "text" | "json" }): Promise<number> {
+export async function runApproveCommand(stateDir: string, pipeline: string, options: { env: string; output: OutputFormat }): Promise<number> {
   const client = await agentClient(stateDir);
   const record = await client.approve(pipeline, { environment: options.env, by: await who() });
   print(record, options.output, `approved ${record.pipeline} ${record.version} into ${options.env}`);
@@ -41,16 +43,16 @@ export async function runApproveCommand(stateDir: string, pipeline: string, opti
 }
 
 /** `ferry pipeline status [name]`: exit 1 when a promotion stopped at a failed gate. */
-export async function runPipelineStatusCommand(stateDir: string, name: string | undefined, options: { output: "text" | "json" }): Promise<number> {
+export async function runPipelineStatusCommand(stateDir: string, name: string | undefined, options: { output: OutputFormat }): Promise<number> {
   const client = await agentClient(stateDir);
   const pipelines: readonly PipelineView[] = name !== undefined ? [await client.pipeline(name)] : (await client.pipelines()).pipelines;
-  if (options.output === "json") console.log(JSON.stringify(name !== undefined ? pipelines[0] : { pipelines }, null, 2));
+  if (isData(options.output)) console.log(formatData(name !== undefined ? pipelines[0] : { pipelines }, options.output));
   else if (pipelines.length === 0) console.log("no pipelines in the configuration");
   else console.log(pipelines.map(formatPipeline).join("\n\n"));
   return pipelines.some((p) => p.promotion?.outcome === "Failed") ? EXIT.failed : EXIT.ok;
 }
 
-function print(record: PromotionRecord, output: "text" | "json", headline: string): void {
-  if (output === "json") console.log(JSON.stringify(record, null, 2));
+function print(record: PromotionRecord, output: OutputFormat, headline: string): void {
+  if (isData(output)) console.log(formatData(record, output));
   else console.log(`${headline}\n${formatPromotion(record)}`);
 }

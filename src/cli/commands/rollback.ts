@@ -5,13 +5,16 @@ import { runGit } from "../../source/git.js";
 import { AgentClient } from "../client.js";
 import { CliError, EXIT } from "../exit-codes.js";
 import { formatRollback } from "../format-history.js";
+import type { ClusterFlags } from "./offline.js";
 import { withLocalAgent } from "./offline.js";
+import type { OutputFormat } from "../output.js";
+import { isData, formatData } from "../output.js";
 
 /**
  * `ferry rollback <app>`: writes the rollback commit (the application's
  * directory as it was at an earlier deployment) and lets the agent sync it.
  */
-export async function runRollbackCommand(stateDir: string, name: string, options: { to?: string; reason?: string; output: "text" | "json" }): Promise<number> {
+export async function runRollbackCommand(stateDir: string, name: string, options: { to?: string; reason?: string; output: OutputFormat; cluster?: ClusterFlags }): Promise<number> {
   const author = await gitIdentity();
   const request = { ...(options.to !== undefined ? { to: options.to } : {}), ...(options.reason !== undefined ? { reason: options.reason } : {}), author };
   const client = await AgentClient.find(stateDir);
@@ -21,9 +24,9 @@ export async function runRollbackCommand(stateDir: string, name: string, options
     result = await withLocalAgent(stateDir, async (agent) => {
       if (!agent.engine.applications().some((a) => a.name === name)) throw new CliError(`unknown application ${JSON.stringify(name)}`);
       return agent.rollback(name, request);
-    });
+    }, options.cluster);
   }
-  if (options.output === "json") console.log(JSON.stringify(result, null, 2));
+  if (isData(options.output)) console.log(formatData(result, options.output));
   else {
     console.log(formatRollback(result));
     if (!client) console.log("no agent is running: the rollback is applied when one starts");
@@ -32,15 +35,16 @@ export async function runRollbackCommand(stateDir: string, name: string, options
 }
 
 /** `ferry release <app>`: lets automatic promotion move the application again. */
-export async function runReleaseCommand(stateDir: string, name: string): Promise<number> {
+export async function runReleaseCommand(stateDir: string, name: string, options: { output?: OutputFormat; cluster?: ClusterFlags } = {}): Promise<number> {
   const client = await AgentClient.find(stateDir);
   const released = client
     ? await client.release(name)
     : await withLocalAgent(stateDir, async (agent) => {
         if (!agent.engine.applications().some((a) => a.name === name)) throw new CliError(`unknown application ${JSON.stringify(name)}`);
         return agent.release(name);
-      });
-  console.log(released ? `released ${name}: automatic promotion may move it again` : `${name} was not on hold`);
+      }, options.cluster);
+  if (options.output && isData(options.output)) console.log(formatData({ application: name, released }, options.output));
+  else console.log(released ? `released ${name}: automatic promotion may move it again` : `${name} was not on hold`);
   return EXIT.ok;
 }
 

@@ -9,12 +9,14 @@ import { formatConfig, formatStatusDetail, formatStatusTable } from "../format.j
 import type { HoldStatus } from "../../engine/status.js";
 import { holdStatuses } from "../../agent/holds.js";
 import { openHistoryOf } from "./history.js";
+import type { OutputFormat } from "../output.js";
+import { isData, formatData } from "../output.js";
 
 /**
  * `ferry status [app]`: from the running agent, or from the records in the
  * state directory when no agent runs. Exit 1 when an application is not Ready.
  */
-export async function runStatusCommand(stateDir: string, name: string | undefined, output: "text" | "json"): Promise<number> {
+export async function runStatusCommand(stateDir: string, name: string | undefined, output: OutputFormat): Promise<number> {
   const client = await AgentClient.find(stateDir);
   let statuses;
   let config: ConfigStatus | undefined;
@@ -39,10 +41,10 @@ export async function runStatusCommand(stateDir: string, name: string | undefine
   if (name) statuses = statuses.filter((s) => s.name === name);
   if (name && statuses.length === 0) throw new CliError(`unknown application ${JSON.stringify(name)}`);
   // Scripts see a rejected configuration too: `config` is there whenever an agent answered.
-  if (output === "json") console.log(JSON.stringify(name ? statuses[0] : { ...(config ? { config } : {}), applications: statuses }, null, 2));
+  if (isData(output)) console.log(formatData(name ? statuses[0] : { ...(config ? { config } : {}), applications: statuses }, output));
   else {
     if (header) console.error(header);
-    console.log(name && statuses[0] ? formatStatusDetail(statuses[0]) : formatStatusTable(statuses));
+    console.log(name && statuses[0] ? formatStatusDetail(statuses[0]) : formatStatusTable(statuses, { wide: output === "wide" }));
   }
   return statuses.every((s) => findCondition(s.conditions, "Ready")?.status === "True") ? EXIT.ok : EXIT.failed;
 }

@@ -5,15 +5,18 @@ import { AgentClient } from "../client.js";
 import { CliError, EXIT } from "../exit-codes.js";
 import { eventPrinter, formatStatusDetail } from "../format.js";
 import type { EngineEvent } from "../../engine/events.js";
+import type { ClusterFlags } from "./offline.js";
 import { withLocalAgent } from "./offline.js";
+import type { OutputFormat } from "../output.js";
+import { isData, formatData } from "../output.js";
 
 /**
  * `ferry sync <app>`: fetch now and apply, even when the policy is manual or
  * the revision stalled before. Progress is printed as it happens. Exit 0 when
  * the application ends Ready, 1 when not.
  */
-export async function runSyncCommand(stateDir: string, name: string, options: { prune: boolean; allowMassDelete: boolean; output: "text" | "json" }): Promise<number> {
-  const json = options.output === "json";
+export async function runSyncCommand(stateDir: string, name: string, options: { prune: boolean; allowMassDelete: boolean; output: OutputFormat; cluster?: ClusterFlags }): Promise<number> {
+  const json = isData(options.output);
   const print = eventPrinter((line) => console.error(line), { allProgress: true });
   const onEvent = (event: EngineEvent): void => {
     if (!json) print(event);
@@ -30,9 +33,9 @@ export async function runSyncCommand(stateDir: string, name: string, options: { 
       } finally {
         unsubscribe();
       }
-    });
+    }, options.cluster);
   }
-  if (json) console.log(JSON.stringify(status, null, 2));
+  if (isData(options.output)) console.log(formatData(status, options.output));
   else {
     console.log(formatStatusDetail(status));
     for (const p of status.problems) console.error(formatProblem(p));

@@ -2,12 +2,14 @@ import path from "node:path";
 import { formatReportGithub, formatReportText, reportJson } from "../../validate/format-report.js";
 import { validateRepository } from "../../validate/validate-repository.js";
 import { EXIT } from "../exit-codes.js";
+import type { OutputFormat } from "../output.js";
+import { isData, formatData } from "../output.js";
 
 /** Options of `ferry validate`. */
 export interface ValidateCommandOptions {
   readonly path: string;
   readonly root?: string;
-  readonly output: "text" | "json";
+  readonly output: OutputFormat;
   readonly format?: "text" | "github";
 }
 
@@ -20,7 +22,7 @@ export async function runValidateCommand(dir: string, options: ValidateCommandOp
     configPath: options.path,
     ...(options.root !== undefined ? { root: path.resolve(options.root) } : {}),
   });
-  if (options.output === "json") console.log(JSON.stringify(reportJson(report), null, 2));
+  if (isData(options.output)) console.log(formatData(reportJson(report), options.output));
   else if (options.format === "github") {
     const text = formatReportGithub(report);
     if (text) console.log(text);

@@ -52,7 +52,7 @@ describe("clusters from several kubeconfig files ($KUBECONFIG)", () => {
       ["kubernetes", "kubernetes@staging", "kubernetes@shared", "kubernetes@prod"],
     );
     assert.deepEqual(clusters[0]?.source, { files: [first, second], context: "prod" });
-    assert.throws(() => loadClusters({ context: "qa" }, env), /--kube-context: .* has no context "qa" \(it has: staging, shared, prod\)/);
+    assert.throws(() => loadClusters({ context: "qa" }, env), /--context: .* has no context "qa" \(it has: staging, shared, prod\)/);
   });
 
   it("a client reaches a context defined in the second file, and a name in both files means the first file's", async () => {

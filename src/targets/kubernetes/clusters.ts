@@ -74,7 +74,7 @@ export function loadClusters(options: ClusterOptions = {}, env: NodeJS.ProcessEn
   if (options.kubeconfig !== undefined && !existsSync(options.kubeconfig)) throw new Error(`--kubeconfig: no such file ${options.kubeconfig}`);
   const files = options.kubeconfig !== undefined ? [options.kubeconfig] : existing(env.KUBECONFIG?.split(path.delimiter) ?? [path.join(homedir(), ".kube", "config")]);
   if (files.length === 0) {
-    if (options.context !== undefined) throw new Error(`--kube-context ${options.context}: no kubeconfig found (set --kubeconfig or $KUBECONFIG)`);
+    if (options.context !== undefined) throw new Error(`--context ${options.context}: no kubeconfig found (set --kubeconfig or $KUBECONFIG)`);
     if (!env.KUBERNETES_SERVICE_HOST) return [];
     return [{ targetName: KUBERNETES_TARGET, source: { inCluster: true }, client: clientOptionsFor(options.timeouts, undefined) }];
   }
@@ -85,7 +85,7 @@ export function loadClusters(options: ClusterOptions = {}, env: NodeJS.ProcessEn
     if (!contexts.includes(named)) throw new Error(`--kube-timeout: ${files.join(path.delimiter)} has no context ${JSON.stringify(named)} (it has: ${contexts.join(", ") || "none"})`);
   }
   if (options.context !== undefined && !contexts.includes(options.context)) {
-    throw new Error(`--kube-context: ${files.join(path.delimiter)} has no context ${JSON.stringify(options.context)} (it has: ${contexts.join(", ") || "none"})`);
+    throw new Error(`--context: ${files.join(path.delimiter)} has no context ${JSON.stringify(options.context)} (it has: ${contexts.join(", ") || "none"})`);
   }
   const out: ClusterConfig[] = [];
   if (current && contexts.includes(current)) out.push({ targetName: KUBERNETES_TARGET, source: { files, context: current }, client: clientOptionsFor(options.timeouts, current) });

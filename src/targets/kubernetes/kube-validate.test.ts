@@ -89,12 +89,12 @@ stringData: {plain: text}
 
   it("names an unknown field with its file, line and the closest known field", () => {
     const typo = DEPLOYMENT.replace("  replicas: 3", "  replicass: 3");
-    assert.deepStrictEqual(problemsOf(typo), ['apps/web/web.yaml:9:14: spec.replicass: unknown field "replicass" (did you mean "replicas"?)']);
+    assert.deepStrictEqual(problemsOf(typo), ['apps/web/web.yaml:9:3: spec.replicass: unknown field "replicass" (did you mean "replicas"?)']);
   });
 
   it("finds unknown fields deep inside the pod template", () => {
     const typo = DEPLOYMENT.replace("          image: nginx:1.27", "          imgae: nginx:1.27");
-    assert.deepStrictEqual(problemsOf(typo), ['apps/web/web.yaml:24:18: spec.template.spec.containers[0].imgae: unknown field "imgae" (did you mean "image"?)']);
+    assert.deepStrictEqual(problemsOf(typo), ['apps/web/web.yaml:24:11: spec.template.spec.containers[0].imgae: unknown field "imgae" (did you mean "image"?)']);
   });
 
   it("reports a required field that is missing at its parent's line", () => {
@@ -208,9 +208,9 @@ spec: {whatever: true}
       "example.com/v2 Widget CustomResourceDefinition/widgets.example.com",
     ]);
     assert.deepStrictEqual(objectProblems(objects, validator).map(formatProblem), [
-      'apps/web/web.yaml:49:48: metadata.lables: unknown field "lables" (did you mean "labels"?)',
+      'apps/web/web.yaml:49:40: metadata.lables: unknown field "lables" (did you mean "labels"?)',
       "apps/web/web.yaml:50:1: spec.size: required field is missing",
-      'apps/web/web.yaml:51:9: spec.sise: unknown field "sise" (did you mean "size"?)',
+      'apps/web/web.yaml:51:3: spec.sise: unknown field "sise" (did you mean "size"?)',
       "apps/web/web.yaml:52:9: spec.name: must match ^[a-z]+$",
       "apps/web/web.yaml:53:9: spec.port: must be an integer or a string, got a number",
     ]);
@@ -229,7 +229,7 @@ spec: {whatever: true}
     const crd = CRD.slice(0, CRD.indexOf("          properties:\n")) + "          properties:\n            spec: {type: object}\n";
     const objects = render(`${crd}---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 1}\n`);
     assert.deepStrictEqual(objectProblems(objects, kubernetesValidator()).map(formatProblem), [
-      'apps/web/web.yaml:21:14: spec.size: unknown field "size" (no fields are allowed here)',
+      'apps/web/web.yaml:21:8: spec.size: unknown field "size" (no fields are allowed here)',
     ]);
   });
 });

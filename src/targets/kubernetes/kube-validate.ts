@@ -1,7 +1,7 @@
 import type { Problem } from "../../core/errors.js";
 import { problemAt } from "../../core/errors.js";
 import type { RenderedObject } from "../../core/objects.js";
-import { locate } from "../../core/objects.js";
+import { locate, locateKey } from "../../core/objects.js";
 import type { TargetValidator } from "../target.js";
 import { builtinSchemas, kindKey } from "./schemas/builtin-schemas.js";
 import type { SchemaCheck, SchemaIssue } from "./schemas/compile-schema.js";
@@ -124,7 +124,7 @@ function validateWith(object: RenderedObject, custom: ReadonlyMap<string, Custom
     builtinKinds().metadata()(object.manifest.metadata, "/metadata", issues);
     defined.check(object.manifest, "", issues);
   } else return [problemAt(unknownKindMessage(apiVersion, kind, custom), locate(object.origin, "/kind"), "/kind")];
-  return issues.map((i) => problemAt(i.message, locate(object.origin, i.pointer), i.pointer));
+  return issues.map((i) => problemAt(i.message, (i.unknown ? locateKey : locate)(object.origin, i.pointer), i.pointer));
 }
 
 function unknownKindMessage(apiVersion: string, kind: string, custom: ReadonlyMap<string, CustomKind>): string {

@@ -7,6 +7,8 @@ import type { OpenApiSchema } from "./openapi-schema.js";
 export interface SchemaIssue {
   readonly pointer: string;
   readonly message: string;
+  /** The field at pointer should not be there: reported at its key. */
+  readonly unknown?: true;
 }
 
 /** A compiled schema: checks a value found at `pointer` and appends what is wrong to `out`. */
@@ -159,7 +161,7 @@ export class SchemaCompiler {
         const at = `${pointer}/${escapePointerSegment(name)}`;
         const check = known.get(name) ?? extra;
         if (check) check(item, at, out);
-        else if (!free && !(embedded && OBJECT_FIELDS.has(name))) out.push({ pointer: at, message: unknownField(name, names) });
+        else if (!free && !(embedded && OBJECT_FIELDS.has(name))) out.push({ pointer: at, message: unknownField(name, names), unknown: true });
       }
     };
   }
