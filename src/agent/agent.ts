@@ -296,6 +296,7 @@ export class Agent {
     return this.metrics.render({
       queueDepth: this.engine.queueDepth,
       historyPending: this.history.pending,
+      runs: this.engine.runCounts(),
       applications: { ready, notReady: statuses.length - ready },
       repositories: [...fetchers].map((f) => {
         const { lsRemote, fetches } = f.stats?.() ?? { lsRemote: 0, fetches: 0 };

@@ -186,6 +186,9 @@ async function handle(
     }
   }
   if (req.method === "GET" && resource === "holds" && !name) return answer(res, async () => ({ holds: await (await agent.history.store()).holds() }));
+  if (req.method === "POST" && resource === "sync" && !name) {
+    return answer(res, async () => ({ applications: await agent.engine.syncAll({ prune: body?.prune === true, allowMassDelete: body?.allowMassDelete === true }) }));
+  }
   if (req.method === "POST" && resource === "refresh") {
     await agent.refresh({ allowMassDelete: body?.allowMassDelete === true });
     return send(res, 200, { ok: true });

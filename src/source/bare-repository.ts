@@ -80,6 +80,16 @@ export class BareRepository {
     return (await runGit(this.#args("rev-parse", "--verify", `${commit}^{tree}`), { cwd: this.directory })).trim();
   }
 
+  /**
+   * The paths that differ between two commits' trees (added, changed, removed;
+   * a rename counts as both its paths), or undefined when either commit is not here.
+   */
+  async changedPaths(from: string, to: string): Promise<string[] | undefined> {
+    const output = await execGit(this.#args("diff-tree", "-r", "-z", "--no-renames", "--name-only", "--no-commit-id", "--end-of-options", from, to), { cwd: this.directory });
+    if (output.code !== 0) return undefined;
+    return output.stdout.split("\0").filter((p) => p !== "");
+  }
+
   /** Author, email, subject and commit time of a commit. */
   async commitInfo(commit: string): Promise<CommitInfo> {
     const format = "--format=%an%x00%ae%x00%cI%x00%s";

@@ -60,6 +60,7 @@ export class GitFetcher implements SourceFetcher {
   readonly #verifier: CommitVerifier | undefined;
   readonly #metadata = new Map<Revision, Promise<{ digest: Digest; commit: CommitInfo }>>();
   readonly #pendingRevisions = new Map<Revision, Promise<Artifact>>();
+  readonly #changes = new Map<string, Promise<readonly string[] | undefined>>();
   #repository: Promise<BareRepository> | undefined;
   #current: Artifact | undefined;
   #refusal: SourceRefusal | undefined;
@@ -146,6 +147,21 @@ export class GitFetcher implements SourceFetcher {
     const tips = new Set(output.split("\n").flatMap((line) => /^([0-9a-f]{40,64})\t/.exec(line)?.[1] ?? []));
     const matches = [...tips].filter((commit) => commit.startsWith(id));
     return matches.length === 1 && matches[0] ? asRevision(matches[0]) : undefined;
+  }
+
+  /** The paths that differ between two revisions (cached per pair: every application of the source asks); undefined when unknown. */
+  changedPaths(from: Revision, to: Revision): Promise<readonly string[] | undefined> {
+    const key = `${from}..${to}`;
+    let pending = this.#changes.get(key);
+    if (!pending) {
+      pending = this.#openRepository()
+        .then((repository) => repository.changedPaths(from, to))
+        .catch(() => undefined);
+      // Only the newest few pairs are asked for: a new revision is diffed once against the one before.
+      if (this.#changes.size >= 8) this.#changes.delete(this.#changes.keys().next().value as string);
+      this.#changes.set(key, pending);
+    }
+    return pending;
   }
 
   /** Removes artifacts this source no longer needs, keeping the current one and the `keep` most recently used. */

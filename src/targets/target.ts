@@ -120,6 +120,13 @@ export interface Target extends TargetValidator {
    */
   describe(object: RenderedObject, context: ObjectContext): Promise<Comparable>;
   /**
+   * The repository files `describe` reads for the object beyond its manifest
+   * (a host File's `contentFrom`), relative to the repository root, so a
+   * commit that changes one of them runs the application again. Pure.
+   * Absent: none.
+   */
+  readsFrom?(object: RenderedObject): readonly string[];
+  /**
    * Which fields of the object's comparable state hold secrets (for either
    * side of a diff), so they are never reported. Pure. Absent: none beyond
    * the `ferry.dev/secret` annotation.

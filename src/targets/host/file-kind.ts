@@ -1,4 +1,5 @@
 import { readFile, rm } from "node:fs/promises";
+import { posix } from "node:path";
 import { locate } from "../../core/objects.js";
 import type { RenderedObject } from "../../core/objects.js";
 import type { ApplyOutcome, ObjectContext } from "../target.js";
@@ -148,6 +149,20 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number):
       drift.setActive(active);
     },
   };
+}
+
+/**
+ * The repository file a File's `contentFrom` names, relative to the
+ * repository root (resolved from the manifest that wrote the field); none for
+ * other objects, inline content, or a path that leaves the repository.
+ */
+export function contentFromOf(object: RenderedObject): string[] {
+  if (object.manifest.kind !== "File") return [];
+  const spec = (object.manifest as { spec?: { contentFrom?: unknown } }).spec;
+  const written = spec?.contentFrom;
+  if (typeof written !== "string" || written === "" || posix.isAbsolute(written)) return [];
+  const resolved = posix.normalize(posix.join(posix.dirname(locate(object.origin, "/spec/contentFrom").file), written));
+  return resolved === ".." || resolved.startsWith("../") ? [] : [resolved];
 }
 
 async function readContentFrom(object: RenderedObject, contentFrom: string, context: ObjectContext): Promise<Buffer> {

@@ -8,7 +8,7 @@ import type { RenderedObject } from "../../core/objects.js";
 import { locate } from "../../core/objects.js";
 import type { LiveChange, LiveObject, Target, TargetValidator } from "../target.js";
 import { artifactsInUse, createArtifactCache } from "./artifact-cache.js";
-import { createFileHandler } from "./file-kind.js";
+import { contentFromOf, createFileHandler } from "./file-kind.js";
 import type { HostKind } from "./host-schemas.js";
 import { HOST_API_VERSION, isHostKind } from "./host-schemas.js";
 import { hostId, normalizeHostNamespace, splitHostId } from "./host-ids.js";
@@ -192,6 +192,8 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
     },
 
     secretFields: hostSecretFields,
+
+    readsFrom: contentFromOf,
 
     async read(keys) {
       await ready;
