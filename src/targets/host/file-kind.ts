@@ -18,9 +18,9 @@ import { isNotFound } from "./state-store.js";
 /** A record as found on disk: one written before content digests were sealed has a plain `sha256` instead. */
 type StoredFileRecord = Omit<FileRecord, "contentDigest"> & { readonly contentDigest?: string; readonly sha256?: string };
 
-/** A File handler, plus the switch for its drift polling. */
+/** A File handler, plus the switch for its drift watch. */
 export interface FileHandler extends KindHandler {
-  /** Polls managed files for outside edits while someone watches. */
+  /** Watches managed files for outside edits while someone watches the target. */
   setWatching(active: boolean): void;
 }
 
@@ -32,7 +32,7 @@ interface DesiredFile {
   readonly mode: string;
 }
 
-/** Handles `File` objects: content written atomically under the root, drift noticed by polling. */
+/** Handles `File` objects: content written atomically under the root, drift noticed through file notifications. */
 export function createFileHandler(env: HostEnvironment, pollIntervalMs: number): FileHandler {
   const records = new Map<string, FileRecord>();
   const drift: FileDriftWatcher = createFileDriftWatcher(() => records.values(), env.sealer, pollIntervalMs, (record, message) =>
@@ -87,7 +87,7 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number):
       if (!(await staysInsideRealRoot(env.root, desired.path))) {
         throw fieldError("PathEscapesRoot", object, "/spec/path", `path ${desired.path} resolves through a symlink to a place outside the allowed root ${env.root}`);
       }
-      const live = await inspectFile(desired.path);
+      const live = await inspectFile(desired.path, record?.path === desired.path ? drift.snapshot(name) : undefined);
       const next: FileRecord = { name, owner: context.application, path: desired.path, contentDigest: env.sealer.seal(desired.sha256), mode: desired.mode };
       if (record && record.path === next.path && record.contentDigest === next.contentDigest && record.mode === next.mode && fileCondition(next, live, env.sealer) === "applied") {
         return "unchanged";
@@ -113,7 +113,7 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number):
     async read(name) {
       const record = records.get(name);
       if (!record) return undefined;
-      const live = await inspectFile(record.path);
+      const live = await inspectFile(record.path, drift.snapshot(name));
       if (!live) return undefined;
       return { state: fileComparable(record.path, live.sha256, live.mode), owner: record.owner };
     },
@@ -121,7 +121,9 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number):
     async health(name) {
       const record = records.get(name);
       if (!record) return { status: "Missing", message: `file ${name} is not managed here` };
-      return fileHealth(record, await inspectFile(record.path), env.sealer);
+      const health = fileHealth(record, await inspectFile(record.path, drift.snapshot(name)), env.sealer);
+      const polled = drift.pollingReason(record.path);
+      return polled === undefined ? health : { ...health, message: `${health.message} (${polled})` };
     },
 
     async delete(name, application) {
