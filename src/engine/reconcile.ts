@@ -286,6 +286,8 @@ async function applyPlan(input: ReconcileInput, plan: SyncPlan, context: ObjectC
       }
     }
   }
+  // Durable before the run reports it applied: one flush for the whole sync, not one per object.
+  await input.target.flush?.();
   return { changeSet: { created, configured, unchanged, deleted, failed }, errors };
 }
 

@@ -155,4 +155,10 @@ export interface Target extends TargetValidator {
   watch(listener: (change: LiveChange) => void): () => void;
   /** Stops watching and background work. Running services are left running. */
   close(): Promise<void>;
+  /**
+   * Makes what the applies and deletes so far wrote durable (a host target
+   * fsyncs each directory it wrote into once); the engine calls it at the end
+   * of a sync's applies. Absent: every write is durable when it returns.
+   */
+  flush?(): Promise<void>;
 }

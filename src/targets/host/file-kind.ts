@@ -3,6 +3,7 @@ import { posix } from "node:path";
 import { locate } from "../../core/objects.js";
 import type { RenderedObject } from "../../core/objects.js";
 import type { ApplyOutcome, ObjectContext } from "../target.js";
+import type { DirectorySync } from "./atomic-write.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import { sha256Hex } from "./digest.js";
 import type { FileDriftWatcher } from "./file-drift.js";
@@ -33,7 +34,7 @@ interface DesiredFile {
 }
 
 /** Handles `File` objects: content written atomically under the root, drift noticed through file notifications. */
-export function createFileHandler(env: HostEnvironment, pollIntervalMs: number): FileHandler {
+export function createFileHandler(env: HostEnvironment, pollIntervalMs: number, batch?: DirectorySync): FileHandler {
   const records = new Map<string, FileRecord>();
   const drift: FileDriftWatcher = createFileDriftWatcher(() => records.values(), env.sealer, pollIntervalMs, (record, message) =>
     env.notify(record.name, record.owner, message),
@@ -97,7 +98,7 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number):
       }
       drift.hold(name);
       try {
-        await writeFileAtomic(desired.path, desired.content, parseInt(desired.mode, 8));
+        await writeFileAtomic(desired.path, desired.content, parseInt(desired.mode, 8), batch);
         await env.store.write("File", name, next);
         records.set(name, next);
         // The file moved: the old one is Ferry's and would otherwise be left behind.

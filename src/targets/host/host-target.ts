@@ -20,6 +20,7 @@ import type { RecordSealer } from "./record-seal.js";
 import { loadRecordSealer } from "./record-seal.js";
 import { createServiceHandler } from "./service-kind.js";
 import { createStateStore } from "./state-store.js";
+import { DirectorySync } from "./atomic-write.js";
 
 /** Where the host target works, and how often it looks. */
 export interface HostTargetOptions {
@@ -96,7 +97,9 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
   const root = path.resolve(options.root);
   const validator = hostValidator(root, options.name);
   const stateDir = path.resolve(options.stateDir);
-  const store = createStateStore(stateDir);
+  // The directory fsyncs of an apply's writes (files and their records) are done once per directory, at flush.
+  const durability = new DirectorySync();
+  const store = createStateStore(stateDir, durability);
   const listeners = new Set<(change: LiveChange) => void>();
   const artifacts = createArtifactCache(stateDir);
   // The key is read (or made) with the other start-up work; nothing seals before `ready`.
@@ -132,7 +135,7 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
       }
     },
   });
-  const files = createFileHandler(environment("File"), options.filePollIntervalMs ?? 1000);
+  const files = createFileHandler(environment("File"), options.filePollIntervalMs ?? 1000, durability);
   const handlers: Readonly<Record<HostKind, KindHandler>> = {
     Service: createServiceHandler(environment("Service"), {
       livenessPollMs: options.livenessPollMs ?? 500,
@@ -238,7 +241,12 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
       };
     },
 
+    flush() {
+      return durability.flush();
+    },
+
     async close() {
+      await durability.flush();
       listeners.clear();
       await ready.catch(() => undefined);
       for (const handler of Object.values(handlers)) handler.close();
