@@ -7,6 +7,7 @@ import { asDigest, asRevision } from "../core/ids.js";
 import type { Artifact, CommitInfo, RefreshResult, SourceFetcher, SourceRefusal } from "./artifact.js";
 import { ArtifactStore } from "./artifact-store.js";
 import { BareRepository } from "./bare-repository.js";
+import { checkoutIncrementally } from "./incremental-checkout.js";
 import { runGit } from "./git.js";
 import type { RemoteRef } from "./remote-ref.js";
 import { lsRemotePatterns, refProblem, resolveRemoteRef } from "./remote-ref.js";
@@ -246,7 +247,12 @@ export class GitFetcher implements SourceFetcher {
   async #artifactOf(repository: BareRepository, revision: Revision): Promise<Artifact> {
     // Retained before it exists, so a prune running meanwhile leaves it alone.
     this.#store.retain(this.#owner, revision);
-    const directory = await this.#store.materialize(revision, (target) => repository.checkout(revision, target));
+    // From the current artifact when there is one: only what changed since is written.
+    const base = this.#current;
+    const directory = await this.#store.materialize(revision, async (target) => {
+      if (base && base.revision !== revision && (await checkoutIncrementally(repository, base, revision, target))) return "read-only";
+      await repository.checkout(revision, target);
+    });
     const { digest, commit } = await this.#metadataOf(repository, revision);
     return { url: redactSecrets(this.url), ref: this.ref, revision, digest, directory, commit };
   }
