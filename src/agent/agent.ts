@@ -53,7 +53,7 @@ import { watchesArtifact } from "../watch/watch-match.js";
 import type { PushedArtifact } from "../webhooks/registry-notice.js";
 import type { PushNotice } from "../webhooks/verify.js";
 import { scopePush } from "../webhooks/push-scope.js";
-import { loadSourceTree } from "../render/load-source.js";
+import { loadSourceTree, normalizeDir } from "../render/load-source.js";
 import { repositoryIdentity } from "../webhooks/verify.js";
 import { startControlServer } from "./control-server.js";
 import { clearAgentInfo, dashboardUrl, lockStateDir, saveAgentSettings, writeAgentInfo } from "./state-dir.js";
@@ -624,6 +624,12 @@ export class Agent {
 
   async #applyConfig(artifact: Artifact): Promise<void> {
     if (artifact.revision === this.#config.lastAttemptedRevision) return;
+    if (await this.#configUnchanged(artifact.revision)) {
+      // No file of the configuration's directory changed: the same documents, not parsed again.
+      this.#config = { ...this.#config, revision: artifact.revision, lastAttemptedRevision: artifact.revision };
+      this.engine.reportConfig({ type: "ConfigLoaded", revision: artifact.revision, applications: this.#config.applications });
+      return;
+    }
     let problems: readonly Problem[];
     let applications: Application[] = [];
     let notifications: Notification[] = [];
@@ -655,6 +661,16 @@ export class Agent {
     this.engine.setApplications(applications, { run: this.#reconcile, policies });
     this.engine.reportConfig({ type: "ConfigLoaded", revision: artifact.revision, applications: applications.map((a) => a.name) });
     this.#ensurePollers();
+  }
+
+  /** True when the configuration in use was accepted and `revision` changes no file under its directory (git diff-tree). */
+  async #configUnchanged(revision: Revision): Promise<boolean> {
+    const loaded = this.#config.revision;
+    if (loaded === undefined || loaded !== this.#config.lastAttemptedRevision || this.#allowEmptyConfig || !this.#configFetcher.changedPaths) return false;
+    const changed = await this.#configFetcher.changedPaths(loaded, revision);
+    if (changed === undefined) return false;
+    const dir = normalizeDir(this.options.path);
+    return !changed.some((path) => dir === "" || path === dir || path.startsWith(`${dir}/`));
   }
 
   /**
