@@ -30,7 +30,7 @@ export interface HostTargetOptions {
   readonly stateDir: string;
   /** Name Applications select the target by (default `host`). */
   readonly name?: string;
-  /** How often managed files are checked for outside edits while watched (default 1000 ms). */
+  /** How often managed files in a directory that cannot be watched through file notifications are checked for outside edits (default 1000 ms). */
   readonly filePollIntervalMs?: number;
   /** How often a service started by an earlier agent is checked for life (default 500 ms). */
   readonly livenessPollMs?: number;
