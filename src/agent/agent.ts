@@ -209,7 +209,7 @@ export class Agent {
     this.history = new HistoryRecorder({
       open: () => openHistory(historyUrl),
       agent: options.name ?? hostname(),
-      environmentOf: (name) => this.engine.applications().find((a) => a.name === name)?.spec.environment,
+      environmentOf: (name) => this.engine.application(name)?.spec.environment,
       spillFile: join(this.options.stateDir, "history-pending.jsonl"),
       ...(options.historyRetentionMs !== undefined ? { retentionMs: options.historyRetentionMs } : {}),
     });
@@ -228,7 +228,7 @@ export class Agent {
     return new PromotionController(
       {
         pipelines: () => this.#pipelines,
-        application: (name) => this.engine.applications().find((a) => a.name === name),
+        application: (name) => this.engine.application(name),
         status: (name) => this.engine.status(name),
         fetcher: (app) => this.fetcherFor(app),
         repository: (app) => ({ url: app.spec.source.repoURL ?? this.options.repo, ref: app.spec.source.ref ?? this.options.ref }),

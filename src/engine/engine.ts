@@ -168,6 +168,11 @@ export class Engine {
     return [...this.#apps.values()];
   }
 
+  /** One configured application by name (without copying the list: a history event asks for each). */
+  application(name: string): Application | undefined {
+    return this.#apps.get(name);
+  }
+
   /** Queues a run of one application. */
   enqueue(name: string, trigger: Trigger): void {
     if (this.#apps.has(name)) this.#queue.add(name, trigger);

@@ -45,6 +45,23 @@ test("a hand edit of a managed file is noticed through file notifications, with 
   await waitFor("a watch event once the directory is back", () => changes.find((c) => c.key === object.key), scaled(2000));
 });
 
+test("files recorded by an earlier agent are watched from the start", async (t) => {
+  const sandbox = await createSandbox();
+  t.after(() => sandbox.cleanup());
+  const object = hostObject("File", "config", { path: "etc/app/config.txt", content: "as in git\n" });
+  const earlier = sandbox.target({ filePollIntervalMs: HOUR });
+  await earlier.apply(object, sandbox.context);
+  await earlier.close();
+
+  const target = sandbox.target({ filePollIntervalMs: HOUR });
+  const changes: LiveChange[] = [];
+  const unsubscribe = target.watch((change) => changes.push(change));
+  t.after(unsubscribe);
+  await target.health([object.key]);
+  await writeFile(path.join(sandbox.root, "etc/app/config.txt"), "edited by hand\n");
+  await waitFor("a watch event for the edit", () => changes.find((c) => c.key === object.key), scaled(2000));
+});
+
 test("a directory that cannot be watched is polled, and the files' health says so", async (t) => {
   const sandbox = await createSandbox();
   t.after(() => sandbox.cleanup());

@@ -31,6 +31,8 @@ export interface FileDriftWatcher {
   /** Ferry is writing the file right now: the half-done state is not drift. */
   hold(name: string): void;
   release(name: string): void;
+  /** The records were loaded or replaced wholesale (at start): watch the directories they are in. */
+  resync(): void;
   /** The last state seen of a managed file, so a reader hashes it again only when its metadata moved. */
   snapshot(name: string): FileSnapshot | undefined;
   /** Why edits of a file at this path are noticed by polling, not notifications; undefined when notified (or not watching). */
@@ -58,6 +60,9 @@ export function createFileDriftWatcher(
   const versions = new Map<string, number>();
   const bump = (name: string): void => void versions.set(name, (versions.get(name) ?? 0) + 1);
   const watchers = new Map<string, FSWatcher>();
+  /** Directory of each file accepted, and how many such files each directory holds. */
+  const directoryOf = new Map<string, string>();
+  const filesIn = new Map<string, number>();
   /** Directories polled instead of watched, with why. */
   const polled = new Map<string, string>();
   /** Directory -> names of the files changed there (undefined: any of them), waiting to be looked at. */
@@ -99,23 +104,46 @@ export function createFileDriftWatcher(
   function syncWatches(): void {
     if (!active) return;
     const directories = byDirectory();
+    directoryOf.clear();
+    filesIn.clear();
+    for (const [dir, list] of directories) {
+      filesIn.set(dir, list.length);
+      for (const record of list) directoryOf.set(record.name, dir);
+    }
     for (const [dir, watcher] of watchers) {
       if (directories.has(dir)) continue;
       watcher.close();
       watchers.delete(dir);
     }
     for (const dir of polled.keys()) if (!directories.has(dir)) polled.delete(dir);
-    for (const dir of directories.keys()) {
-      if (watchers.has(dir)) continue;
-      try {
-        const watcher = watchDir(dir, (filename) => changedIn(dir, filename));
-        watcher.on("error", (error: NodeJS.ErrnoException) => unwatch(dir, `watching ${dir} failed: ${error.code ?? error.message}`));
-        watchers.set(dir, watcher);
-        if (polled.delete(dir)) changedIn(dir, undefined);
-      } catch (error) {
-        polled.set(dir, notWatchable(dir, error as NodeJS.ErrnoException));
-      }
+    for (const dir of directories.keys()) if (!watchers.has(dir)) watchOne(dir);
+    setPolling(polled.size > 0);
+  }
+
+  /** Watches one directory, or polls it when it cannot be watched. */
+  function watchOne(dir: string): void {
+    try {
+      const watcher = watchDir(dir, (filename) => changedIn(dir, filename));
+      watcher.on("error", (error: NodeJS.ErrnoException) => unwatch(dir, `watching ${dir} failed: ${error.code ?? error.message}`));
+      watchers.set(dir, watcher);
+      if (polled.delete(dir)) changedIn(dir, undefined);
+    } catch (error) {
+      polled.set(dir, notWatchable(dir, error as NodeJS.ErrnoException));
     }
+    setPolling(polled.size > 0);
+  }
+
+  /** A file left `dir` (forgotten, or moved): the last one to leave ends its watch. */
+  function leave(dir: string): void {
+    const left = (filesIn.get(dir) ?? 1) - 1;
+    if (left > 0) {
+      filesIn.set(dir, left);
+      return;
+    }
+    filesIn.delete(dir);
+    watchers.get(dir)?.close();
+    watchers.delete(dir);
+    polled.delete(dir);
     setPolling(polled.size > 0);
   }
 
@@ -192,12 +220,22 @@ export function createFileDriftWatcher(
     accept(record, snapshot) {
       bump(record.name);
       seen.set(record.name, observe("applied", snapshot));
-      if (active && !watchers.has(path.dirname(record.path))) syncWatches();
+      const dir = path.dirname(record.path);
+      const before = directoryOf.get(record.name);
+      if (before !== dir) {
+        if (before !== undefined) leave(before);
+        directoryOf.set(record.name, dir);
+        filesIn.set(dir, (filesIn.get(dir) ?? 0) + 1);
+      }
+      // One directory more to watch: watched on its own, without going over every record again.
+      if (active && !watchers.has(dir)) watchOne(dir);
     },
     forget(name) {
       bump(name);
       seen.delete(name);
-      if (active) syncWatches();
+      const dir = directoryOf.get(name);
+      directoryOf.delete(name);
+      if (dir !== undefined) leave(dir);
     },
     hold(name) {
       bump(name);
@@ -205,6 +243,9 @@ export function createFileDriftWatcher(
     },
     release(name) {
       held.delete(name);
+    },
+    resync() {
+      syncWatches();
     },
     snapshot(name) {
       return seen.get(name)?.snapshot;

@@ -63,6 +63,8 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number, 
         await env.store.write("File", name, record);
         records.set(name, record);
       }
+      // Watching may have begun before the records were read.
+      drift.resync();
     },
 
     async describe(object, context) {
