@@ -4,19 +4,22 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type { Problem } from "../core/errors.js";
 import { stalled, toFerryError } from "../core/errors.js";
-import type { Revision } from "../core/ids.js";
+import type { ResourceKey, Revision } from "../core/ids.js";
 import { shortRevision } from "../core/ids.js";
 import type { Application } from "../config/application.js";
+import type { LoadedHealthRule } from "../config/health-rule.js";
 import { loadApplications } from "../config/load-config.js";
 import type { PolicyRule } from "../config/policy.js";
 import { policyProblemsNamed } from "../validate/policy-check.js";
 import { Engine } from "../engine/engine.js";
-import type { ApplicationStatus, Suspension } from "../engine/status.js";
+import type { ApplicationStatus, HoldStatus, PromotionWait, Suspension } from "../engine/status.js";
 import { describeSuspension } from "../engine/status.js";
 import { SuspensionFile } from "./suspensions.js";
+import { holdStatuses } from "./holds.js";
 import type { AgeIdentity } from "../secrets/age.js";
 import { defaultHistoryUrl, openHistory } from "../history/open-history.js";
 import { HistoryRecorder } from "../history/recorder.js";
+import { runningAtStart } from "../history/running-at-start.js";
 import type { Notification } from "../config/notification.js";
 import { Notifier } from "../notify/notifier.js";
 import { loadManifestFiles } from "../render/load-files.js";
@@ -34,6 +37,7 @@ import type { Target } from "../targets/target.js";
 import type { ClusterConfig } from "../targets/kubernetes/clusters.js";
 import { loadClusters } from "../targets/kubernetes/clusters.js";
 import { KubeClient } from "../targets/kubernetes/kube-client.js";
+import { HealthRuleSet } from "../targets/kubernetes/health/rule-set.js";
 import { createKubernetesTarget } from "../targets/kubernetes/kubernetes-target.js";
 import type { ControlServer } from "./control-server.js";
 import type { RollbackRequest, RollbackResult } from "./rollback.js";
@@ -41,6 +45,7 @@ import { rollbackApplication } from "./rollback.js";
 import { AgentMetrics } from "./metrics.js";
 import { ReplayGuard } from "../webhooks/replay-guard.js";
 import type { Pipeline } from "../config/pipeline.js";
+import type { Hold } from "../history/types.js";
 import type { PromoteRequest } from "../promote/controller.js";
 import { PromotionController } from "../promote/controller.js";
 import type { PipelineView } from "../promote/pipeline-view.js";
@@ -54,9 +59,13 @@ import type { PushedArtifact } from "../webhooks/registry-notice.js";
 import type { PushNotice } from "../webhooks/verify.js";
 import { scopePush } from "../webhooks/push-scope.js";
 import { loadSourceTree, normalizeDir } from "../render/load-source.js";
+import { parseOffThread } from "../render/parse-pool.js";
 import { repositoryIdentity } from "../webhooks/verify.js";
 import { startControlServer } from "./control-server.js";
-import { clearAgentInfo, dashboardUrl, lockStateDir, saveAgentSettings, writeAgentInfo } from "./state-dir.js";
+import { clearAgentInfo, dashboardUrl, lockStateDir, removeTemporaryFiles, saveAgentSettings, writeAgentInfo } from "./state-dir.js";
+
+/** How long a starting agent waits for the history to say what it lacks of what runs. */
+const RUNNING_CHECK_TIMEOUT_MS = 10_000;
 
 /** How an agent is set up: where its configuration lives in Git, and where it keeps state. */
 export interface AgentOptions {
@@ -183,6 +192,13 @@ export class Agent {
   #suspending: Promise<unknown> = Promise.resolve();
   /** False for one-shot commands (diff, sync) that run only what they are asked to. */
   #reconcile = true;
+  /** Holds as the history store has them, with who rolled back: refreshed at every promotion check, and at once by rollback and release. */
+  #holds = new Map<string, HoldStatus>();
+  /** The health rules of the last accepted configuration: the built-in ones with the repository's HealthRules first. */
+  #healthRules: HealthRuleSet = HealthRuleSet.builtIn();
+  #healthRulesText = "[]";
+  /** Whether what runs was checked against the history (once, at the first configuration). */
+  #checkedRunning = false;
 
   constructor(options: AgentOptions) {
     this.options = { ...options, stateDir: resolve(options.stateDir), root: resolve(options.root) };
@@ -192,7 +208,8 @@ export class Agent {
     const host = createHostTarget({ root: this.options.root, stateDir: join(this.options.stateDir, "host") });
     this.#targets = new Map<string, Target>([[host.name, host]]);
     for (const cluster of clustersOf(options)) {
-      this.#targets.set(cluster.targetName, createKubernetesTarget({ client: new KubeClient(cluster.source), name: cluster.targetName }));
+      const target = createKubernetesTarget({ client: new KubeClient(cluster.source), name: cluster.targetName, healthRules: () => this.#healthRules });
+      this.#targets.set(cluster.targetName, target);
     }
     this.engine = new Engine({
       targets: this.#targets,
@@ -232,12 +249,14 @@ export class Agent {
         status: (name) => this.engine.status(name),
         fetcher: (app) => this.fetcherFor(app),
         repository: (app) => ({ url: app.spec.source.repoURL ?? this.options.repo, ref: app.spec.source.ref ?? this.options.ref }),
-        holds: async () => (await this.history.store()).holds(),
+        holds: () => this.#loadHolds(),
         record: (event) => this.history.record(event),
         rollback: async (application, reason) => {
           await this.rollback(application, { reason });
         },
         refresh: (app) => this.#checkSource(this.fetcherFor(app)),
+        runJob: (application, job, request) => this.engine.runJob(application, job, request),
+        jobRun: (application, key, id) => this.engine.jobRun(application, key as ResourceKey, id),
         promotionFinished: (pipeline, environment, outcome, seconds) => this.metrics.promotion(pipeline, environment, outcome, seconds),
         stepChanged: (record, index) => this.notifier.promotion(record, index),
       },
@@ -263,11 +282,15 @@ export class Agent {
     const pipelines = this.#pipelines.filter((p) => name === undefined || p.name === name);
     if (name !== undefined && pipelines.length === 0) throw stalled("UnknownPipeline", `unknown pipeline ${JSON.stringify(name)}`);
     const records = this.promotions.promotions();
+    const suspensions = new Map(this.engine.applications().flatMap((a) => {
+      const suspension = this.engine.suspension(a.name);
+      return suspension ? [[a.name, suspension] as const] : [];
+    }));
     return Promise.all(
       pipelines.map(async (p) => {
         const error = this.promotions.watchError(p.name);
         const watch = p.watch ? { description: this.promotions.watchDescription(p.name) ?? `${p.watch.type} watcher`, ...(error !== undefined ? { error } : {}) } : undefined;
-        return pipelineView(p, records[p.name], await this.promotions.environmentValues(p), watch);
+        return pipelineView(p, records[p.name], await this.promotions.environmentValues(p), watch, { holds: this.#holds, suspensions });
       }),
     );
   }
@@ -369,6 +392,7 @@ export class Agent {
     this.#reconcile = options.reconcile ?? true;
     this.#release = await lockStateDir(this.options.stateDir);
     try {
+      await removeTemporaryFiles(this.options.stateDir);
       const { repo, ref, path, root, kubeconfig, kubeContext } = this.options;
       const signatures = this.options.signatures;
       const { ageKeyFile, signCommitsFile } = this.options;
@@ -386,6 +410,7 @@ export class Agent {
       });
       await this.#verifier?.prepare();
       await this.history.start();
+      await this.#loadHolds().catch(() => undefined);
       for (const [name, suspension] of await this.#suspensionFile.load()) this.engine.setSuspension(name, suspension, { run: false });
       await this.engine.start();
       await this.refreshConfig();
@@ -447,7 +472,44 @@ export class Agent {
 
   /** Every application's status. */
   statuses(): ApplicationStatus[] {
-    return this.engine.statuses();
+    const waits = this.#promotionWaits();
+    return this.engine.statuses().map((s) => this.#withHold(s, waits));
+  }
+
+  /** The status of one application, with its hold and what a promotion waits for in it. */
+  status(name: string): ApplicationStatus | undefined {
+    const status = this.engine.status(name);
+    return status ? this.#withHold(status, this.#promotionWaits()) : undefined;
+  }
+
+  /** The holds of applications, as status shows them. */
+  holdsNow(): ReadonlyMap<string, HoldStatus> {
+    return this.#holds;
+  }
+
+  #withHold(status: ApplicationStatus, waits: ReadonlyMap<string, PromotionWait>): ApplicationStatus {
+    const hold = this.#holds.get(status.name);
+    const wait = waits.get(status.name);
+    return hold || wait ? { ...status, ...(hold ? { hold } : {}), ...(wait ? { promotion: wait } : {}) } : status;
+  }
+
+  /** Per application: the promotion step waiting on a person there (approval, ferry promote), or held. */
+  #promotionWaits(): Map<string, PromotionWait> {
+    const waits = new Map<string, PromotionWait>();
+    for (const record of Object.values(this.promotions.promotions())) {
+      for (const step of record.steps) {
+        if (step.phase !== "AwaitingApproval" && step.phase !== "AwaitingPromotion" && step.phase !== "Held") continue;
+        waits.set(step.application, { pipeline: record.pipeline, environment: step.environment, version: record.version, phase: step.phase, message: step.message ?? step.phase, since: step.since });
+      }
+    }
+    return waits;
+  }
+
+  /** Reads the holds from the history store (shared by agents), keeping who rolled back; returns them. */
+  async #loadHolds(): Promise<Hold[]> {
+    const { holds, statuses } = await holdStatuses(await this.history.store(), this.#holds);
+    this.#holds = statuses;
+    return holds;
   }
 
   /**
@@ -504,6 +566,9 @@ export class Agent {
     const [entry] = (await store.events({ application: name, types: ["Rollback"], limit: 1 })).items;
     const reason = `rolled back to ${result.to.versions.join(", ") || result.to.revision.slice(0, 8)}${request.reason ? `: ${request.reason}` : ""}`;
     await store.hold({ application: name, reason, since: result.event.at, ...(entry ? { eventId: entry.id } : {}) });
+    const by = result.event.author;
+    this.#holds = new Map([...this.#holds, [name, { reason, since: result.event.at, ...(by !== undefined ? { by } : {}), release: `ferry release ${name}` }]]);
+    this.promotions.poke();
     this.history.record({ type: "Hold", at: result.event.at, application: name, message: reason, ...(entry ? { relatedId: entry.id } : {}) });
     this.notifier.alert({ event: "Rollback", application: name, revision: result.commit, reason: "Rollback", message: result.event.subject ?? reason, at: result.event.at });
     await this.#checkSource(this.fetcherFor(app));
@@ -514,6 +579,8 @@ export class Agent {
   async release(name: string): Promise<boolean> {
     const store = await this.history.store();
     const released = await store.release(name);
+    this.#holds = new Map([...this.#holds].filter(([application]) => application !== name));
+    this.promotions.poke();
     if (released) this.history.record({ type: "Release", at: new Date().toISOString(), application: name, message: "hold released" });
     await this.history.flush().catch(() => undefined);
     return released;
@@ -635,12 +702,14 @@ export class Agent {
     let notifications: Notification[] = [];
     let pipelines: Pipeline[] = [];
     let policies: PolicyRule[] = [];
+    let healthRules: LoadedHealthRule[] = [];
     try {
       const files = await loadManifestFiles(artifact.directory, this.options.path);
+      await parseOffThread(files);
       const rendered = renderDirectory(files, {});
       problems = rendered.problems;
       if (problems.length === 0) {
-        ({ applications, notifications, pipelines, policies, problems } = loadApplications(rendered.objects));
+        ({ applications, notifications, pipelines, policies, healthRules, problems } = loadApplications(rendered.objects));
         // Rules that name Application (or Policy) documents hold for the configuration itself.
         problems = [...problems, ...policyProblemsNamed(policies, rendered.objects)];
       }
@@ -655,10 +724,21 @@ export class Agent {
       return;
     }
     this.#allowEmptyConfig = false;
+    if (!this.#checkedRunning) {
+      this.#checkedRunning = true;
+      await this.#recordRunningAtStart(applications);
+    }
     this.#config = { ...this.#config, revision: artifact.revision, lastAttemptedRevision: artifact.revision, problems, applications: applications.map((a) => a.name) };
     this.notifier.configure(notifications);
     this.#pipelines = pipelines;
+    // A revision with a broken rule was refused above, so the last good rules kept serving until now.
+    const rulesText = JSON.stringify(healthRules.map((r) => r.object.manifest));
+    const rulesChanged = rulesText !== this.#healthRulesText;
+    this.#healthRules = HealthRuleSet.withUserRules(healthRules.map((r) => r.rule));
+    this.#healthRulesText = rulesText;
     this.engine.setApplications(applications, { run: this.#reconcile, policies });
+    // Other rules may read the same objects differently: every application looks at its health again.
+    if (rulesChanged && this.#reconcile) for (const app of applications) this.engine.enqueue(app.name, "config");
     this.engine.reportConfig({ type: "ConfigLoaded", revision: artifact.revision, applications: applications.map((a) => a.name) });
     this.#ensurePollers();
   }
@@ -671,6 +751,29 @@ export class Agent {
     if (changed === undefined) return false;
     const dir = normalizeDir(this.options.path);
     return !changed.some((path) => dir === "" || path === dir || path.startsWith(`${dir}/`));
+  }
+
+  /**
+   * Before the first runs: what the records say runs but the history lacks
+   * (the last agent died before writing it) is recorded as found, and is
+   * durable before any application runs. A history that does not answer in
+   * time is logged and skipped, never holding the start.
+   */
+  async #recordRunningAtStart(applications: readonly Application[]): Promise<void> {
+    const check = async (): Promise<void> => {
+      const found = await runningAtStart(applications, (name) => this.engine.status(name), await this.history.store(), new Date());
+      for (const event of found) console.error(`history: ${event.application} runs ${event.revision?.slice(0, 8) ?? ""} but its sync was not recorded: recorded now as found running`);
+      await Promise.all(found.map((event) => this.history.record(event)));
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), RUNNING_CHECK_TIMEOUT_MS)));
+    try {
+      if ((await Promise.race([check(), timeout])) === "timeout") console.error("history: could not check what runs against the history in time; going on");
+    } catch (error) {
+      console.error(`history: cannot check what runs against the history: ${toFerryError(error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**

@@ -130,7 +130,7 @@ async function handle(
     if (!agent.engine.applications().some((a) => a.name === name) && !agent.engine.status(name)) {
       return send(res, 404, { error: `unknown application ${JSON.stringify(name)}` });
     }
-    const status = agent.engine.status(name);
+    const status = agent.status(name);
     if (req.method === "GET" && !action && status) {
       const environment = agent.engine.applications().find((a) => a.name === name)?.spec.environment;
       return send(res, 200, { ...status, ...(environment !== undefined ? { environment } : {}) } satisfies ApplicationResponse);
@@ -185,7 +185,16 @@ async function handle(
       return answer(res, () => agent.approve(name, request.environment as string, byOf(request)));
     }
   }
-  if (req.method === "GET" && resource === "holds" && !name) return answer(res, async () => ({ holds: await (await agent.history.store()).holds() }));
+  if (req.method === "GET" && resource === "holds" && !name) {
+    return answer(res, async () => {
+      const held = agent.holdsNow();
+      const holds = (await (await agent.history.store()).holds()).map((hold) => {
+        const by = held.get(hold.application)?.by;
+        return by !== undefined ? { ...hold, by } : hold;
+      });
+      return { holds };
+    });
+  }
   if (req.method === "POST" && resource === "sync" && !name) {
     return answer(res, async () => ({ applications: await agent.engine.syncAll({ prune: body?.prune === true, allowMassDelete: body?.allowMassDelete === true }) }));
   }
@@ -226,11 +235,13 @@ function suspendRequestOf(body: Record<string, unknown>): { by: string; reason?:
 }
 
 function rollbackRequestOf(body: Record<string, unknown>): RollbackRequest {
-  const author = body.author as { name?: unknown; email?: unknown } | undefined;
+  const author = body.author as { name?: unknown; email?: unknown; committer?: { name?: unknown; email?: unknown } } | undefined;
+  const committer = author?.committer;
+  const committerOf = committer && typeof committer.name === "string" && typeof committer.email === "string" ? { committer: { name: committer.name, email: committer.email } } : {};
   return {
     ...(typeof body.to === "string" ? { to: body.to } : {}),
     ...(typeof body.reason === "string" ? { reason: body.reason.slice(0, 1000) } : {}),
-    ...(author && typeof author.name === "string" && typeof author.email === "string" ? { author: { name: author.name, email: author.email } } : {}),
+    ...(author && typeof author.name === "string" && typeof author.email === "string" ? { author: { name: author.name, email: author.email, ...committerOf } } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Problem } from "../core/errors.js";
+import { parseOffThread } from "../render/parse-pool.js";
 import { stalled, toFerryError } from "../core/errors.js";
 import type { ResourceKey, Revision } from "../core/ids.js";
 import type { Application } from "../config/application.js";
@@ -157,6 +158,7 @@ async function newApplicationsAt(
   if (!place) return [];
   const files = await loadManifestFiles(place.artifact.directory, agent.options.path).catch(() => undefined);
   if (!files) return [];
+  await parseOffThread(files);
   const rendered = renderDirectory(files, {});
   const loaded = rendered.problems.length === 0 ? loadApplications(rendered.objects) : { applications: [], problems: rendered.problems };
   const errors = loaded.problems.filter((p) => p.severity === "error");

@@ -1,5 +1,5 @@
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { SignaturePolicy } from "../source/signatures.js";
 
@@ -51,6 +51,18 @@ export async function writePrivateJson(dir: string, name: string, value: unknown
   const path = join(dir, name);
   await writeFile(`${path}.tmp`, JSON.stringify(value, null, 2) + "\n", { mode: 0o600 });
   await rename(`${path}.tmp`, path);
+}
+
+/**
+ * Removes the temporary files of writes a killed agent left in the state
+ * directory and its application records (`*.tmp`). Called by the agent that
+ * holds the lock, before it writes anything.
+ */
+export async function removeTemporaryFiles(stateDir: string): Promise<void> {
+  for (const dir of [stateDir, join(stateDir, "apps")]) {
+    const entries = await readdir(dir).catch(() => [] as string[]);
+    for (const entry of entries) if (entry.endsWith(".tmp")) await rm(join(dir, entry), { force: true });
+  }
 }
 
 /** Reads agent.json; undefined when absent or when the agent that wrote it is gone. */

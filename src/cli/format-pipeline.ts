@@ -21,7 +21,13 @@ export function formatPipeline(view: PipelineView): string {
     if (env.message) lines.push(`    ${env.message}`);
     if (env.commit) lines.push(`    commit ${shortRevision(env.commit)}${env.branch ? ` on ${env.branch}` : ""}`);
     if (env.approvedBy) lines.push(`    approved by ${env.approvedBy} at ${env.approvedAt ?? ""}`);
-    lines.push(`    gates: ${env.gates.map((g) => `${g.gate} ${MARK[g.state] ?? g.state}${g.detail ? ` (${g.detail})` : ""}`).join(", ")}`);
+    if (env.hold) lines.push(`    on hold since ${env.hold.since}${env.hold.by ? ` by ${env.hold.by}` : ""}: ${env.hold.reason} (${env.hold.release})`);
+    if (env.suspension) lines.push(`    suspended by ${env.suspension.by} at ${env.suspension.at}${env.suspension.reason ? `: ${env.suspension.reason}` : ""} (ferry resume ${env.application})`);
+    const run = env.verification;
+    const detailOf = (g: PipelineView["environments"][number]["gates"][number]): string | undefined =>
+      g.gate === "verify" && run ? [g.detail, `run ${run.runId} ${run.status} at ${run.finishedAt ?? run.startedAt}`].filter(Boolean).join(", ") : g.detail;
+    lines.push(`    gates: ${env.gates.map((g) => `${g.gate} ${MARK[g.state] ?? g.state}${detailOf(g) ? ` (${detailOf(g) ?? ""})` : ""}`).join(", ")}`);
+    if (run?.status === "failed" && run.output) lines.push(`    output of run ${run.runId} (${run.name}):`, ...run.output.split("\n").map((l) => `    ${l}`));
   }
   return lines.join("\n");
 }

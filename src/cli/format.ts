@@ -4,7 +4,7 @@ import { formatProblem } from "../core/errors.js";
 import { displayKey, shortRevision } from "../core/ids.js";
 import type { EngineEvent } from "../engine/events.js";
 import type { ApplicationStatus } from "../engine/status.js";
-import { summarizeChangeSet } from "../engine/status.js";
+import { describeHold, summarizeChangeSet } from "../engine/status.js";
 import { formatDiffs } from "../diff/format-diff.js";
 import { count } from "../core/text.js";
 
@@ -59,6 +59,8 @@ export function formatStatusDetail(s: ApplicationStatus): string {
     );
   }
   if (s.suspension) lines.push(`Suspended:   by ${s.suspension.by} at ${s.suspension.at}${s.suspension.reason ? ` (${s.suspension.reason})` : ""}; ferry resume ${s.name} to sync again`);
+  if (s.hold) lines.push(`Held:        ${describeHold(s.hold)}`);
+  if (s.promotion) lines.push(`Promotion:   ${s.promotion.pipeline} ${s.promotion.version} into ${s.promotion.environment} since ${s.promotion.since}: ${s.promotion.message}`);
   lines.push("Conditions:");
   for (const c of s.conditions) lines.push(`  ${c.type}=${c.status} ${c.reason}: ${c.message}`);
   if (s.problems.length > 0) {

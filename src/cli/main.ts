@@ -8,6 +8,7 @@ import { runBootstrapCommand } from "./commands/bootstrap.js";
 import { runDashboardCommand } from "./commands/dashboard.js";
 import { runDiffCommand } from "./commands/diff.js";
 import { runDiffRevisionCommand } from "./commands/diff-revision.js";
+import { runHealthCommand } from "./commands/health.js";
 import { runHistoryCommand } from "./commands/history.js";
 import { runReleaseCommand, runRollbackCommand } from "./commands/rollback.js";
 import { runApproveCommand, runPipelineStatusCommand, runPromoteCommand } from "./commands/promote.js";
@@ -134,12 +135,22 @@ Exit 0 when the agent runs; 1 when it did not become healthy in time; 2 when it 
     .command("validate")
     .description("check a checkout before merge, offline: schemas, references, duplicate objects and policies (exit 1 on errors)")
     .argument("[dir]", "the repository checkout", ".")
-    .option("--path <dir>", "directory of the Application (and Policy) documents inside it", "ferry")
+    .option("--path <dir>", "directory of the Application (Policy, HealthRule) documents inside it", "ferry")
     .option("--root <dir>", "the host target's allowed root, to judge absolute paths (default: only relative paths are checked)")
     .addOption(new Option("--format <format>", "text, or github for GitHub Actions annotations").choices(["text", "github"]).default("text"))
     .addOption(output())
     .action((dir: string, o: { path: string; root?: string; format: "text" | "github"; output: "text" | "json" }) =>
       run(() => runValidateCommand(dir, { path: o.path, output: o.output, format: o.format, ...(o.root !== undefined ? { root: o.root } : {}) })),
+    );
+
+  program
+    .command("health")
+    .description("the health of saved live Kubernetes objects (kubectl get -o yaml) and the rule that decided it, to try a HealthRule before committing it (exit 1 when one is not Healthy)")
+    .argument("<file>", "YAML of one or more live objects, or a List")
+    .option("--path <dir>", "directory of HealthRule documents to use with the built-in rules (default: ferry, when it exists)")
+    .addOption(output())
+    .action((file: string, o: { path?: string; output: "text" | "json" }) =>
+      run(() => runHealthCommand(file, { output: o.output, ...(o.path !== undefined ? { path: o.path } : {}) })),
     );
 
   program
@@ -222,7 +233,7 @@ Applications declared only in the configuration at that revision are shown as ne
 
   program
     .command("rollback")
-    .description("commit the application's directory as it was at an earlier deployment, and let the agent sync it")
+    .description("commit the application's directory as it was at an earlier deployment, and let the agent sync it; the commit's author is your git identity (GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL, then git config)")
     .argument("<app>", "the application")
     .option("--to <revision-or-entry>", "a revision that ran before (a prefix is enough) or a history entry id (#123); default: the deployment before the current one")
     .option("--reason <text>", "why, for the commit message and the history")
@@ -253,7 +264,7 @@ Applications declared only in the configuration at that revision are shown as ne
 
   program
     .command("approve")
-    .description("approve the version waiting for approval to enter an environment; it is recorded with your git identity")
+    .description("approve the version waiting for approval to enter an environment; it is recorded with your git identity (GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL, then git config)")
     .argument("<pipeline>", "the pipeline")
     .requiredOption("--env <env>", "the environment waiting for approval")
     .addOption(output())

@@ -16,10 +16,11 @@ const UPDATE = process.env["UPDATE_GOLDEN"] === "1";
 /** A config directory as the agent reads it: load, render, then turn objects into applications. */
 async function loadCase(dir: string): Promise<JsonValue> {
   const rendered = renderDirectory(await loadManifestFiles(dir, "."), {});
-  const { applications, pipelines, problems } = loadApplications(rendered.objects);
+  const { applications, pipelines, healthRules, problems } = loadApplications(rendered.objects);
   return {
     applications: applications.map((a) => ({ name: a.name, origin: formatLocation(a.origin), spec: JSON.parse(JSON.stringify(a.spec)) as JsonValue })),
     ...(pipelines.length > 0 ? { pipelines: pipelines.map((p) => ({ ...(JSON.parse(JSON.stringify(p)) as Record<string, JsonValue>), origin: formatLocation(p.origin) })) } : {}),
+    ...(healthRules.length > 0 ? { healthRules: healthRules.map(({ rule }) => ({ name: rule.name, source: rule.source, match: rule.match.map((m) => `${m.group}/${m.kind}`) })) } : {}),
     problems: [...rendered.problems, ...problems].map(formatProblem),
   };
 }

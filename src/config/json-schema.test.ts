@@ -41,7 +41,7 @@ describe("jsonSchemaFor", () => {
     const schema = jsonSchemaFor(FERRY_KINDS);
     assert.equal(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
     const properties = schema["properties"] as JsonObject;
-    assert.deepEqual((properties["kind"] as JsonObject)["enum"], ["Application", "Pipeline", "Notification", "Overlay", "Service", "File", "Job"]);
+    assert.deepEqual((properties["kind"] as JsonObject)["enum"], ["Application", "Pipeline", "Notification", "Overlay", "HealthRule", "Service", "File", "Job"]);
     assert.deepEqual((properties["apiVersion"] as JsonObject)["enum"], ["ferry.dev/v1", "host.ferry.dev/v1"]);
     const rules = schema["allOf"] as JsonObject[];
     assert.equal(rules.length, FERRY_KINDS.length);

@@ -30,13 +30,13 @@ describe("loadApplications", () => {
   });
 
   it("returns nothing, without problems, for an empty config path", () => {
-    assert.deepEqual(loadApplications([]), { applications: [], policies: [], notifications: [], pipelines: [], problems: [] });
+    assert.deepEqual(loadApplications([]), { applications: [], policies: [], notifications: [], pipelines: [], healthRules: [], problems: [] });
   });
 
   it("refuses other kinds at the config path, at their line", () => {
     const { names, problems } = load({ web: [] }, "# stray\napiVersion: host.ferry.dev/v1\nkind: Service\nmetadata:\n  name: web\n");
     assert.deepEqual(names, ["web"]);
-    assert.deepEqual(problems, ['config/zz-extra.yaml:2:1: unknown kind "Service" (apiVersion host.ferry.dev/v1) at the config path: expected ferry.dev/v1 Application, Policy, Notification or Pipeline']);
+    assert.deepEqual(problems, ['config/zz-extra.yaml:2:1: unknown kind "Service" (apiVersion host.ferry.dev/v1) at the config path: expected ferry.dev/v1 Application, Policy, Notification, Pipeline or HealthRule']);
   });
 
   it("names the line of a dependency that is not declared", () => {

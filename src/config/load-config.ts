@@ -11,6 +11,8 @@ import type { PolicyRule } from "./policy.js";
 import { normalizePolicy, POLICY_KIND } from "./policy.js";
 import type { Notification } from "./notification.js";
 import { normalizeNotification, NOTIFICATION_KIND } from "./notification.js";
+import type { LoadedHealthRule } from "./health-rule.js";
+import { duplicateHealthRuleProblems, HEALTH_RULE_KIND, normalizeHealthRule } from "./health-rule.js";
 import type { Pipeline } from "./pipeline.js";
 import { PIPELINE_KIND } from "./pipeline.js";
 import { resolvePipelines } from "./resolve-pipelines.js";
@@ -21,6 +23,7 @@ export const CONFIG_KINDS: readonly { readonly apiVersion: string; readonly kind
   { apiVersion: FERRY_API_VERSION, kind: POLICY_KIND },
   { apiVersion: FERRY_API_VERSION, kind: NOTIFICATION_KIND },
   { apiVersion: FERRY_API_VERSION, kind: PIPELINE_KIND },
+  { apiVersion: FERRY_API_VERSION, kind: HEALTH_RULE_KIND },
 ];
 
 /** One `dependsOn` entry as written: the name and its index in the list (for its line). */
@@ -31,7 +34,8 @@ interface Dependency {
 
 /**
  * Turns the objects rendered from the agent's config path into applications
- * (and the rules of Policy documents, Notifications and Pipelines; a Pipeline's
+ * (and the rules of Policy documents, Notifications, Pipelines and the
+ * compiled HealthRules, two of which must not match the same kind; a Pipeline's
  * environments must name declared applications, each environment once). Every object must be a Ferry config kind; names must be unique; `dependsOn`
  * must name declared applications and must not form a cycle. Applications
  * with a problem of their own stay out of `applications`; every problem is
@@ -43,6 +47,7 @@ export function loadApplications(objects: readonly RenderedObject[]): {
   policies: PolicyRule[];
   notifications: Notification[];
   pipelines: Pipeline[];
+  healthRules: LoadedHealthRule[];
   problems: Problem[];
 } {
   const problems: Problem[] = [];
@@ -51,6 +56,7 @@ export function loadApplications(objects: readonly RenderedObject[]): {
   const declared = new Map<string, RenderedObject>();
   const valid = new Map<string, Application>();
   const pipelineObjects: RenderedObject[] = [];
+  const healthRules: LoadedHealthRule[] = [];
   for (const object of objects) {
     const { apiVersion, kind, metadata } = object.manifest;
     if (!CONFIG_KINDS.some((k) => k.apiVersion === apiVersion && k.kind === kind)) {
@@ -76,6 +82,14 @@ export function loadApplications(objects: readonly RenderedObject[]): {
     }
     if (kind === PIPELINE_KIND) {
       pipelineObjects.push(object);
+      continue;
+    }
+    if (kind === HEALTH_RULE_KIND) {
+      const normalized = normalizeHealthRule(object);
+      problems.push(...normalized.problems);
+      if (normalized.rule && healthRules.some((r) => r.rule.name === normalized.rule?.rule.name)) {
+        problems.push(problemAt(`health rule ${JSON.stringify(metadata.name)} is declared twice`, locate(object.origin, "/metadata/name"), "/metadata/name"));
+      } else if (normalized.rule) healthRules.push(normalized.rule);
       continue;
     }
     const first = declared.get(metadata.name);
@@ -119,7 +133,8 @@ export function loadApplications(objects: readonly RenderedObject[]): {
   const applications = [...valid.values()].filter((a) => !broken.has(a.name)).sort((a, b) => compare(a.name, b.name));
   const resolved = resolvePipelines(pipelineObjects, declared, valid);
   problems.push(...resolved.problems);
-  return { applications, policies, notifications: [...notifications.values()], pipelines: resolved.pipelines, problems: sortByLocation(problems) };
+  problems.push(...duplicateHealthRuleProblems(healthRules));
+  return { applications, policies, notifications: [...notifications.values()], pipelines: resolved.pipelines, healthRules, problems: sortByLocation(problems) };
 }
 
 /**

@@ -38,7 +38,7 @@ const environmentSchema = z.strictObject({
   approval: z.boolean().default(false).meta({ description: "A person must run ferry approve before the version is written into this environment." }),
   verify: z
     .strictObject({
-      job: z.string().min(1).optional().meta({ description: "Name of a host Job of the environment's application: its exit code decides." }),
+      job: z.string().min(1).optional().meta({ description: "Name of a Job of the environment's application (a host Job, a Kubernetes batch/v1 Job): the gate runs it for each version once that version synced and is healthy, and that run decides." }),
       http: z.array(httpCheckSchema).min(1).optional(),
       timeout: durationSchema.default("5m").meta({ description: "How long the environment may take to sync, become healthy and pass verification." }),
     })

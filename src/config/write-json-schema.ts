@@ -4,17 +4,19 @@ import { pathToFileURL } from "node:url";
 import { overlaySpecSchema } from "../render/overlay.js";
 import { hostKindSchemas } from "../targets/host/host-schemas.js";
 import { APPLICATION_KIND, applicationSpecSchema, FERRY_API_VERSION } from "./application.js";
+import { HEALTH_RULE_KIND, healthRuleSpecSchema } from "./health-rule.js";
 import { NOTIFICATION_KIND, notificationSpecSchema } from "./notification.js";
 import { PIPELINE_KIND, pipelineSpecSchema } from "./pipeline.js";
 import type { KindSchema } from "./json-schema.js";
 import { jsonSchemaFor } from "./json-schema.js";
 
-/** Every document kind a Ferry repository can hold: the Application, the Pipeline, the Notification, the Overlay and the host target's kinds. */
+/** Every document kind a Ferry repository can hold: the Application, the Pipeline, the Notification, the Overlay, the HealthRule and the host target's kinds. */
 export const FERRY_KINDS: readonly KindSchema[] = [
   { apiVersion: FERRY_API_VERSION, kind: APPLICATION_KIND, schema: applicationSpecSchema },
   { apiVersion: FERRY_API_VERSION, kind: PIPELINE_KIND, schema: pipelineSpecSchema },
   { apiVersion: FERRY_API_VERSION, kind: NOTIFICATION_KIND, schema: notificationSpecSchema },
   { apiVersion: FERRY_API_VERSION, kind: "Overlay", schema: overlaySpecSchema, metadataRequired: false },
+  { apiVersion: FERRY_API_VERSION, kind: HEALTH_RULE_KIND, schema: healthRuleSpecSchema },
   ...hostKindSchemas,
 ];
 

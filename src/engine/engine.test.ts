@@ -150,6 +150,31 @@ describe("engine", () => {
     await engine.stop();
   });
 
+  it("publishes a run's status only once a listener that keeps its events has them durable", async () => {
+    const { engine, source, store } = await rig();
+    let release: () => void = () => undefined;
+    const durable = new Promise<void>((resolve) => (release = resolve));
+    let kept = 0;
+    engine.subscribe((event) => {
+      if (event.type !== "SyncFinished") return undefined;
+      kept++;
+      return durable;
+    });
+    const first = await source.commit({ "apps/web/a.yaml": thing("a", "1") });
+    engine.setApplications([app("web")]);
+    await until(() => kept === 1, "the sync to finish");
+    assert.notEqual(engine.status("web")?.sync.revision, first.revision, "not reported while its event is not durable");
+    // The inventory it applies is saved before the apply (write-ahead); the saved status does not report the sync yet.
+    assert.notEqual((await store.load("web"))?.status.sync.revision, first.revision, "nor saved as synced");
+    const saves = store.saves;
+    release();
+    await engine.whenIdle();
+    assert.equal(engine.status("web")?.sync.revision, first.revision);
+    assert.equal((await store.load("web"))?.status.sync.revision, first.revision);
+    assert.equal(store.saves, saves + 1);
+    await engine.stop();
+  });
+
   it("previews another revision as a sync would decide it, pruning only what the policy prunes, and applies nothing", async () => {
     const { engine, target, source } = await rig();
     const keep = "\n  annotations:\n    ferry.dev/prune: disabled";
@@ -477,5 +502,36 @@ describe("engine", () => {
     assert.equal(target.live.size, 0);
     assert.equal(findCondition(engine.status("web")?.conditions ?? [], "Stalled"), undefined);
     await engine.stop();
+  });
+
+  it("an agent that lost its record after an apply (killed before saving it) records the version it finds live and takes back its inventory", async () => {
+    const { engine, target, source } = await rig();
+    const first = await source.commit({ "apps/web/a.yaml": thing("a", "1") + "---\n" + thing("b", "1").replace("  name: b", '  name: b\n  labels:\n    app.kubernetes.io/version: "2.0.0"') });
+    engine.setApplications([app("web")]);
+    await engine.whenIdle();
+    await engine.stop();
+
+    // The next agent: the same live objects, no record of the application.
+    const store = new MemoryRecordStore();
+    const next = new Engine({ targets: new Map([["memory", target]]), fetcherFor: () => source, store, healthTimeoutMs: 2000 });
+    const events: EngineEvent[] = [];
+    next.subscribe((e) => events.push(e));
+    await next.start();
+    next.setApplications([app("web")]);
+    await next.whenIdle();
+    const status = next.status("web");
+    assert.deepEqual(status?.inventory.map((e) => e.key).sort(), [key("a"), key("b")]);
+    const synced = events.filter((e) => e.type === "SyncFinished");
+    assert.equal(synced.length, 1);
+    assert.deepEqual(
+      synced.map((e) => e.type === "SyncFinished" && [e.revision, e.outcome, e.versions, e.changeSet.created.length]),
+      [[first.revision, "Succeeded", ["2.0.0"], 0]],
+    );
+    assert.match(status?.lastSync?.message ?? "", /found applied/);
+    assert.equal((await store.load("web"))?.applied?.digest !== undefined, true, "saved, so the next run records nothing again");
+    next.enqueue("web", "interval");
+    await next.whenIdle();
+    assert.equal(events.filter((e) => e.type === "SyncFinished").length, 1);
+    await next.stop();
   });
 });

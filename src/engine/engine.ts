@@ -8,7 +8,7 @@ import type { ObjectDiff } from "../diff/diff-objects.js";
 import { diffObjects } from "../diff/diff-objects.js";
 import { planSync } from "../plan/plan-sync.js";
 import type { Artifact, SourceFetcher } from "../source/artifact.js";
-import type { LiveChange, Target } from "../targets/target.js";
+import type { JobRun, JobRunRequest, LiveChange, Target } from "../targets/target.js";
 import type { AppRecord, RecordStore } from "./app-record.js";
 import { newRecord } from "./app-record.js";
 import type { EngineEvent, EngineListener, ReconcileStage } from "./events.js";
@@ -267,6 +267,33 @@ export class Engine {
   }
 
   /**
+   * Starts a run of the application's Job `job` as declared at the revision
+   * it synced last (asking again with the same id returns that run): the
+   * verification of a promotion step runs this way, after the version synced
+   * and became healthy. Returns the run and the Job's key, to read the run by.
+   */
+  async runJob(name: string, job: string, request: JobRunRequest): Promise<{ readonly key: ResourceKey; readonly run: JobRun }> {
+    const app = this.#apps.get(name);
+    const revision = this.#records.get(name)?.status.sync.revision;
+    if (!app || !revision) throw stalled("NotSynced", `application ${name} has not synced a revision to run job ${job} of`);
+    const target = this.#target(app);
+    if (!target.runJob) throw stalled("NotRunnable", `target ${target.name} of ${name} cannot run a job on demand`);
+    const artifact = await this.#options.fetcherFor(app).artifactAt(revision);
+    const rendered = prepareStage(await renderStage(artifact, app.spec.source.path, { helm: helmOptionsOf(app), ...(this.#options.ageIdentities ? { identities: this.#options.ageIdentities } : {}) }), target, app.spec.settings);
+    const object = rendered.objects.find((o) => o.manifest.metadata.name === job && target.runnable?.(o) === undefined);
+    if (!object) throw stalled("JobNotFound", `${name} has no Job ${JSON.stringify(job)} at ${revision.slice(0, 8)} to run`);
+    const run = await target.runJob(object, { application: app.name, artifactDirectory: artifact.directory, ...(app.spec.settings ? { settings: app.spec.settings } : {}) }, request);
+    return { key: object.key, run };
+  }
+
+  /** A run started by runJob, as its target knows it now; undefined when there is none. */
+  async jobRun(name: string, key: ResourceKey, id: string): Promise<JobRun | undefined> {
+    const app = this.#apps.get(name);
+    if (!app) return undefined;
+    return this.#target(app).jobRun?.(key, id);
+  }
+
+  /**
    * What a sync of the application would change now, without changing
    * anything; objects that match Git apart from fields ignore rules hide come
    * too (type `same`, with those fields), since people want to see them.
@@ -339,10 +366,14 @@ export class Engine {
       // A new revision that changes nothing the application read needs no run: it is current there as it is.
       if (!manual && triggers.every((t) => t === "revision") && (await this.#unchangedFor(app))) return;
       const record = this.#records.get(name) ?? newRecord(name, targetKey(app.spec));
-      const next = await this.#reconcile(app, record, trigger, manual?.request);
+      const kept: Promise<void>[] = [];
+      const next = await this.#reconcile(app, record, trigger, manual?.request, (event) => kept.push(this.#bus.emit(event)));
+      // The status is about to report what this run did: its events are durable first (in the history),
+      // so whoever reads the status can find them there, even if the agent dies right after.
+      await Promise.all(kept);
       if (next.inputs) this.#inputs.set(name, { ...next.inputs, current: next.inputs.revision });
       else this.#inputs.delete(name);
-      this.#finish(app, record, withSuspension(next.record, this.#suspensions.get(name), this.#now()), next.retry);
+      await this.#finish(app, record, withSuspension(next.record, this.#suspensions.get(name), this.#now()), next.retry);
     } catch (error) {
       const e = toFerryError(error);
       console.error(`reconcile of ${name} failed unexpectedly: ${e.message}`);
@@ -376,7 +407,13 @@ export class Engine {
     return true;
   }
 
-  async #reconcile(app: Application, record: AppRecord, trigger: Trigger, manual: SyncRequest | undefined): Promise<ReconcileResult> {
+  async #reconcile(
+    app: Application,
+    record: AppRecord,
+    trigger: Trigger,
+    manual: SyncRequest | undefined,
+    emit: (event: EngineEvent) => void,
+  ): Promise<ReconcileResult> {
     const now = this.#now();
     if (app.spec.suspend && !manual) return { record: waitingStatus(record, app, "Suspended", "reconciliation is suspended", now, true) };
     const notReady = app.spec.dependsOn.filter((d) => this.#records.get(d)?.status.conditions.find((c) => c.type === "Ready")?.status !== "True");
@@ -412,12 +449,13 @@ export class Engine {
       ...(manual ? { manual } : {}),
       now: this.#now,
       progress,
-      emit: (event: EngineEvent) => this.#bus.emit(event),
+      emit,
       healthTimeoutMs: this.#options.healthTimeoutMs ?? 120_000,
       ...(this.#options.maxDeleteShare !== undefined ? { maxDeleteShare: this.#options.maxDeleteShare } : {}),
       ...(this.#suspensions.has(app.name) ? { suspended: true } : {}),
       ...(this.#options.ageIdentities ? { ageIdentities: this.#options.ageIdentities } : {}),
       ...(this.#policies.length > 0 ? { policies: this.#policies } : {}),
+      saveRecord: (saved: AppRecord) => this.#options.store.save(saved),
     };
     const refusal = fetcher.refusal?.();
     const result = await this.#runRevision(input);
@@ -475,8 +513,8 @@ export class Engine {
     };
   }
 
-  #finish(app: Application, previous: AppRecord, next: AppRecord, retry: "backoff" | "soon" | undefined): void {
-    const { becameReady } = finishRun(previous, next, this.#options.store, this.#bus);
+  async #finish(app: Application, previous: AppRecord, next: AppRecord, retry: "backoff" | "soon" | undefined): Promise<void> {
+    const { becameReady } = await finishRun(previous, next, this.#options.store, this.#bus);
     this.#records.set(app.name, next);
     if (becameReady) for (const other of this.#apps.values()) if (other.spec.dependsOn.includes(app.name)) this.#queue.add(other.name, "dependency");
     if (retry === "backoff") this.#queue.addAfter(app.name, "retry", this.#backoff(app.name));

@@ -33,8 +33,12 @@ export type EngineEvent =
   | { readonly type: "ConfigLoaded"; readonly revision: Revision; readonly applications: readonly string[] }
   | { readonly type: "ApplicationRemoved"; readonly application: string; readonly pruned: readonly ResourceKey[] };
 
-/** A listener of engine events. */
-export type EngineListener = (event: EngineEvent) => void;
+/**
+ * A listener of engine events. One that keeps events (the history) returns a
+ * promise that resolves once the event is durable; the engine waits on it
+ * before its status reports what the event is about.
+ */
+export type EngineListener = (event: EngineEvent) => unknown;
 
 /** Fans events out to listeners; a throwing listener never breaks the engine or the others. */
 export class EventBus {
@@ -46,14 +50,20 @@ export class EventBus {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Delivers an event to every listener. */
-  emit(event: EngineEvent): void {
+  /**
+   * Delivers an event to every listener. The promise resolves once every
+   * listener that keeps the event has it durable; it never rejects.
+   */
+  emit(event: EngineEvent): Promise<void> {
+    const kept: Promise<unknown>[] = [];
     for (const listener of this.#listeners) {
       try {
-        listener(event);
+        const result = listener(event);
+        if (result instanceof Promise) kept.push(result.catch((error: unknown) => console.error(`event listener failed on ${event.type}:`, error)));
       } catch (error) {
         console.error(`event listener failed on ${event.type}:`, error);
       }
     }
+    return kept.length === 0 ? Promise.resolve() : Promise.all(kept).then(() => undefined);
   }
 }

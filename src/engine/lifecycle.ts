@@ -76,11 +76,12 @@ export function refusedRecord(record: AppRecord, refusal: SourceRefusal, now: Da
  * Ends a run: saves the record when it changed (an unchanged run writes
  * nothing), tells listeners, and says whether the application just became Ready.
  */
-export function finishRun(previous: AppRecord, next: AppRecord, store: RecordStore, bus: EventBus): { becameReady: boolean } {
+export async function finishRun(previous: AppRecord, next: AppRecord, store: RecordStore, bus: EventBus): Promise<{ becameReady: boolean }> {
   const wasReady = findCondition(previous.status.conditions, "Ready")?.status === "True";
   const isReady = findCondition(next.status.conditions, "Ready")?.status === "True";
   if (JSON.stringify(previous) !== JSON.stringify(next)) {
-    store.save(next).catch((error: unknown) => console.error(`cannot save the record of ${next.name}: ${(error as Error).message}`));
+    // Saved before the status is told: what a reader sees reported is on disk (the inventory above all).
+    await store.save(next).catch((error: unknown) => console.error(`cannot save the record of ${next.name}: ${(error as Error).message}`));
     bus.emit({ type: "StatusChanged", application: next.name, status: next.status });
   }
   return { becameReady: isReady && !wasReady };
@@ -95,7 +96,10 @@ export async function removeApplication(record: AppRecord, target: Target | unde
   const pruned: ResourceKey[] = [];
   if (record.prune && target) {
     const failed: string[] = [];
-    for (const { key, annotations } of [...record.status.inventory].reverse()) {
+    // What the target says the application owns counts too: an inventory saved short by a killed agent prunes it all the same.
+    const known = new Set(record.status.inventory.map((e) => e.key));
+    const owned = ((await target.owned?.(record.name)) ?? []).filter((key) => !known.has(key)).map((key) => ({ key, annotations: undefined }));
+    for (const { key, annotations } of [...record.status.inventory, ...owned].reverse()) {
       if (annotations?.["ferry.dev/prune"] === "disabled") continue;
       try {
         await target.delete(key, { application: record.name });

@@ -56,6 +56,12 @@ export interface ReconcileInput {
   readonly suspended?: boolean;
   /** The repository's Policy rules: an object that breaks an error rule stalls the run before anything is applied. */
   readonly policies?: readonly PolicyRule[];
+  /**
+   * Makes a record durable before the run goes on (awaited): the inventory a
+   * sync is about to apply is saved before the first object is, so an agent
+   * killed during the apply still knows what it may have created.
+   */
+  readonly saveRecord?: (record: AppRecord) => Promise<void>;
 }
 
 /** What the run decided. */
@@ -85,7 +91,8 @@ export interface RunInputs {
  * describe and read live, diff, plan, apply (by wave), prune, health. Every
  * failure becomes a status with a reason; a failure before apply changes nothing.
  */
-export async function reconcileApplication(input: ReconcileInput): Promise<ReconcileResult> {
+export async function reconcileApplication(given: ReconcileInput): Promise<ReconcileResult> {
+  const input = await withOwnedObjects(given);
   const { application: app, artifact, record } = input;
   const revision = artifact.revision;
   if (!input.manual && record.stalledOn?.revision === revision && record.stalledOn.digest === undefined) return { record };
@@ -105,7 +112,9 @@ export async function reconcileApplication(input: ReconcileInput): Promise<Recon
     const inventory = record.status.inventory.map((e) => e.key);
     const live = await input.target.read(unique([...desired.map((d) => d.object.key), ...inventory]));
     const diffs = await explainStage(diffObjects(desired, live, inventory), input.target);
-    const result = await syncStage(input, { desired, diffs, digest: rendered.digest, context, warnings });
+    const correcting = new Map([...live.values()].flatMap((l) => (l.correcting ? [[l.key, l.correcting] as const] : [])));
+    const owned = new Set([...live.values()].filter((l) => l.owner === app.name).map((l) => l.key));
+    const result = await syncStage(input, { desired, diffs, digest: rendered.digest, context, warnings, correcting, owned });
     return rendered.inputs ? { ...result, inputs: runInputs(revision, rendered.inputs, rendered.objects, input.target) } : result;
   } catch (error) {
     const e = toFerryError(error);
@@ -121,6 +130,20 @@ function runInputs(revision: Revision, read: SourceInputs, objects: readonly Ren
   return { revision, directories: read.directories, files: [...files].sort(), ...(read.untracked ? { untracked: read.untracked } : {}) };
 }
 
+/**
+ * The input with every object the target says the application owns in its
+ * inventory: an agent killed before it saved a record does not forget what
+ * it created, and what left Git since is pruned as usual.
+ */
+async function withOwnedObjects(input: ReconcileInput): Promise<ReconcileInput> {
+  const owned = (await input.target.owned?.(input.application.name)) ?? [];
+  const known = new Set(input.record.status.inventory.map((e) => e.key));
+  const missing = owned.filter((key) => !known.has(key));
+  if (missing.length === 0) return input;
+  const inventory = [...input.record.status.inventory, ...missing.map((key) => ({ key, health: unknownHealth }))];
+  return { ...input, record: { ...input.record, status: { ...input.record.status, inventory } } };
+}
+
 interface Compared {
   readonly desired: readonly DesiredState[];
   readonly diffs: readonly ObjectDiff[];
@@ -128,6 +151,10 @@ interface Compared {
   readonly context: ObjectContext;
   /** What validation warned about (Policy rules of severity warning): shown in the status, applied anyway. */
   readonly warnings: readonly Problem[];
+  /** Objects the target is putting back on its own, with what it does: drift to report, not to apply over. */
+  readonly correcting: ReadonlyMap<ResourceKey, string>;
+  /** Live objects the target says are the application's. */
+  readonly owned: ReadonlySet<ResourceKey>;
 }
 
 async function syncStage(input: ReconcileInput, compared: Compared): Promise<ReconcileResult> {
@@ -141,14 +168,22 @@ async function syncStage(input: ReconcileInput, compared: Compared): Promise<Rec
   if (drift.length > 0 && !sameDrift(drift, record.status.drift)) {
     input.emit({ type: "DriftDetected", application: app.name, revision: artifact.revision, objects: drift, selfHeal: policy.selfHeal });
   }
-  const pending = outOfSync.length > 0 || plan.prune.length > 0;
+  // Drift the target corrects itself (a restart after a backoff) is not applied over: that would hurry it or start a second copy.
+  const toHeal = drift.filter((d) => !compared.correcting.has(d.key));
+  const pending = (desiredChanged ? outOfSync.length : toHeal.length) > 0 || plan.prune.length > 0;
   const apply =
     pending &&
     input.suspended !== true &&
-    (input.manual !== undefined || (policy.automated && (desiredChanged || (drift.length > 0 ? policy.selfHeal : plan.prune.length > 0))));
+    (input.manual !== undefined || (policy.automated && (desiredChanged || (toHeal.length > 0 ? policy.selfHeal : plan.prune.length > 0))));
   if (!apply) return reportOnly(input, compared, { pending, drift });
   guardMassDelete(input, plan);
 
+  if (input.saveRecord) {
+    // Write-ahead: what this sync may create is in the inventory on disk before the first object is applied.
+    const known = new Set(record.status.inventory.map((e) => e.key));
+    const intended = compared.desired.filter((d) => !known.has(d.object.key)).map((d) => entry(d.object.key, new Map(), d.object.manifest.metadata.annotations));
+    if (intended.length > 0) await input.saveRecord({ ...record, status: { ...record.status, inventory: [...record.status.inventory, ...intended] } });
+  }
   const startedAt = input.now();
   input.emit({ type: "SyncStarted", application: app.name, revision: artifact.revision, trigger: input.trigger });
   const { changeSet, errors } = await applyPlan(input, plan, compared.context);
@@ -302,7 +337,13 @@ async function reportOnly(input: ReconcileInput, compared: Compared, found: { pe
   let message: string;
   if (found.drift.length > 0) {
     reason = "DriftDetected";
-    message = `${describeDrift(found.drift.length)} (${found.drift.map((d) => displayKey(d.key)).join(", ")})${app.spec.syncPolicy.selfHeal ? "" : "; self-heal is off, run ferry sync to correct"}`;
+    const objects = found.drift.map((d) => {
+      const note = compared.correcting.get(d.key);
+      return note ? `${displayKey(d.key)}: ${note}` : displayKey(d.key);
+    });
+    const corrected = found.drift.every((d) => compared.correcting.has(d.key));
+    const advice = corrected ? "" : app.spec.syncPolicy.selfHeal ? "" : "; self-heal is off, run ferry sync to correct";
+    message = `${describeDrift(found.drift.length)} (${objects.join(", ")})${advice}`;
   } else if (!inSync) {
     reason = "OutOfSync";
     message = `revision ${shortRevision(artifact.revision)} is not applied${app.spec.syncPolicy.automated ? "" : " (manual sync policy: run ferry sync)"}`;
@@ -310,7 +351,11 @@ async function reportOnly(input: ReconcileInput, compared: Compared, found: { pe
     reason = healthReason(appHealth);
     message = appHealth.status === "Healthy" ? `revision ${shortRevision(artifact.revision)} is applied and healthy` : appHealth.message;
   }
-  const ready = inSync && appHealth.status === "Healthy";
+  if (found.drift.length === 0 && inSync && record.status.drift.length > 0 && record.applied?.digest === compared.digest) {
+    // Put back without an apply of this run: by the target itself (a service restarted after its backoff) or by hand.
+    input.emit({ type: "DriftCorrected", application: app.name, revision: artifact.revision, objects: record.status.drift.map((d) => d.key) });
+  }
+  const ready = inSync && found.drift.length === 0 && appHealth.status === "Healthy";
   // A run that finds everything as the last sync left it keeps that sync's message, so it writes nothing.
   const previousReady = findCondition(record.status.conditions, "Ready");
   if (ready && previousReady?.status === "True") message = previousReady.message;
@@ -322,13 +367,72 @@ async function reportOnly(input: ReconcileInput, compared: Compared, found: { pe
     lastAttemptedRevision: artifact.revision,
     health: appHealth,
     drift: found.drift,
-    inventory: record.status.inventory.map((e) => entry(e.key, health, e.annotations)),
+    inventory: [
+      ...record.status.inventory.map((e) => entry(e.key, health, e.annotations)),
+      // Desired objects that run as the application's and that the inventory lost (a record saved short by a killed agent) are taken back.
+      ...compared.desired
+        .filter((d) => compared.owned.has(d.object.key) && !record.status.inventory.some((e) => e.key === d.object.key))
+        .map((d) => entry(d.object.key, health, d.object.manifest.metadata.annotations)),
+    ],
     problems: [...compared.warnings],
     suspended: false,
   };
-  const applied = inSync && record.applied?.digest === compared.digest ? { ...record.applied, revision: artifact.revision } : record.applied;
-  const next: AppRecord = { ...record, prune: app.spec.syncPolicy.prune, status, ...(applied ? { applied } : {}), stalledOn: undefined };
+  // Git's desired state is live but no sync of it was recorded (the agent was killed between the apply and the end of its
+  // sync): it is recorded now, once its health settled, so the history and the status know the version that runs.
+  const foundApplied = inSync && record.applied?.digest !== compared.digest && appHealth.status !== "Progressing";
+  const lastSync = foundApplied ? recordFoundApplied(input, compared, appHealth) : undefined;
+  const applied = lastSync
+    ? { revision: artifact.revision, digest: compared.digest, at: lastSync.finishedAt }
+    : inSync && record.applied?.digest === compared.digest
+      ? { ...record.applied, revision: artifact.revision }
+      : record.applied;
+  const next: AppRecord = {
+    ...record,
+    prune: app.spec.syncPolicy.prune,
+    status: lastSync ? { ...status, lastSync } : status,
+    ...(applied ? { applied } : {}),
+    stalledOn: undefined,
+  };
   return appHealth.status === "Progressing" ? { record: next, retry: "soon" } : { record: next };
+}
+
+/** Emits the sync of a desired state found live without a recorded sync, and returns it as the status's last sync. */
+function recordFoundApplied(input: ReconcileInput, compared: Compared, appHealth: Health): NonNullable<ApplicationStatus["lastSync"]> {
+  const { application: app, artifact } = input;
+  const at = input.now();
+  const outcome = appHealth.status === "Healthy" ? "Succeeded" : "Failed";
+  const reason = healthReason(appHealth);
+  const message = `revision ${shortRevision(artifact.revision)} was found applied and is recorded without a sync${appHealth.status === "Healthy" ? "" : `; ${appHealth.message}`}`;
+  const versions = versionsOf(compared.desired.map((d) => d.object.manifest));
+  const changeSet: ChangeSet = { created: [], configured: [], unchanged: compared.desired.map((d) => d.object.key), deleted: [], failed: [] };
+  input.emit({
+    type: "SyncFinished",
+    application: app.name,
+    target: input.target.name,
+    revision: artifact.revision,
+    digest: compared.digest,
+    commit: artifact.commit,
+    versions,
+    trigger: input.trigger,
+    outcome,
+    reason,
+    message,
+    changeSet,
+    durationMs: 0,
+  });
+  return {
+    revision: artifact.revision,
+    digest: compared.digest,
+    commit: artifact.commit,
+    versions,
+    trigger: input.trigger,
+    startedAt: at.toISOString(),
+    finishedAt: at.toISOString(),
+    outcome,
+    reason,
+    message,
+    changeSet,
+  };
 }
 
 /** The record after a run that failed before or during apply: the last good state stays as it was. */

@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { FerryError } from "../core/errors.js";
+import type { Health } from "../core/health.js";
+import type { ResourceKey } from "../core/ids.js";
+import type { Target } from "../targets/target.js";
 import { RenderCache } from "../render/render-source.js";
 import { findExecutable } from "../render/tools/find-tool.js";
 import { testArtifacts } from "./stage-test-support.js";
-import { renderStage } from "./stages.js";
+import { renderStage, waitForHealth } from "./stages.js";
 
 const artifact = testArtifacts("ferry-stage-", "a");
 
@@ -27,5 +30,22 @@ describe("renderStage", () => {
       assert.equal(error.message, "kustomize build apps/web: /nonexistent/kustomize is not installed: install kustomize, or kubectl (which has kustomize built in) (revision aaaaaaaa)");
       return true;
     });
+  });
+});
+
+describe("waitForHealth", () => {
+  const key = "apps/Deployment/shop/web" as ResourceKey;
+  const target = (status: Health["status"]): Pick<Target, "health"> => ({
+    health: (keys) => Promise.resolve(new Map(keys.map((k) => [k, { status, message: "1 of 3 replicas available" }]))),
+  });
+
+  it("says an object still Progressing at the deadline outlasted the health timeout", async () => {
+    const health = await waitForHealth(target("Progressing") as Target, [key], { timeoutMs: 0, progress: () => undefined });
+    assert.deepStrictEqual(health.get(key), { status: "Progressing", message: "still progressing after the 0s health timeout: 1 of 3 replicas available" });
+  });
+
+  it("returns settled health as read", async () => {
+    const health = await waitForHealth(target("Degraded") as Target, [key], { timeoutMs: 0, progress: () => undefined });
+    assert.deepStrictEqual(health.get(key), { status: "Degraded", message: "1 of 3 replicas available" });
   });
 });

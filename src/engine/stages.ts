@@ -15,7 +15,7 @@ import { asDigest } from "../core/ids.js";
 import type { ManifestFile } from "../render/load-files.js";
 import type { AgeIdentity } from "../secrets/age.js";
 import type { DecryptedFiles } from "../secrets/decrypt-files.js";
-import { decryptManifestFiles } from "../secrets/decrypt-files.js";
+import { decryptOffThread } from "../render/parse-pool.js";
 import type { DecryptedObjects } from "../secrets/decrypt-rendered.js";
 import { decryptRenderedObjects, holdsEncryptedContent } from "../secrets/decrypt-rendered.js";
 import { undecryptedContentProblems } from "../secrets/undecrypted-content.js";
@@ -55,8 +55,9 @@ export interface Rendered {
 export async function renderStage(artifact: Artifact, path: string, options: RenderStageOptions = {}): Promise<Rendered> {
   const { identities = [], ...renderOptions } = options;
   const found: { files?: DecryptedFiles; objects?: DecryptedObjects; encryptedDigest?: Digest } = {};
-  const decrypt = (files: readonly ManifestFile[]): readonly ManifestFile[] => {
-    found.files = decryptManifestFiles(files, identities);
+  const decrypt = async (files: readonly ManifestFile[]): Promise<readonly ManifestFile[]> => {
+    // Decrypting parses the files that hold encrypted content: large ones off the main thread.
+    found.files = await decryptOffThread(files, identities);
     return found.files.problems.length > 0 ? [] : found.files.files;
   };
   const decryptRendered = async (objects: readonly RenderedObject[], readSources: () => Promise<readonly ManifestFile[]>): Promise<readonly RenderedObject[]> => {
@@ -175,7 +176,8 @@ export async function explainStage(diffs: readonly ObjectDiff[], target: Target)
 
 /**
  * Waits until none of the objects is Progressing, or the deadline passes.
- * Returns the last health read. Reports what it waits for.
+ * Returns the last health read, where an object still Progressing at the
+ * deadline says it outlasted the timeout. Reports what it waits for.
  */
 export async function waitForHealth(
   target: Target,
@@ -187,12 +189,27 @@ export async function waitForHealth(
   for (;;) {
     const health = await target.health(keys);
     const pending = keys.filter((k) => health.get(k)?.status === "Progressing");
-    if (pending.length === 0 || Date.now() >= deadline) return health;
+    if (pending.length === 0) return health;
+    if (Date.now() >= deadline) return outlasted(health, pending, options.timeoutMs);
     const message = `waiting for ${pending.map(displayKey).join(", ")} to become healthy`;
     if (message !== announced) options.progress(message, "health");
     announced = message;
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 100));
   }
+}
+
+/**
+ * The health read at the deadline, each object still Progressing saying so:
+ * a rollout that never finishes must read as stuck, not as on its way.
+ */
+function outlasted(health: ReadonlyMap<ResourceKey, Health>, pending: readonly ResourceKey[], timeoutMs: number): ReadonlyMap<ResourceKey, Health> {
+  const out = new Map(health);
+  const after = timeoutMs % 1000 === 0 ? `${timeoutMs / 1000}s` : `${timeoutMs}ms`;
+  for (const key of pending) {
+    const h = health.get(key);
+    if (h) out.set(key, { status: "Progressing", message: `still progressing after the ${after} health timeout: ${h.message}` });
+  }
+  return out;
 }
 
 /** `validation failed: 2 problems; first: apps/web/a.yaml:3:5: spec.command: ...` */

@@ -77,6 +77,37 @@ export interface ApplicationStatus {
    * it names). Absent until a run rendered.
    */
   readonly inputs?: { readonly revision: Revision; readonly paths: number; readonly untracked?: string };
+  /** The hold a rollback put on it: automatic promotion leaves it alone until released. Set by the agent. */
+  readonly hold?: HoldStatus;
+  /** A promotion step of a pipeline waiting on a person here (approval, `ferry promote`), or held. Set by the agent. */
+  readonly promotion?: PromotionWait;
+}
+
+/** A hold as status shows it: why, since when, who, and how to lift it. */
+export interface HoldStatus {
+  readonly reason: string;
+  /** ISO 8601. */
+  readonly since: string;
+  /** Who rolled back, as the rollback commit's author. */
+  readonly by?: string;
+  /** The command that ends it: `ferry release <app>`. */
+  readonly release: string;
+}
+
+/** What a pipeline's promotion waits for in this application's environment. */
+export interface PromotionWait {
+  readonly pipeline: string;
+  readonly environment: string;
+  readonly version: string;
+  readonly phase: "AwaitingApproval" | "AwaitingPromotion" | "Held";
+  /** What to run: `waiting for approval: ferry approve web --env prd`. */
+  readonly message: string;
+  readonly since: string;
+}
+
+/** `on hold since <at> by <who>: <reason> (ferry release web)` */
+export function describeHold(hold: HoldStatus): string {
+  return `on hold since ${hold.since}${hold.by ? ` by ${hold.by}` : ""}: ${hold.reason} (${hold.release})`;
 }
 
 /**

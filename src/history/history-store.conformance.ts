@@ -159,6 +159,24 @@ export function describeHistoryStore(name: string, factory: StoreFactory | { ski
     );
 
     test(
+      "a succeeded sync that changed nothing still starts a deployment when the ledger shows another state running",
+      withStore(async (store) => {
+        await store.append([synced(0, "web", 1, ["1.4.1"])], "a");
+        // 1.4.2 was applied by an agent that died before recording it; the next one finds it in place.
+        await store.append([synced(10, "web", 2, ["1.4.2"], { changed: false, trigger: "startup" })], "a");
+        await store.append([synced(20, "web", 2, ["1.4.2"], { changed: false, trigger: "interval" })], "a");
+        const all = (await store.deployments({ application: "web" })).items;
+        assert.deepEqual(
+          all.map((d) => [d.versions.join(","), d.from, d.to ?? null]),
+          [
+            ["1.4.2", at(10), null],
+            ["1.4.1", at(0), at(10)],
+          ],
+        );
+      }),
+    );
+
+    test(
       "keeps one running deployment per application and environment",
       withStore(async (store) => {
         await store.append([synced(0, "web", 1, ["1"], { environment: "dev" }), synced(1, "web", 1, ["1"], { environment: "prd" })], "a");

@@ -120,13 +120,37 @@ describe("history recorder", () => {
     state.down = false;
     const second = new HistoryRecorder({ open: async () => state.store, agent: "a", environmentOf: () => undefined, spillFile, log: () => undefined });
     await second.start();
-    assert.equal(existsSync(spillFile), false);
+    assert.ok(existsSync(spillFile), "the saved events stay on disk until they are in the store");
     await second.flush();
+    assert.equal(existsSync(spillFile), false);
     assert.deepEqual(
       (await store.events({})).items.map((e) => e.type),
       ["Release", "Hold"],
     );
     await second.stop();
+  });
+
+  test("an event is durable when record resolves: in the store, or synced to the spill file while the store is away", async () => {
+    const spillFile = join(dir, "history-pending.jsonl");
+    const state = flaky(store);
+    const first = new HistoryRecorder({ open: async () => state.store, agent: "a", environmentOf: () => undefined, spillFile, log: () => undefined });
+    await first.record({ type: "Hold", at: new Date().toISOString(), application: "stored" });
+    assert.equal((await store.events({})).items.length, 1, "in the store when record resolves, without a flush");
+    state.down = true;
+    await first.record({ type: "Hold", at: new Date().toISOString(), application: "spilled" });
+    assert.ok(existsSync(spillFile), "in the spill file while the store is away");
+    // The agent dies here: no stop. The next one writes what the file holds.
+    state.down = false;
+    const second = new HistoryRecorder({ open: async () => state.store, agent: "a", environmentOf: () => undefined, spillFile, log: () => undefined });
+    await second.start();
+    await second.flush();
+    assert.deepEqual(
+      (await store.events({})).items.map((e) => e.application).sort(),
+      ["spilled", "stored"],
+    );
+    assert.equal(existsSync(spillFile), false);
+    await second.stop();
+    await first.stop();
   });
 
   test("prunes events older than the retention", async () => {

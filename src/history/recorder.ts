@@ -1,5 +1,5 @@
-import { readFile, rm, writeFile } from "node:fs/promises";
-import type { EngineListener } from "../engine/events.js";
+import { open, readFile, rename, rm } from "node:fs/promises";
+import type { EngineEvent } from "../engine/events.js";
 import { historyEventOf } from "./from-engine.js";
 import type { HistoryEventInput, HistoryStore } from "./types.js";
 import { count } from "../core/text.js";
@@ -12,11 +12,18 @@ export interface RecorderOptions {
   readonly agent: string;
   /** The environment of an application, from the configuration. */
   readonly environmentOf: (application: string) => string | undefined;
-  /** Events still unwritten at stop go here, and come back at the next start. */
+  /**
+   * Events the store could not take (it is away, or stopping) go here, synced
+   * to disk, and come back at the next start: a crash loses none of them.
+   */
   readonly spillFile?: string;
   /** Events older than this are pruned (once an hour); default: keep everything. */
   readonly retentionMs?: number;
-  /** Delay before a batch is written, so events of one sync go in one transaction. */
+  /**
+   * Delay before a batch is written (default 0: at the next turn of the event
+   * loop). Events that arrive together, or while a write is under way, go in
+   * one transaction either way.
+   */
   readonly flushDelayMs?: number;
   readonly now?: () => Date;
   readonly log?: (message: string) => void;
@@ -26,16 +33,38 @@ const MAX_BATCH = 500;
 const MAX_RETRY_MS = 30_000;
 const PRUNE_EVERY_MS = 3_600_000;
 
+/** An event waiting to be written, with whoever waits for it to be durable. */
+interface Queued {
+  readonly event: HistoryEventInput;
+  readonly durable: () => void;
+}
+
+/** Replaces a file whole (a temporary file synced, then renamed): a crash leaves the old content or the new. */
+async function writeSynced(file: string, text: string): Promise<void> {
+  const temporary = `${file}.tmp`;
+  const handle = await open(temporary, "w", 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temporary, file);
+}
+
 /**
- * Writes engine events (and rollbacks, holds) to the history without ever
- * blocking the reconcile loop: events queue in memory and are written in
- * order, in batches. While the store is unreachable or full they stay queued
- * and the writes are retried with backoff; what is still queued at stop is
- * saved to a file and written after the next start. Nothing is lost.
+ * Writes engine events (and rollbacks, holds) to the history. Every event
+ * is durable before the promise `record` (and the listener) returns resolves:
+ * written to the store, or, while the store is unreachable or full, synced to
+ * the spill file, from which it is written after the store is back (or after
+ * the next start). The engine waits on that promise before its status reports
+ * what the event is about, so the history always answers what the status
+ * shows. Writes are batched: what arrives while one is under way goes in the
+ * next, in order. Nothing is lost, even on a crash.
  */
 export class HistoryRecorder {
   readonly #options: RecorderOptions;
-  readonly #queue: HistoryEventInput[] = [];
+  readonly #queue: Queued[] = [];
   readonly #environments = new Map<string, string>();
   #store: HistoryStore | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -44,22 +73,30 @@ export class HistoryRecorder {
   #lastError: string | undefined;
   #lastPrune = 0;
   #stopped = false;
+  /** True while the spill file may hold events of the queue: it is rewritten as they are written. */
+  #spilled = false;
+  #spilling: Promise<void> = Promise.resolve();
 
   constructor(options: RecorderOptions) {
     this.#options = options;
   }
 
-  /** The listener to subscribe to the engine's events. */
-  readonly listener: EngineListener = (event) => {
+  /** The listener to subscribe to the engine's events; resolves once the event (if kept) is durable. */
+  readonly listener = (event: EngineEvent): Promise<void> | undefined => {
     if ("application" in event) this.#rememberEnvironment(event.application);
     const input = historyEventOf(event, this.#now(), (app) => this.#environments.get(app));
-    if (input) this.record(input);
+    return input ? this.record(input) : undefined;
   };
 
-  /** Queues one event for writing. */
-  record(event: HistoryEventInput): void {
-    this.#queue.push(event);
-    this.#schedule(this.#options.flushDelayMs ?? 100);
+  /** Queues one event for writing; resolves once it is durable (in the store, or in the spill file). Never rejects. */
+  record(event: HistoryEventInput): Promise<void> {
+    let durable: () => void = () => undefined;
+    const written = new Promise<void>((resolve) => (durable = resolve));
+    this.#queue.push({ event, durable });
+    // After stop nothing writes to the store any more: the spill file keeps it for the next start.
+    if (this.#stopped) void this.#spill();
+    else this.#schedule(this.#options.flushDelayMs ?? 0);
+    return written;
   }
 
   /** Events not written yet. */
@@ -76,6 +113,8 @@ export class HistoryRecorder {
   async start(): Promise<void> {
     const spill = this.#options.spillFile;
     if (spill) {
+      // A crash in the middle of replacing the spill file leaves its temporary copy: the file itself is whole.
+      await rm(`${spill}.tmp`, { force: true });
       let text: string | undefined;
       try {
         text = await readFile(spill, "utf8");
@@ -86,9 +125,10 @@ export class HistoryRecorder {
         const saved = text
           .split("\n")
           .filter((l) => l.trim() !== "")
-          .map((l) => JSON.parse(l) as HistoryEventInput);
+          .map((l): Queued => ({ event: JSON.parse(l) as HistoryEventInput, durable: () => undefined }));
         this.#queue.unshift(...saved);
-        await rm(spill, { force: true });
+        // The file stays until its events are in the store: a crash before then loses nothing.
+        this.#spilled = true;
         if (saved.length > 0) this.#log(`history: ${count(saved.length, "event")} saved by the last run will be written`);
       }
     }
@@ -129,7 +169,7 @@ export class HistoryRecorder {
       this.#log(`history: cannot write ${this.#queue.length} events at stop: ${(error as Error).message}`);
     }
     if (this.#queue.length > 0 && this.#options.spillFile) {
-      await writeFile(this.#options.spillFile, this.#queue.map((e) => JSON.stringify(e)).join("\n") + "\n", { mode: 0o600 });
+      await this.#spill();
       this.#log(`history: ${this.#queue.length} unwritten events saved to ${this.#options.spillFile}`);
       this.#queue.length = 0;
     }
@@ -141,7 +181,10 @@ export class HistoryRecorder {
     const batch = this.#queue.slice(0, MAX_BATCH);
     try {
       const store = await this.store();
-      await store.append(batch, this.#options.agent);
+      await store.append(
+        batch.map((q) => q.event),
+        this.#options.agent,
+      );
     } catch (error) {
       const message = (error as Error).message;
       if (message !== this.#lastError) this.#log(`history: cannot write ${this.#queue.length} events, keeping them to retry: ${message}`);
@@ -151,14 +194,41 @@ export class HistoryRecorder {
       const store = this.#store;
       this.#store = undefined;
       await store?.close().catch(() => undefined);
+      // Whoever waits on these events goes on once they are safe on disk; the store gets them later.
+      await this.#spill();
       this.#schedule(Math.min(MAX_RETRY_MS, 250 * 2 ** Math.min(this.#failures - 1, 10)));
       throw error;
     }
     this.#queue.splice(0, batch.length);
+    for (const queued of batch) queued.durable();
+    if (this.#spilled) await this.#spill();
     if (this.#failures > 0) this.#log("history: writing again");
     this.#failures = 0;
     this.#lastError = undefined;
     await this.#pruneIfDue();
+  }
+
+  /**
+   * Makes the spill file hold exactly the queue (removed when it is empty),
+   * replaced whole and synced, then tells the queue's waiters their events are
+   * durable. Without a spill file they are told at once: nowhere else to keep them.
+   */
+  #spill(): Promise<void> {
+    this.#spilling = this.#spilling.then(async () => {
+      const file = this.#options.spillFile;
+      const queued = [...this.#queue];
+      if (file) {
+        try {
+          if (queued.length === 0) await rm(file, { force: true });
+          else await writeSynced(file, queued.map((q) => JSON.stringify(q.event)).join("\n") + "\n");
+          this.#spilled = queued.length > 0;
+        } catch (error) {
+          this.#log(`history: cannot save ${queued.length} unwritten events to ${file}: ${(error as Error).message}`);
+        }
+      }
+      for (const q of queued) q.durable();
+    });
+    return this.#spilling;
   }
 
   async #pruneIfDue(): Promise<void> {
@@ -177,7 +247,8 @@ export class HistoryRecorder {
       // A failed write schedules its own retry.
       this.flush().catch(() => undefined);
     }, delayMs);
-    this.#timer.unref();
+    // A retry later does not hold the process open; a write about to happen (someone may wait on it) does.
+    if (delayMs > 0) this.#timer.unref();
   }
 
   #rememberEnvironment(application: string): void {

@@ -209,7 +209,9 @@ async function appendAll(tx: SqlExecutor, events: readonly HistoryEventInput[], 
     const { event } = row;
     const id = ids[i] ?? 0;
     if (event.application === undefined) continue;
-    if (event.type === "SyncFinished" && event.changed && event.revision && event.digest) {
+    // A sync that changed the target starts a deployment; so does one that succeeded at a state the
+    // ledger does not show running (its first sync was applied but never recorded: the agent died).
+    if (event.type === "SyncFinished" && (event.changed || event.outcome === "Succeeded") && event.revision && event.digest) {
       await startDeployment(tx, { ...event, application: event.application, revision: event.revision, digest: event.digest }, { id, at: row.at, environment: row.environment, versions: row.versions, agent });
     } else if (event.type === "ApplicationRemoved") {
       await tx.run("UPDATE deployments SET ended_at = ? WHERE application = ? AND environment = ? AND ended_at IS NULL", [row.at, event.application, row.environment]);

@@ -116,6 +116,8 @@ export interface Hold {
   readonly reason: string;
   readonly since: string;
   readonly eventId?: number;
+  /** Who rolled back: the author of the rollback's history entry (the API adds it; the store keeps the entry's id). */
+  readonly by?: string;
 }
 
 /** Filters of `ferry history`; every field narrows. */

@@ -25,6 +25,7 @@ import { PromotionController } from "./controller.js";
 import { promotionAlertOf } from "../notify/alerts.js";
 import { Notifier } from "../notify/notifier.js";
 import type { PromotionRecord } from "./promotion-state.js";
+import type { JobRun, JobRunRequest } from "../targets/target.js";
 
 const ENVS = ["dev", "acc"] as const;
 
@@ -85,6 +86,20 @@ class World implements PromotionHost {
     await this.fetcher().refresh();
   }
   promotionFinished(): void {}
+  /** How the next runs of the verification job end. */
+  runOutcome: JobRun["status"] = "succeeded";
+  readonly runs: { application: string; job: string; request: JobRunRequest }[] = [];
+  runJob(application: string, job: string, request: JobRunRequest): Promise<{ key: string; run: JobRun }> {
+    this.runs.push({ application, job, request });
+    return Promise.resolve({ key: resourceKey("host.ferry.dev/v1", "Job", job), run: this.#run(request.id) });
+  }
+  jobRun(_application: string, _key: string, id: string): Promise<JobRun | undefined> {
+    return Promise.resolve(this.runs.some((r) => r.request.id === id) ? this.#run(id) : undefined);
+  }
+  #run(id: string): JobRun {
+    const message = this.runOutcome === "failed" ? "exited with code 1" : this.runOutcome;
+    return { id, name: `runs/smoke/${id}.log`, status: this.runOutcome, startedAt: new Date().toISOString(), message, ...(this.runOutcome === "failed" ? { output: "  smoke test failed: 500" } : {}) };
+  }
   readonly changes: { record: PromotionRecord; index: number }[] = [];
   /** Where step changes go besides `changes`: a notifier, in the test that sends them. */
   onStep: ((record: PromotionRecord, index: number) => void) | undefined;
@@ -207,6 +222,42 @@ describe("promotion controller", () => {
       [["PromotionFailed", "web", "3.0.0", "dev", "VerificationFailed", "web 3.0.0 stopped in dev: smoke test job smoke failed in dev: exited with code 1"]],
       "one alert for the failed gate, none for the steps that only moved on",
     );
+  });
+
+  it("judges each version by a run of the smoke test started for it, not by the Job's health from an earlier version", async (t) => {
+    const { repo, world, controller, tick } = await setup("runs", [stepOf("dev", 0), stepOf("acc", 1)]);
+    t.after(() => controller.stop());
+    t.after(() => repo.remove());
+    await controller.promote({ target: "web", to: "dev", version: "2.0.0", set: { url: "/srv/web-2.0.0.tgz" }, by: "ci" });
+    await tick();
+    // The Job in the inventory is Healthy (its last run, for 1.0.0); the run for 2.0.0 is still going.
+    world.runOutcome = "running";
+    await world.synced("dev");
+    await tick();
+    const verifying = controller.promotions()["web"]?.steps[0];
+    assert.equal(verifying?.phase, "Verifying");
+    assert.deepEqual(world.runs.map((r) => [r.application, r.job, r.request.env["FERRY_VERSION"], r.request.env["FERRY_ENVIRONMENT"]]), [["web-dev", "smoke", "2.0.0", "dev"]]);
+    assert.match(verifying?.verification?.runId ?? "", /^2-0-0-[0-9a-f]{6}$/);
+    assert.equal(world.runs[0]?.request.env["FERRY_RUN_ID"], verifying?.verification?.runId);
+    // It fails: the step fails with the run's output, and the history keeps the run.
+    world.runOutcome = "failed";
+    await tick();
+    const failed = controller.promotions()["web"]?.steps[0];
+    assert.equal(failed?.phase, "Failed");
+    assert.match(failed?.message ?? "", /^smoke test job smoke failed in dev: exited with code 1 \(run 2-0-0-[0-9a-f]{6}\); last output:\n {2}smoke test failed: 500$/);
+    const gate = world.events.at(-1);
+    assert.deepEqual((gate?.details as { run?: Record<string, string> } | undefined)?.run?.["output"], "  smoke test failed: 500");
+    assert.equal(world.runs.length, 1, "one run per step and version");
+    // The next version gets a run of its own.
+    world.runOutcome = "succeeded";
+    await controller.promote({ target: "web", to: "dev", version: "2.0.1", set: { url: "/srv/web-2.0.1.tgz" }, by: "ci" });
+    await tick();
+    assert.equal(controller.promotions()["web"]?.steps[0]?.verification, undefined, "a new version forgets the last one's run");
+    await world.synced("dev");
+    await tick();
+    assert.equal(controller.promotions()["web"]?.steps[0]?.phase, "Passed");
+    assert.deepEqual(world.runs.map((r) => r.request.env["FERRY_VERSION"]), ["2.0.0", "2.0.1"]);
+    assert.notEqual(world.runs[0]?.request.id, world.runs[1]?.request.id);
   });
 
   it("notifies a real webhook once when a version waits for approval, however often the gates are checked or the agent restarts", async (t) => {

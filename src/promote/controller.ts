@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Application } from "../config/application.js";
@@ -13,7 +14,8 @@ import { commitEdits, NothingToCommitError } from "../source/git-writer.js";
 import { writePrivateJson } from "../agent/state-dir.js";
 import type { EnvironmentObservation } from "./gates.js";
 import { evaluateGates } from "./gates.js";
-import type { PromotionRecord, PromotionStore, StepRecord } from "./promotion-state.js";
+import type { JobRun, JobRunRequest } from "../targets/target.js";
+import type { PromotionRecord, PromotionStore, StepRecord, VerificationRecord } from "./promotion-state.js";
 import { ACTIVE_PHASES } from "./promotion-state.js";
 import { runHttpChecks } from "./http-checks.js";
 import type { WatchSpec } from "../watch/watch-spec.js";
@@ -34,6 +36,13 @@ export interface PromotionHost {
   record(event: HistoryEventInput): void;
   /** Rolls an environment back after a failed gate (when the pipeline says so). */
   rollback(application: string, reason: string): Promise<void>;
+  /**
+   * Starts a run of the application's Job as it synced last, identified by
+   * `request.id` (the same id returns the same run); returns the Job's key and the run.
+   */
+  runJob(application: string, job: string, request: JobRunRequest): Promise<{ readonly key: string; readonly run: JobRun }>;
+  /** A run of the Job `key` started by runJob, as it is now. */
+  jobRun(application: string, key: string, id: string): Promise<JobRun | undefined>;
   /** Checks an application's source now, so a promotion commit is synced without waiting for a poll. */
   refresh(app: Application): Promise<void>;
   promotionFinished(pipeline: string, environment: string, outcome: "Succeeded" | "Failed", seconds?: number): void;
@@ -316,6 +325,8 @@ export class PromotionController {
       if (i !== index) return s;
       const phaseChanged = change.phase !== undefined && change.phase !== s.phase;
       const merged = { ...s, ...change, ...(phaseChanged ? { since: this.#iso() } : {}) };
+      // A field given as undefined is removed (a new version's write forgets the last version's run).
+      for (const [field, value] of Object.entries(change)) if (value === undefined) delete (merged as Record<string, unknown>)[field];
       // A reason belongs to the phase that gave it.
       if (phaseChanged && change.reason === undefined) delete (merged as { reason?: string }).reason;
       return merged;
@@ -416,7 +427,9 @@ export class PromotionController {
       const held = holds.get(step.application);
       if (state.phase === "Waiting" || state.phase === "Held" || state.phase === "AwaitingApproval" || state.phase === "AwaitingPromotion" || (state.phase === "Writing" && held !== undefined)) {
         if (held !== undefined) {
-          this.#update(pipeline.name, index, { phase: "Held", reason: "Held", message: `${step.application} is on hold: ${held} (ferry release ${step.application})` });
+          const message = `${step.application} is on hold: ${held} (ferry release ${step.application})`;
+          if (state.phase !== "Held") console.log(`pipeline ${pipeline.name}: ${record.version} waits in front of ${step.environment}: ${message}`);
+          this.#update(pipeline.name, index, { phase: "Held", reason: "Held", message });
           return undefined;
         }
         if (state.phase === "Held" || state.phase === "Waiting") {
@@ -424,7 +437,10 @@ export class PromotionController {
           const message =
             phase === "AwaitingApproval" ? `waiting for approval: ferry approve ${pipeline.name} --env ${step.environment}` : phase === "AwaitingPromotion" ? `waiting for ferry promote ${pipeline.name} --to ${step.environment}` : "writing";
           this.#update(pipeline.name, index, { phase, message });
-          if (phase !== "Writing") return undefined;
+          if (phase !== "Writing") {
+            console.log(`pipeline ${pipeline.name}: ${record.version} ${message}`);
+            return undefined;
+          }
         } else if (state.phase !== "Writing") return undefined;
       }
       const current = this.#store.pipelines[pipeline.name]?.steps[index];
@@ -439,17 +455,27 @@ export class PromotionController {
   async #check(pipeline: Pipeline, step: PipelineStep, index: number, record: PromotionRecord): Promise<boolean> {
     const state = record.steps[index];
     if (!state) return false;
-    let observation = await this.#observe(pipeline, step);
+    let observation = await this.#observe(pipeline, step, state);
     let verdict = evaluateGates(step, state, record.values, observation, this.#now());
+    if (verdict.kind === "wait" && verdict.startRun) {
+      const run = await this.#startRun(pipeline, step, index, record, state);
+      if (typeof run === "string") verdict = { kind: "wait", phase: "Verifying", message: run };
+      else {
+        observation = { ...observation, run };
+        verdict = evaluateGates(step, this.#store.pipelines[pipeline.name]?.steps[index] ?? state, record.values, observation, this.#now());
+      }
+    }
     if (verdict.kind === "wait" && verdict.runHttp) {
       observation = { ...observation, http: await runHttpChecks(step.verify.http) };
       verdict = evaluateGates(step, state, record.values, observation, this.#now());
     }
     const base = { application: step.application, environment: step.environment, versions: [record.version], ...(state.commit ? { revision: state.commit } : {}) };
+    const verification = this.#store.pipelines[pipeline.name]?.steps[index]?.verification;
+    const run = verification && verdict.kind !== "wait" && verdict.gate === "verify" ? { run: runDetails(verification) } : {};
     const seconds = state.writtenAt ? (this.#now() - Date.parse(state.writtenAt)) / 1000 : undefined;
     if (verdict.kind === "fail") {
       this.#update(pipeline.name, index, { phase: "Failed", reason: verdict.reason, message: verdict.message });
-      this.#host.record({ type: "PromotionGate", at: this.#iso(), ...base, outcome: "Failed", reason: verdict.reason, message: verdict.message, details: { pipeline: pipeline.name, gate: verdict.gate } });
+      this.#host.record({ type: "PromotionGate", at: this.#iso(), ...base, outcome: "Failed", reason: verdict.reason, message: verdict.message, details: { pipeline: pipeline.name, gate: verdict.gate, ...run } });
       this.#host.promotionFinished(pipeline.name, step.environment, "Failed", seconds);
       console.error(`pipeline ${pipeline.name}: ${record.version} stopped in ${step.environment}: ${verdict.message}`);
       if (step.onFailure === "rollback") {
@@ -469,14 +495,43 @@ export class PromotionController {
       return false;
     }
     const updated = this.#update(pipeline.name, index, { phase: verdict.phase, message: verdict.message, ...(verdict.gate === "verify" || verdict.phase === "Soaking" ? { verifiedAt: this.#iso() } : {}) });
-    this.#host.record({ type: "PromotionGate", at: this.#iso(), ...base, outcome: "Succeeded", reason: "GatePassed", message: verdict.message, details: { pipeline: pipeline.name, gate: verdict.gate } });
+    this.#host.record({ type: "PromotionGate", at: this.#iso(), ...base, outcome: "Succeeded", reason: "GatePassed", message: verdict.message, details: { pipeline: pipeline.name, gate: verdict.gate, ...run } });
+    console.log(`pipeline ${pipeline.name}: ${record.version} passed the ${verdict.gate} gate of ${step.environment}: ${verdict.message}`);
     // The next gate may hold already (phases only move forward, so this ends).
     if (verdict.phase !== "Passed") return this.#check(pipeline, step, index, updated);
     this.#host.promotionFinished(pipeline.name, step.environment, "Succeeded", seconds);
     return true;
   }
 
-  async #observe(pipeline: Pipeline, step: PipelineStep): Promise<EnvironmentObservation> {
+  /**
+   * Starts the run of the step's verification job for this version (again,
+   * under a new id, when the last one was lost), after the version synced and
+   * became healthy. A run refused for good (no such Job) is a failed one;
+   * one that could not start for now (the cluster did not answer) is tried
+   * again at the next check, until the step's timeout: what it returns then
+   * is the reason, for the step's message.
+   */
+  async #startRun(pipeline: Pipeline, step: PipelineStep, index: number, record: PromotionRecord, state: StepRecord): Promise<VerificationRecord | string> {
+    const job = step.verify.job ?? "";
+    const attempt = (state.verification?.attempt ?? 0) + 1;
+    const runId = verificationRunId(pipeline.name, step.environment, record.version, state.writtenAt ?? state.since, attempt);
+    const env = { FERRY_PIPELINE: pipeline.name, FERRY_ENVIRONMENT: step.environment, FERRY_VERSION: record.version, FERRY_RUN_ID: runId };
+    let verification: VerificationRecord;
+    try {
+      const { key, run } = await this.#host.runJob(step.application, job, { id: runId, env });
+      verification = { job, runId, key, attempt, ...verificationOf(run) };
+      console.log(`pipeline ${pipeline.name}: ${record.version} in ${step.environment}: started smoke test job ${job} (run ${runId})`);
+    } catch (error) {
+      const failure = toFerryError(error);
+      const message = `could not start: ${failure.message}`;
+      if (failure.disposition !== "stalled") return `smoke test job ${job} ${message}; trying again`;
+      verification = { job, runId, key: "", name: "", attempt, status: "failed", startedAt: this.#iso(), finishedAt: this.#iso(), message };
+    }
+    this.#update(pipeline.name, index, { verification });
+    return verification;
+  }
+
+  async #observe(pipeline: Pipeline, step: PipelineStep, state: StepRecord): Promise<EnvironmentObservation> {
     const app = this.#host.application(step.application);
     const status = this.#host.status(step.application);
     if (!app || !status) return { ready: false, health: { status: "Unknown", message: `application ${step.application} is not loaded` } };
@@ -495,7 +550,9 @@ export class PromotionController {
     const last = status.lastSync;
     const lastValues = last ? await at(last.revision) : undefined;
     const job = step.verify.job !== undefined ? status.inventory.find((e) => isVerifyJob(e.key, step.verify.job ?? "")) : undefined;
+    const run = await this.#readRun(pipeline, step, state);
     return {
+      ...(run ? { run } : {}),
       ...(headValues ? { headValues } : {}),
       ...(syncedValues ? { syncedValues } : {}),
       ...(last && lastValues ? { lastSync: { values: lastValues, outcome: last.outcome, message: last.message } } : {}),
@@ -503,6 +560,24 @@ export class PromotionController {
       health: status.health,
       ...(job ? { job: job.health } : {}),
     };
+  }
+
+  /** The step's verification run as the target has it now, kept in the step's record when it moved. */
+  async #readRun(pipeline: Pipeline, step: PipelineStep, state: StepRecord): Promise<VerificationRecord | undefined> {
+    const known = state.verification;
+    if (!known || known.status !== "running" || state.phase !== "Verifying") return known;
+    let run: JobRun | undefined;
+    try {
+      run = await this.#host.jobRun(step.application, known.key, known.runId);
+    } catch {
+      return known;
+    }
+    const now: VerificationRecord = run ? { ...known, ...verificationOf(run) } : { ...known, status: "lost", message: "the run is gone" };
+    if (JSON.stringify(now) !== JSON.stringify(known)) {
+      const index = pipeline.steps.indexOf(step);
+      this.#update(pipeline.name, index, { verification: now });
+    }
+    return now;
   }
 
   async #valuesAt(artifact: Artifact, app: Application, pipeline: string): Promise<Record<string, string>> {
@@ -596,11 +671,35 @@ export class PromotionController {
       }
       const what = `${pipeline.name} ${bump.version} ${bump.from !== undefined ? `from ${bump.from} to ${bump.environment}` : `into ${bump.environment}`}`;
       const message = commit ? `promoted ${what} in ${shortRevision(commit)}${branch ? ` on branch ${branch}` : ""}` : `${bump.environment} already has ${bump.version}`;
-      this.#update(pipeline.name, index, { phase: branch ? "AwaitingMerge" : "Syncing", writtenAt: at, message, ...(commit ? { commit } : {}), ...(branch ? { branch } : {}) });
+      this.#update(pipeline.name, index, { phase: branch ? "AwaitingMerge" : "Syncing", writtenAt: at, message, verification: undefined, ...(commit ? { commit } : {}), ...(branch ? { branch } : {}) });
+      console.log(`pipeline ${pipeline.name}: ${message}`);
       this.#host.record({ type: "Promotion", ...base, ...(commit ? { revision: commit } : {}), outcome: "Succeeded", reason: "Promoted", message, subject: promotionMessage([bump]).split("\n")[0] ?? "", details });
     }
     await this.#host.refresh(app).catch(() => undefined);
   }
+}
+
+/** A run id: the version as letters and digits, and a hash of pipeline, environment, version, write time and attempt. */
+function verificationRunId(pipeline: string, environment: string, version: string, writtenAt: string, attempt: number): string {
+  const readable = version.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 12).replace(/-+$/, "");
+  const hash = createHash("sha256").update(`${pipeline}\0${environment}\0${version}\0${writtenAt}\0${attempt}`).digest("hex").slice(0, 6);
+  return readable === "" ? `run-${hash}` : `${readable}-${hash}`;
+}
+
+function verificationOf(run: JobRun): Pick<VerificationRecord, "name" | "status" | "startedAt" | "finishedAt" | "message" | "output"> {
+  return {
+    name: run.name,
+    status: run.status,
+    startedAt: run.startedAt,
+    message: run.message,
+    ...(run.finishedAt !== undefined ? { finishedAt: run.finishedAt } : {}),
+    ...(run.output !== undefined ? { output: run.output } : {}),
+  };
+}
+
+/** What the history keeps of a verification run. */
+function runDetails(run: VerificationRecord): Record<string, string> {
+  return { job: run.job, id: run.runId, name: run.name, status: run.status, startedAt: run.startedAt, message: run.message, ...(run.output !== undefined ? { output: run.output } : {}) };
 }
 
 function valuesOf(found: { readonly version: string; readonly digest?: string; readonly url?: string }): Record<string, string> {
@@ -612,8 +711,8 @@ function safeRefPart(text: string): string {
   return text.replace(/[^A-Za-z0-9._-]/g, "-").replace(/\.+/g, ".").replace(/^[.-]+|[.-]+$/g, "") || "version";
 }
 
-/** True for the key of a host Job of that name, in whichever namespace the application puts it. */
+/** True for the key of a Job of that name, of whichever target, in whichever namespace the application puts it. */
 function isVerifyJob(key: ResourceKey, job: string): boolean {
   const ref = parseResourceKey(key);
-  return ref.kind === "Job" && ref.group === "host.ferry.dev" && ref.name === job;
+  return ref.kind === "Job" && ref.name === job;
 }

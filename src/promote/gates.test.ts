@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import type { PipelineStep } from "../config/pipeline.js";
 import type { EnvironmentObservation } from "./gates.js";
 import { evaluateGates } from "./gates.js";
-import type { StepRecord } from "./promotion-state.js";
+import type { StepRecord, VerificationRecord } from "./promotion-state.js";
 
 const T0 = Date.parse("2026-11-23T12:00:00Z");
 const step = (over: Partial<PipelineStep> = {}): PipelineStep => ({
@@ -76,14 +76,36 @@ describe("promotion gates", () => {
     });
   });
 
-  it("verifies with the job's exit code and the HTTP checks, asking for the checks to run", () => {
-    assert.equal(evaluateGates(step(), record("Verifying"), V2, { ...healthy, job: { status: "Progressing", message: "running" } }, T0).kind, "wait");
-    assert.deepEqual(evaluateGates(step(), record("Verifying"), V2, { ...healthy, job: { status: "Degraded", message: "exited with code 1" } }, T0), {
+  it("verifies with a run of the job started for this version, never with the Job's health", () => {
+    // The Job's own health (an older run) does not count: a run for this version is asked for.
+    const started = evaluateGates(step(), record("Verifying"), V2, { ...healthy, job: { status: "Healthy", message: "completed" } }, T0);
+    assert.deepEqual(started, { kind: "wait", phase: "Verifying", message: "starting smoke test job smoke", startRun: true });
+    const run = (status: VerificationRecord["status"], over: Partial<VerificationRecord> = {}): VerificationRecord => ({
+      job: "smoke",
+      runId: "2-0-0-abc123",
+      key: "host.ferry.dev/Job//smoke",
+      name: "runs/smoke/2-0-0-abc123.log",
+      status,
+      startedAt: new Date(T0).toISOString(),
+      message: status === "failed" ? "exited with code 1" : status,
+      attempt: 1,
+      ...over,
+    });
+    assert.deepEqual(evaluateGates(step(), record("Verifying"), V2, { ...healthy, run: run("running") }, T0), { kind: "wait", phase: "Verifying", message: "waiting for smoke test job smoke (run 2-0-0-abc123)" });
+    assert.deepEqual(evaluateGates(step(), record("Verifying"), V2, { ...healthy, run: run("failed", { output: "  smoke test failed: 500" }) }, T0), {
       kind: "fail",
       reason: "VerificationFailed",
       gate: "verify",
-      message: "smoke test job smoke failed in dev: exited with code 1",
+      message: "smoke test job smoke failed in dev: exited with code 1 (run 2-0-0-abc123); last output:\n  smoke test failed: 500",
     });
+    assert.equal((evaluateGates(step(), record("Verifying"), V2, { ...healthy, run: run("running") }, T0 + 61_000) as { reason: string }).reason, "Timeout");
+    assert.equal((evaluateGates(step(), record("Verifying"), V2, { ...healthy, run: run("lost") }, T0) as { startRun: boolean }).startRun, true, "a lost run is started again");
+    assert.equal((evaluateGates(step(), record("Verifying"), V2, { ...healthy, run: run("lost", { attempt: 3 }) }, T0) as { reason: string }).reason, "VerificationFailed", "three lost runs in a row fail the step");
+    assert.equal((evaluateGates(step(), record("Verifying"), V2, healthy, T0 + 61_000) as { reason: string }).reason, "Timeout", "a run that never started times out");
+    assert.equal((evaluateGates(step(), record("Verifying"), V2, { ...healthy, run: run("succeeded") }, T0) as { phase: string }).phase, "Passed");
+  });
+
+  it("verifies with the HTTP checks, asking for the checks to run", () => {
     const http = step({ verify: { http: [{ url: "http://x/", status: 200 }], timeoutMs: 60_000 } });
     const verdict = evaluateGates(http, record("Verifying"), V2, healthy, T0);
     assert.equal(verdict.kind === "wait" && verdict.runHttp, true);
@@ -97,7 +119,6 @@ describe("promotion gates", () => {
     });
     const passing = { ...healthy, http: [{ ok: true, message: "ok" }] };
     assert.equal((evaluateGates(http, record("Verifying"), V2, passing, T0) as { phase: string }).phase, "Passed");
-    assert.equal(evaluateGates(step(), record("Verifying"), V2, healthy, T0).kind, "fail", "a job that is not in the application fails verification");
   });
 
   it("soaks: stays healthy for the soak time, or fails", () => {

@@ -1,6 +1,6 @@
 import type { PipelineStep } from "../config/pipeline.js";
 import type { HealthStatus } from "../core/health.js";
-import type { StepRecord } from "./promotion-state.js";
+import type { StepRecord, VerificationRecord } from "./promotion-state.js";
 
 /** What the controller observed of one environment's application, gathered at the edge. */
 export interface EnvironmentObservation {
@@ -14,17 +14,22 @@ export interface EnvironmentObservation {
   readonly lastSync?: { readonly values: Readonly<Record<string, string>>; readonly outcome: "Succeeded" | "Failed"; readonly message: string };
   readonly ready: boolean;
   readonly health: { readonly status: HealthStatus; readonly message: string };
-  /** The health of the verification job in the inventory, when the step names one. */
+  /** The health of the verification job in the inventory (its run in the sync), when the step names one. */
   readonly job?: { readonly status: HealthStatus; readonly message: string };
+  /** The run of the verification job started for this step, once there is one. */
+  readonly run?: VerificationRecord;
   /** Results of the step's HTTP checks, when they were run for this observation. */
   readonly http?: readonly { readonly ok: boolean; readonly message: string }[];
 }
 
 /** What a gate decided about one step. */
 export type GateVerdict =
-  | { readonly kind: "wait"; readonly phase: StepRecord["phase"]; readonly message: string; readonly runHttp?: boolean }
+  | { readonly kind: "wait"; readonly phase: StepRecord["phase"]; readonly message: string; readonly runHttp?: boolean; readonly startRun?: boolean }
   | { readonly kind: "advance"; readonly phase: "Verifying" | "Soaking" | "Passed"; readonly gate: string; readonly message: string }
   | { readonly kind: "fail"; readonly reason: string; readonly gate: string; readonly message: string };
+
+/** Runs of a verification started for one step before a run lost each time (its agent stopped, its Job deleted) fails it. */
+export const MAX_RUN_ATTEMPTS = 3;
 
 /** True when every expected value is there, equal. */
 export function valuesMatch(actual: Readonly<Record<string, string>> | undefined, expected: Readonly<Record<string, string>>): boolean {
@@ -73,14 +78,22 @@ export function evaluateGates(
     }
     case "Verifying": {
       if (step.verify.job !== undefined) {
-        const job = observation.job;
-        if (job?.status === "Degraded") return { kind: "fail", reason: "VerificationFailed", gate: "verify", message: `smoke test job ${step.verify.job} failed in ${env}: ${job.message}` };
-        if (job === undefined) {
-          return { kind: "fail", reason: "VerificationFailed", gate: "verify", message: `${step.application} has no Job ${JSON.stringify(step.verify.job)} to verify ${env} with` };
+        // Judged by a run started for this version, never by whatever run of the Job came before.
+        const run = observation.run;
+        if (run?.status === "lost" && run.attempt >= MAX_RUN_ATTEMPTS) {
+          return { kind: "fail", reason: "VerificationFailed", gate: "verify", message: `smoke test job ${step.verify.job} in ${env} was lost ${run.attempt} times in a row (last: run ${run.runId}: ${run.message})` };
         }
-        if (job.status !== "Healthy") {
-          if (overdue) return { kind: "fail", reason: "Timeout", gate: "verify", message: `smoke test job ${step.verify.job} did not finish in ${env} after ${seconds}s` };
-          return { kind: "wait", phase: "Verifying", message: `waiting for smoke test job ${step.verify.job}` };
+        if (run === undefined || run.status === "lost") {
+          if (overdue) return { kind: "fail", reason: "Timeout", gate: "verify", message: `smoke test job ${step.verify.job} could not be run in ${env} within ${seconds}s${record.message ? `: ${record.message}` : ""}` };
+          return { kind: "wait", phase: "Verifying", message: `starting smoke test job ${step.verify.job}`, startRun: true };
+        }
+        if (run.status === "failed") {
+          const output = run.output ? `; last output:\n${run.output}` : "";
+          return { kind: "fail", reason: "VerificationFailed", gate: "verify", message: `smoke test job ${step.verify.job} failed in ${env}: ${run.message} (run ${run.runId})${output}` };
+        }
+        if (run.status === "running") {
+          if (overdue) return { kind: "fail", reason: "Timeout", gate: "verify", message: `smoke test job ${step.verify.job} did not finish in ${env} after ${seconds}s (run ${run.runId})` };
+          return { kind: "wait", phase: "Verifying", message: `waiting for smoke test job ${step.verify.job} (run ${run.runId})` };
         }
       }
       if (step.verify.http.length > 0) {

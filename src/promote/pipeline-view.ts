@@ -1,5 +1,6 @@
 import type { Pipeline, PipelineStep } from "../config/pipeline.js";
-import type { PromotionRecord, StepPhase, StepRecord } from "./promotion-state.js";
+import type { HoldStatus, Suspension } from "../engine/status.js";
+import type { PromotionRecord, StepPhase, StepRecord, VerificationRecord } from "./promotion-state.js";
 
 /** One gate of one environment, as `ferry pipeline status` shows it. */
 export interface GateView {
@@ -27,6 +28,18 @@ export interface EnvironmentView {
   readonly approvedAt?: string;
   readonly since?: string;
   readonly gates: readonly GateView[];
+  /** The run of its verification job for the version in flight, once started. */
+  readonly verification?: VerificationRecord;
+  /** The hold a rollback put on its application: nothing is promoted into it until released. */
+  readonly hold?: HoldStatus;
+  /** A suspension of its application (`ferry suspend`): it is not synced until resumed. */
+  readonly suspension?: Suspension;
+}
+
+/** What holds an environment's application now, by application name. */
+export interface ApplicationHolds {
+  readonly holds: ReadonlyMap<string, HoldStatus>;
+  readonly suspensions: ReadonlyMap<string, Suspension>;
 }
 
 /** A pipeline and its promotion in flight (or last finished), for the CLI and the dashboard. */
@@ -48,10 +61,13 @@ export function pipelineView(
   record: PromotionRecord | undefined,
   values: Readonly<Record<string, Readonly<Record<string, string>> | undefined>>,
   watch?: { readonly description?: string; readonly error?: string },
+  held: ApplicationHolds = { holds: new Map(), suspensions: new Map() },
 ): PipelineView {
   const environments = pipeline.steps.map((step, index): EnvironmentView => {
     const state = record?.steps[index];
     const envValues = values[step.environment];
+    const hold = held.holds.get(step.application);
+    const suspension = held.suspensions.get(step.application);
     return {
       environment: step.environment,
       application: step.application,
@@ -65,6 +81,9 @@ export function pipelineView(
       ...(state?.approvedBy !== undefined ? { approvedBy: state.approvedBy, approvedAt: state.approvedAt ?? "" } : {}),
       ...(state ? { since: state.since } : {}),
       gates: gatesOf(step, state),
+      ...(state?.verification ? { verification: state.verification } : {}),
+      ...(hold ? { hold } : {}),
+      ...(suspension ? { suspension } : {}),
     };
   });
   return {
@@ -75,8 +94,16 @@ export function pipelineView(
       ? { promotion: { version: record.version, startedAt: record.startedAt, startedBy: record.startedBy, ...(record.outcome ? { outcome: record.outcome, finishedAt: record.finishedAt ?? "" } : {}) } }
       : {}),
     environments,
-    summary: summaryOf(pipeline, record),
+    summary: [...holdsOf(environments), summaryOf(pipeline, record, environments)].join("; "),
   };
+}
+
+/** What holds environments, first in the summary: a hold or a suspension stands whatever the promotion says. */
+function holdsOf(environments: readonly EnvironmentView[]): string[] {
+  return environments.flatMap((e) => [
+    ...(e.hold ? [`${e.environment} is on hold since ${e.hold.since}${e.hold.by ? ` by ${e.hold.by}` : ""}: ${e.hold.reason} (${e.hold.release})`] : []),
+    ...(e.suspension ? [`${e.environment} is suspended by ${e.suspension.by} since ${e.suspension.at}${e.suspension.reason ? `: ${e.suspension.reason}` : ""} (ferry resume ${e.application})`] : []),
+  ]);
 }
 
 function gatesOf(step: PipelineStep, state: StepRecord | undefined): GateView[] {
@@ -114,14 +141,21 @@ function lastPhaseBefore(gate: GateView["gate"] | undefined): StepPhase {
   return "Writing";
 }
 
-function summaryOf(pipeline: Pipeline, record: PromotionRecord | undefined): string {
-  if (!record) return pipeline.watch ? "no version discovered yet" : `no promotion yet: ferry promote ${pipeline.name} --to ${pipeline.steps[0]?.environment ?? ""} --version <v>`;
+function summaryOf(pipeline: Pipeline, record: PromotionRecord | undefined, environments: readonly EnvironmentView[]): string {
+  if (!record) {
+    const deployed = environments.filter((e) => e.version !== undefined).map((e) => `${e.environment} has ${e.version ?? ""}`);
+    const next = pipeline.watch ? "no new version discovered yet" : `no promotion yet: ferry promote ${pipeline.name} --to ${pipeline.steps[0]?.environment ?? ""} --version <v>`;
+    return deployed.length > 0 ? `${deployed.join(", ")}; ${next}` : pipeline.watch ? "no version discovered yet" : next;
+  }
   const failed = record.steps.find((s) => s.phase === "Failed");
   if (failed) {
     const later = record.steps.slice(record.steps.indexOf(failed) + 1).map((s) => s.environment);
     return `${record.version} stopped in ${failed.environment}: ${failed.message ?? failed.reason ?? "failed"}${later.length > 0 ? `; ${later.join(", ")} will not get it` : ""}`;
   }
-  if (record.outcome === "Succeeded") return `${record.version} reached every environment`;
+  if (record.outcome === "Succeeded") {
+    const moved = environments.filter((e) => e.version !== undefined && e.version !== record.version).map((e) => `${e.environment} has ${e.version ?? ""} now`);
+    return `${record.version} reached every environment${moved.length > 0 ? ` (${moved.join(", ")})` : ""}`;
+  }
   const step = record.steps.find((s) => s.phase !== "Passed");
   if (!step) return "";
   const later = record.steps.slice(record.steps.indexOf(step) + 1).map((s) => s.environment);

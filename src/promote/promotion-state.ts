@@ -46,6 +46,30 @@ export interface StepRecord {
   readonly verifiedAt?: string;
   /** Set when the environment was rolled back after a failure. */
   readonly rolledBack?: string;
+  /** The run of the verification job for this version, once started. */
+  readonly verification?: VerificationRecord;
+}
+
+/**
+ * One run of a step's verification job, started by the gate after the
+ * version synced and became healthy, and judged by that run alone.
+ */
+export interface VerificationRecord {
+  readonly job: string;
+  /** Unique per pipeline, environment, version and attempt (`2-0-0-3f9a1c`). */
+  readonly runId: string;
+  /** The Job's resource key in the target, to read the run by. */
+  readonly key: string;
+  /** Where the run is: the Job's name on Kubernetes, the log file on the host. */
+  readonly name: string;
+  readonly status: "running" | "succeeded" | "failed" | "lost";
+  readonly startedAt: string;
+  readonly finishedAt?: string;
+  readonly message: string;
+  /** The last lines of its output, where the target keeps them. */
+  readonly output?: string;
+  /** Runs started for this step so far (a run lost when the agent stopped is started again). */
+  readonly attempt: number;
 }
 
 /** One version on its way through a pipeline's environments. */

@@ -2,6 +2,7 @@ import { stalled } from "../core/errors.js";
 import type { ManifestFile } from "./load-files.js";
 import { loadManifestFiles } from "./load-files.js";
 import { MAX_OVERLAY_DEPTH, overlayBases, overlayFileOf } from "./overlay.js";
+import { parseOffThread } from "./parse-pool.js";
 
 /**
  * The files an application's directory renders from: its own, and when it is
@@ -30,6 +31,8 @@ export async function loadSourceTree(root: string, dir: string): Promise<{ files
     for (const file of loaded) files.set(file.path, file);
     const overlay = overlayFileOf(loaded, key);
     if (!overlay) return;
+    // Its bases are read from it: parsed off the main thread like any file that may be large.
+    await parseOffThread([overlay]);
     const { bases } = overlayBases(overlay, key);
     for (const base of bases) await visit(base, depth + 1, overlay.path);
   };

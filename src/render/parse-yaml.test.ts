@@ -59,7 +59,7 @@ describe("parseManifests", () => {
   });
 
   it("refuses duplicate keys, naming the key", () => {
-    assert.deepEqual(printed("a: 1\nb: 2\na: 3\n"), ['apps/web/a.yaml:3:1: map keys must be unique: "a" appears twice']);
+    assert.deepEqual(printed("a: 1\nb: 2\na: 3\n"), ['apps/web/a.yaml:3:1: a: map keys must be unique: "a" appears twice']);
     // 1 and "1" are different YAML keys but the same JSON key.
     assert.deepEqual(printed("1: a\n'1': b\n"), ['apps/web/a.yaml:2:1: [1]: map keys must be unique: "1" appears twice']);
   });

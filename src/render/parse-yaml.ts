@@ -6,6 +6,7 @@ import type { JsonObject } from "../core/json.js";
 import { toPointer } from "../core/json.js";
 import type { SourceLocation, SourcePosition } from "../core/location.js";
 import type { ManifestFile } from "./load-files.js";
+import { yamlBoundsProblem } from "./yaml-bounds.js";
 
 /** One YAML document of a file, as plain JSON, with the position of every field. */
 export interface ParsedDocument {
@@ -25,6 +26,13 @@ export interface ParsedDocument {
  */
 export const MAX_ALIAS_COUNT = 100;
 
+/**
+ * Results `parseOffThread` (parse-pool.ts) computed for these very file
+ * objects, so renderers find them parsed. A memo of a pure function: the
+ * result is what parsing would give; entries go with their files.
+ */
+export const preParsed = new WeakMap<ManifestFile, { documents: ParsedDocument[]; problems: Problem[] }>();
+
 /** Past this many problems in one file the rest are summed up: a binary or garbled file would print thousands. */
 const MAX_PROBLEMS_PER_FILE = 20;
 
@@ -35,11 +43,17 @@ const MAX_PROBLEMS_PER_FILE = 20;
  * line and column. Empty documents are skipped. Pure.
  */
 export function parseManifests(file: ManifestFile): { documents: ParsedDocument[]; problems: Problem[] } {
+  const done = preParsed.get(file);
+  if (done) return done;
+  // Checked first, in one linear pass: the parser's time and memory grow with nesting and node count.
+  const bounds = yamlBoundsProblem(file.path, file.content);
+  if (bounds) return { documents: [], problems: [bounds] };
   const lineCounter = new LineCounter();
   const streamDocs = parseAllDocuments(file.content, {
     lineCounter,
     prettyErrors: false,
-    uniqueKeys: true,
+    // The parser's own check compares every key with every other (quadratic): collectPositions checks with a set.
+    uniqueKeys: false,
     // The core schema keeps `2024-01-01` and `yes` strings; no YAML 1.1 extras (!!binary, !!timestamp).
     schema: "core",
     resolveKnownTags: false,
@@ -53,7 +67,7 @@ export function parseManifests(file: ManifestFile): { documents: ParsedDocument[
   const documents: ParsedDocument[] = [];
   const problems: Problem[] = [];
   streamDocs.forEach((doc, index) => {
-    const parsed = parseDocument(doc, index, file.path, at);
+    const parsed = parseDocument(doc, index, file.path, at, Math.max(0, MAX_PROBLEMS_PER_FILE - problems.length));
     problems.push(...parsed.problems);
     if (parsed.document) documents.push(parsed.document);
   });
@@ -66,10 +80,18 @@ export function parseManifests(file: ManifestFile): { documents: ParsedDocument[
 
 type PositionOf = (offset: number) => SourcePosition;
 
-function parseDocument(doc: Document.Parsed, index: number, file: string, at: PositionOf): { document?: ParsedDocument; problems: Problem[] } {
+/**
+ * One document's value and positions, or its problems. Only the first
+ * `detailed` syntax errors are traced to the string or list they open (a
+ * walk of the document each); the rest are told where the parser saw them,
+ * so a file of errors stays linear.
+ */
+function parseDocument(doc: Document.Parsed, index: number, file: string, at: PositionOf, detailed: number): { document?: ParsedDocument; problems: Problem[] } {
   const where = (offset: number): SourceLocation => ({ file, ...at(offset) });
   const problems: Problem[] = [];
-  for (const error of doc.errors) problems.push(syntaxProblem(doc, error.code, error.message, error.pos[0], where));
+  doc.errors.forEach((error, i) => {
+    problems.push(i < detailed ? syntaxProblem(doc, error.code, error.message, error.pos[0], where) : problemAt(lowerFirst(error.message), where(error.pos[0])));
+  });
   for (const warning of doc.warnings) {
     if (warning.code === "TAG_RESOLVE_FAILED") {
       const tag = warning.message.replace(/^Unresolved tag: /, "").replace(/^tag:yaml\.org,2002:/, "!!");

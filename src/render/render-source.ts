@@ -4,8 +4,10 @@ import type { ManifestFile } from "./load-files.js";
 import { loadManifestFiles } from "./load-files.js";
 import { loadSourceTree, normalizeDir } from "./load-source.js";
 import { overlayFileOf } from "./overlay.js";
+import { parseOffThread } from "./parse-pool.js";
 import { renderDirectory } from "./render.js";
 import type { RendererName, RenderResult } from "./renderer.js";
+import { confineHelmChart, confineKustomization } from "./tools/confine.js";
 import { digestRenderInputs } from "./tools/content-digest.js";
 import { findChart, helmInputs, renderHelm } from "./tools/helm.js";
 import { findKustomization, kustomizeCommand, kustomizeInputs, loadKustomizeSources, renderKustomize } from "./tools/kustomize.js";
@@ -24,7 +26,7 @@ export interface RenderSourceOptions {
   /** Where tool renders are kept by content; default: one cache for the process. */
   readonly cache?: RenderCache;
   /** Applied to the files of plain manifests and overlays before they render (decryption); the files reported stay as read. */
-  readonly prepareFiles?: (files: readonly ManifestFile[]) => readonly ManifestFile[];
+  readonly prepareFiles?: (files: readonly ManifestFile[]) => readonly ManifestFile[] | Promise<readonly ManifestFile[]>;
   /**
    * Applied to a kustomize render after the cache, which keeps what the tool
    * printed (decryption of the SOPS documents kustomize passed through);
@@ -96,6 +98,8 @@ export async function renderSource(root: string, dir: string, options: RenderSou
   const tools = options.tools ?? {};
   const kustomization = await findKustomization(root, relative);
   if (kustomization) {
+    // Before the cache too: a render cached from before the rule must not slip through.
+    await confineKustomization(root, relative);
     const tool = await kustomizeCommand(tools);
     const { inputs, remote, generators } = await kustomizeInputs(root, relative);
     const digest = remote ? undefined : await digestRenderInputs(root, inputs, { renderer: "kustomize", tool: tool.name, dir: relative });
@@ -109,12 +113,15 @@ export async function renderSource(root: string, dir: string, options: RenderSou
   const chart = await findChart(root, relative);
   if (chart) {
     const helm = options.helm ?? {};
+    await confineHelmChart(root, relative, chart, helm);
     const inputs = await helmInputs(root, relative, chart, helm);
     const digest = await digestRenderInputs(root, inputs, { renderer: "helm", dir: relative, helm });
     return { ...(await cachedRender(cache, digest, own, "helm", () => renderHelm(root, relative, helm, tools))), inputs };
   }
   const { files, directories } = await loadSourceTree(root, relative);
-  const result = renderDirectory(options.prepareFiles ? options.prepareFiles(files) : files, { dir: relative });
+  const prepared = options.prepareFiles ? await options.prepareFiles(files) : files;
+  await parseOffThread(prepared);
+  const result = renderDirectory(prepared, { dir: relative });
   return { ...result, renderer: overlayFileOf(files, relative) ? "overlay" : "plain", files, cached: false, inputs: { directories, files: [] } };
 }
 

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { AgeError, decryptAge, encryptAge, generateIdentity, parseIdentity, parseIdentityFile } from "./age.js";
+import { encodeBech32 } from "./bech32.js";
 
 const hasAge = spawnSync("age", ["--version"]).status === 0 && spawnSync("age-keygen", ["--help"]).error === undefined;
 
@@ -32,6 +33,19 @@ describe("age", () => {
     const tamperedHeader = Buffer.from(sealed.toString("latin1").replace("X25519", "X25519 extra"), "latin1");
     assert.throws(() => decryptAge(tamperedHeader, [parseIdentity(a.identity)]), AgeError);
     assert.throws(() => decryptAge(Buffer.from("not age at all\n"), [parseIdentity(a.identity)]), /not an age v1 file/);
+  });
+
+  test("a low-order X25519 recipient or share is refused with a clear error, not a crypto library code", () => {
+    // 0 and 1 are points of small order on Curve25519: any key times them is all zeros.
+    const lowOrder = [Buffer.alloc(32), Buffer.concat([Buffer.from([1]), Buffer.alloc(31)])];
+    for (const point of lowOrder) {
+      const recipient = encodeBech32("age", point);
+      assert.throws(() => encryptAge(Buffer.from("x"), [recipient]), (e: unknown) => e instanceof AgeError && e.message === `invalid X25519 recipient ${recipient}: a low-order point (no shared secret can come of it)`);
+      const a = generateIdentity();
+      const sealed = (encryptAge(Buffer.from("hunter2"), [a.recipient]) as Buffer).toString("latin1");
+      const forged = Buffer.from(sealed.replace(/-> X25519 [A-Za-z0-9+/]+/, `-> X25519 ${point.toString("base64").replace(/=+$/, "")}`), "latin1");
+      assert.throws(() => decryptAge(forged, [parseIdentity(a.identity)]), (e: unknown) => e instanceof AgeError && /^invalid X25519 share in the file's header \(the file is malformed\): a low-order point/.test(e.message));
+    }
   });
 
   test("an identity file with a bad line is refused naming the line, never its content", () => {

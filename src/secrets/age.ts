@@ -152,17 +152,28 @@ function chachaSeal(key: Buffer, nonce: Buffer, plain: Buffer): Buffer {
   return Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
 }
 
-function x25519(privateKey: KeyObject, publicRaw: Buffer): Buffer {
-  const publicKey = createPublicKey({ key: Buffer.concat([SPKI_X25519, publicRaw]), format: "der", type: "spki" });
-  return diffieHellman({ privateKey, publicKey });
+/**
+ * X25519 with a point from outside (a recipient, or a stanza's share). A
+ * low-order point gives an all-zero secret: refused as age refuses it
+ * ("invalid X25519 recipient"), whatever the crypto library reports.
+ */
+function x25519(privateKey: KeyObject, publicRaw: Buffer, what: string): Buffer {
+  let shared: Buffer;
+  try {
+    const publicKey = createPublicKey({ key: Buffer.concat([SPKI_X25519, publicRaw]), format: "der", type: "spki" });
+    shared = diffieHellman({ privateKey, publicKey });
+  } catch {
+    shared = Buffer.alloc(32);
+  }
+  if (shared.every((b) => b === 0)) throw new AgeError(`invalid X25519 ${what}: a low-order point (no shared secret can come of it)`);
+  return shared;
 }
 
 function unwrapFileKey(stanza: Stanza, identity: AgeIdentity): Buffer | undefined {
   if (stanza.type !== "X25519" || stanza.args.length !== 1 || stanza.body.length !== 32) return undefined;
   const share = Buffer.from(stanza.args[0] ?? "", "base64");
   if (share.length !== 32) return undefined;
-  const shared = x25519(identity.privateKey, share);
-  if (shared.every((b) => b === 0)) return undefined;
+  const shared = x25519(identity.privateKey, share, "share in the file's header (the file is malformed)");
   const key = hkdf(shared, Buffer.concat([share, identity.publicKey]), X25519_INFO);
   const fileKey = chachaOpen(key, Buffer.alloc(12), stanza.body);
   return fileKey?.length === 16 ? fileKey : undefined;
@@ -222,7 +233,7 @@ export function encryptAge(plain: Buffer, recipients: readonly string[], options
     if (!decoded || decoded.hrp !== "age" || decoded.data.length !== 32) throw new AgeError(`not an age recipient: ${recipient}`);
     const { privateKey, publicKey } = generateKeyPairSync("x25519");
     const share = Buffer.from(publicKey.export({ format: "der", type: "spki" })).subarray(-32);
-    const shared = x25519(privateKey, decoded.data);
+    const shared = x25519(privateKey, decoded.data, `recipient ${recipient}`);
     const key = hkdf(shared, Buffer.concat([share, decoded.data]), X25519_INFO);
     const body = chachaSeal(key, Buffer.alloc(12), fileKey);
     lines.push(`-> X25519 ${share.toString("base64").replace(/=+$/, "")}`, ...wrap64(body.toString("base64").replace(/=+$/, "")));

@@ -3,6 +3,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from "yaml";
 import type { Problem } from "../core/errors.js";
 import { problemAt } from "../core/errors.js";
 import type { ManifestFile } from "../render/load-files.js";
+import { yamlBoundsProblem } from "../render/yaml-bounds.js";
 import type { AgeIdentity } from "./age.js";
 import { dearmor, decryptAge, isArmoredAge, parseAgeHeader } from "./age.js";
 import type { Replacement } from "./sops.js";
@@ -17,6 +18,11 @@ export interface DecryptedFiles {
 }
 
 const MARKERS = ["ENC[AES256_GCM,", "-----BEGIN AGE ENCRYPTED FILE-----"];
+
+/** True when a file holds something decryption looks at (a SOPS value or an armored age file). */
+export function fileHoldsEncryptedContent(file: ManifestFile): boolean {
+  return MARKERS.some((m) => file.content.includes(m));
+}
 
 /**
  * The decryption step between loading files and rendering them: SOPS
@@ -33,12 +39,17 @@ export function decryptManifestFiles(files: readonly ManifestFile[], identities:
   const secret = new Map<string, Set<number>>();
   const problems: Problem[] = [];
   for (const file of files) {
-    if (!MARKERS.some((m) => file.content.includes(m))) {
+    if (!fileHoldsEncryptedContent(file)) {
+      out.push(file);
+      continue;
+    }
+    // A file past the parser's bounds is the renderer's to refuse, by name; the parser's own duplicate-key check is quadratic.
+    if (yamlBoundsProblem(file.path, file.content)) {
       out.push(file);
       continue;
     }
     const lineCounter = new LineCounter();
-    const docs = parseAllDocuments(file.content, { lineCounter, prettyErrors: false, schema: "core", resolveKnownTags: false });
+    const docs = parseAllDocuments(file.content, { lineCounter, prettyErrors: false, schema: "core", resolveKnownTags: false, uniqueKeys: false });
     // Syntax errors are the renderer's to report, at their line.
     if (!Array.isArray(docs) || docs.some((d) => d.errors.length > 0)) {
       out.push(file);

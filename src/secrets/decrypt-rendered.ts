@@ -1,4 +1,5 @@
 import type { Document } from "yaml";
+import { yamlBoundsProblem } from "../render/yaml-bounds.js";
 import { LineCounter, parseAllDocuments } from "yaml";
 import type { Problem } from "../core/errors.js";
 import { problemAt } from "../core/errors.js";
@@ -145,8 +146,10 @@ function indexSopsDocuments(sources: readonly ManifestFile[]): Map<string, Sourc
   const index = new Map<string, SourceDocument[]>();
   for (const file of sources) {
     if (!file.content.includes("sops") || !file.content.includes("ENC[AES256_GCM,")) continue;
+    // Past the parser's bounds a file is no source worth parsing (and its render was refused); the parser's own duplicate-key check is quadratic.
+    if (yamlBoundsProblem(file.path, file.content)) continue;
     const lineCounter = new LineCounter();
-    const docs = parseAllDocuments(file.content, { lineCounter, prettyErrors: false, schema: "core", resolveKnownTags: false });
+    const docs = parseAllDocuments(file.content, { lineCounter, prettyErrors: false, schema: "core", resolveKnownTags: false, uniqueKeys: false });
     if (!Array.isArray(docs)) continue;
     for (const doc of docs) {
       if (doc.errors.length > 0 || !isSopsDocument(doc)) continue;

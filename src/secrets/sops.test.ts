@@ -53,6 +53,19 @@ describe("SOPS files encrypted with age", () => {
     assert.doesNotMatch(refused(text, [parseIdentity(stranger.identity)]), /hunter2/);
   });
 
+  test("a value whose GCM tag was cut to 4 or 12 bytes is refused, as SOPS refuses it (16 bytes required)", () => {
+    const text = buildSopsYaml(service, owner.recipient, { encryptedRegex: "^env$" });
+    for (const bytes of [4, 12]) {
+      const cut = text.replace(/(DB_PASSWORD: ENC\[AES256_GCM,data:[^,]*,iv:[^,]*,tag:)([^,]*)/, (_m, head: string, tag: string) => `${head}${Buffer.from(tag, "base64").subarray(0, bytes).toString("base64")}`);
+      assert.notEqual(cut, text);
+      for (const identities of [key, undefined]) {
+        const out = decryptManifestFiles([{ path: "apps/web/secret.yaml", content: cut }], identities);
+        assert.equal(out.files.length, 0, `a ${bytes}-byte tag is refused ${identities ? "with" : "without"} a key`);
+        assert.match(out.problems[0]?.message ?? "", new RegExp(`^apps/web/secret\\.yaml: (cannot decrypt|encrypted content is malformed): spec\\.env\\.DB_PASSWORD: the authentication tag is ${bytes} bytes, SOPS writes and requires 16`));
+      }
+    }
+  });
+
   test("without a key the structure is checked and placeholders stand in", () => {
     const text = buildSopsYaml(service, owner.recipient, { encryptedRegex: "^env$" });
     const out = decryptManifestFiles([{ path: "s.yaml", content: text }], undefined);

@@ -19,6 +19,8 @@ import { AgeError, decryptAge, dearmor, parseAgeHeader } from "./age.js";
 export class SopsError extends Error {}
 
 const ENC = /^ENC\[AES256_GCM,data:([A-Za-z0-9+/=]*),iv:([A-Za-z0-9+/=]+),tag:([A-Za-z0-9+/=]+),type:(str|int|float|bool|bytes|comment)\]$/;
+/** The AES-GCM tag length SOPS uses (Go's standard GCM); shorter tags are refused. */
+const GCM_TAG_BYTES = 16;
 /** sha256("sops"): what SOPS hashes first when the MAC covers only encrypted values. */
 const MAC_ONLY_ENCRYPTED_INIT = Buffer.from("8a3fd2ad54ce66527b1034f3d147be0b0b975b3bf44f72c6fdadec8176f27d69", "hex");
 
@@ -234,9 +236,10 @@ function decryptValue(text: string, key: Buffer, aad: string, path: readonly str
   const match = ENC.exec(text);
   if (!match) throw new SopsError(`${path.join(".")}: not an ENC[AES256_GCM,data:...,iv:...,tag:...,type:...] value`);
   const [, data = "", iv = "", tag = "", type = "str"] = match;
-  const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64"));
+  const authTag = fullTag(tag, path);
+  const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64"), { authTagLength: GCM_TAG_BYTES });
   decipher.setAAD(Buffer.from(aad, "utf8"));
-  decipher.setAuthTag(Buffer.from(tag, "base64"));
+  decipher.setAuthTag(authTag);
   let plain: string;
   try {
     plain = Buffer.concat([decipher.update(Buffer.from(data, "base64")), decipher.final()]).toString("utf8");
@@ -257,10 +260,21 @@ function decryptValue(text: string, key: Buffer, aad: string, path: readonly str
   }
 }
 
+/**
+ * The GCM tag as SOPS writes and requires it: 16 bytes. Node would accept a
+ * 4- to 15-byte tag, which leaves far fewer bits to forge.
+ */
+function fullTag(text: string, path: readonly string[]): Buffer {
+  const tag = Buffer.from(text, "base64");
+  if (tag.length !== GCM_TAG_BYTES) throw new SopsError(`${path.join(".")}: the authentication tag is ${tag.length} bytes, SOPS writes and requires ${GCM_TAG_BYTES}: the value was truncated or altered`);
+  return tag;
+}
+
 /** Without a key: the ENC[...] is checked, and a value of its type stands in. */
 function placeholder(text: string, path: readonly string[]): SopsValue {
   const match = ENC.exec(text);
   if (!match) throw new SopsError(`${path.join(".")}: not an ENC[AES256_GCM,data:...,iv:...,tag:...,type:...] value`);
+  fullTag(match[3] ?? "", path);
   const type = match[4];
   return type === "int" || type === "float" ? 0 : type === "bool" ? false : "(encrypted)";
 }

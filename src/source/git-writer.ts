@@ -10,10 +10,12 @@ import { execGit, gitFailure, runGit } from "./git.js";
 import { refProblem } from "./remote-ref.js";
 import { normalizeRepositoryUrl, redactSecrets, repositoryKey, repositoryProblem } from "./repository-url.js";
 
-/** Who a commit is written as: both its author and its committer. */
+/** Who a commit is written as: its author, and its committer (the author too when absent). */
 export interface CommitIdentity {
   readonly name: string;
   readonly email: string;
+  /** The committer, when it is someone else (`GIT_COMMITTER_NAME` differs from the author). */
+  readonly committer?: { readonly name: string; readonly email: string };
 }
 
 /** One directory of a branch to be put back to how it was at an earlier commit. */
@@ -208,8 +210,9 @@ async function stageRestoredPath(run: RestoreRun): Promise<void> {
 
 async function commitStaged(run: RestoreRun, signing?: CommitSigningSettings): Promise<string> {
   const { name, email } = run.request.author;
-  // The variables would win over -c user.name and user.email, so they are set to the same identity.
-  const env = { ...signing?.env, GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email };
+  const committer = run.request.author.committer ?? { name, email };
+  // The variables would win over -c user.name and user.email, so they are set to the identity given.
+  const env = { ...signing?.env, GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: committer.name, GIT_COMMITTER_EMAIL: committer.email };
   const identity = ["-c", `user.name=${name}`, "-c", `user.email=${email}`, ...(signing ? signing.config : ["-c", "commit.gpgsign=false"])];
   // --no-verify: the user's pre-commit and commit-msg hooks are for their own checkouts, not this clone.
   await run.git([...identity, "commit", "--quiet", "--no-verify", ...(signing ? ["-S"] : []), "--cleanup=verbatim", "-m", run.request.message], env);

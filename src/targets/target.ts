@@ -69,6 +69,36 @@ export interface LiveObject {
    * pointer (a field the object lacks is absent): shown, never compared.
    */
   readonly ignored?: Readonly<Record<string, JsonValue>>;
+  /**
+   * Set when the target is already putting the object back on its own (a
+   * service waiting out its restart backoff), with what it is doing. The
+   * engine reports the difference as drift and leaves the correction to the
+   * target instead of applying over it.
+   */
+  readonly correcting?: string;
+}
+
+/** What starts a run of a Job for a verification: its id (unique per promotion step) and variables that tie it to the version. */
+export interface JobRunRequest {
+  /** Lowercase letters, digits and "-"; at most 20 characters. The same id names the same run. */
+  readonly id: string;
+  /** Added to the run's environment (`FERRY_VERSION`, `FERRY_RUN_ID`, ...). */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** One run of a Job started by `runJob`, as the target knows it now. */
+export interface JobRun {
+  readonly id: string;
+  /** Where to look at it: the Job's name on Kubernetes, the log file on the host. */
+  readonly name: string;
+  /** `lost`: the run ended without a result being kept (the agent stopped while it ran). */
+  readonly status: "running" | "succeeded" | "failed" | "lost";
+  /** ISO times. */
+  readonly startedAt: string;
+  readonly finishedAt?: string;
+  readonly message: string;
+  /** The last lines of its output, when the target keeps them. */
+  readonly output?: string;
 }
 
 /** What applying one object did. */
@@ -106,6 +136,11 @@ export interface TargetValidator {
    * object is judged alone.
    */
   withObjects?(objects: readonly RenderedObject[]): TargetValidator;
+  /**
+   * Says why the object cannot be run again on its own for a verification
+   * (`runJob`), or undefined when it can. Pure. Absent: nothing can.
+   */
+  runnable?(object: RenderedObject): string | undefined;
 }
 
 /**
@@ -145,12 +180,28 @@ export interface Target extends TargetValidator {
   explain?(key: ResourceKey, pointers: readonly string[]): Promise<ReadonlyMap<string, string>>;
   /** Reads the live state of the given objects; absent objects are missing from the map. */
   read(keys: readonly ResourceKey[]): Promise<ReadonlyMap<ResourceKey, LiveObject>>;
+  /**
+   * Keys of every live object the target has marked as the application's
+   * (its records or labels), whether or not an inventory lists them: what a
+   * killed agent created before it saved its inventory. Absent: the
+   * inventory alone is trusted.
+   */
+  owned?(application: string): Promise<readonly ResourceKey[]>;
   /** Creates or updates one object so its live state matches `describe`. */
   apply(object: RenderedObject, context: ObjectContext): Promise<ApplyOutcome>;
   /** Deletes one object it owns; deleting an absent object succeeds. */
   delete(key: ResourceKey, context: { readonly application: string }): Promise<void>;
   /** Health of live objects; a missing object is `Missing`. */
   health(keys: readonly ResourceKey[]): Promise<ReadonlyMap<ResourceKey, Health>>;
+  /**
+   * Starts one more run of a Job as declared, apart from the Job itself (its
+   * record or live object stays), identified by `request.id`; asking again
+   * with the same id returns that run and starts nothing. Old runs of the
+   * same Job are removed beyond a few. Absent: the target runs nothing on demand.
+   */
+  runJob?(object: RenderedObject, context: ObjectContext, request: JobRunRequest): Promise<JobRun>;
+  /** The run of the Job `key` with that id, as it is now; undefined when there is none. */
+  jobRun?(key: ResourceKey, id: string): Promise<JobRun | undefined>;
   /** Calls `listener` when a live object changes outside Ferry's own writes. Returns the unsubscribe function. */
   watch(listener: (change: LiveChange) => void): () => void;
   /** Stops watching and background work. Running services are left running. */

@@ -83,6 +83,21 @@ describe("validateRepository", () => {
     await assert.rejects(validateRepository(empty, { configPath: "elsewhere" }), /directory elsewhere not found/);
   });
 
+  it("compiles HealthRules and reports a broken expression, a rule matching nothing and two rules for one kind, with file and line", async () => {
+    const rule = (name: string, group: string, kind: string, healthy = "has(status.ready) && status.ready"): string =>
+      `---\napiVersion: ferry.dev/v1\nkind: HealthRule\nmetadata:\n  name: ${name}\nspec:\n  match:\n    - group: "${group}"\n      kind: "${kind}"\n  degraded: "false"\n  progressing: "!has(status.ready)"\n  healthy: "${healthy}"\n`;
+    const crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}]\n";
+    const kubeApp = "apiVersion: ferry.dev/v1\nkind: Application\nmetadata:\n  name: web\nspec:\n  target: kubernetes\n  source:\n    path: apps/web\n";
+    const config = kubeApp + rule("widgets", "example.com", "Widget") + rule("certificates", "cert-manager.io", "Certificate", "status.ready ==") + rule("typo", "example.com", "Widgte") + rule("again", "example.com", "Widget") + rule("providers", "*.example.org", "*");
+    const dir = await repository({ "ferry/apps.yaml": config, "apps/web/crd.yaml": crd });
+    const problems = (await validateRepository(dir)).problems.map((p) => `${p.location.file}:${p.location.line} ${p.rule}: ${p.message}`);
+    assert.deepEqual(problems, [
+      'ferry/apps.yaml:32 schema: health rule "certificates": spec.healthy is not valid CEL: column 14: found = but expecting end of input',
+      'ferry/apps.yaml:40 references: health rule "typo" matches nothing: no built-in rule, CustomResourceDefinition or object in this repository is of kind Widgte in group "example.com" (check the spelling, or use a wildcard for kinds defined elsewhere)',
+      'ferry/apps.yaml:52 duplicates: health rules "widgets" (at ferry/apps.yaml:13:9) and "again" both match example.com/Widget: keep one',
+    ]);
+  });
+
   it("judges absolute paths only against a given root", async () => {
     const file = "apiVersion: host.ferry.dev/v1\nkind: File\nmetadata:\n  name: f\nspec:\n  path: /srv/app/f\n  content: x\n";
     const dir = await repository({ "ferry/apps.yaml": APP, "apps/web/f.yaml": file });
@@ -101,6 +116,52 @@ describe("validateRepository", () => {
       [
         ["ferry/pipeline.yaml", 8, "spec.environments[1].name", "references", 'unknown environment "acc"'],
         ["ferry/pipeline.yaml", 9, "spec.environments[2].name", "references", 'environment "dev" is listed twice (first at position 1)'],
+      ],
+    );
+  });
+
+  it("reports every problem of a Pipeline at once: a schema error does not hide its unknown environment and application", async () => {
+    const app = (env: string): string => APP.replace("name: web", `name: web-${env}`) + `  environment: ${env}\n`;
+    const pipeline = [
+      "apiVersion: ferry.dev/v1",
+      "kind: Pipeline",
+      "metadata:",
+      "  name: web",
+      "spec:",
+      "  environments:",
+      "    - name: dev",
+      "      verify: {timeout: soon}",
+      "    - name: acc",
+      "    - name: prd",
+      "      application: web-prd",
+      "",
+    ].join("\n");
+    const dir = await repository({ "ferry/apps.yaml": app("dev"), "ferry/pipeline.yaml": pipeline, "apps/web/s.yaml": SERVICE });
+    assert.deepEqual(
+      (reportJson(await validateRepository(dir)) as { file: string; line: number; field: string; rule: string; message: string }[]).map((p) => [p.line, p.field, p.rule, p.message.split(":")[0]]),
+      [
+        [8, "spec.environments[0].verify.timeout", "schema", 'invalid duration "soon"'],
+        [9, "spec.environments[1].name", "references", 'unknown environment "acc"'],
+        [11, "spec.environments[2].application", "references", 'unknown application "web-prd"'],
+      ],
+    );
+  });
+
+  it("refuses a verification that cannot run again for each version, on the line of verify.job", async () => {
+    const app = (env: string): string => APP.replace("name: web", `name: web-${env}`).replace("apps/web", `apps/${env}`) + `  environment: ${env}\n`;
+    const job = "apiVersion: host.ferry.dev/v1\nkind: Job\nmetadata:\n  name: smoke\nspec:\n  command: node\n  args: [smoke.mjs]\n";
+    const pipeline = (devJob: string, accJob: string): string =>
+      `apiVersion: ferry.dev/v1\nkind: Pipeline\nmetadata:\n  name: web\nspec:\n  environments:\n    - name: dev\n      verify: {job: ${devJob}}\n    - name: acc\n      verify: {job: ${accJob}}\n`;
+    // Service web-<env>, File web-<env>-config (at web-<env>/config.json), Job smoke-<env>.
+    const objects = (env: string): string => `${SERVICE}---\n${job}`.replace(/name: (web|smoke)/g, `name: $1-${env}`).replace("path: web/config.json", `path: web-${env}/config.json`);
+    const files = { "ferry/apps.yaml": `${app("dev")}---\n${app("acc")}`, "apps/dev/s.yaml": objects("dev"), "apps/acc/s.yaml": objects("acc") };
+    assert.deepEqual((await validateRepository(await repository({ ...files, "ferry/pipeline.yaml": pipeline("smoke-dev", "smoke-acc") }))).problems, []);
+    const refused = await validateRepository(await repository({ ...files, "ferry/pipeline.yaml": pipeline("smoke", "web-acc-config") }));
+    assert.deepEqual(
+      refused.problems.map((p) => `${p.location.file}:${p.location.line}: ${p.message}`),
+      [
+        'ferry/pipeline.yaml:8: verify.job "smoke": application web-dev declares no Job of that name, so nothing can verify each version in dev',
+        'ferry/pipeline.yaml:10: verify.job "web-acc-config" of acc cannot be run again for each version: a File is not a Job: only a Job runs to completion, once more for each version',
       ],
     );
   });

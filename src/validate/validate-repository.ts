@@ -10,6 +10,7 @@ import { isJsonObject } from "../core/json.js";
 import type { SourceLocation } from "../core/location.js";
 import { formatLocation } from "../core/location.js";
 import type { RenderedObject } from "../core/objects.js";
+import type { Pipeline } from "../config/pipeline.js";
 import { locate } from "../core/objects.js";
 import type { ManifestFile } from "../render/load-files.js";
 import { loadManifestFiles } from "../render/load-files.js";
@@ -26,6 +27,7 @@ import { prepareKubernetesObjects } from "../targets/kubernetes/kubernetes-valid
 import { resolveInArtifact, staysInsideRealRoot } from "../targets/host/host-paths.js";
 import { KUBERNETES_TARGET, kubernetesValidator } from "../targets/kubernetes/kube-validate.js";
 import type { TargetValidator } from "../targets/target.js";
+import { unmatchedHealthRuleProblems } from "./health-rule-check.js";
 import { objectProblems } from "./object-problems.js";
 import { policyProblems } from "./policy-check.js";
 
@@ -105,6 +107,7 @@ export async function validateRepository(dir: string, options: ValidateOptions =
   const allObjects: RenderedObject[] = [...config.objects];
   let files = configFiles.length;
   const checks: { objects: readonly RenderedObject[]; target: TargetValidator; origin: SourceLocation }[] = [];
+  const renderedBy = new Map<string, { readonly objects: readonly RenderedObject[]; readonly target?: TargetValidator }>();
   const encryptedFiles = new Set<string>();
   for (const app of applications.values()) {
     const at = (field: string): SourceLocation => locate(app.origin, field);
@@ -165,6 +168,7 @@ export async function validateRepository(dir: string, options: ValidateOptions =
       app.origin,
     );
     if (target) checks.push({ objects: rendered.objects, target, origin: app.origin });
+    renderedBy.set(app.name, { objects: rendered.objects, ...(target ? { target } : {}) });
     add(await contentFromProblems(dir, rendered.objects), "references", app.origin);
     for (const object of rendered.objects) {
       allObjects.push(object);
@@ -182,7 +186,35 @@ export async function validateRepository(dir: string, options: ValidateOptions =
   // ... and a host File's path is judged against every File of the repository: one path, one owner.
   for (const check of checks) add(objectProblems(check.objects, check.target, allObjects), (p) => (/one path can have one owner/.test(p.message) ? "duplicates" : "schema"), check.origin);
   for (const p of policyProblems(loaded.policies, allObjects)) problems.push({ ...p, location: p.location ?? configFallback });
+  for (const pipeline of loaded.pipelines) add(verificationProblems(pipeline, renderedBy), "references", pipeline.origin);
+  add(unmatchedHealthRuleProblems(loaded.healthRules, allObjects), "references", configFallback);
   return { problems: sortProblems(problems), applications: applications.size, files, objects: allObjects.length, sources, encryptedFiles: encryptedFiles.size };
+}
+
+/**
+ * A step's `verify.job` must name a Job of the environment's application that
+ * its target can run again for each version; anything else could only pass
+ * on an older run, so it is refused where the pipeline names it.
+ */
+function verificationProblems(pipeline: Pipeline, renderedBy: ReadonlyMap<string, { readonly objects: readonly RenderedObject[]; readonly target?: TargetValidator }>): Problem[] {
+  const problems: Problem[] = [];
+  for (const step of pipeline.steps) {
+    const job = step.verify.job;
+    const rendered = renderedBy.get(step.application);
+    // Another repository's application (or one whose target is unknown) is reported where it is declared.
+    if (job === undefined || !rendered?.target) continue;
+    const field = `/spec/environments/${step.index}/verify/job`;
+    const named = rendered.objects.filter((o) => o.manifest.metadata.name === job);
+    const runnable = named.find((o) => rendered.target?.runnable?.(o) === undefined);
+    if (runnable) continue;
+    const why = named[0] && rendered.target.runnable ? rendered.target.runnable(named[0]) : undefined;
+    const message =
+      named.length === 0
+        ? `verify.job ${JSON.stringify(job)}: application ${step.application} declares no Job of that name, so nothing can verify each version in ${step.environment}`
+        : `verify.job ${JSON.stringify(job)} of ${step.environment} cannot be run again for each version: ${why ?? `target ${rendered.target.name} runs no job on demand`}`;
+    problems.push({ severity: "error", message, field, location: locate(pipeline.origin, field) });
+  }
+  return problems;
 }
 
 /** Host Files whose `contentFrom` names a file that is not in the repository (resolved as the host target does). */
@@ -218,7 +250,7 @@ function configRule(problem: Problem): string {
   if (/^(unknown application|dependency cycle|application .* depends on itself|unknown environment|environment .* (is listed twice|has several applications)|application .* is already environment)/.test(problem.message)) {
     return "references";
   }
-  if (/declared twice/.test(problem.message)) return "duplicates";
+  if (/declared twice|^health rules .* both match/.test(problem.message)) return "duplicates";
   return "schema";
 }
 

@@ -1,7 +1,9 @@
 /**
  * Remembers recent webhook deliveries so the same one is acted on once: a
- * replayed request (same delivery id, or for the generic receiver the same
- * signature) is refused. Bounded in size and time.
+ * replayed request is refused. A delivery is keyed on what its signature
+ * covers (the body's HMAC for GitHub and Gitea, the signature over timestamp
+ * and body for the generic receiver and registries), never on an unsigned
+ * header. Bounded in size and time.
  */
 export class ReplayGuard {
   readonly #seen = new Map<string, number>();

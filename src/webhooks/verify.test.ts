@@ -35,8 +35,26 @@ describe("webhook verification", () => {
         ref: "main",
         paths: ["apps/old/x.yaml", "apps/web/new.yaml", "apps/web/service.yaml", "ferry/applications.yaml"],
       },
-      delivery: "d-1",
+      delivery: `X-Hub-Signature-256:${hmac(githubPush)}`,
     });
+  });
+
+  test("GitHub and Gitea deliveries are told apart by what the signature covers, not by the unsigned delivery id", () => {
+    const other = Buffer.from(githubPush.toString().replace("apps/web/new.yaml", "apps/web/newer.yaml"));
+    const github = (body: Buffer, id: string) => verifyWebhook("github", { "x-hub-signature-256": `sha256=${hmac(body).toUpperCase()}`, "x-github-event": "push", "x-github-delivery": id }, body, SECRET, now);
+    const gitea = (body: Buffer, id: string) => verifyWebhook("gitea", { "x-gitea-signature": hmac(body), "x-gitea-event": "push", "x-gitea-delivery": id }, body, SECRET, now);
+    for (const verify of [github, gitea]) {
+      const guard = new ReplayGuard();
+      const first = verify(githubPush, "d-1");
+      assert.ok(first.kind === "push" && first.delivery);
+      assert.equal(guard.firstTime(first.delivery), true);
+      const replayed = verify(githubPush, "d-2");
+      assert.ok(replayed.kind === "push" && replayed.delivery);
+      assert.equal(guard.firstTime(replayed.delivery), false, "the same signed body under a fresh delivery id is a replay");
+      const next = verify(other, "d-1");
+      assert.ok(next.kind === "push" && next.delivery);
+      assert.equal(guard.firstTime(next.delivery), true, "another push is new even when it reuses a delivery id");
+    }
   });
 
   test("a push whose payload may have cut its lists short names no paths, so everything is refreshed", () => {

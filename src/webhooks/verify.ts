@@ -44,7 +44,6 @@ export function verifyWebhook(provider: WebhookProvider, headers: Headers, body:
         signature: header(headers, "x-hub-signature-256"),
         prefix: "sha256=",
         event: header(headers, "x-github-event"),
-        delivery: header(headers, "x-github-delivery"),
         name: "X-Hub-Signature-256",
       });
     case "gitea":
@@ -52,7 +51,6 @@ export function verifyWebhook(provider: WebhookProvider, headers: Headers, body:
         signature: header(headers, "x-forgejo-signature") ?? header(headers, "x-gitea-signature"),
         prefix: "",
         event: header(headers, "x-forgejo-event") ?? header(headers, "x-gitea-event"),
-        delivery: header(headers, "x-forgejo-delivery") ?? header(headers, "x-gitea-delivery"),
         name: "X-Gitea-Signature",
       });
     case "gitlab":
@@ -66,13 +64,15 @@ function verifyHmacProvider(
   _headers: Headers,
   body: Buffer,
   secret: string,
-  given: { signature?: string; prefix: string; event?: string; delivery?: string; name: string },
+  given: { signature?: string; prefix: string; event?: string; name: string },
 ): WebhookVerdict {
   if (!given.signature) return { kind: "rejected", status: 401, reason: `missing ${given.name} header` };
   if (!given.signature.startsWith(given.prefix)) return { kind: "rejected", status: 401, reason: `${given.name} is not ${given.prefix}<hex>` };
   const expected = createHmac("sha256", secret).update(body).digest("hex");
   if (!safeEqual(given.signature.slice(given.prefix.length).toLowerCase(), expected)) return { kind: "rejected", status: 401, reason: "signature does not match" };
-  const delivery = given.delivery ? { delivery: given.delivery } : {};
+  // The replay guard keys on what the signature covers: the body's HMAC. The
+  // delivery id header is not signed, so a replay with a fresh id would pass.
+  const delivery = { delivery: `${given.name}:${expected}` };
   if (given.event === "ping") return { kind: "ignored", status: 200, reason: "ping", ...delivery };
   if (given.event !== "push") return { kind: "ignored", status: 202, reason: `event ${JSON.stringify(given.event ?? "")} is not a push`, ...delivery };
   const payload = parseJson(body);

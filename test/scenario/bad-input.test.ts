@@ -68,10 +68,12 @@ describe("bad input while the agent runs", { concurrency: true }, () => {
     const typo = goodConfig.replace("spec:\n", "spec:\n  syncPolcy:\n    prune: false\n");
     const unknownKind = `${goodConfig}---\n${applicationYaml({ name: "other" }).replace("kind: Application", "kind: Aplication")}`;
     const cycle = applicationsYaml({ name: "web", dependsOn: ["other"] }, { name: "other", dependsOn: ["web"] });
+    const brokenRule = `${goodConfig}---\napiVersion: ferry.dev/v1\nkind: HealthRule\nmetadata:\n  name: widgets\nspec:\n  match: [{group: example.com, kind: "*"}]\n  degraded: "false"\n  progressing: "false"\n  healthy: "status.phase =="\n`;
     const cases = [
       { what: "a typo field", config: typo, line: lineOf(typo, "syncPolcy"), message: /unknown field "syncPolcy" \(did you mean "syncPolicy"\?\)/ },
       { what: "an unknown kind", config: unknownKind, line: lineOf(unknownKind, "kind: Aplication") - 1, message: /unknown kind "Aplication"/ },
       { what: "a dependsOn cycle", config: cycle, line: lineOf(cycle, "- other"), message: /dependency cycle: other -> web -> other/ },
+      { what: "a health rule that does not compile", config: brokenRule, line: lineOf(brokenRule, "healthy:"), message: /health rule "widgets": spec\.healthy is not valid CEL/ },
     ];
     for (const c of cases) {
       const revision = await s.commit(`Config with ${c.what}`, { "ferry/applications.yaml": c.config });

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { chromium } from "playwright-core";
 import { readAgentInfo } from "../../src/agent/state-dir.js";
-import { freePort, httpGet, outputOf, Scenario } from "./harness.js";
+import { freePort, httpGet, outputOf, scaled, Scenario } from "./harness.js";
 import type { Environment } from "./promotion-fixtures.js";
 import { digestOf, promotionRepository, publish } from "./promotion-fixtures.js";
 
@@ -76,5 +76,18 @@ test("the pipeline view shows environments side by side with versions and gates,
   console.log(`dashboard screenshot: ${done}`);
   const log = await s.ferry("history", "--type", "Approval", "-o", "json");
   assert.match(outputOf(log), /"author": "the dashboard"/);
+  // Each environment shows the run of its smoke test that judged 2.0.0.
+  assert.match(await card.locator('[data-env="dev"] [data-testid="verification"]').innerText(), /run 2-0-0-[0-9a-f]{6} of smoke-dev: succeeded/);
+
+  // A rollback's hold shows in the environment at once, with how to lift it.
+  const rolled = await s.ferry("rollback", "web-prd", "--reason", "checkout is slow");
+  assert.equal(rolled.code, 0, outputOf(rolled));
+  const hold = card.locator('[data-env="prd"] [data-testid="hold"]');
+  await hold.waitFor({ timeout: scaled(5_000) });
+  assert.match(await hold.innerText(), /held.*rolled back to 1\.0\.0: checkout is slow; lift it with ferry release web-prd/s);
+  assert.match(await card.locator('[data-testid="summary"]').innerText(), /prd is on hold/);
+  await page.getByRole("link", { name: "Applications", exact: true }).click();
+  await page.locator('[data-app="web-prd"] [data-testid="held"]').waitFor({ timeout: scaled(5_000) });
+  assert.match((await page.locator('[data-app="web-prd"] [data-testid="held"]').getAttribute("title")) ?? "", /rolled back to 1\.0\.0: checkout is slow \(ferry release web-prd\)/);
   assert.deepEqual(pageErrors, []);
 });

@@ -156,7 +156,7 @@ describe("dashboard", () => {
     await fresh.getByLabel("rollback reason").fill("2.0.0 breaks the audit");
     await fresh.getByRole("button", { name: "Roll back" }).click();
     await fresh.locator('[data-testid="hold"]', { hasText: "2.0.0 breaks the audit" }).waitFor({ timeout: 30_000 });
-    assert.match(await fresh.locator('[data-testid="hold"]').innerText(), /held\s+rolled back to 1\.0\.0: 2\.0\.0 breaks the audit\. Automatic promotion leaves web where it is until the hold is released \(ferry release web\)/);
+    assert.match(await fresh.locator('[data-testid="hold"]').innerText(), /held\s+by Ferry: rolled back to 1\.0\.0: 2\.0\.0 breaks the audit\. Automatic promotion leaves web where it is until the hold is released \(ferry release web\)/);
     await page.goto(new URL("/#/", url).href);
     await page.locator('tr[data-app="web"]').getByRole("link", { name: "web" }).click();
     await page.locator('[data-testid="hold"]', { hasText: "2.0.0 breaks the audit" }).waitFor({ timeout: 20_000 });

@@ -35,10 +35,10 @@ export function outputOf(result: CliResult): string {
   return `${result.stdout}\n${result.stderr}`;
 }
 
-/** Runs `ferry <args>` to completion (killed after `timeoutMs`). */
-export function runCli(args: readonly string[], options: { cwd: string; timeoutMs?: number }): Promise<CliResult> {
+/** Runs `ferry <args>` to completion (killed after `timeoutMs`), with `env` added to the test's environment. */
+export function runCli(args: readonly string[], options: { cwd: string; timeoutMs?: number; env?: Readonly<Record<string, string>> }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"], ...(options.env ? { env: { ...process.env, ...options.env } } : {}) });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
@@ -270,6 +270,11 @@ export class Scenario {
   /** Runs `ferry --state-dir <state> <args>`. */
   ferry(...args: string[]): Promise<CliResult> {
     return runCli(["--state-dir", this.state, ...args], { cwd: this.dir });
+  }
+
+  /** Runs `ferry --state-dir <state> <args>` with variables added to its environment (a person's GIT_AUTHOR_NAME, ...). */
+  ferryWith(env: Readonly<Record<string, string>>, ...args: string[]): Promise<CliResult> {
+    return runCli(["--state-dir", this.state, ...args], { cwd: this.dir, env });
   }
 
   /** The arguments of `ferry agent` for this scenario. */

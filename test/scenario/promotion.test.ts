@@ -66,7 +66,12 @@ test("a version moves dev -> acc -> prd through Git; a version whose smoke test 
   assert.equal(env(waiting, "acc").phase, "Passed");
   assert.deepEqual(env(waiting, "prd").gates.find((g) => g.gate === "approval")?.state, "waiting");
   assert.match(waiting.summary, /prd waits for approval/);
+  assert.match(s.agent.output, /pipeline web: 2\.0\.0 waiting for approval: ferry approve web --env prd/);
   assert.equal(await answer("prd"), "version=1.0.0 env=prd");
+  // The application says what waits on it, with the command.
+  const prdStatus = await s.status("web-prd");
+  assert.deepEqual([prdStatus.promotion?.pipeline, prdStatus.promotion?.version, prdStatus.promotion?.phase], ["web", "2.0.0", "AwaitingApproval"]);
+  assert.match((await s.ferry("status", "web-prd")).stdout, /Promotion: {3}web 2\.0\.0 into prd since .*: waiting for approval: ferry approve web --env prd/);
   // A manual promotion does not skip the approval.
   const skipped = await s.ferry("promote", "web", "--to", "prd");
   assert.equal(skipped.code, 2, outputOf(skipped));
@@ -140,7 +145,7 @@ test("a version moves dev -> acc -> prd through Git; a version whose smoke test 
   const text = await s.ferry("pipeline", "status", "web");
   assert.equal(text.code, 1, outputOf(text));
   assert.match(text.stdout, /dev \(web-dev\): version 3\.0\.0 {2}Failed \[VerificationFailed\]/);
-  assert.match(text.stdout, /verify FAILED \(job smoke-dev\)/);
+  assert.match(text.stdout, /verify FAILED \(job smoke-dev/);
   // acc can not be promoted past the failed gate by hand either.
   const forced = await s.ferry("promote", "web", "--to", "acc");
   assert.equal(forced.code, 2, outputOf(forced));

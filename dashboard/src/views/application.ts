@@ -135,7 +135,7 @@ function drawHold(hold: HTMLElement, name: string, held: Hold | undefined, conte
     h(
       "div",
       { class: "card hold" },
-      h("p", null, badge("held", "warn", `since ${held.since}`), ` ${held.reason}. Automatic promotion leaves ${name} where it is until the hold is released (`, h("code", null, `ferry release ${name}`), ")."),
+      h("p", null, badge("held", "warn", `since ${held.since}`), `${held.by ? ` by ${held.by}:` : ""} ${held.reason}. Automatic promotion leaves ${name} where it is until the hold is released (`, h("code", null, `ferry release ${name}`), ")."),
       release,
     ),
   );

@@ -114,7 +114,14 @@ function row(app: ListedApplication): HTMLTableRowElement {
   return h(
     "tr",
     { "data-app": app.name },
-    h("td", null, h("a", { href, class: "name" }, app.name), app.suspended ? h("span", { class: "badge muted", title: suspendedTitle(app), "data-testid": "suspended" }, "suspended") : null),
+    h(
+      "td",
+      null,
+      h("a", { href, class: "name" }, app.name),
+      app.suspended ? h("span", { class: "badge muted", title: suspendedTitle(app), "data-testid": "suspended" }, "suspended") : null,
+      app.hold ? h("span", { class: "badge warn", title: `on hold since ${app.hold.since}${app.hold.by ? ` by ${app.hold.by}` : ""}: ${app.hold.reason} (${app.hold.release})`, "data-testid": "held" }, "held") : null,
+      app.promotion ? h("span", { class: "badge warn", title: app.promotion.message, "data-testid": "promotion" }, app.promotion.phase === "AwaitingApproval" ? "awaits approval" : app.promotion.phase === "Held" ? "promotion held" : "awaits promote") : null,
+    ),
     h("td", null, readyBadge(app.conditions)),
     h("td", null, syncBadge(app.sync.status)),
     h("td", null, h("code", { title: app.sync.revision ?? "" }, short(app.sync.revision))),

@@ -86,7 +86,22 @@ function environmentBox(pipeline: string, env: EnvironmentView, context: Context
     env.message ? h("p", { class: "small message" }, env.message) : null,
     env.commit ? h("p", { class: "small muted" }, `commit ${short(env.commit)}${env.branch ? ` on ${env.branch}` : ""}`) : null,
     env.approvedBy ? h("p", { class: "small muted" }, `approved by ${env.approvedBy} `, time(env.approvedAt)) : null,
+    env.hold
+      ? h("p", { class: "small hold", "data-testid": "hold" }, badge("held", "warn", env.hold.reason), ` since `, time(env.hold.since), `${env.hold.by ? ` by ${env.hold.by}` : ""}: ${env.hold.reason}; lift it with `, h("code", null, env.hold.release))
+      : null,
+    env.suspension
+      ? h("p", { class: "small", "data-testid": "suspension" }, badge("suspended", "warn"), ` by ${env.suspension.by} `, time(env.suspension.at), env.suspension.reason ? `: ${env.suspension.reason}` : "", "; ", h("code", null, `ferry resume ${env.application}`))
+      : null,
     h("ul", { class: "gates" }, env.gates.map((g) => h("li", { "data-gate": g.gate }, badge(g.state, GATE_TONE[g.state], g.detail), ` ${g.gate}`, g.detail ? h("span", { class: "muted small" }, ` ${g.detail}`) : null))),
+    env.verification
+      ? h(
+          "p",
+          { class: "small muted", "data-testid": "verification" },
+          `run ${env.verification.runId} of ${env.verification.job}: ${env.verification.status} `,
+          time(env.verification.finishedAt ?? env.verification.startedAt),
+          env.verification.output ? h("pre", { class: "small" }, env.verification.output) : null,
+        )
+      : null,
     approve,
   );
 }

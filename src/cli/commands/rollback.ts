@@ -44,16 +44,30 @@ export async function runReleaseCommand(stateDir: string, name: string): Promise
   return EXIT.ok;
 }
 
-/** Who runs the command, as git knows them; else the login name on this host. */
+/**
+ * Who runs the command, as git decides it for a commit: `GIT_AUTHOR_NAME` and
+ * `GIT_AUTHOR_EMAIL` (and `GIT_COMMITTER_*` for the committer) before
+ * `author.*`/`committer.*` and `user.*` in git config, then `$EMAIL`; asked of
+ * `git var`, so every rule of git's holds. Else the login name on this host.
+ */
 export async function gitIdentity(): Promise<CommitIdentity> {
-  const read = async (key: string): Promise<string | undefined> => {
+  const read = async (variable: string): Promise<{ name: string; email: string } | undefined> => {
     try {
-      return (await runGit(["config", "--get", key])).trim() || undefined;
+      return parseIdent((await runGit(["var", variable])).trim());
     } catch {
       return undefined;
     }
   };
-  const [name, email] = await Promise.all([read("user.name"), read("user.email")]);
+  const [author, committer] = await Promise.all([read("GIT_AUTHOR_IDENT"), read("GIT_COMMITTER_IDENT")]);
   const login = userInfo().username;
-  return { name: name ?? login, email: email ?? `${login}@${hostname()}` };
+  const who = author ?? { name: login, email: `${login}@${hostname()}` };
+  const differs = committer && (committer.name !== who.name || committer.email !== who.email);
+  return { ...who, ...(differs ? { committer } : {}) };
+}
+
+/** `Name <email> 1700000000 +0000` as `git var` prints an identity. */
+function parseIdent(line: string): { name: string; email: string } | undefined {
+  const match = /^(.*?) <([^>]*)>/.exec(line);
+  const name = match?.[1]?.trim();
+  return match && name ? { name, email: match[2] ?? "" } : undefined;
 }

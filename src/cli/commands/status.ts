@@ -6,6 +6,9 @@ import { findCondition } from "../../core/conditions.js";
 import { AgentClient } from "../client.js";
 import { CliError, EXIT } from "../exit-codes.js";
 import { formatConfig, formatStatusDetail, formatStatusTable } from "../format.js";
+import type { HoldStatus } from "../../engine/status.js";
+import { holdStatuses } from "../../agent/holds.js";
+import { openHistoryOf } from "./history.js";
 
 /**
  * `ferry status [app]`: from the running agent, or from the records in the
@@ -25,7 +28,12 @@ export async function runStatusCommand(stateDir: string, name: string | undefine
   } else {
     // A suspension made while no agent ran is in suspensions.json, not yet in the records.
     const suspensions = await new SuspensionFile(stateDir).load();
-    statuses = (await new FileRecordStore(stateDir).list()).map((r) => withSuspension(r, suspensions.get(r.name), new Date()).status);
+    const holds = await recordedHolds(stateDir);
+    statuses = (await new FileRecordStore(stateDir).list()).map((r) => {
+      const status = withSuspension(r, suspensions.get(r.name), new Date()).status;
+      const hold = holds.get(r.name);
+      return hold ? { ...status, hold } : status;
+    });
     header = `no agent is running on ${stateDir}; showing the last recorded status`;
   }
   if (name) statuses = statuses.filter((s) => s.name === name);
@@ -37,4 +45,19 @@ export async function runStatusCommand(stateDir: string, name: string | undefine
     console.log(name && statuses[0] ? formatStatusDetail(statuses[0]) : formatStatusTable(statuses));
   }
   return statuses.every((s) => findCondition(s.conditions, "Ready")?.status === "True") ? EXIT.ok : EXIT.failed;
+}
+
+/** The holds in the history the agent writes, when there is one yet (a rollback made while no agent ran is held too). */
+async function recordedHolds(stateDir: string): Promise<ReadonlyMap<string, HoldStatus>> {
+  let store;
+  try {
+    store = await openHistoryOf(stateDir, undefined);
+  } catch {
+    return new Map();
+  }
+  try {
+    return (await holdStatuses(store)).statuses;
+  } finally {
+    await store.close();
+  }
 }

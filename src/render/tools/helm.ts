@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
+import { parseBounded } from "../yaml-bounds.js";
 import path from "node:path";
-import { parse } from "yaml";
 import { stalled } from "../../core/errors.js";
 import { isJsonObject } from "../../core/json.js";
 import type { RenderResult } from "../renderer.js";
@@ -9,7 +9,7 @@ import { findExecutable } from "./find-tool.js";
 import { runTool, TOOL_DEFAULTS } from "./run-tool.js";
 import type { HelmOptions, ToolOptions } from "./tool-options.js";
 import type { OutputChunk } from "./tool-output.js";
-import { objectsFromOutput } from "./tool-output.js";
+import { objectsFromOutputOffThread } from "./tool-output.js";
 
 /** The repository-relative path of the directory's `Chart.yaml`, or undefined when it is not a chart. */
 export async function findChart(root: string, dir: string): Promise<string | undefined> {
@@ -56,7 +56,7 @@ export async function renderHelm(root: string, dir: string, helm: HelmOptions = 
     timeoutMs: options.timeoutMs ?? TOOL_DEFAULTS.timeoutMs,
     maxOutputBytes: options.maxOutputBytes ?? TOOL_DEFAULTS.maxOutputBytes,
   });
-  return objectsFromOutput(helmChunks(output, dir), what);
+  return objectsFromOutputOffThread(helmChunks(output, dir), what);
 }
 
 /** Splits helm's output into documents, each attributed to its `# Source: chart/templates/x.yaml` in the chart directory. */
@@ -78,7 +78,7 @@ export async function helmInputs(root: string, dir: string, chart: string, helm:
   const visit = async (chartDir: string, chartFile: string, depth: number): Promise<void> => {
     let document: unknown;
     try {
-      document = parse(await readFile(path.join(root, chartFile), "utf8"));
+      document = parseBounded(chartFile, await readFile(path.join(root, chartFile), "utf8"));
     } catch {
       return;
     }

@@ -1,6 +1,6 @@
 import { readFile, realpath, stat } from "node:fs/promises";
+import { parseBounded } from "../yaml-bounds.js";
 import path from "node:path";
-import { parse } from "yaml";
 import { stalled } from "../../core/errors.js";
 import type { JsonValue } from "../../core/json.js";
 import { isJsonObject } from "../../core/json.js";
@@ -11,7 +11,7 @@ import type { RenderInputs } from "./content-digest.js";
 import { findExecutable } from "./find-tool.js";
 import type { ToolOptions } from "./tool-options.js";
 import { runTool, TOOL_DEFAULTS } from "./run-tool.js";
-import { objectsFromOutput } from "./tool-output.js";
+import { objectsFromOutputOffThread } from "./tool-output.js";
 
 /** The names kustomize recognizes, in the order it looks for them. */
 export const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"] as const;
@@ -44,7 +44,7 @@ export async function renderKustomize(root: string, dir: string, kustomization: 
     timeoutMs: options.timeoutMs ?? TOOL_DEFAULTS.timeoutMs,
     maxOutputBytes: options.maxOutputBytes ?? TOOL_DEFAULTS.maxOutputBytes,
   });
-  return objectsFromOutput([{ content: output, file: kustomization }], what);
+  return objectsFromOutputOffThread([{ content: output, file: kustomization }], what);
 }
 
 /** `kustomize build` or `kubectl kustomize`, whichever is installed (kustomize first). */
@@ -105,7 +105,7 @@ export async function kustomizeInputs(root: string, dir: string): Promise<{ inpu
     if (!file) return;
     let document: unknown;
     try {
-      document = parse(await readFile(path.join(root, file), "utf8"));
+      document = parseBounded(file, await readFile(path.join(root, file), "utf8"));
     } catch {
       return; // the tool reports a broken kustomization, with its own words
     }

@@ -1,5 +1,7 @@
 import type { Problem } from "../../core/errors.js";
 import type { RenderedObject } from "../../core/objects.js";
+import type { ManifestFile } from "../load-files.js";
+import { parseOffThread } from "../parse-pool.js";
 import { renderPlain } from "../render-plain.js";
 import type { RenderResult } from "../renderer.js";
 
@@ -18,10 +20,25 @@ export interface OutputChunk {
  * say which tool output they are in.
  */
 export function objectsFromOutput(chunks: readonly OutputChunk[], what: string): RenderResult {
+  return objectsFromFiles(chunks, outputFiles(chunks), what);
+}
+
+/** objectsFromOutput, with the output parsed off the calling thread (see parseOffThread): a tool may print megabytes. */
+export async function objectsFromOutputOffThread(chunks: readonly OutputChunk[], what: string): Promise<RenderResult> {
+  const files = outputFiles(chunks);
+  await parseOffThread(files);
+  return objectsFromFiles(chunks, files, what);
+}
+
+/** Each chunk as a file named `(output N)`: its own line numbers mean nothing in the repository. */
+function outputFiles(chunks: readonly OutputChunk[]): ManifestFile[] {
   const width = String(chunks.length).length;
-  const virtual = chunks.map((_, i) => `(output ${String(i).padStart(width, "0")})`);
-  const byVirtual = new Map(virtual.map((v, i) => [v, chunks[i]?.file ?? ""]));
-  const rendered = renderPlain(chunks.map((chunk, i) => ({ path: virtual[i] ?? "", content: chunk.content })));
+  return chunks.map((chunk, i) => ({ path: `(output ${String(i).padStart(width, "0")})`, content: chunk.content }));
+}
+
+function objectsFromFiles(chunks: readonly OutputChunk[], files: readonly ManifestFile[], what: string): RenderResult {
+  const byVirtual = new Map(files.map((f, i) => [f.path, chunks[i]?.file ?? ""]));
+  const rendered = renderPlain(files);
   const real = (file: string): string => byVirtual.get(file) ?? file;
   const objects: RenderedObject[] = rendered.objects.map((object) => ({
     ...object,

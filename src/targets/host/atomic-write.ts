@@ -46,6 +46,7 @@ export async function writeFileAtomic(target: string, content: string | Uint8Arr
   const dir = path.dirname(target);
   await mkdir(dir, { recursive: true });
   const temp = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
+  // A kill before the rename leaves the temporary file: isTemporaryOf tells it, and its owner removes it at start.
   try {
     const handle = await open(temp, "wx", mode);
     try {
@@ -77,4 +78,13 @@ async function syncDirectory(dir: string): Promise<void> {
   } catch {
     return;
   }
+}
+
+/**
+ * Whether a directory entry is a temporary file writeFileAtomic made (for
+ * `basename` when given): `.<name>.<12 hex>.tmp`.
+ */
+export function isTemporaryOf(entry: string, basename?: string): boolean {
+  const match = /^\.(.+)\.[0-9a-f]{12}\.tmp$/.exec(entry);
+  return match !== null && (basename === undefined || match[1] === basename);
 }

@@ -1,10 +1,10 @@
-import { readFile, rm } from "node:fs/promises";
-import { posix } from "node:path";
+import { readdir, readFile, rm } from "node:fs/promises";
+import { basename, dirname, join, posix } from "node:path";
 import { locate } from "../../core/objects.js";
 import type { RenderedObject } from "../../core/objects.js";
 import type { ApplyOutcome, ObjectContext } from "../target.js";
 import type { DirectorySync } from "./atomic-write.js";
-import { writeFileAtomic } from "./atomic-write.js";
+import { isTemporaryOf, writeFileAtomic } from "./atomic-write.js";
 import { sha256Hex } from "./digest.js";
 import type { FileDriftWatcher } from "./file-drift.js";
 import { createFileDriftWatcher } from "./file-drift.js";
@@ -17,7 +17,7 @@ import { assertOwner, nameOf } from "./kind-handler.js";
 import { isNotFound } from "./state-store.js";
 
 /** A record as found on disk: one written before content digests were sealed has a plain `sha256` instead. */
-type StoredFileRecord = Omit<FileRecord, "contentDigest"> & { readonly contentDigest?: string; readonly sha256?: string };
+type StoredFileRecord = Omit<FileRecord, "contentDigest"> & { readonly contentDigest?: string; readonly sha256?: string; readonly replaces?: string };
 
 /** A File handler, plus the switch for its drift watch. */
 export interface FileHandler extends KindHandler {
@@ -48,13 +48,45 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number, 
     return { path, content, sha256: sha256Hex(content), mode: normalizeMode(spec.mode) };
   }
 
+  /** Removes the temporary files a write of this file left when the agent was killed during it. */
+  async function removeLeftovers(filePath: string): Promise<void> {
+    const dir = dirname(filePath);
+    const entries = await readdir(dir).catch(() => [] as string[]);
+    for (const entry of entries) if (isTemporaryOf(entry, basename(filePath))) await rm(join(dir, entry), { force: true });
+  }
+
+  /**
+   * A record that disagrees with a live file that is exactly what Git says
+   * (the file was written, the agent killed before its record was) is
+   * repaired, not reported as changed outside Ferry for ever.
+   */
+  async function repairRecord(name: string, desired: DesiredFile, application: string): Promise<void> {
+    const record = records.get(name);
+    if (!record || record.owner !== application || record.path !== desired.path) return;
+    const next: FileRecord = { ...record, contentDigest: env.sealer.seal(desired.sha256), mode: desired.mode };
+    if (next.contentDigest === record.contentDigest && next.mode === record.mode) return;
+    const live = await inspectFile(desired.path);
+    if (!live?.regular || live.sha256 !== desired.sha256 || live.mode !== desired.mode) return;
+    await env.store.write("File", name, next);
+    records.set(name, next);
+    drift.accept(next, live);
+  }
+
   return {
     async start() {
       for (const name of await env.store.list("File")) {
         const stored = await env.store.read<StoredFileRecord>("File", name);
         if (!stored) continue;
+        await removeLeftovers(stored.path);
+        if (stored.replaces !== undefined) {
+          // Killed while moving the file: the old one is Ferry's and goes, as the apply would have done.
+          await rm(stored.replaces, { force: true });
+          await removeLeftovers(stored.replaces);
+        }
         if (stored.contentDigest !== undefined) {
-          records.set(name, stored as FileRecord);
+          const { replaces: _replaces, ...record } = stored as FileRecord & { readonly replaces?: string };
+          if (stored.replaces !== undefined) await env.store.write("File", name, record);
+          records.set(name, record);
           continue;
         }
         // Written before records sealed content digests: the plain sha256 is replaced by its sealed digest.
@@ -69,6 +101,7 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number, 
 
     async describe(object, context) {
       const desired = await desiredOf(object, context);
+      await repairRecord(nameOf(object), desired, context.application);
       return fileComparable(desired.path, desired.sha256, desired.mode);
     },
 
@@ -100,11 +133,25 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number, 
       }
       drift.hold(name);
       try {
-        await writeFileAtomic(desired.path, desired.content, parseInt(desired.mode, 8), batch);
-        await env.store.write("File", name, next);
+        // Write-ahead: the record names the new content (and the old path of a move) before the file changes, so a kill in
+        // between leaves a record the live file differs from (applied again), never a record older than the file.
+        const moved = record && record.path !== next.path ? { replaces: record.path } : {};
+        await env.store.write("File", name, { ...next, ...moved });
         records.set(name, next);
+        try {
+          await writeFileAtomic(desired.path, desired.content, parseInt(desired.mode, 8), batch);
+        } catch (error) {
+          if (record) await env.store.write("File", name, record);
+          else await env.store.remove("File", name);
+          if (record) records.set(name, record);
+          else records.delete(name);
+          throw error;
+        }
         // The file moved: the old one is Ferry's and would otherwise be left behind.
-        if (record && record.path !== next.path) await rm(record.path, { force: true });
+        if (record && record.path !== next.path) {
+          await rm(record.path, { force: true });
+          await env.store.write("File", name, next);
+        }
         drift.accept(next, await inspectFile(next.path));
       } finally {
         drift.release(name);
@@ -119,6 +166,10 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number, 
       const live = await inspectFile(record.path, drift.snapshot(name));
       if (!live) return undefined;
       return { state: fileComparable(record.path, live.sha256, live.mode), owner: record.owner };
+    },
+
+    async owned(application) {
+      return [...records.values()].filter((r) => r.owner === application).map((r) => r.name);
     },
 
     async health(name) {

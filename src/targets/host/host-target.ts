@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { problemAt, stalled } from "../../core/errors.js";
@@ -14,8 +15,12 @@ import { HOST_API_VERSION, isHostKind } from "./host-schemas.js";
 import { hostId, normalizeHostNamespace, splitHostId } from "./host-ids.js";
 import { hostSecretFields } from "./host-secrets.js";
 import { sharedPathProblems, validateHostObject } from "./host-validate.js";
-import { createJobHandler } from "./job-kind.js";
+import { createJobHandler, jobDesiredOf } from "./job-kind.js";
+import type { JobRecord } from "./job-state.js";
+import { JobRuns } from "./job-runs.js";
 import type { HostEnvironment, KindHandler } from "./kind-handler.js";
+import { assertOwner, nameOf, prepareToRun } from "./kind-handler.js";
+import { processEnv } from "./service-supervisor.js";
 import type { RecordSealer } from "./record-seal.js";
 import { loadRecordSealer } from "./record-seal.js";
 import { createServiceHandler } from "./service-kind.js";
@@ -64,6 +69,10 @@ export function hostValidator(root?: string, name = "host"): TargetValidator {
         return [problemAt(message, locate(object.origin, "/apiVersion"), "/apiVersion")];
       }
       return [...validateHostObject(object, root), ...sharedPathProblems(object, context, root)];
+    },
+    runnable(object) {
+      if (object.manifest.apiVersion === HOST_API_VERSION && object.manifest.kind === "Job") return undefined;
+      return `a ${object.manifest.kind} is not a Job: only a Job runs to completion, once more for each version`;
     },
     // The objects whose Files count for "one path, one owner": the application's in the agent, the whole repository's in `ferry validate`.
     withObjects: (objects) => validator(objects),
@@ -117,9 +126,12 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
       // Cleaning up old versions is housekeeping: a failure here must not fail an apply; the next one tries again.
     }
   };
+  // Not secret, and the same for every agent over this directory: it only tells this directory's processes from others'.
+  const stateId = createHash("sha256").update(stateDir).digest("hex").slice(0, 16);
   const environment = (kind: HostKind): HostEnvironment => ({
     root,
     store,
+    stateId,
     sealer,
     artifacts,
     collectArtifacts,
@@ -144,14 +156,17 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
     File: files,
     Job: createJobHandler(environment("Job")),
   };
-  const ready = (async () => {
-    await mkdir(stateDir, { recursive: true, mode: 0o700 });
-    loadedSealer = await loadRecordSealer(stateDir);
-    await mkdir(root, { recursive: true });
-    for (const handler of Object.values(handlers)) await handler.start();
-  })();
-  // Failures surface from the first call that awaits `ready`, not as an unhandled rejection.
-  ready.catch(() => undefined);
+  const jobRuns = new JobRuns(stateDir);
+  // Started by the first call that needs it, not at construction: an agent takes the state directory's lock before its target adopts or stops anything.
+  let started: Promise<void> | undefined;
+  const ready = (): Promise<void> =>
+    (started ??= (async () => {
+      await mkdir(stateDir, { recursive: true, mode: 0o700 });
+      loadedSealer = await loadRecordSealer(stateDir);
+      await mkdir(root, { recursive: true });
+      await store.removeLeftovers();
+      for (const handler of Object.values(handlers)) await handler.start();
+    })());
 
   // One operation at a time per object: a replace and a delete of the same service must not interleave.
   const queues = new Map<string, Promise<unknown>>();
@@ -188,9 +203,10 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
     validate: validator.validate,
     ...(validator.prepare ? { prepare: validator.prepare } : {}),
     ...(validator.withObjects ? { withObjects: validator.withObjects } : {}),
+    ...(validator.runnable ? { runnable: validator.runnable } : {}),
 
     async describe(object, context) {
-      await ready;
+      await ready();
       return handlerFor(object).describe(object, context);
     },
 
@@ -199,31 +215,61 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
     readsFrom: contentFromOf,
 
     async read(keys) {
-      await ready;
+      await ready();
       const live = new Map<ResourceKey, LiveObject>();
       for (const key of keys) {
         const found = handlerOf(key);
         const state = found && (await found.handler.read(found.name));
-        if (state) live.set(key, { key, state: state.state, owner: state.owner });
+        if (state) live.set(key, { key, state: state.state, owner: state.owner, ...(state.correcting ? { correcting: state.correcting } : {}) });
       }
       return live;
     },
 
+    async owned(application) {
+      await ready();
+      const keys: ResourceKey[] = [];
+      for (const [kind, handler] of Object.entries(handlers) as [HostKind, KindHandler][]) {
+        for (const id of await handler.owned(application)) {
+          const { namespace, name } = splitHostId(id);
+          keys.push(resourceKey(HOST_API_VERSION, kind, name, namespace));
+        }
+      }
+      return keys;
+    },
+
     async apply(object, context) {
-      await ready;
+      await ready();
       const handler = handlerFor(object);
       return serialize(object.key, () => handler.apply(object, context));
     },
 
     async delete(key, context) {
-      await ready;
+      await ready();
       const found = handlerOf(key);
       if (!found) return;
       await serialize(key, () => found.handler.delete(found.name, context.application));
+      if (found.handler === handlers.Job && !(await store.read("Job", found.name))) await jobRuns.remove(found.name);
+    },
+
+    async runJob(object, context, request) {
+      await ready();
+      const refused = validator.runnable?.(object);
+      if (refused !== undefined) throw stalled("NotRunnable", `${object.origin.file}: ${refused}`);
+      const name = nameOf(object);
+      assertOwner("Job", name, (await store.read<JobRecord>("Job", name))?.owner, context.application);
+      const desired = jobDesiredOf(environment("Job"), object);
+      await prepareToRun(environment("Job"), object, desired, processEnv(desired.env));
+      return jobRuns.start(name, desired, request);
+    },
+
+    async jobRun(key, id) {
+      await ready();
+      const found = handlerOf(key);
+      return found?.handler === handlers.Job ? jobRuns.get(found.name, id) : undefined;
     },
 
     async health(keys) {
-      await ready;
+      await ready();
       const result = new Map<ResourceKey, Health>();
       for (const key of keys) {
         const found = handlerOf(key);
@@ -248,13 +294,14 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
     async close() {
       await durability.flush();
       listeners.clear();
-      await ready.catch(() => undefined);
+      await started?.catch(() => undefined);
       for (const handler of Object.values(handlers)) handler.close();
     },
 
     async stopAll() {
-      await ready;
+      await ready();
       for (const handler of Object.values(handlers)) await handler.stopAll();
+      jobRuns.stopAll();
     },
   };
 }

@@ -5,6 +5,7 @@ import { displayKey } from "../../core/ids.js";
 import { isJsonObject } from "../../core/json.js";
 import { formatLocation } from "../../core/location.js";
 import type { RenderedObject } from "../../core/objects.js";
+import { escapePointerSegment } from "../../core/json.js";
 import { locate } from "../../core/objects.js";
 import { schemaProblems } from "../../validate/schema-problems.js";
 import { resolveUnderRoot } from "./host-paths.js";
@@ -54,6 +55,7 @@ export function validateHostObject(object: RenderedObject, root?: string): Probl
   if ("workingDir" in spec && spec.workingDir !== undefined && escapesRoot(root, spec.workingDir)) {
     problems.push(at("/spec/workingDir", `working directory ${JSON.stringify(spec.workingDir)} escapes the ${allowedRoot}`));
   }
+  if ("command" in spec) problems.push(...execProblems(spec, at));
   if ("path" in spec) {
     if (escapesRoot(root, spec.path)) {
       problems.push(at("/spec/path", `path ${JSON.stringify(spec.path)} escapes the ${allowedRoot}`));
@@ -81,6 +83,45 @@ export function parseHostSpec<K extends HostKind>(kind: K, object: RenderedObjec
 export function fieldError(reason: string, object: RenderedObject, field: string, message: string, cause?: unknown): FerryError {
   const problem = problemAt(message, locate(object.origin, field), field);
   return stalled(reason, formatProblem(problem), { problems: [problem], ...(cause === undefined ? {} : { cause }) });
+}
+
+/** Linux refuses to exec a single argument or environment entry longer than this (MAX_ARG_STRLEN). */
+export const MAX_EXEC_STRING_BYTES = 128 * 1024;
+/** Ferry's bound on a command line and environment together, well under Linux's ARG_MAX (2 MiB), leaving room for PATH, HOME and Ferry's own variables. */
+export const MAX_EXEC_TOTAL_BYTES = 1024 * 1024;
+
+/**
+ * What would make the start of a process fail (and, on a replace, leave the
+ * service down): a NUL byte in the command, an argument or an env value
+ * (exec cannot pass one), one entry over Linux's per-string limit, or all of
+ * them over Ferry's total bound.
+ */
+function execProblems(
+  spec: { readonly command: string; readonly args: readonly string[]; readonly env: Readonly<Record<string, string>>; readonly healthCheck?: { readonly exec?: { readonly command: string; readonly args: readonly string[] } | undefined } | undefined },
+  at: (field: string, message: string) => Problem,
+): Problem[] {
+  const problems: Problem[] = [];
+  const strings: [field: string, what: string, value: string][] = [
+    ["/spec/command", "the command", spec.command],
+    ...spec.args.map((arg, i): [string, string, string] => [`/spec/args/${i}`, `argument ${i}`, arg]),
+    ...Object.entries(spec.env).map(([name, value]): [string, string, string] => [`/spec/env/${escapePointerSegment(name)}`, `env ${name}`, `${name}=${value}`]),
+  ];
+  const probe = spec.healthCheck?.exec;
+  if (probe) {
+    strings.push(["/spec/healthCheck/exec/command", "the health check command", probe.command]);
+    probe.args.forEach((arg, i) => strings.push([`/spec/healthCheck/exec/args/${i}`, `health check argument ${i}`, arg]));
+  }
+  let total = 0;
+  for (const [field, what, value] of strings) {
+    const bytes = Buffer.byteLength(value) + 1;
+    if (!field.startsWith("/spec/healthCheck")) total += bytes + 8;
+    if (value.includes("\0")) problems.push(at(field, `${what} contains a NUL byte, which no process can be given`));
+    else if (bytes > MAX_EXEC_STRING_BYTES) problems.push(at(field, `${what} is ${bytes} bytes; a process can be given at most ${MAX_EXEC_STRING_BYTES} per argument or variable`));
+  }
+  if (total > MAX_EXEC_TOTAL_BYTES) {
+    problems.push(at("/spec/env", `the command line and environment take ${total} bytes; at most ${MAX_EXEC_TOTAL_BYTES} are allowed (the system refuses to start more)`));
+  }
+  return problems;
 }
 
 function escapesRoot(root: string | undefined, written: string): boolean {

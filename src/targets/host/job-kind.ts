@@ -9,7 +9,7 @@ import type { HostEnvironment, KindHandler } from "./kind-handler.js";
 import { assertOwner, nameOf, prepareToRun, resolveWorkingDir } from "./kind-handler.js";
 import type { ProcessIdentity } from "./processes.js";
 import { splitHostId } from "./host-ids.js";
-import { isAlive, signalGroup } from "./processes.js";
+import { findMarkedProcesses, isAlive, OWNER_MARK_ENV, ownerMark, signalGroup } from "./processes.js";
 import { recordMatches, sealDesired, secretEnvNames } from "./sealed-env.js";
 import { processEnv } from "./service-supervisor.js";
 import { spawnDetached } from "./spawn-detached.js";
@@ -18,16 +18,18 @@ import { toComparable } from "./service-state.js";
 /** A record as found on disk: one written before secret values were sealed has no `sealedEnv` and a `digest`. */
 type StoredJobRecord = Omit<JobRecord, "sealedEnv"> & { readonly sealedEnv?: readonly string[]; readonly digest?: string };
 
+/** The desired state of a Job object: its spec, with the working directory resolved. */
+export function jobDesiredOf(env: HostEnvironment, object: RenderedObject): JobDesired {
+  const spec = parseHostSpec("Job", object, env.root);
+  const { workingDir, artifactDir } = resolveWorkingDir(env, spec, object);
+  return describeJob(spec, workingDir, artifactDir);
+}
+
 /** Handles `Job` objects: each spec runs once, to completion, and its result is kept. */
 export function createJobHandler(env: HostEnvironment): KindHandler {
   /** Runs under way in this agent, by job name. */
   const runs = new Map<string, ProcessIdentity>();
-
-  function desiredOf(object: RenderedObject): JobDesired {
-    const spec = parseHostSpec("Job", object, env.root);
-    const { workingDir, artifactDir } = resolveWorkingDir(env, spec, object);
-    return describeJob(spec, workingDir, artifactDir);
-  }
+  const desiredOf = (object: RenderedObject): JobDesired => jobDesiredOf(env, object);
 
   /** Runs the job with its full desired state (`desired`); the record keeps `sealed`, without secret values. */
   async function run(name: string, owner: string, desired: JobDesired, sealed: { desired: JobDesired; sealedEnv: readonly string[] }): Promise<JobRecord> {
@@ -36,7 +38,8 @@ export function createJobHandler(env: HostEnvironment): KindHandler {
       command: desired.command,
       args: desired.args,
       cwd: desired.workingDir,
-      env: processEnv(desired.env),
+      // Marked, so a run a killed agent started but never recorded is found instead of started a second time.
+      env: { ...processEnv(desired.env), [OWNER_MARK_ENV]: ownerMark(env.stateId, owner, "Job", name) },
       logPath,
       logMode: "truncate",
     });
@@ -111,6 +114,10 @@ export function createJobHandler(env: HostEnvironment): KindHandler {
       if (record?.outcome.status === "running" && isAlive(record.outcome)) {
         throw waiting("JobRunning", `job ${name} is still running from an earlier start (pid ${record.outcome.pid}); waiting for it to finish`);
       }
+      const unrecorded = runs.has(name) ? undefined : (await findMarkedProcesses(env.stateId)).find((p) => p.kind === "Job" && p.name === name);
+      if (unrecorded) {
+        throw waiting("JobRunning", `job ${name} is still running from a start an earlier agent did not record (pid ${unrecorded.pid}); waiting for it to finish`);
+      }
       if (record && recordMatches(desired, record, env.sealer)) {
         if (record.outcome.status === "succeeded") {
           if (sealed.sealedEnv.join("\0") === record.sealedEnv.join("\0")) return "unchanged";
@@ -131,6 +138,12 @@ export function createJobHandler(env: HostEnvironment): KindHandler {
     async read(name) {
       const record = await env.store.read<JobRecord>("Job", name);
       return record ? { state: toComparable(record.desired), owner: record.owner } : undefined;
+    },
+
+    async owned(application) {
+      const names: string[] = [];
+      for (const name of await env.store.list("Job")) if ((await env.store.read<JobRecord>("Job", name))?.owner === application) names.push(name);
+      return names;
     },
 
     async health(name) {

@@ -18,6 +18,8 @@ export interface HostEnvironment {
   /** Absolute allowed root. */
   readonly root: string;
   readonly store: StateStore;
+  /** This state directory's id, in the owner mark of the processes it starts. */
+  readonly stateId: string;
   /** Seals secret values before they go into a record (usable once the target is ready). */
   readonly sealer: RecordSealer;
   /** Unpacked artifacts of services and jobs. */
@@ -34,8 +36,11 @@ export interface KindHandler {
   start(): Promise<void>;
   describe(object: RenderedObject, context: ObjectContext): Promise<Comparable>;
   apply(object: RenderedObject, context: ObjectContext): Promise<ApplyOutcome>;
-  read(name: string): Promise<{ readonly state: Comparable; readonly owner: string } | undefined>;
+  /** The live state; `correcting` says the target itself is putting it back (a service waiting out its restart backoff). */
+  read(name: string): Promise<{ readonly state: Comparable; readonly owner: string; readonly correcting?: string } | undefined>;
   health(name: string): Promise<Health>;
+  /** Names of the recorded objects of the kind that the application owns. */
+  owned(application: string): Promise<string[]>;
   delete(name: string, application: string): Promise<void>;
   /** Stops every process of the kind (records stay). */
   stopAll(): Promise<void>;

@@ -9,7 +9,7 @@ test("the start time is found after a command name holding spaces and parenthese
   const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
   fields[0] = "S";
   fields[19] = "123456";
-  assert.deepEqual(parseProcStat(`4242 (my (odd) name) ${fields.join(" ")}`), { state: "S", startTime: "123456" });
+  assert.deepEqual(parseProcStat(`4242 (my (odd) name) ${fields.join(" ")}`), { state: "S", pgrp: 5, startTime: "123456" });
   assert.equal(parseProcStat("garbage"), undefined);
 });
 

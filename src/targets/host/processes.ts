@@ -1,5 +1,5 @@
 import { constants, readFileSync } from "node:fs";
-import { access, stat } from "node:fs/promises";
+import { access, readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -14,6 +14,8 @@ export interface ProcessIdentity {
 export interface ProcStat {
   /** One letter: R, S, D, Z (zombie), X (dead), ... */
   readonly state: string;
+  /** Field 5: the process group; a service is the leader of its own. */
+  readonly pgrp: number;
   readonly startTime: string;
 }
 
@@ -27,9 +29,10 @@ export function parseProcStat(text: string): ProcStat | undefined {
   const fields = text.slice(close + 1).trim().split(/\s+/);
   // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
   const state = fields[0];
+  const pgrp = Number(fields[2]);
   const startTime = fields[19];
-  if (state === undefined || startTime === undefined || !/^\d+$/.test(startTime)) return undefined;
-  return { state, startTime };
+  if (state === undefined || startTime === undefined || !/^\d+$/.test(startTime) || !Number.isInteger(pgrp)) return undefined;
+  return { state, pgrp, startTime };
 }
 
 /** Reads /proc/<pid>/stat; undefined when the process does not exist. */
@@ -111,4 +114,49 @@ async function isExecutableFile(candidate: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The variable a service process carries so a later agent finds it without its record: `<state-dir-id>/<application>/<kind>/<name>`. */
+export const OWNER_MARK_ENV = "FERRY_OWNER";
+
+/** The owner mark a process of this state directory carries (see findMarkedProcesses). */
+export function ownerMark(stateId: string, owner: string, kind: "Service" | "Job", id: string): string {
+  return `${stateId}/${owner}/${kind}/${id}`;
+}
+
+/** A live process group leader carrying an owner mark. */
+export interface MarkedProcess extends ProcessIdentity {
+  readonly application: string;
+  readonly kind: string;
+  readonly name: string;
+}
+
+/**
+ * Finds the live process group leaders whose environment carries the owner
+ * mark of one state directory (`stateId`), through /proc: what a killed agent
+ * started but may not have recorded. Processes of other users (unreadable
+ * environments) and children that inherited the mark are left out.
+ */
+export async function findMarkedProcesses(stateId: string): Promise<MarkedProcess[]> {
+  let entries: string[];
+  try {
+    entries = await readdir("/proc");
+  } catch {
+    return [];
+  }
+  const prefix = `${OWNER_MARK_ENV}=${stateId}/`;
+  const found: MarkedProcess[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    const environ = await readFile(`/proc/${pid}/environ`, "latin1").catch(() => "");
+    const mark = environ.split("\0").find((v) => v.startsWith(prefix));
+    if (!mark) continue;
+    const procStat = readProcStat(pid);
+    if (!procStat || procStat.pgrp !== pid || procStat.state === "Z" || procStat.state === "X") continue;
+    const [application, kind, ...name] = mark.slice(prefix.length).split("/");
+    if (!application || !kind || name.length === 0) continue;
+    found.push({ pid, startTime: procStat.startTime, application, kind, name: name.join("/") });
+  }
+  return found;
 }

@@ -233,10 +233,10 @@ test("a crash-looping service is degraded with its exit code and restart count",
   await target.apply(object, sandbox.context);
   const message = await waitFor("a crash-loop message", async () => {
     const health = (await target.health([object.key])).get(object.key);
-    const restarts = Number(/\(restart (\d+)\)$/.exec(health?.message ?? "")?.[1] ?? 0);
+    const restarts = Number(/attempt (\d+),/.exec(health?.message ?? "")?.[1] ?? 0);
     return health?.status === "Degraded" && restarts >= 3 && health.message;
   });
-  assert.match(message, /^exited with code 1, restarting in 0\.\ds \(restart \d+\)$/);
+  assert.match(message, /^exited with code 1; restarting, attempt \d+, next at \S+ \(backoff 0\.\ds\)$/);
 
   // Deleting it in the middle of the loop must cancel the pending restart, and one being launched.
   await target.delete(object.key, sandbox.context);

@@ -4,8 +4,10 @@ import type { ApplyOutcome } from "../target.js";
 import { parseHostSpec } from "./host-validate.js";
 import type { HostEnvironment, KindHandler } from "./kind-handler.js";
 import { assertOwner, nameOf, prepareToRun, resolveWorkingDir } from "./kind-handler.js";
+import { fieldError } from "./host-validate.js";
 import { splitHostId } from "./host-ids.js";
-import { isAlive } from "./processes.js";
+import type { MarkedProcess } from "./processes.js";
+import { findMarkedProcesses, isAlive, stopProcessGroup } from "./processes.js";
 import { recordMatches, sealDesired, secretEnvNames } from "./sealed-env.js";
 import type { ServiceSupervisor, SupervisorDeps } from "./service-supervisor.js";
 import { adoptService, launchService, processEnv } from "./service-supervisor.js";
@@ -14,6 +16,9 @@ import { describeService, serviceComparable, serviceHealth } from "./service-sta
 
 /** A record as found on disk: one written before secret values were sealed has no `sealedEnv` and a `digest`. */
 type StoredServiceRecord = Omit<ServiceRecord, "sealedEnv"> & { readonly sealedEnv?: readonly string[]; readonly digest?: string };
+
+/** How long an untracked process found at start gets to stop on SIGTERM before SIGKILL. */
+const ORPHAN_GRACE_MS = 5000;
 
 /** Timing of service supervision; the defaults suit an agent, tests shorten them. */
 export interface ServiceTiming {
@@ -24,7 +29,7 @@ export interface ServiceTiming {
 /** Handles `Service` objects: one supervisor per recorded service. */
 export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming): KindHandler {
   const supervisors = new Map<string, ServiceSupervisor>();
-  const deps: SupervisorDeps = { store: env.store, notify: env.notify, ...timing };
+  const deps: SupervisorDeps = { store: env.store, notify: env.notify, stateId: env.stateId, ...timing };
 
   function desiredOf(object: RenderedObject): ServiceDesired {
     const spec = parseHostSpec("Service", object, env.root);
@@ -36,6 +41,46 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
   function runningAs(name: string, desired: ServiceDesired): ServiceSupervisor | undefined {
     const supervisor = supervisors.get(name);
     return supervisor && recordMatches(desired, supervisor.record(), env.sealer) ? supervisor : undefined;
+  }
+
+  /**
+   * The record with the process that really runs it: when the recorded one is
+   * gone (or was never written: the agent was killed between the start and the
+   * record), the newest live process marked with this service's name and owner
+   * is taken as its own and recorded.
+   */
+  async function adoptMarked(record: StoredServiceRecord, marked: readonly MarkedProcess[]): Promise<StoredServiceRecord> {
+    if (record.stopped || isAlive(record)) return record;
+    const mine = marked.filter((p) => p.name === record.name && p.application === record.owner);
+    const newest = mine.sort((a, b) => Number(b.startTime) - Number(a.startTime))[0];
+    if (!newest) return record;
+    const adopted = { ...record, pid: newest.pid, startTime: newest.startTime, startedAt: Date.now() };
+    await env.store.write("Service", record.name, adopted);
+    return adopted;
+  }
+
+  /**
+   * After a new version failed to start: the previous process is started
+   * again from its record (when its full env is known), or its record is put
+   * back as it was (a new service leaves none). True when it runs again.
+   */
+  async function restorePrevious(name: string, record: ServiceRecord | undefined, previous: ServiceDesired | undefined): Promise<boolean> {
+    if (!record) {
+      await env.store.remove("Service", name);
+      return false;
+    }
+    if (previous) {
+      try {
+        const base = { name, owner: record.owner, desired: record.desired, sealedEnv: record.sealedEnv };
+        supervisors.set(name, await launchService(base, previous, deps));
+        return true;
+      } catch {
+        // Reported with the failure of the new version; the record below keeps the old spec for the next apply.
+      }
+    }
+    await env.store.write("Service", name, record);
+    supervisors.set(name, adoptService(record, deps, previous?.env));
+    return false;
   }
 
   /**
@@ -54,9 +99,11 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
 
   return {
     async start() {
+      const marked = (await findMarkedProcesses(env.stateId)).filter((p) => p.kind === "Service");
       for (const name of await env.store.list("Service")) {
-        const record = await env.store.read<StoredServiceRecord>("Service", name);
-        if (!record) continue;
+        const found = await env.store.read<StoredServiceRecord>("Service", name);
+        if (!found) continue;
+        const record = await adoptMarked(found, marked);
         if (record.sealedEnv !== undefined) {
           supervisors.set(name, adoptService(record as ServiceRecord, deps));
           continue;
@@ -67,6 +114,11 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
         const migrated: ServiceRecord = { ...rest, desired: sealed.desired, sealedEnv: sealed.sealedEnv };
         await env.store.write("Service", name, migrated);
         supervisors.set(name, adoptService(migrated, deps, record.desired.env));
+      }
+      // Marked but recorded nowhere (its record was removed, or another copy ran beside the recorded one): nobody tracks it, so it stops.
+      const tracked = new Set([...supervisors.values()].map((s) => `${s.record().pid}:${s.record().startTime}`));
+      for (const orphan of marked) {
+        if (!tracked.has(`${orphan.pid}:${orphan.startTime}`)) await stopProcessGroup(orphan, "SIGTERM", ORPHAN_GRACE_MS);
       }
     },
 
@@ -88,6 +140,8 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
       await prepareToRun(env, object, desired, processEnv(desired.env));
       const sealed = sealDesired(desired, secretEnvNames(object, desired.env), env.sealer);
       const existing = supervisors.get(name);
+      // An exit this apply would otherwise see first is the supervisor's to handle (and count toward its backoff).
+      await existing?.settle();
       const record = existing?.record();
       assertOwner("Service", name, record?.owner, context.application);
       if (existing && record && !record.stopped && runningAs(name, desired)) {
@@ -101,31 +155,47 @@ export function createServiceHandler(env: HostEnvironment, timing: ServiceTiming
           return "configured";
         }
       }
+      // Whatever validation and prepareToRun could check passed; a start can still fail (a race with the disk, a limit of the system).
+      const previous = existing && record && !record.stopped ? existing.plainDesired() : undefined;
       if (existing) {
         await existing.stop();
         supervisors.delete(name);
       } else await leaveDefaultNamespace(name, context.application);
-      const supervisor = await launchService({ name, owner: context.application, desired: sealed.desired, sealedEnv: sealed.sealedEnv }, desired, deps);
+      let supervisor: ServiceSupervisor;
+      try {
+        supervisor = await launchService({ name, owner: context.application, desired: sealed.desired, sealedEnv: sealed.sealedEnv }, desired, deps);
+      } catch (error) {
+        const restored = await restorePrevious(name, record, previous);
+        const reason = error instanceof Error ? error.message : String(error);
+        const after = restored ? "; the previous version runs again" : record ? "; the previous version could not be started again" : "";
+        throw fieldError("StartFailed", object, "/spec/command", `service ${name} could not be started: ${reason}${after}`, error);
+      }
       supervisors.set(name, supervisor);
       if (desired.artifact || record?.desired.artifact) await env.collectArtifacts();
       return record ? "configured" : "created";
     },
 
     async read(name) {
-      const record = supervisors.get(name)?.record();
-      if (!record) return undefined;
-      return { state: serviceComparable(record.desired, isAlive(record)), owner: record.owner };
+      const supervisor = supervisors.get(name);
+      if (!supervisor) return undefined;
+      await supervisor.settle();
+      const record = supervisor.record();
+      const snapshot = supervisor.snapshot();
+      // A service waiting out its backoff is down, but its supervisor restarts it: the engine reports it and leaves it be.
+      const correcting = snapshot.phase === "backoff" ? { correcting: serviceHealth(snapshot).message } : {};
+      return { state: serviceComparable(record.desired, snapshot.phase === "running" && isAlive(record)), owner: record.owner, ...correcting };
+    },
+
+    async owned(application) {
+      return [...supervisors.values()].filter((s) => s.record().owner === application).map((s) => s.name);
     },
 
     async health(name) {
       const supervisor = supervisors.get(name);
       if (!supervisor) return { status: "Missing", message: `service ${name} has no process and no record` };
-      const snapshot = supervisor.snapshot();
-      // The exit may be seen here before the supervisor hears of it; health must not lag behind read().
-      if (snapshot.phase === "running" && !isAlive(supervisor.record())) {
-        return { status: "Degraded", message: `process ${snapshot.pid} has exited` };
-      }
-      return serviceHealth(snapshot);
+      // An exit seen here first is handed to the supervisor, so health says what it does about it.
+      await supervisor.settle();
+      return serviceHealth(supervisor.snapshot());
     },
 
     async delete(name, application) {

@@ -32,9 +32,9 @@ test("service health follows the process and its health check", () => {
     status: "Degraded",
     message: "health check failed 3 times in a row: http check of x returned status 500",
   });
-  assert.deepEqual(serviceHealth({ phase: "backoff", lastExit: "exited with code 1", delaySeconds: 4, restart: 3 }), {
+  assert.deepEqual(serviceHealth({ phase: "backoff", lastExit: "exited with code 1", delaySeconds: 4, restart: 3, nextAt: Date.UTC(2026, 0, 2, 3, 4, 5) }), {
     status: "Degraded",
-    message: "exited with code 1, restarting in 4s (restart 3)",
+    message: "exited with code 1; restarting, attempt 3, next at 2026-01-02T03:04:05.000Z (backoff 4s)",
   });
   assert.equal(serviceHealth({ phase: "exited", lastExit: "exited with code 0", policy: "on-failure" }).message, "exited with code 0 and is not restarted (restart policy on-failure)");
 });

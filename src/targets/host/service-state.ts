@@ -114,7 +114,8 @@ export interface CheckState {
 /** What a supervisor knows about its service at one moment. */
 export type ServiceSnapshot =
   | { readonly phase: "running"; readonly pid: number; readonly check?: CheckState }
-  | { readonly phase: "backoff"; readonly lastExit: string; readonly delaySeconds: number; readonly restart: number }
+  /** Waiting out its backoff: `restart` is the attempt due at `nextAt` (epoch milliseconds). */
+  | { readonly phase: "backoff"; readonly lastExit: string; readonly delaySeconds: number; readonly restart: number; readonly nextAt: number }
   | { readonly phase: "exited"; readonly lastExit: string; readonly policy: RestartSpec["policy"] }
   /** Down and due for a restart, but its secret env values are not known since the agent restarted. */
   | { readonly phase: "waiting"; readonly lastExit: string; readonly sealedEnv: readonly string[] }
@@ -136,7 +137,7 @@ export function serviceHealth(snapshot: ServiceSnapshot): Health {
     case "backoff":
       return {
         status: "Degraded",
-        message: `${snapshot.lastExit}, restarting in ${formatSeconds(snapshot.delaySeconds)} (restart ${snapshot.restart})`,
+        message: `${snapshot.lastExit}; restarting, attempt ${snapshot.restart}, next at ${new Date(snapshot.nextAt).toISOString()} (backoff ${formatSeconds(snapshot.delaySeconds)})`,
       };
     case "exited":
       return { status: "Degraded", message: `${snapshot.lastExit} and is not restarted (restart policy ${snapshot.policy})` };

@@ -1,16 +1,18 @@
-import type { ChildProcess } from "node:child_process";
 import type { HealthStatus } from "../../core/health.js";
 import { runProbe } from "./health-probe.js";
 import type { ProcessIdentity } from "./processes.js";
-import { isAlive, stopProcessGroup } from "./processes.js";
+import { isAlive, OWNER_MARK_ENV, ownerMark, stopProcessGroup } from "./processes.js";
 import type { CheckState, ServiceDesired, ServiceRecord, ServiceSnapshot } from "./service-state.js";
 import { describeExit, restartDelaySeconds, serviceHealth, shouldRestart } from "./service-state.js";
+import type { SpawnedProcess } from "./spawn-detached.js";
 import { spawnDetached } from "./spawn-detached.js";
 import type { StateStore } from "./state-store.js";
 
 /** What a supervisor needs from its target. */
 export interface SupervisorDeps {
   readonly store: StateStore;
+  /** The state directory's id in the owner mark every service process carries. */
+  readonly stateId: string;
   /** Tells watchers about an exit or a change of health. */
   readonly notify: (name: string, owner: string, message: string) => void;
   /** How often a process this agent did not start is checked for life. */
@@ -33,6 +35,15 @@ export interface ServiceSupervisor {
   remember(desired: ServiceDesired): void;
   /** Whether the secret env values are known (the service can be started again). */
   knowsEnv(): boolean;
+  /** The recorded spec with its full env, or undefined while the secret values are not known. */
+  plainDesired(): ServiceDesired | undefined;
+  /**
+   * Makes the supervisor the first to know of an exit: a process found dead
+   * before its exit was handled is handled now (the exit code of a child this
+   * agent started is awaited briefly). Readers call it before they look, so
+   * nobody but the supervisor ever acts on a death it has not seen.
+   */
+  settle(): Promise<void>;
   /** Records the same spec sealed another way (which variables are secret changed; the values did not). */
   reseal(desired: ServiceDesired, sealedEnv: readonly string[]): Promise<void>;
   /** Stops the process gracefully; it is not restarted. */
@@ -58,11 +69,13 @@ export async function launchService(
   plain: ServiceDesired,
   deps: SupervisorDeps,
 ): Promise<ServiceSupervisor> {
-  const started = await spawnService(base.name, plain, deps.store);
+  // Write-ahead: the spec is on disk before its process exists, so an agent killed in between finds the marked process and adopts it as this record's.
+  await deps.store.write("Service", base.name, { ...base, pid: 0, startTime: "", startedAt: Date.now() } satisfies ServiceRecord);
+  const started = await spawnService(base, plain, deps);
   const record: ServiceRecord = { ...base, ...started.identity, startedAt: Date.now() };
   await deps.store.write("Service", base.name, record);
   const supervisor = new Supervisor(record, deps, plain.env);
-  supervisor.watch(started.child);
+  supervisor.watch(started.exit);
   return supervisor;
 }
 
@@ -79,13 +92,13 @@ export function adoptService(record: ServiceRecord, deps: SupervisorDeps, plainE
   return supervisor;
 }
 
-function spawnService(name: string, desired: ServiceDesired, store: StateStore): Promise<{ child: ChildProcess; identity: ProcessIdentity }> {
+function spawnService(record: Pick<ServiceRecord, "name" | "owner">, desired: ServiceDesired, deps: SupervisorDeps): Promise<SpawnedProcess> {
   return spawnDetached({
     command: desired.command,
     args: desired.args,
     cwd: desired.workingDir,
-    env: processEnv(desired.env),
-    logPath: store.logPath("Service", name),
+    env: { ...processEnv(desired.env), [OWNER_MARK_ENV]: ownerMark(deps.stateId, record.owner, "Service", record.name) },
+    logPath: deps.store.logPath("Service", record.name),
     logMode: "append",
   });
 }
@@ -99,6 +112,10 @@ class Supervisor implements ServiceSupervisor {
   private lastExit = "";
   private restarts = 0;
   private delaySeconds = 0;
+  /** Epoch milliseconds of the pending restart. */
+  private nextAt = 0;
+  /** Resolves when the 'exit' of the child this agent started was handled. */
+  private exited: Promise<void> | undefined;
   private check: CheckState | undefined;
   /** Bumped whenever the process is replaced or supervision ends, so late events of an old process are ignored. */
   private generation = 0;
@@ -126,6 +143,10 @@ class Supervisor implements ServiceSupervisor {
     return this.plainEnv !== undefined;
   }
 
+  plainDesired(): ServiceDesired | undefined {
+    return this.runnable();
+  }
+
   remember(desired: ServiceDesired): void {
     this.plainEnv = desired.env;
     if (this.phase !== "waiting") return;
@@ -148,7 +169,7 @@ class Supervisor implements ServiceSupervisor {
       case "running":
         return { phase: "running", pid: this.current.pid, ...(this.check ? { check: this.check } : {}) };
       case "backoff":
-        return { phase: "backoff", lastExit: this.lastExit, delaySeconds: this.delaySeconds, restart: this.restarts };
+        return { phase: "backoff", lastExit: this.lastExit, delaySeconds: this.delaySeconds, restart: this.restarts, nextAt: this.nextAt };
       case "exited":
         return { phase: "exited", lastExit: this.lastExit, policy: this.current.desired.restart.policy };
       case "waiting":
@@ -161,24 +182,38 @@ class Supervisor implements ServiceSupervisor {
   }
 
   /** Follows the current process: through its 'exit' event when this agent started it, else by polling. */
-  watch(child: ChildProcess | undefined): void {
+  watch(exit: SpawnedProcess["exit"] | undefined): void {
     const generation = ++this.generation;
     this.phase = "running";
     const hc = this.current.desired.healthCheck;
     this.check = hc ? { passedOnce: false, failures: 0, threshold: hc.failureThreshold } : undefined;
-    if (child) {
-      child.once("exit", (code, signal) => {
+    if (exit) {
+      this.exited = exit.then(({ code, signal }) => {
         if (generation === this.generation) this.handleLoss(describeExit(code, signal), code);
       });
     } else {
+      this.exited = undefined;
       const identity: ProcessIdentity = this.current;
       this.every(this.deps.livenessPollMs, () => {
         if (generation === this.generation && !isAlive(identity)) this.handleLoss(describeExit(null, null), null);
       });
     }
     // A process adopted from an earlier agent is probed at once; a fresh one gets one interval to come up.
-    if (hc) this.probeAfter(child ? hc.intervalSeconds * 1000 : 0, generation);
+    if (hc) this.probeAfter(exit ? hc.intervalSeconds * 1000 : 0, generation);
     this.reportHealth();
+  }
+
+  async settle(): Promise<void> {
+    if (this.phase !== "running" || isAlive(this.current)) return;
+    const generation = this.generation;
+    // The kernel reaped the child; its 'exit' event (with the code the restart policy needs) is a turn or two away.
+    if (this.exited) {
+      // Kept referenced: the child is not, and this wait must hold the event loop until the exit arrives.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.exited, new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+      clearTimeout(timer);
+    }
+    if (generation === this.generation && this.phase === "running" && !isAlive(this.current)) this.handleLoss(describeExit(null, null), null);
   }
 
   /** The process is gone: tell watchers, then restart it after a backoff or leave it down. */
@@ -205,6 +240,7 @@ class Supervisor implements ServiceSupervisor {
     if (Date.now() - this.current.startedAt >= this.deps.backoffResetMs) this.restarts = 0;
     this.delaySeconds = restartDelaySeconds(this.current.desired.restart, this.restarts);
     this.restarts++;
+    this.nextAt = Date.now() + this.delaySeconds * 1000;
     this.phase = "backoff";
     this.after(this.delaySeconds * 1000, () => {
       this.launching = this.relaunch().finally(() => (this.launching = undefined));
@@ -221,11 +257,11 @@ class Supervisor implements ServiceSupervisor {
       return;
     }
     try {
-      const started = await spawnService(this.name, desired, this.deps.store);
+      const started = await spawnService(this.current, desired, this.deps);
       this.current = { ...this.current, ...started.identity, startedAt: Date.now() };
       await this.deps.store.write("Service", this.name, this.current);
       // A stop() that came in meanwhile waits for this launch and then stops the new process itself.
-      if (this.phase === "backoff") this.watch(started.child);
+      if (this.phase === "backoff") this.watch(started.exit);
     } catch (error) {
       if (this.phase !== "backoff") return;
       const reason = error instanceof Error ? error.message : String(error);

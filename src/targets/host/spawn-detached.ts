@@ -22,6 +22,8 @@ export interface SpawnRequest {
 export interface SpawnedProcess {
   readonly child: ChildProcess;
   readonly identity: ProcessIdentity;
+  /** Settles with the exit; listened for from the start, so an exit during a later await is not missed. */
+  readonly exit: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>;
 }
 
 /**
@@ -48,10 +50,11 @@ export async function spawnDetached(request: SpawnRequest): Promise<SpawnedProce
     const [error] = (await once(child, "error")) as [Error];
     throw error;
   }
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   child.unref();
   // Keeps an 'error' after start (a failed kill) from becoming an uncaught exception.
   child.on("error", () => undefined);
   // The child exists until it is reaped in a later turn of the event loop, so its stat is readable here.
   const procStat = readProcStat(pid);
-  return { child, identity: { pid, startTime: procStat?.startTime ?? "0" } };
+  return { child, identity: { pid, startTime: procStat?.startTime ?? "0" }, exit };
 }

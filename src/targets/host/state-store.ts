@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { stalled } from "../../core/errors.js";
 import type { DirectorySync } from "./atomic-write.js";
-import { writeFileAtomic } from "./atomic-write.js";
+import { isTemporaryOf, writeFileAtomic } from "./atomic-write.js";
 import { hostId, splitHostId } from "./host-ids.js";
 import type { HostKind } from "./host-schemas.js";
 
@@ -20,6 +20,8 @@ export interface StateStore {
   remove(kind: HostKind, id: string): Promise<void>;
   /** Ids of every recorded object of a kind, in every namespace. */
   list(kind: HostKind): Promise<string[]>;
+  /** Removes the temporary files of record writes a killed agent left. Called at start, before anything writes. */
+  removeLeftovers(): Promise<void>;
   /** `logs/[<namespace>/]<name>.log` for services, `logs/[<namespace>/]job-<name>.log` for jobs. */
   logPath(kind: "Service" | "Job", id: string): string;
 }
@@ -68,6 +70,17 @@ export function createStateStore(stateDir: string, batch?: DirectorySync): State
         ids.push(...names(inside).map((name) => hostId(decodeURIComponent(namespace.name), name)));
       }
       return ids;
+    },
+    async removeLeftovers() {
+      // records/<kind>/ and, one level down, records/<kind>/<namespace>/.
+      const records = path.join(stateDir, "records");
+      const dirs = (await readdir(records).catch(() => [] as string[])).map((kind) => path.join(records, kind));
+      for (const dir of dirs) {
+        for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+          if (entry.isDirectory() && dir.split(path.sep).length === records.split(path.sep).length + 1) dirs.push(path.join(dir, entry.name));
+          else if (entry.isFile() && isTemporaryOf(entry.name)) await rm(path.join(dir, entry.name), { force: true });
+        }
+      }
     },
     logPath(kind, id) {
       return inNamespace(path.join(stateDir, "logs"), id, (name) => (kind === "Job" ? `job-${name}.log` : `${name}.log`));

@@ -9,6 +9,7 @@ import type { RenderedObject } from "../../core/objects.js";
 import type { ApplyOutcome, Comparable, LiveChange, LiveObject, ObjectContext, Target } from "../target.js";
 import { applyError, conflictsOf, objectLabel } from "./api-errors.js";
 import { assessKubernetesHealth } from "./health/kubernetes-health.js";
+import { HealthRuleSet } from "./health/rule-set.js";
 import { ignoredFields } from "./ignore-rules.js";
 import type { KubeClient, ResourceType } from "./kube-client.js";
 import { KubeClient as Client, statusMessage } from "./kube-client.js";
@@ -19,6 +20,7 @@ import { comparableOf, removePointer, setPointer, valueAtPointer } from "./norma
 import { kubernetesTargetValidator, KUBERNETES_TARGET } from "./kubernetes-validator.js";
 import { APPLICATION_LABEL, FIELD_MANAGER, RECREATE_ANNOTATION } from "./labels.js";
 import { ResourceTypes } from "./resource-types.js";
+import { kubernetesRunnable, readJobRun, startJobRun } from "./job-runs.js";
 import { kubernetesSecretFields } from "./secret-fields.js";
 
 /** How the Kubernetes target reaches its cluster. */
@@ -29,6 +31,8 @@ export interface KubernetesTargetOptions {
   readonly name?: string;
   /** How long a delete-and-recreate waits for the old object to go (default 30 s). */
   readonly recreateTimeoutMs?: number;
+  /** The health rules in force, read at each assessment (default: the built-in rules). */
+  readonly healthRules?: () => HealthRuleSet;
 }
 
 /** The Kubernetes target, with what tests and benchmarks look at. */
@@ -68,6 +72,7 @@ const ABSENT_LIMIT = 10_000;
 export function createKubernetesTarget(options: KubernetesTargetOptions): KubernetesTarget {
   const { client } = options;
   const name = options.name ?? KUBERNETES_TARGET;
+  const healthOf = (object: JsonObject): Health => assessKubernetesHealth(object, options.healthRules?.() ?? HealthRuleSet.builtIn());
   const validator = kubernetesTargetValidator(name);
   const types = new ResourceTypes(client);
   const compared = new Map<ResourceKey, Compared>();
@@ -92,7 +97,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       const specChanged = canonicalJson(comparableOf(change.object, ignored)) !== canonicalJson(comparableOf(change.previous, ignored));
       const ours = known && known.liveRv === rvOf(change.object);
       if (specChanged && !ours) message = `${displayKey(key)} was changed outside ferry`;
-      else if (assessKubernetesHealth(change.object).status !== assessKubernetesHealth(change.previous).status) {
+      else if (healthOf(change.object).status !== healthOf(change.previous).status) {
         message = `health of ${displayKey(key)} changed`;
       }
     }
@@ -290,6 +295,19 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     prepare: validator.prepare,
     ignoredFields: (object, settings) => ignoredFields(object, settings?.ignoreDifferences),
     secretFields: kubernetesSecretFields,
+    runnable: validator.runnable,
+
+    async runJob(object, context, request) {
+      const refused = kubernetesRunnable(object);
+      if (refused !== undefined) throw stalled("NotRunnable", `${objectLabel(object)}: ${refused}`);
+      return startJobRun(client, await requireType(object), object, context.application, request);
+    },
+
+    async jobRun(key, id) {
+      const ref = parseResourceKey(key);
+      const type = await types.ofKey(ref.group, ref.kind);
+      return type ? readJobRun(client, type, ref.namespace, ref.name, id) : undefined;
+    },
 
     async describe(object, context) {
       const result = await compare(object, context);
@@ -370,7 +388,7 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       await Promise.all(
         keys.map(async (key) => {
           const live = await liveOfKey(key);
-          out.set(key, live ? assessKubernetesHealth(live) : { status: "Missing", message: `${displayKey(key)} does not exist` });
+          out.set(key, live ? healthOf(live) : { status: "Missing", message: `${displayKey(key)} does not exist` });
         }),
       );
       return out;

@@ -3,6 +3,7 @@ import type { RenderedObject } from "../../core/objects.js";
 import type { TargetSettings, TargetValidator } from "../target.js";
 import { KUBERNETES_TARGET, kubernetesValidator } from "./kube-validate.js";
 import { withDefaultNamespace } from "./scope.js";
+import { kubernetesRunnable } from "./job-runs.js";
 
 export { KUBERNETES_TARGET };
 
@@ -22,13 +23,14 @@ export function prepareKubernetesObjects(objects: readonly RenderedObject[], set
  * kinds it serves (an unknown one is reported when the object is compared).
  * Pure.
  */
-export function kubernetesTargetValidator(name = KUBERNETES_TARGET, strict: TargetValidator = kubernetesValidator()): TargetValidator & { prepare: typeof prepareKubernetesObjects } {
+export function kubernetesTargetValidator(name = KUBERNETES_TARGET, strict: TargetValidator = kubernetesValidator()): TargetValidator & { prepare: typeof prepareKubernetesObjects; runnable: typeof kubernetesRunnable } {
   return {
     name,
     supports: (apiVersion, kind) => strict.supports(apiVersion, kind) || (API_VERSION.test(apiVersion) && KIND.test(kind) && !isFerryGroup(groupOf(apiVersion))),
     validate: (object) => (strict.supports(object.manifest.apiVersion, object.manifest.kind) ? strict.validate(object) : []),
     withObjects: (objects) => kubernetesTargetValidator(name, strict.withObjects?.(objects) ?? strict),
     prepare: prepareKubernetesObjects,
+    runnable: kubernetesRunnable,
   };
 }
 

@@ -41,9 +41,14 @@ export function isTrue(object: JsonObject, path: string): boolean {
   return valueAt(object, path) === true;
 }
 
+/** Paths split once: health is read for every live object on every change. */
+const SEGMENTS = new Map<string, readonly string[]>();
+
 function valueAt(object: JsonObject, path: string): JsonValue | undefined {
+  let segments = SEGMENTS.get(path);
+  if (!segments) SEGMENTS.set(path, (segments = path.split(".")));
   let current: JsonValue | undefined = object;
-  for (const segment of path.split(".")) {
+  for (const segment of segments) {
     if (!isJsonObject(current)) return undefined;
     current = current[segment];
   }
@@ -79,12 +84,13 @@ export function conditionOf(object: JsonObject, type: string): Condition | undef
  * True while the controller has not yet seen the latest spec:
  * `status.observedGeneration` is behind `metadata.generation`. When
  * `requireObserved` is set, a missing observedGeneration counts as behind
- * (controllers that always write it, such as the StatefulSet controller).
+ * (controllers that always write it: Deployment, StatefulSet, DaemonSet,
+ * ReplicaSet), for an object that has a generation.
  */
 export function generationPending(object: JsonObject, requireObserved = false): boolean {
   const generation = numberAt(object, "metadata.generation");
   const observed = numberAt(object, "status.observedGeneration");
-  if (observed === undefined) return requireObserved;
+  if (observed === undefined) return requireObserved && generation !== undefined;
   return generation !== undefined && observed < generation;
 }
 

@@ -7,13 +7,14 @@ import type { Health } from "../../../core/health.js";
 import { HEALTH_ORDER } from "../../../core/health.js";
 import type { JsonObject } from "../../../core/json.js";
 import { isJsonObject } from "../../../core/json.js";
-import { assessKubernetesHealth } from "./kubernetes-health.js";
+import { HealthRuleSet, builtInRules } from "./rule-set.js";
+import { BUILT_IN_RULE_SPECS } from "./rules/index.js";
 
 // Tests run from dist/src/targets/kubernetes/health/; the fixtures stay in the repository.
 const CASES = fileURLToPath(new URL("../../../../../testdata/kubernetes-health/", import.meta.url));
 
-/** The kinds that have their own rule, each of which must have fixtures. */
-const KINDS = ["customresourcedefinition", "daemonset", "deployment", "generic", "ingress", "job", "persistentvolumeclaim", "pod", "replicaset", "service", "statefulset"];
+/** One folder of fixtures per built-in rule, named after it, and `generic` for the kstatus fallback. */
+const RULES = [...builtInRules().map((r) => r.name), "generic"].sort();
 
 /** A fixture: leading `# status: X` and `# message: Y` comment lines (Y in YAML scalar syntax), then the live object. */
 function readFixture(text: string, path: string): { expected: Health; object: JsonObject } {
@@ -38,17 +39,34 @@ function readFixture(text: string, path: string): { expected: Health; object: Js
 }
 
 describe("kubernetes health golden cases (testdata/kubernetes-health)", async () => {
-  const kinds = (await readdir(CASES, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
-  it("has fixtures for every kind with a rule", () => assert.deepStrictEqual(kinds, KINDS));
-  for (const kind of kinds) {
-    const files = (await readdir(`${CASES}${kind}`)).filter((f) => f.endsWith(".yaml")).sort();
-    describe(kind, () => {
-      it("has at least two cases", () => assert.ok(files.length >= 2, `${kind} has ${files.length} cases`));
-      for (const file of files) {
-        it(file.replace(/\.yaml$/, ""), async () => {
-          const path = `${CASES}${kind}/${file}`;
-          const { expected, object } = readFixture(await readFile(path, "utf8"), path);
-          assert.deepStrictEqual(assessKubernetesHealth(object), expected);
+  const rules = HealthRuleSet.builtIn();
+  const folders = (await readdir(CASES, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  it("has fixtures for every built-in rule", () => assert.deepStrictEqual(folders, RULES));
+  for (const folder of folders) {
+    const files = (await readdir(`${CASES}${folder}`)).filter((f) => f.endsWith(".yaml")).sort();
+    const cases = await Promise.all(files.map(async (file) => ({ file, ...readFixture(await readFile(`${CASES}${folder}/${file}`, "utf8"), `${folder}/${file}`) })));
+    describe(folder, () => {
+      it("has at least two cases", () => assert.ok(files.length >= 2, `${folder} has ${files.length} cases`));
+      const spec = BUILT_IN_RULE_SPECS.find((s) => s.name === folder);
+      if (spec) {
+        it("covers every kind it names and every status it can give", () => {
+          const seen = new Set(cases.map((c) => `${String(c.object["apiVersion"]).split("/")[0]}/${String(c.object["kind"])}`));
+          for (const m of spec.match.filter((m) => !m.kind.includes("*") && !m.group.includes("*"))) {
+            assert.ok([...seen].some((k) => k.startsWith(`${m.group}/`) && k.endsWith(`/${m.kind}`)), `no fixture of ${m.group}/${m.kind}`);
+          }
+          const statuses = new Set(cases.map((c) => c.expected.status));
+          const possible = [["Suspended", spec.suspended], ["Degraded", spec.degraded], ["Progressing", spec.progressing], ["Healthy", spec.healthy]] as const;
+          for (const [status, expression] of possible) {
+            if (expression !== undefined && expression !== "false") assert.ok(statuses.has(status), `no ${status} fixture`);
+          }
+        });
+      }
+      for (const { file, expected, object } of cases) {
+        it(file.replace(/\.yaml$/, ""), () => {
+          const verdict = rules.assess(object);
+          assert.deepStrictEqual(verdict.health, expected);
+          // The fixture is decided by the rule of its folder (or by the generic fallback, for generic/).
+          if (spec) assert.ok(verdict.rule.startsWith(`${folder} `), `decided by ${verdict.rule}`);
         });
       }
     });

@@ -15,7 +15,7 @@ function desiredReplicas(object: JsonObject): number {
  */
 export function deploymentHealth(object: JsonObject): Health {
   if (isTrue(object, "spec.paused")) return health("Suspended", "rollout is paused");
-  if (generationPending(object)) return awaitingObservation(object);
+  if (generationPending(object, true)) return awaitingObservation(object);
   const progressing = conditionOf(object, "Progressing");
   if (progressing?.reason === "ProgressDeadlineExceeded") {
     return health("Degraded", "rollout exceeded its progress deadline", progressing.message);
@@ -61,7 +61,8 @@ export function statefulSetHealth(object: JsonObject): Health {
  * scheduled pod is updated and available.
  */
 export function daemonSetHealth(object: JsonObject): Health {
-  if (generationPending(object)) return awaitingObservation(object);
+  // A new DaemonSet has no status until its controller saw it: "0 of 0 pods" then means nothing yet.
+  if (generationPending(object, true)) return awaitingObservation(object);
   const desired = numberAt(object, "status.desiredNumberScheduled") ?? 0;
   const updated = numberAt(object, "status.updatedNumberScheduled") ?? 0;
   const available = numberAt(object, "status.numberAvailable") ?? 0;
@@ -75,7 +76,7 @@ export function daemonSetHealth(object: JsonObject): Health {
 
 /** A ReplicaSet: Degraded when its pods cannot be created, Progressing until every replica is available. */
 export function replicaSetHealth(object: JsonObject): Health {
-  if (generationPending(object)) return awaitingObservation(object);
+  if (generationPending(object, true)) return awaitingObservation(object);
   const failure = conditionOf(object, "ReplicaFailure");
   if (failure?.status === "True") return health("Degraded", "replicas cannot be created", failure.message || failure.reason);
   const desired = desiredReplicas(object);
