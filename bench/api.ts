@@ -3,8 +3,9 @@
  * latency from a signed push webhook to the commit applied on the host target.
  *
  * 1. A real agent loads a configuration of APPS applications (default 10,000)
- *    in four environments and serves its API over HTTP; the applications are
- *    loaded, not reconciled (their status is the initial one). Each request is
+ *    in four environments, each of four host Files, reconciles them all (so
+ *    every status holds its objects, conditions and last sync, as in a
+ *    running agent) and serves its API over HTTP. Each request is
  *    timed end to end by a client on the same machine, ROUNDS times: the
  *    unfiltered first page of 50 is the baseline, against which a later page,
  *    an environment filter and a search are set, and the whole unpaged list.
@@ -51,13 +52,23 @@ spec:
   environment: ${ENVIRONMENTS[i % ENVIRONMENTS.length] ?? "dev"}
 `,
   ).join("---\n");
-  await repo.commit({ "ferry/applications.yaml": applications }, `${APPS} applications`);
+  const files: Record<string, string> = { "ferry/applications.yaml": applications };
+  for (let i = 0; i < APPS; i++) {
+    const name = `app-${String(i).padStart(5, "0")}`;
+    files[`apps/${name}/files.yaml`] = [0, 1, 2, 3]
+      .map((f) => `apiVersion: host.ferry.dev/v1\nkind: File\nmetadata:\n  name: ${name}-f${f}\nspec:\n  path: ${name}/f${f}.conf\n  content: "${name} file ${f}\\n"\n`)
+      .join("---\n");
+  }
+  await repo.commit(files, `${APPS} applications`);
   const state = join(work, "state");
   const agent = new Agent({ repo: repo.directory, ref: "main", path: "ferry", stateDir: state, root: join(work, "live"), pollIntervalMs: 3_600_000, jitter: 0, listen: { host: "127.0.0.1", port: 0 } });
   try {
     const loadStart = performance.now();
-    await agent.start({ poll: false, reconcile: false });
+    await agent.start({ poll: false });
+    await agent.engine.whenIdle();
     const loaded = performance.now() - loadStart;
+    const unreconciled = agent.statuses().filter((s) => s.inventory.length !== 4 || s.lastSync === undefined).length;
+    if (unreconciled > 0) throw new Error(`${unreconciled} applications have no objects after the first sync`);
     const info = await readAgentInfo(state);
     if (!info) throw new Error("the agent wrote no agent.json");
     const get = async (query: string): Promise<{ ms: number; bytes: number; list: ApplicationList }> => {
@@ -109,7 +120,7 @@ spec:
     results.push({ name: `in process: every status (${APPS})`, samples: inProcess.statuses, bytes: 0, total: APPS });
     results.push({ name: "in process: filter, sort, page (prd, 9)", samples: inProcess.query, bytes: 0, total: APPS });
     const base = percentile(results[0]?.samples ?? [], 50);
-    console.log(`\napplication list API (${APPS} applications loaded in ${(loaded / 1000).toFixed(1)} s, ${ROUNDS} requests per case, node ${process.version})\n`);
+    console.log(`\napplication list API (${APPS} applications of 4 Files, reconciled in ${(loaded / 1000).toFixed(1)} s, ${ROUNDS} requests per case, node ${process.version})\n`);
     console.log(`${"request".padEnd(46)} ${"matches".padStart(8)} ${"bytes".padStart(9)} ${"p50 ms".padStart(8)} ${"p95 ms".padStart(8)} ${"x base".padStart(7)}`);
     for (const r of results) {
       const p50 = percentile(r.samples, 50);

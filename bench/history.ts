@@ -7,8 +7,8 @@
  * in the same run on the same data. SQLite always; PostgreSQL when a
  * throwaway server can be started.
  *
- *   npm run bench
- *   node dist/bench/history.js --events 200000 --pg-events 20000   (--pg-events 0 skips PostgreSQL)
+ *   npm run bench     (200,000 events in SQLite, 20,000 in PostgreSQL: a few minutes)
+ *   node dist/bench/history.js --events 1000000 --pg-events 100000   (--pg-events 0 skips PostgreSQL)
  */
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
@@ -65,7 +65,7 @@ interface Question {
 type BaselineRunner = (sql: string, params: readonly (string | number)[]) => Promise<number[]>;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { events: { type: "string", default: "1000000" }, "pg-events": { type: "string", default: "100000" } } });
+  const { values } = parseArgs({ options: { events: { type: "string", default: "200000" }, "pg-events": { type: "string", default: "20000" } } });
   const events = count(values.events, "--events");
   const pgEvents = count(values["pg-events"], "--pg-events");
   const cpu = cpus();
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     memory.close();
     console.log(`\n== SQLite ${version}, ${events.toLocaleString("en")} events ==`);
     const year = await fill(`sqlite:${path}`, events);
-    console.log(`file: ${await fileSize(path)}`);
+    console.log(`file: ${await fileSize(path, events)}`);
     const store = await openHistory(`sqlite:${path}`);
     const db = new Database(path, { readonly: true });
     try {
@@ -456,11 +456,12 @@ function count(text: string | undefined, name: string): number {
   return value;
 }
 
-async function fileSize(path: string): Promise<string> {
+async function fileSize(path: string, events: number): Promise<string> {
   const sizes = await Promise.all(["", "-wal"].map(async (suffix) => (await stat(`${path}${suffix}`).catch(() => undefined))?.size ?? 0));
   const [db = 0, wal = 0] = sizes;
   const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-  return `${mb(db)}${wal > 0 ? ` (+ ${mb(wal)} WAL)` : ""}`;
+  const perEvent = events > 0 ? `, ${(db / events / 1024).toFixed(2)} KB per event` : "";
+  return `${mb(db)}${wal > 0 ? ` (+ ${mb(wal)} WAL)` : ""}${perEvent}`;
 }
 
 function rate(perSecond: number): string {

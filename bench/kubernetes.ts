@@ -6,7 +6,9 @@
  *   1. the first commit, until every application is Ready;
  *   2. one commit that changes every object, until every application is Ready at it;
  *   3. a pass with no change (every application reconciled again): API calls, writes;
- *   4. a commit that changes one object: exactly one write is the aim.
+ *   4. a commit touching no application (the README): no render, no API call;
+ *   5. a commit changing one application, and one changing one object: only
+ *      that application renders, and one write for one changed object.
  *
  * Prints API calls, writes, wall time and peak memory (the fake runs in the
  * same process, so the memory figure includes it).
@@ -111,11 +113,13 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   const measure = async (label: string, work: () => Promise<void>): Promise<void> => {
     fake.stats.reset();
+    const renders = agent.engine.runCounts().renders;
     const start = performance.now();
     await work();
     const ms = performance.now() - start;
     if (process.env.BENCH_VERBS) console.log(label, JSON.stringify(fake.stats.byVerb));
-    rows.push(`${label.padEnd(52)} ${String(fake.stats.calls).padStart(8)} ${String(fake.stats.writes).padStart(8)} ${(ms / 1000).toFixed(2).padStart(9)}`);
+    const rendered = agent.engine.runCounts().renders - renders;
+    rows.push(`${label.padEnd(52)} ${String(fake.stats.calls).padStart(8)} ${String(fake.stats.writes).padStart(8)} ${String(rendered).padStart(8)} ${(ms / 1000).toFixed(2).padStart(9)}`);
   };
   const allReadyAt = async (revision: string): Promise<void> => {
     const deadline = Date.now() + 30 * 60_000;
@@ -142,6 +146,12 @@ async function main(): Promise<void> {
       for (const app of agent.engine.applications()) agent.engine.enqueue(app.name, "interval");
       await agent.engine.whenIdle();
     });
+    revision = await repo.commit({ "README.md": "applications of the benchmark\n" }, "a commit touching no application");
+    await measure("one commit touching no application (README)", async () => {
+      await agent.refresh();
+      await agent.engine.whenIdle();
+      await allReadyAt(revision);
+    });
     revision = await repo.commit(appFiles(3, 7), "version 3 of app-7");
     await measure("one commit changing one application's 4 objects", async () => {
       await agent.refresh();
@@ -161,10 +171,10 @@ async function main(): Promise<void> {
     await rm(work, { recursive: true, force: true });
   }
   console.log(`\nkubernetes target against the fake API server: ${APPS} applications x 4 objects, concurrency ${CONCURRENCY}, node ${process.version}\n`);
-  console.log(`${"case".padEnd(52)} ${"calls".padStart(8)} ${"writes".padStart(8)} ${"seconds".padStart(9)}`);
+  console.log(`${"case".padEnd(52)} ${"calls".padStart(8)} ${"writes".padStart(8)} ${"renders".padStart(8)} ${"seconds".padStart(9)}`);
   for (const row of rows) console.log(row);
   console.log(`\npeak memory (agent and fake in one process): ${(peak / 1024 / 1024).toFixed(0)} MiB rss`);
-  console.log("aims: no writes on a pass with no change; exactly one write for one changed object.");
+  console.log("aims: no writes on a pass with no change; no render and no call for a commit touching no application; one render for a commit touching one; exactly one write for one changed object.");
 }
 
 await main();

@@ -58,7 +58,7 @@ import { watchesArtifact } from "../watch/watch-match.js";
 import type { PushedArtifact } from "../webhooks/registry-notice.js";
 import type { PushNotice } from "../webhooks/verify.js";
 import { scopePush } from "../webhooks/push-scope.js";
-import { loadSourceTree } from "../render/load-source.js";
+import { loadSourceTree, normalizeDir } from "../render/load-source.js";
 import { parseOffThread } from "../render/parse-pool.js";
 import { repositoryIdentity } from "../webhooks/verify.js";
 import { startControlServer } from "./control-server.js";
@@ -229,7 +229,7 @@ export class Agent {
     this.history = new HistoryRecorder({
       open: () => openHistory(historyUrl),
       agent: options.name ?? hostname(),
-      environmentOf: (name) => this.engine.applications().find((a) => a.name === name)?.spec.environment,
+      environmentOf: (name) => this.engine.application(name)?.spec.environment,
       spillFile: join(this.options.stateDir, "history-pending.jsonl"),
       ...(options.historyRetentionMs !== undefined ? { retentionMs: options.historyRetentionMs } : {}),
     });
@@ -248,7 +248,7 @@ export class Agent {
     return new PromotionController(
       {
         pipelines: () => this.#pipelines,
-        application: (name) => this.engine.applications().find((a) => a.name === name),
+        application: (name) => this.engine.application(name),
         status: (name) => this.engine.status(name),
         fetcher: (app) => this.fetcherFor(app),
         repository: (app) => ({ url: app.spec.source.repoURL ?? this.options.repo, ref: app.spec.source.ref ?? this.options.ref }),
@@ -322,6 +322,7 @@ export class Agent {
     return this.metrics.render({
       queueDepth: this.engine.queueDepth,
       historyPending: this.history.pending,
+      runs: this.engine.runCounts(),
       applications: { ready, notReady: statuses.length - ready },
       repositories: [...fetchers].map((f) => {
         const { lsRemote, fetches } = f.stats?.() ?? { lsRemote: 0, fetches: 0 };
@@ -694,6 +695,12 @@ export class Agent {
 
   async #applyConfig(artifact: Artifact): Promise<void> {
     if (artifact.revision === this.#config.lastAttemptedRevision) return;
+    if (await this.#configUnchanged(artifact.revision)) {
+      // No file of the configuration's directory changed: the same documents, not parsed again.
+      this.#config = { ...this.#config, revision: artifact.revision, lastAttemptedRevision: artifact.revision };
+      this.engine.reportConfig({ type: "ConfigLoaded", revision: artifact.revision, applications: this.#config.applications });
+      return;
+    }
     let problems: readonly Problem[];
     let applications: Application[] = [];
     let notifications: Notification[] = [];
@@ -738,6 +745,16 @@ export class Agent {
     if (rulesChanged && this.#reconcile) for (const app of applications) this.engine.enqueue(app.name, "config");
     this.engine.reportConfig({ type: "ConfigLoaded", revision: artifact.revision, applications: applications.map((a) => a.name) });
     this.#ensurePollers();
+  }
+
+  /** True when the configuration in use was accepted and `revision` changes no file under its directory (git diff-tree). */
+  async #configUnchanged(revision: Revision): Promise<boolean> {
+    const loaded = this.#config.revision;
+    if (loaded === undefined || loaded !== this.#config.lastAttemptedRevision || this.#allowEmptyConfig || !this.#configFetcher.changedPaths) return false;
+    const changed = await this.#configFetcher.changedPaths(loaded, revision);
+    if (changed === undefined) return false;
+    const dir = normalizeDir(this.options.path);
+    return !changed.some((path) => dir === "" || path === dir || path.startsWith(`${dir}/`));
   }
 
   /**

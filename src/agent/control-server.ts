@@ -197,6 +197,9 @@ async function handle(
       return { holds };
     });
   }
+  if (req.method === "POST" && resource === "sync" && !name) {
+    return answer(res, async () => ({ applications: await agent.engine.syncAll({ prune: body?.prune === true, allowMassDelete: body?.allowMassDelete === true }) }));
+  }
   if (req.method === "POST" && resource === "refresh") {
     await agent.refresh({ allowMassDelete: body?.allowMassDelete === true });
     return send(res, 200, { ok: true });

@@ -11,6 +11,8 @@ const MAX_STAGE_MS = 10 * 60_000;
 export interface MetricsSnapshot {
   readonly queueDepth: number;
   readonly historyPending: number;
+  /** Renders run, and runs a new revision did not need (it changed nothing the application reads). */
+  readonly runs?: { readonly renders: number; readonly unchanged: number };
   readonly applications: { readonly ready: number; readonly notReady: number };
   readonly repositories: readonly { readonly url: string; readonly ref: string; readonly lsRemote: number; readonly fetches: number }[];
 }
@@ -101,6 +103,12 @@ export class AgentMetrics {
     for (const [l, v] of sorted(this.#targetCalls)) out.push(`ferry_target_calls_total{${l}} ${v}`);
     family("ferry_queue_depth", "gauge", "Applications waiting in the work queue.");
     out.push(`ferry_queue_depth ${snapshot.queueDepth}`);
+    if (snapshot.runs) {
+      family("ferry_renders_total", "counter", "Renders of applications' sources.");
+      out.push(`ferry_renders_total ${snapshot.runs.renders}`);
+      family("ferry_revisions_unchanged_total", "counter", "Runs not needed: a new revision changed no path the application's last render read.");
+      out.push(`ferry_revisions_unchanged_total ${snapshot.runs.unchanged}`);
+    }
     family("ferry_history_pending_events", "gauge", "History events queued and not yet written.");
     out.push(`ferry_history_pending_events ${snapshot.historyPending}`);
     family("ferry_applications", "gauge", "Applications by readiness.");

@@ -86,6 +86,11 @@ export class AgentClient {
     await this.#request("POST", "/api/v1/refresh", options.allowMassDelete ? { allowMassDelete: true } : {});
   }
 
+  /** Syncs every application that is not suspended; resolves with their statuses after their runs. */
+  async syncAll(body: { prune: boolean; allowMassDelete: boolean }): Promise<ApplicationStatus[]> {
+    return ((await this.#request("POST", "/api/v1/sync", body)) as { applications: ApplicationStatus[] }).applications;
+  }
+
   /** Starts a sync and calls `onLine` for each progress line; resolves with the final status. */
   async sync(name: string, body: { prune: boolean; allowMassDelete: boolean }, onEvent: (event: EngineEvent) => void): Promise<ApplicationStatus> {
     const res = await this.#fetch("POST", `/api/v1/applications/${encodeURIComponent(name)}/sync`, body);

@@ -39,12 +39,25 @@ export function formatStatusTable(statuses: readonly ApplicationStatus[], option
   return table(["NAME", "READY", "SYNC", "REVISION", "HEALTH", ...wideHeader, "MESSAGE"], rows);
 }
 
+/** One line of an application's state: name, Ready, sync and revision, and the Ready message. */
+export function formatStatusLine(s: ApplicationStatus): string {
+  const ready = findCondition(s.conditions, "Ready");
+  return `${s.name}: ${ready?.status === "True" ? "Ready" : "not Ready"}, ${s.sync.status}${s.sync.revision ? ` at ${shortRevision(s.sync.revision)}` : ""}: ${ready?.message ?? ""}`;
+}
+
 /** Everything about one application, for `ferry status <app>`. */
 export function formatStatusDetail(s: ApplicationStatus): string {
   const lines: string[] = [`Application: ${s.name}`, `Target:      ${s.target}`];
   lines.push(`Sync:        ${s.sync.status}${s.sync.revision ? ` at ${shortRevision(s.sync.revision)}` : ""}`);
   if (s.lastAttemptedRevision && s.lastAttemptedRevision !== s.sync.revision) lines.push(`Attempted:   ${shortRevision(s.lastAttemptedRevision)}`);
   lines.push(`Health:      ${s.health.status} (${s.health.message})`);
+  if (s.inputs) {
+    lines.push(
+      s.inputs.untracked
+        ? `Inputs:      not tracked (${s.inputs.untracked}): every new revision runs it again`
+        : `Inputs:      ${s.inputs.paths} repository paths, unchanged up to ${shortRevision(s.inputs.revision)}; a revision that changes none of them does not run it`,
+    );
+  }
   if (s.suspension) lines.push(`Suspended:   by ${s.suspension.by} at ${s.suspension.at}${s.suspension.reason ? ` (${s.suspension.reason})` : ""}; ferry resume ${s.name} to sync again`);
   if (s.hold) lines.push(`Held:        ${describeHold(s.hold)}`);
   if (s.promotion) lines.push(`Promotion:   ${s.promotion.pipeline} ${s.promotion.version} into ${s.promotion.environment} since ${s.promotion.since}: ${s.promotion.message}`);

@@ -15,7 +15,7 @@ import { runResumeCommand, runSuspendCommand } from "./commands/suspend.js";
 import { runQuickstartCommand } from "./commands/quickstart.js";
 import { runStatusCommand } from "./commands/status.js";
 import { runValidateCommand } from "./commands/validate.js";
-import { runRefreshCommand, runSyncCommand } from "./commands/sync.js";
+import { runRefreshCommand, runSyncAllCommand, runSyncCommand } from "./commands/sync.js";
 import { runVersionCommand } from "./commands/version.js";
 import type { ClusterFlags } from "./commands/offline.js";
 import { warnIfClusterFlagsUnused } from "./commands/offline.js";
@@ -221,12 +221,18 @@ Applications declared only in the configuration at that revision are shown as ne
 
   program
     .command("sync")
-    .description("fetch and apply one application now, whatever its policy; prints progress")
-    .argument("<app>", "the application")
+    .description("fetch and apply one application (or --all) now, whatever its policy and whatever the new revision changed; prints progress")
+    .argument("[app]", "the application")
+    .option("--all", "every application that is not suspended: a full pass, each one rendered and applied", false)
     .option("--prune", "delete objects that left Git even when the application's policy does not prune", false)
     .option("--allow-mass-delete", "delete even when that removes more than half (or all) of the application's objects", false)
     .addOption(output())
-    .action((app: string, o: { prune: boolean; allowMassDelete: boolean; output: OutputFormat }) => run(() => runSyncCommand(stateDir(), app, { ...o, cluster: clusterOf(o) })));
+    .action((app: string | undefined, o: { all: boolean; prune: boolean; allowMassDelete: boolean; output: OutputFormat }) =>
+      run(() => {
+        if (o.all === (app !== undefined)) throw new CliError("name one application, or --all for every one");
+        return app !== undefined ? runSyncCommand(stateDir(), app, { ...o, cluster: clusterOf(o) }) : runSyncAllCommand(stateDir(), { ...o, cluster: clusterOf(o) });
+      }),
+    );
 
   program
     .command("history")

@@ -13,7 +13,9 @@ import type { AppRecord, RecordStore } from "./app-record.js";
 import { newRecord } from "./app-record.js";
 import type { EngineEvent, EngineListener, ReconcileStage } from "./events.js";
 import { EventBus } from "./events.js";
-import type { ReconcileInput, SyncRequest } from "./reconcile.js";
+import type { ReconcileInput, ReconcileResult, RunInputs, SyncRequest } from "./reconcile.js";
+import type { Revision } from "../core/ids.js";
+import { normalizeDir } from "../render/load-source.js";
 import { reconcileApplication } from "./reconcile.js";
 import { helmOptionsOf } from "../render/render-source.js";
 import { describeStage, explainStage, prepareStage, renderStage, validateStage } from "./stages.js";
@@ -82,6 +84,10 @@ export class Engine {
   readonly #failures = new Map<string, number>();
   readonly #unwatch: (() => void)[] = [];
   readonly #suspensions = new Map<string, Suspension>();
+  /** What each application's last full run read, and the newest revision proven to change none of it. */
+  readonly #inputs = new Map<string, RunInputs & { readonly current: Revision }>();
+  #renders = 0;
+  #unchanged = 0;
   #started = false;
 
   constructor(options: EngineOptions) {
@@ -166,6 +172,11 @@ export class Engine {
     return [...this.#apps.values()];
   }
 
+  /** One configured application by name (without copying the list: a history event asks for each). */
+  application(name: string): Application | undefined {
+    return this.#apps.get(name);
+  }
+
   /** Queues a run of one application. */
   enqueue(name: string, trigger: Trigger): void {
     if (this.#apps.has(name)) this.#queue.add(name, trigger);
@@ -220,13 +231,43 @@ export class Engine {
     const record = this.#records.get(name) ?? (app ? newRecord(name, targetKey(app.spec)) : undefined);
     if (!record) return undefined;
     // A suspension set or lifted since the last run shows at once, not after the run it queued.
-    const status = record.status.suspension === this.#suspensions.get(name) ? record.status : withSuspension(record, this.#suspensions.get(name), this.#now()).status;
+    const suspended = record.status.suspension === this.#suspensions.get(name) ? record.status : withSuspension(record, this.#suspensions.get(name), this.#now()).status;
+    const status = this.#withInputs(name, suspended);
     const progress = this.#progress.get(name);
     if (!progress) return status;
     return {
       ...status,
       conditions: setCondition(status.conditions, { type: "Reconciling", status: "True", reason: "Progressing", message: progress }, this.#now()),
     };
+  }
+
+  /**
+   * The status with what the application's render read: a revision that
+   * changed none of it shows as the one the application is current at.
+   */
+  #withInputs(name: string, status: ApplicationStatus): ApplicationStatus {
+    const tracked = this.#inputs.get(name);
+    if (!tracked) return status;
+    const inputs = { revision: tracked.current, paths: tracked.directories.length + tracked.files.length, ...(tracked.untracked ? { untracked: tracked.untracked } : {}) };
+    if (tracked.current === tracked.revision) return { ...status, inputs };
+    const moved = (revision: Revision | undefined): Revision | undefined => (revision === tracked.revision ? tracked.current : revision);
+    const lastAttemptedRevision = moved(status.lastAttemptedRevision);
+    return { ...status, sync: { ...status.sync, ...(status.sync.revision ? { revision: moved(status.sync.revision) } : {}) }, ...(lastAttemptedRevision ? { lastAttemptedRevision } : {}), inputs };
+  }
+
+  /** How many renders ran, and how many runs a new revision did not need because it changed nothing the application reads. */
+  runCounts(): { readonly renders: number; readonly unchanged: number } {
+    return { renders: this.#renders, unchanged: this.#unchanged };
+  }
+
+  /**
+   * A sync a person asked for of every application (`ferry sync --all`): each
+   * one renders and applies whatever its inputs. Suspended ones are left out.
+   * Resolves with the status of each after its run.
+   */
+  syncAll(request: SyncRequest = {}): Promise<ApplicationStatus[]> {
+    const names = [...this.#apps.keys()].filter((name) => !this.#suspensions.has(name)).sort();
+    return Promise.all(names.map((name) => this.sync(name, request)));
   }
 
   /**
@@ -326,12 +367,16 @@ export class Engine {
         this.#records.delete(name);
         return;
       }
+      // A new revision that changes nothing the application read needs no run: it is current there as it is.
+      if (!manual && triggers.every((t) => t === "revision") && (await this.#unchangedFor(app))) return;
       const record = this.#records.get(name) ?? newRecord(name, targetKey(app.spec));
       const kept: Promise<void>[] = [];
       const next = await this.#reconcile(app, record, trigger, manual?.request, (event) => kept.push(this.#bus.emit(event)));
       // The status is about to report what this run did: its events are durable first (in the history),
       // so whoever reads the status can find them there, even if the agent dies right after.
       await Promise.all(kept);
+      if (next.inputs) this.#inputs.set(name, { ...next.inputs, current: next.inputs.revision });
+      else this.#inputs.delete(name);
       await this.#finish(app, record, withSuspension(next.record, this.#suspensions.get(name), this.#now()), next.retry);
     } catch (error) {
       const e = toFerryError(error);
@@ -344,13 +389,35 @@ export class Engine {
     }
   }
 
+  /**
+   * True when the source's new revision changes none of the paths the
+   * application's last full run read (`git diff` between the two): the
+   * application is then recorded as current at it, in memory, with no
+   * render, apply or record write. False when that cannot be told (no
+   * inputs known, a render that reads more than it names, a refused
+   * revision, a source that cannot list its changes).
+   */
+  async #unchangedFor(app: Application): Promise<boolean> {
+    const tracked = this.#inputs.get(app.name);
+    if (!tracked || tracked.untracked !== undefined) return false;
+    const fetcher = this.#options.fetcherFor(app);
+    const artifact = fetcher.current();
+    if (!artifact || !fetcher.changedPaths || fetcher.refusal?.() || artifact.revision === tracked.current) return false;
+    const changed = await fetcher.changedPaths(tracked.current, artifact.revision);
+    if (changed === undefined || changed.some((path) => readsPath(tracked, path))) return false;
+    if (this.#inputs.get(app.name) !== tracked) return false;
+    this.#inputs.set(app.name, { ...tracked, current: artifact.revision });
+    this.#unchanged++;
+    return true;
+  }
+
   async #reconcile(
     app: Application,
     record: AppRecord,
     trigger: Trigger,
     manual: SyncRequest | undefined,
     emit: (event: EngineEvent) => void,
-  ): Promise<{ record: AppRecord; retry?: "backoff" | "soon" }> {
+  ): Promise<ReconcileResult> {
     const now = this.#now();
     if (app.spec.suspend && !manual) return { record: waitingStatus(record, app, "Suspended", "reconciliation is suspended", now, true) };
     const notReady = app.spec.dependsOn.filter((d) => this.#records.get(d)?.status.conditions.find((c) => c.type === "Ready")?.status !== "True");
@@ -358,6 +425,7 @@ export class Engine {
       return { record: waitingStatus(record, app, "DependencyNotReady", `waiting for ${notReady.join(", ")} to be ready`, now, false) };
     }
     const progress = (message: string, stage?: ReconcileStage): void => {
+      if (stage === "render") this.#renders++;
       this.#progress.set(app.name, message);
       this.#bus.emit({ type: "Progress", application: app.name, message, ...(stage ? { stage } : {}) });
     };
@@ -395,11 +463,12 @@ export class Engine {
     };
     const refusal = fetcher.refusal?.();
     const result = await this.#runRevision(input);
-    return refusal ? { ...result, record: refusedRecord(result.record, refusal, now) } : result;
+    // Read at a revision other than the source's newest: what it read says nothing about the newest.
+    return refusal ? { record: refusedRecord(result.record, refusal, now), ...(result.retry ? { retry: result.retry } : {}) } : result;
   }
 
   /** Runs the artifact's revision, or heals the last good one when that revision stalled. */
-  #runRevision(input: ReconcileInput): Promise<{ record: AppRecord; retry?: "backoff" | "soon" }> {
+  #runRevision(input: ReconcileInput): Promise<ReconcileResult> {
     const { record, artifact } = input;
     const stalledHere = record.stalledOn?.revision === artifact.revision && record.stalledOn.digest === undefined;
     if (stalledHere && !input.manual && record.applied && record.applied.revision !== artifact.revision) {
@@ -495,4 +564,13 @@ export class Engine {
     for (const record of this.#records.values()) if (record.status.inventory.some((e) => e.key === key)) return record.name;
     return undefined;
   }
+}
+
+/** True when a changed repository path is one a run read: one of its files, or under one of its directories. */
+function readsPath(inputs: RunInputs, path: string): boolean {
+  if (inputs.files.includes(path)) return true;
+  return inputs.directories.some((dir) => {
+    const d = normalizeDir(dir);
+    return d === "" || path === d || path.startsWith(`${d}/`);
+  });
 }

@@ -4,7 +4,9 @@ import type { FerryError, Problem } from "../core/errors.js";
 import { stalled, toFerryError } from "../core/errors.js";
 import type { Health } from "../core/health.js";
 import { aggregateHealth } from "../core/health.js";
-import type { Digest, ResourceKey } from "../core/ids.js";
+import type { Digest, ResourceKey, Revision } from "../core/ids.js";
+import type { RenderedObject } from "../core/objects.js";
+import type { SourceInputs } from "../render/render-source.js";
 import { displayKey, shortRevision } from "../core/ids.js";
 import { versionsOf } from "../core/versions.js";
 import type { Application } from "../config/application.js";
@@ -67,6 +69,21 @@ export interface ReconcileResult {
   readonly record: AppRecord;
   /** Retry later: a transient failure (with backoff) or health still settling. */
   readonly retry?: "backoff" | "soon";
+  /** What the run's render read, when it rendered and ran to the end. */
+  readonly inputs?: RunInputs;
+}
+
+/**
+ * The repository paths one run read, at its revision: the render's
+ * directories and files, and the files the target read for its objects
+ * (`contentFrom`). A later revision that changes none of them renders and
+ * applies the same, unless `untracked` says the render may read more.
+ */
+export interface RunInputs {
+  readonly revision: Revision;
+  readonly directories: readonly string[];
+  readonly files: readonly string[];
+  readonly untracked?: string;
 }
 
 /**
@@ -97,13 +114,20 @@ export async function reconcileApplication(given: ReconcileInput): Promise<Recon
     const diffs = await explainStage(diffObjects(desired, live, inventory), input.target);
     const correcting = new Map([...live.values()].flatMap((l) => (l.correcting ? [[l.key, l.correcting] as const] : [])));
     const owned = new Set([...live.values()].filter((l) => l.owner === app.name).map((l) => l.key));
-    return await syncStage(input, { desired, diffs, digest: rendered.digest, context, warnings, correcting, owned });
+    const result = await syncStage(input, { desired, diffs, digest: rendered.digest, context, warnings, correcting, owned });
+    return rendered.inputs ? { ...result, inputs: runInputs(revision, rendered.inputs, rendered.objects, input.target) } : result;
   } catch (error) {
     const e = toFerryError(error);
     const record = failedRecord(input, e);
     if (e.disposition === "stalled") return { record };
     return { record, retry: e.disposition === "waiting" ? "soon" : "backoff" };
   }
+}
+
+function runInputs(revision: Revision, read: SourceInputs, objects: readonly RenderedObject[], target: Target): RunInputs {
+  const files = new Set(read.files);
+  for (const object of objects) for (const file of target.readsFrom?.(object) ?? []) files.add(file);
+  return { revision, directories: read.directories, files: [...files].sort(), ...(read.untracked ? { untracked: read.untracked } : {}) };
 }
 
 /**
@@ -300,6 +324,8 @@ async function applyPlan(input: ReconcileInput, plan: SyncPlan, context: ObjectC
       }
     }
   }
+  // Durable before the run reports it applied: one flush for the whole sync, not one per object.
+  await input.target.flush?.();
   return { changeSet: { created, configured, unchanged, deleted, ...(adopted.length > 0 ? { adopted } : {}), ...(released.length > 0 ? { released } : {}), failed }, errors };
 }
 

@@ -7,7 +7,7 @@ import type { RenderedObject } from "../core/objects.js";
 import type { DesiredState, FieldDifference, ObjectDiff } from "../diff/diff-objects.js";
 import { secretFieldsOf } from "../diff/secrets.js";
 import { renderDigest } from "../render/render.js";
-import type { RenderSourceOptions } from "../render/render-source.js";
+import type { RenderSourceOptions, SourceInputs } from "../render/render-source.js";
 import { isToolFailure, renderSource } from "../render/render-source.js";
 import { createHash } from "node:crypto";
 import { ANNOTATIONS } from "../core/objects.js";
@@ -34,6 +34,8 @@ export interface RenderStageOptions extends Omit<RenderSourceOptions, "prepareFi
 export interface Rendered {
   readonly objects: readonly RenderedObject[];
   readonly digest: Digest;
+  /** The repository paths the render read (absent when not rendered from a source directory). */
+  readonly inputs?: SourceInputs;
 }
 
 /**
@@ -87,12 +89,12 @@ export async function renderStage(artifact: Artifact, path: string, options: Ren
   if (undecrypted.length > 0) throw stalled("DecryptionFailed", summarizeProblems("refusing to apply encrypted content", undecrypted), { problems: undecrypted });
   if (found.objects && found.encryptedDigest) {
     const secretKeys = found.objects.secret;
-    return { objects: result.objects.map((o) => (secretKeys.has(o.key) ? markedSecret(o) : o)), digest: found.encryptedDigest };
+    return { objects: result.objects.map((o) => (secretKeys.has(o.key) ? markedSecret(o) : o)), digest: found.encryptedDigest, inputs: result.inputs };
   }
   const secret = found.files?.secret;
-  if (!secret || secret.size === 0) return { objects: result.objects, digest: renderDigest(result.objects) };
+  if (!secret || secret.size === 0) return { objects: result.objects, digest: renderDigest(result.objects), inputs: result.inputs };
   const objects = result.objects.map((o) => (secret.get(o.origin.file)?.has(o.origin.document) ? markedSecret(o) : o));
-  return { objects, digest: secretSafeDigest(objects, result.files, secret) };
+  return { objects, digest: secretSafeDigest(objects, result.files, secret), inputs: result.inputs };
 }
 
 /** The object with `ferry.dev/secret: "true"`: every value of it is masked in diffs, drift, status and history. */

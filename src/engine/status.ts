@@ -74,6 +74,13 @@ export interface ApplicationStatus {
   readonly suspended: boolean;
   /** Who suspended the application at runtime (`ferry suspend`), when and why; absent when not suspended that way. */
   readonly suspension?: Suspension;
+  /**
+   * What the last full run read from the repository: how many paths, and the
+   * newest revision known to change none of them. `untracked` says why every
+   * new revision runs the application again (its render may read more than
+   * it names). Absent until a run rendered.
+   */
+  readonly inputs?: { readonly revision: Revision; readonly paths: number; readonly untracked?: string };
   /** The hold a rollback put on it: automatic promotion leaves it alone until released. Set by the agent. */
   readonly hold?: HoldStatus;
   /** A promotion step of a pipeline waiting on a person here (approval, `ferry promote`), or held. Set by the agent. */

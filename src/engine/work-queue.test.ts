@@ -52,6 +52,35 @@ describe("WorkQueue", () => {
     queue.stop();
   });
 
+  it("serves every delayed key with one timer, in order of due time", async () => {
+    const runs: string[] = [];
+    const queue = new WorkQueue<string>(async (key) => {
+      runs.push(key);
+    }, 1);
+    const original = globalThis.setTimeout;
+    let timers = 0;
+    globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+      timers++;
+      return original(...args);
+    }) as typeof setTimeout;
+    try {
+      for (let i = 0; i < 1000; i++) queue.addAfter(`k${i}`, "interval", 3_600_000 + i);
+    } finally {
+      globalThis.setTimeout = original;
+    }
+    assert.equal(timers, 1, "1,000 delayed keys are served by one timer");
+    assert.equal(queue.delayedCount, 1000);
+    queue.addAfter("c", "x", 30);
+    queue.addAfter("a", "x", 10);
+    queue.addAfter("b", "x", 20);
+    const deadline = Date.now() + 5000;
+    while (runs.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(runs, ["a", "b", "c"]);
+    assert.equal(queue.delayedCount, 1000);
+    queue.stop();
+    assert.equal(queue.delayedCount, 0);
+  });
+
   it("a failing handler does not stop the queue", async () => {
     const seen: string[] = [];
     const original = console.error;

@@ -4,7 +4,9 @@
  * runs once more afterwards. Delayed adds keep the earliest due time. Keys
  * fall into groups (the engine's: one per target), and the concurrency bounds
  * each group on its own: a group whose work hangs (a cluster that never
- * answers) holds only its own workers, never another group's.
+ * answers) holds only its own workers, never another group's. One timer
+ * serves every delayed key (the earliest due), so ten thousand keys with an
+ * interval cost one timer, not ten thousand.
  */
 export class WorkQueue<T> {
   readonly #handler: (key: string, reasons: readonly T[]) => Promise<void>;
@@ -17,7 +19,11 @@ export class WorkQueue<T> {
   readonly #groupOf: (key: string) => string;
   /** Keys added while running: they go back to ready when the run ends. */
   readonly #dirty = new Map<string, T[]>();
-  readonly #timers = new Map<string, { due: number; timer: NodeJS.Timeout; reasons: T[] }>();
+  readonly #delayed = new Map<string, { due: number; reasons: T[] }>();
+  /** Due times of delayed keys, earliest first (a min-heap); entries whose key was re-added earlier are skipped. */
+  readonly #dues: { due: number; key: string }[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #timerDue = Infinity;
   #idleWaiters: (() => void)[] = [];
   #stopped = false;
 
@@ -47,19 +53,55 @@ export class WorkQueue<T> {
   addAfter(key: string, reason: T, delayMs: number): void {
     if (this.#stopped) return;
     const due = Date.now() + delayMs;
-    const pending = this.#timers.get(key);
+    const pending = this.#delayed.get(key);
     if (pending && pending.due <= due) {
       pending.reasons.push(reason);
       return;
     }
-    if (pending) clearTimeout(pending.timer);
-    const reasons = [...(pending?.reasons ?? []), reason];
-    const timer = setTimeout(() => {
-      this.#timers.delete(key);
-      this.#addAll(key, reasons);
-    }, delayMs);
-    timer.unref();
-    this.#timers.set(key, { due, timer, reasons });
+    this.#delayed.set(key, { due, reasons: [...(pending?.reasons ?? []), reason] });
+    pushHeap(this.#dues, { due, key });
+    this.#arm();
+  }
+
+  /** Keys waiting for a delayed add. */
+  get delayedCount(): number {
+    return this.#delayed.size;
+  }
+
+  /** Sets the one timer to the earliest due time. */
+  #arm(): void {
+    const next = this.#peekDue();
+    if (next === this.#timerDue) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerDue = next;
+    if (next === Infinity) return;
+    this.#timer = setTimeout(() => this.#fire(), Math.min(MAX_TIMEOUT_MS, Math.max(0, next - Date.now())));
+    this.#timer.unref();
+  }
+
+  #peekDue(): number {
+    for (;;) {
+      const top = this.#dues[0];
+      if (!top) return Infinity;
+      if (this.#delayed.get(top.key)?.due === top.due) return top.due;
+      popHeap(this.#dues);
+    }
+  }
+
+  #fire(): void {
+    this.#timer = undefined;
+    this.#timerDue = Infinity;
+    const now = Date.now();
+    while (this.#peekDue() <= now) {
+      const top = popHeap(this.#dues);
+      if (!top) break;
+      const entry = this.#delayed.get(top.key);
+      if (!entry) continue;
+      this.#delayed.delete(top.key);
+      this.#addAll(top.key, entry.reasons);
+    }
+    if (!this.#stopped) this.#arm();
   }
 
   /** Keys waiting or running (delayed ones not counted). */
@@ -78,8 +120,11 @@ export class WorkQueue<T> {
     this.#stopped = true;
     this.#ready.clear();
     this.#dirty.clear();
-    for (const { timer } of this.#timers.values()) clearTimeout(timer);
-    this.#timers.clear();
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerDue = Infinity;
+    this.#delayed.clear();
+    this.#dues.length = 0;
     this.#notifyIdle();
   }
 
@@ -126,4 +171,42 @@ export class WorkQueue<T> {
     this.#idleWaiters = [];
     for (const w of waiters) w();
   }
+}
+
+/** setTimeout's longest delay; a later due time is reached by firing early and arming again. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+function pushHeap(heap: { due: number; key: string }[], item: { due: number; key: string }): void {
+  heap.push(item);
+  let i = heap.length - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    const [p, c] = [heap[parent], heap[i]];
+    if (!p || !c || p.due <= c.due) break;
+    heap[parent] = c;
+    heap[i] = p;
+    i = parent;
+  }
+}
+
+function popHeap(heap: { due: number; key: string }[]): { due: number; key: string } | undefined {
+  const top = heap[0];
+  const last = heap.pop();
+  if (heap.length === 0 || !last) return top;
+  heap[0] = last;
+  let i = 0;
+  for (;;) {
+    const left = 2 * i + 1;
+    const right = left + 1;
+    let smallest = i;
+    if ((heap[left]?.due ?? Infinity) < (heap[smallest]?.due ?? Infinity)) smallest = left;
+    if ((heap[right]?.due ?? Infinity) < (heap[smallest]?.due ?? Infinity)) smallest = right;
+    if (smallest === i) break;
+    const [a, b] = [heap[i], heap[smallest]];
+    if (!a || !b) break;
+    heap[i] = b;
+    heap[smallest] = a;
+    i = smallest;
+  }
+  return top;
 }

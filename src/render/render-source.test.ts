@@ -198,6 +198,33 @@ describe("kustomizeInputs", () => {
       remote: true,
     });
   });
+
+  it("flags generators and transformers, whose configurations may read files the kustomization does not name", async () => {
+    const root = await tempDir("ferry-kustomize-");
+    await writeFiles(root, {
+      ...BASE,
+      "apps/prd/kustomization.yaml": "resources: [../base]\ntransformers: [labels.yaml]\n",
+      "apps/prd/labels.yaml": "apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n  name: l\nlabels:\n  env: prd\nfieldSpecs:\n  - path: metadata/labels\n    create: true\n",
+    });
+    assert.deepStrictEqual(await kustomizeInputs(root, "apps/prd"), {
+      inputs: { directories: ["apps/base", "apps/prd"], files: [] },
+      remote: false,
+      generators: true,
+    });
+  });
+});
+
+describe("renderSource inputs", () => {
+  it("records the directories a plain or overlay render read: its own and its bases'", async () => {
+    const root = await tempDir("ferry-inputs-");
+    await writeFiles(root, {
+      "base/web.yaml": "apiVersion: test.ferry.dev/v1\nkind: Thing\nmetadata:\n  name: web\nspec: {}\n",
+      "apps/prd/ferry-overlay.yaml": "apiVersion: ferry.dev/v1\nkind: Overlay\nspec:\n  bases:\n    - ../../base\n",
+    });
+    const result = await renderSource(root, "apps/prd", { cache: new RenderCache() });
+    assert.deepStrictEqual(result.problems, []);
+    assert.deepStrictEqual(result.inputs, { directories: ["apps/prd", "base"], files: [] });
+  });
 });
 
 describe("helm", () => {

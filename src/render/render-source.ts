@@ -2,7 +2,7 @@ import type { FerryError } from "../core/errors.js";
 import type { RenderedObject } from "../core/objects.js";
 import type { ManifestFile } from "./load-files.js";
 import { loadManifestFiles } from "./load-files.js";
-import { loadSourceFiles, normalizeDir } from "./load-source.js";
+import { loadSourceTree, normalizeDir } from "./load-source.js";
 import { overlayFileOf } from "./overlay.js";
 import { parseOffThread } from "./parse-pool.js";
 import { renderDirectory } from "./render.js";
@@ -42,6 +42,19 @@ export interface SourceRender extends RenderResult {
   readonly files: readonly ManifestFile[];
   /** True when a tool render was taken from the cache instead of running the tool. */
   readonly cached: boolean;
+  /** The repository paths the render read: a later commit that changes none of them renders the same. */
+  readonly inputs: SourceInputs;
+}
+
+/**
+ * What a render read, relative to the repository root: whole directories
+ * (recursively) and single files. `untracked` says why the render may read
+ * more than that (a kustomize remote base), so no commit can be ruled out.
+ */
+export interface SourceInputs {
+  readonly directories: readonly string[];
+  readonly files: readonly string[];
+  readonly untracked?: string;
 }
 
 const sharedCache = new RenderCache();
@@ -100,9 +113,11 @@ export async function renderSource(root: string, dir: string, options: RenderSou
     // Before the cache too: a render cached from before the rule must not slip through.
     await confineKustomization(root, relative);
     const tool = await kustomizeCommand(tools);
-    const { inputs, remote } = await kustomizeInputs(root, relative);
+    const { inputs, remote, generators } = await kustomizeInputs(root, relative);
     const digest = remote ? undefined : await digestRenderInputs(root, inputs, { renderer: "kustomize", tool: tool.name, dir: relative });
-    const render = await cachedRender(cache, digest, own, "kustomize", () => renderKustomize(root, relative, kustomization, tools));
+    const untracked = remote ? "its kustomization reads a remote base" : generators ? "its kustomization runs generators or transformers, which may read files it does not name" : undefined;
+    const read: SourceInputs = { ...inputs, ...(untracked ? { untracked } : {}) };
+    const render = { ...(await cachedRender(cache, digest, own, "kustomize", () => renderKustomize(root, relative, kustomization, tools))), inputs: read };
     if (!options.prepareRendered || render.problems.length > 0) return render;
     const objects = await options.prepareRendered(render.objects, () => loadKustomizeSources(root, inputs));
     return { ...render, objects: [...objects] };
@@ -113,13 +128,13 @@ export async function renderSource(root: string, dir: string, options: RenderSou
     await confineHelmChart(root, relative, chart, helm);
     const inputs = await helmInputs(root, relative, chart, helm);
     const digest = await digestRenderInputs(root, inputs, { renderer: "helm", dir: relative, helm });
-    return cachedRender(cache, digest, own, "helm", () => renderHelm(root, relative, helm, tools));
+    return { ...(await cachedRender(cache, digest, own, "helm", () => renderHelm(root, relative, helm, tools))), inputs };
   }
-  const files = await loadSourceFiles(root, relative);
+  const { files, directories } = await loadSourceTree(root, relative);
   const prepared = options.prepareFiles ? await options.prepareFiles(files) : files;
   await parseOffThread(prepared);
   const result = renderDirectory(prepared, { dir: relative });
-  return { ...result, renderer: overlayFileOf(files, relative) ? "overlay" : "plain", files, cached: false };
+  return { ...result, renderer: overlayFileOf(files, relative) ? "overlay" : "plain", files, cached: false, inputs: { directories, files: [] } };
 }
 
 async function cachedRender(
@@ -128,7 +143,7 @@ async function cachedRender(
   files: readonly ManifestFile[],
   renderer: RendererName,
   render: () => Promise<RenderResult>,
-): Promise<SourceRender> {
+): Promise<Omit<SourceRender, "inputs">> {
   const found = digest === undefined ? undefined : cache.get(digest);
   if (found) return { ...found, renderer, files, cached: true };
   const result = await render();

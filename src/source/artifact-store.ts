@@ -56,9 +56,10 @@ export class ArtifactStore {
   /**
    * Returns the directory of a revision's artifact, creating it when absent:
    * `write` fills an empty temporary directory, which is then made read-only
-   * and renamed into place. Concurrent calls for one revision share the work.
+   * (unless `write` says it made it so itself) and renamed into place.
+   * Concurrent calls for one revision share the work.
    */
-  materialize(revision: Revision, write: (directory: string) => Promise<void>): Promise<string> {
+  materialize(revision: Revision, write: (directory: string) => Promise<void | "read-only">): Promise<string> {
     const pending = this.#building.get(revision);
     if (pending) return pending;
     const build = this.#build(revision, write).finally(() => this.#building.delete(revision));
@@ -96,15 +97,14 @@ export class ArtifactStore {
     return removed;
   }
 
-  async #build(revision: Revision, write: (directory: string) => Promise<void>): Promise<string> {
+  async #build(revision: Revision, write: (directory: string) => Promise<void | "read-only">): Promise<string> {
     const directory = this.directoryOf(revision);
     if (await exists(directory)) return directory;
     const temporary = join(this.root, `${TEMPORARY_PREFIX}${revision}-${randomBytes(4).toString("hex")}`);
     this.#temporaries.add(temporary);
     try {
       await mkdir(temporary, { recursive: true });
-      await write(temporary);
-      await makeTreeReadOnly(temporary);
+      if ((await write(temporary)) !== "read-only") await makeTreeReadOnly(temporary);
       await renameUnlessPresent(temporary, directory);
       return directory;
     } catch (error) {

@@ -61,6 +61,12 @@ export interface SourceFetcher {
   refusal?(): SourceRefusal | undefined;
   /** The full commit id a commit id or prefix (7+ hex digits) of this repository names; undefined when unknown. */
   resolveCommit?(idOrPrefix: string): Promise<Revision | undefined>;
+  /**
+   * The repository paths that differ between two revisions of this source
+   * (what `git diff --name-only` lists), or undefined when that cannot be
+   * told (a revision is not here): then anything may have changed.
+   */
+  changedPaths?(from: Revision, to: Revision): Promise<readonly string[] | undefined>;
   /** How often the remote was asked and fetched from, for metrics. */
   stats?(): { readonly lsRemote: number; readonly fetches: number };
 }

@@ -80,6 +80,38 @@ export class BareRepository {
     return (await runGit(this.#args("rev-parse", "--verify", `${commit}^{tree}`), { cwd: this.directory })).trim();
   }
 
+  /**
+   * The paths that differ between two commits' trees (added, changed, removed;
+   * a rename counts as both its paths), or undefined when either commit is not here.
+   */
+  async changedPaths(from: string, to: string): Promise<string[] | undefined> {
+    const output = await execGit(this.#args("diff-tree", "-r", "-z", "--no-renames", "--name-only", "--no-commit-id", "--end-of-options", from, to), { cwd: this.directory });
+    if (output.code !== 0) return undefined;
+    return output.stdout.split("\0").filter((p) => p !== "");
+  }
+
+  /** The paths that differ between two commits with git's status letter (A, M, D, T), or undefined when either is not here. */
+  async changes(from: string, to: string): Promise<{ status: string; path: string }[] | undefined> {
+    const output = await execGit(this.#args("diff-tree", "-r", "-z", "--no-renames", "--name-status", "--no-commit-id", "--end-of-options", from, to), { cwd: this.directory });
+    if (output.code !== 0) return undefined;
+    const fields = output.stdout.split("\0");
+    const out: { status: string; path: string }[] = [];
+    for (let i = 0; i + 1 < fields.length; i += 2) out.push({ status: fields[i] ?? "", path: fields[i + 1] ?? "" });
+    return out.filter((c) => c.path !== "");
+  }
+
+  /** Writes some paths of a commit's tree into `target` (which holds the rest), through a temporary index. */
+  async checkoutPaths(commit: string, target: string, paths: readonly string[]): Promise<void> {
+    const index = join(this.directory, `ferry-index-${randomBytes(6).toString("hex")}`);
+    const env = { GIT_INDEX_FILE: index };
+    try {
+      await runGit(this.#args("read-tree", commit), { cwd: this.directory, env });
+      await runGit([`--git-dir=${this.directory}`, `--work-tree=${target}`, "checkout-index", "--force", "--", ...paths], { cwd: target, env });
+    } finally {
+      await rm(index, { force: true });
+    }
+  }
+
   /** Author, email, subject and commit time of a commit. */
   async commitInfo(commit: string): Promise<CommitInfo> {
     const format = "--format=%an%x00%ae%x00%cI%x00%s";

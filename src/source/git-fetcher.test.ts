@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import { FerryError } from "../core/errors.js";
 import type { GitFetcherOptions } from "./git-fetcher.js";
 import { GitFetcher } from "./git-fetcher.js";
-import { removeTree } from "./read-only-tree.js";
+import { readOnlyMode, removeTree } from "./read-only-tree.js";
 import { TestRepository } from "./test-repository.js";
 
 describe("GitFetcher", () => {
@@ -44,6 +44,51 @@ describe("GitFetcher", () => {
     assert.equal(artifact.commit.email, "test@ferry.invalid");
     assert.ok(Math.abs(Date.parse(artifact.commit.time) - Date.now()) < 10 * 60_000, artifact.commit.time);
     assert.equal(fetcher.current(), artifact);
+  });
+
+  it("writes a new revision from the current artifact: unchanged files are shared, only what changed is written, the result is the commit's tree", async () => {
+    await repo.commit({
+      "apps/web/a.yaml": "a: 1\n",
+      "apps/web/b.yaml": "b: 1\n",
+      "apps/api/c.yaml": "c: 1\n",
+      "gone.txt": "bye\n",
+      "becomes-dir": "file\n",
+      "bin/run.sh": { content: "#!/bin/sh\n", executable: true },
+    });
+    const fetcher = fetcherFor();
+    const first = (await fetcher.refresh()).artifact;
+    const head = await repo.commit({ "apps/web/a.yaml": "a: 2\n", "gone.txt": null, "becomes-dir": null, "becomes-dir/x.yaml": "x: 1\n", "new/deep/d.yaml": "d: 1\n" });
+    const second = (await fetcher.refresh()).artifact;
+    assert.equal(second.revision, head);
+    const inode = async (artifact: { directory: string }, path: string): Promise<number> => (await stat(join(artifact.directory, path))).ino;
+    assert.equal(await inode(second, "apps/api/c.yaml"), await inode(first, "apps/api/c.yaml"), "an unchanged file is shared, not copied");
+    assert.notEqual(await inode(second, "apps/web/a.yaml"), await inode(first, "apps/web/a.yaml"));
+    assert.equal(await readFile(join(first.directory, "apps/web/a.yaml"), "utf8"), "a: 1\n", "the earlier artifact is untouched");
+
+    const full = await mkdtemp(join(tmpdir(), "ferry-full-"));
+    try {
+      await repo.git("--work-tree", full, "checkout", head, "--", ".");
+      // Paths, modes (as read-only as makeTreeReadOnly makes them) and contents.
+      const treeOf = async (root: string, readOnly: boolean): Promise<string[]> => {
+        const out: string[] = [];
+        const walk = async (dir: string): Promise<void> => {
+          for (const entry of await readdir(dir, { withFileTypes: true })) {
+            const path = join(dir, entry.name);
+            const mode = (await stat(path)).mode;
+            if (entry.isDirectory()) {
+              out.push(`${relative(root, path)}/ ${(readOnly ? 0o555 : mode & 0o777).toString(8)}`);
+              await walk(path);
+            } else out.push(`${relative(root, path)} ${(readOnly ? readOnlyMode(mode) : mode & 0o777).toString(8)} ${await readFile(path, "utf8")}`);
+          }
+        };
+        await walk(root);
+        return out.sort();
+      };
+      const expected = await treeOf(full, true);
+      assert.deepEqual(await treeOf(second.directory, false), expected);
+    } finally {
+      await removeTree(full);
+    }
   });
 
   it("resolves a commit prefix from the commits fetched, else from the remote's branch tips; unknown and ambiguous prefixes are undefined", async () => {

@@ -7,6 +7,7 @@ import { asDigest, asRevision } from "../core/ids.js";
 import type { Artifact, CommitInfo, RefreshResult, SourceFetcher, SourceRefusal } from "./artifact.js";
 import { ArtifactStore } from "./artifact-store.js";
 import { BareRepository } from "./bare-repository.js";
+import { checkoutIncrementally } from "./incremental-checkout.js";
 import { runGit } from "./git.js";
 import type { RemoteRef } from "./remote-ref.js";
 import { lsRemotePatterns, refProblem, resolveRemoteRef } from "./remote-ref.js";
@@ -60,6 +61,7 @@ export class GitFetcher implements SourceFetcher {
   readonly #verifier: CommitVerifier | undefined;
   readonly #metadata = new Map<Revision, Promise<{ digest: Digest; commit: CommitInfo }>>();
   readonly #pendingRevisions = new Map<Revision, Promise<Artifact>>();
+  readonly #changes = new Map<string, Promise<readonly string[] | undefined>>();
   #repository: Promise<BareRepository> | undefined;
   #current: Artifact | undefined;
   #refusal: SourceRefusal | undefined;
@@ -148,6 +150,21 @@ export class GitFetcher implements SourceFetcher {
     return matches.length === 1 && matches[0] ? asRevision(matches[0]) : undefined;
   }
 
+  /** The paths that differ between two revisions (cached per pair: every application of the source asks); undefined when unknown. */
+  changedPaths(from: Revision, to: Revision): Promise<readonly string[] | undefined> {
+    const key = `${from}..${to}`;
+    let pending = this.#changes.get(key);
+    if (!pending) {
+      pending = this.#openRepository()
+        .then((repository) => repository.changedPaths(from, to))
+        .catch(() => undefined);
+      // Only the newest few pairs are asked for: a new revision is diffed once against the one before.
+      if (this.#changes.size >= 8) this.#changes.delete(this.#changes.keys().next().value as string);
+      this.#changes.set(key, pending);
+    }
+    return pending;
+  }
+
   /** Removes artifacts this source no longer needs, keeping the current one and the `keep` most recently used. */
   async pruneArtifacts(keep: number = this.#keep): Promise<readonly Revision[]> {
     const pinned = this.#current ? [this.#current.revision] : [];
@@ -230,7 +247,12 @@ export class GitFetcher implements SourceFetcher {
   async #artifactOf(repository: BareRepository, revision: Revision): Promise<Artifact> {
     // Retained before it exists, so a prune running meanwhile leaves it alone.
     this.#store.retain(this.#owner, revision);
-    const directory = await this.#store.materialize(revision, (target) => repository.checkout(revision, target));
+    // From the current artifact when there is one: only what changed since is written.
+    const base = this.#current;
+    const directory = await this.#store.materialize(revision, async (target) => {
+      if (base && base.revision !== revision && (await checkoutIncrementally(repository, base, revision, target))) return "read-only";
+      await repository.checkout(revision, target);
+    });
     const { digest, commit } = await this.#metadataOf(repository, revision);
     return { url: redactSecrets(this.url), ref: this.ref, revision, digest, directory, commit };
   }

@@ -162,6 +162,13 @@ export interface Target extends TargetValidator {
    */
   describe(object: RenderedObject, context: ObjectContext): Promise<Comparable>;
   /**
+   * The repository files `describe` reads for the object beyond its manifest
+   * (a host File's `contentFrom`), relative to the repository root, so a
+   * commit that changes one of them runs the application again. Pure.
+   * Absent: none.
+   */
+  readsFrom?(object: RenderedObject): readonly string[];
+  /**
    * Which fields of the object's comparable state hold secrets (for either
    * side of a diff), so they are never reported. Pure. Absent: none beyond
    * the `ferry.dev/secret` annotation.
@@ -210,4 +217,10 @@ export interface Target extends TargetValidator {
   watch(listener: (change: LiveChange) => void): () => void;
   /** Stops watching and background work. Running services are left running. */
   close(): Promise<void>;
+  /**
+   * Makes what the applies and deletes so far wrote durable (a host target
+   * fsyncs each directory it wrote into once); the engine calls it at the end
+   * of a sync's applies. Absent: every write is durable when it returns.
+   */
+  flush?(): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { formatProblem } from "../../core/errors.js";
 import type { ApplicationStatus } from "../../engine/status.js";
 import { AgentClient } from "../client.js";
 import { CliError, EXIT } from "../exit-codes.js";
-import { eventPrinter, formatStatusDetail } from "../format.js";
+import { eventPrinter, formatStatusDetail, formatStatusLine } from "../format.js";
 import type { EngineEvent } from "../../engine/events.js";
 import type { ClusterFlags } from "./offline.js";
 import { withLocalAgent } from "./offline.js";
@@ -41,6 +41,20 @@ export async function runSyncCommand(stateDir: string, name: string, options: { 
     for (const p of status.problems) console.error(formatProblem(p));
   }
   return findCondition(status.conditions, "Ready")?.status === "True" ? EXIT.ok : EXIT.failed;
+}
+
+/**
+ * `ferry sync --all`: every application that is not suspended renders and
+ * applies now, whatever its policy and whether or not the newest revision
+ * changed what it reads. One line per application; exit 0 when all end Ready.
+ */
+export async function runSyncAllCommand(stateDir: string, options: { prune: boolean; allowMassDelete: boolean; output: OutputFormat; cluster?: ClusterFlags }): Promise<number> {
+  const request = { prune: options.prune, allowMassDelete: options.allowMassDelete };
+  const client = await AgentClient.find(stateDir);
+  const statuses = client ? await client.syncAll(request) : await withLocalAgent(stateDir, (agent) => agent.engine.syncAll(request), options.cluster);
+  if (isData(options.output)) console.log(formatData(statuses, options.output));
+  else for (const status of statuses) console.log(formatStatusLine(status));
+  return statuses.every((s) => findCondition(s.conditions, "Ready")?.status === "True") ? EXIT.ok : EXIT.failed;
 }
 
 /** `ferry refresh`: asks the running agent to check every source now. */

@@ -89,12 +89,15 @@ const PATH_LISTS = ["resources", "bases", "components", "crds", "patchesStrategi
  * What a kustomization reads: its directory, and every local directory or
  * file it names outside it (bases, components, patches, generator files),
  * followed through the kustomizations of the bases. `remote` is true when it
- * names a URL, whose content no digest of the repository can cover.
+ * names a URL, whose content no digest of the repository can cover;
+ * `generators` is true when one of them declares generators or transformers,
+ * whose configurations may read files the kustomization does not name.
  */
-export async function kustomizeInputs(root: string, dir: string): Promise<{ inputs: RenderInputs; remote: boolean }> {
+export async function kustomizeInputs(root: string, dir: string): Promise<{ inputs: RenderInputs; remote: boolean; generators?: true }> {
   const directories = new Set<string>();
   const files = new Set<string>();
   let remote = false;
+  let generators = false;
   const visit = async (current: string, depth: number): Promise<void> => {
     if (directories.has(current) || depth > 20) return;
     directories.add(current);
@@ -106,6 +109,7 @@ export async function kustomizeInputs(root: string, dir: string): Promise<{ inpu
     } catch {
       return; // the tool reports a broken kustomization, with its own words
     }
+    if (isJsonObject(document) && ["generators", "transformers"].some((f) => Array.isArray(document[f]) && document[f].length > 0)) generators = true;
     for (const reference of referencedPaths(document)) {
       if (/^[a-z][a-z0-9+.-]*:\/\//i.test(reference) || /^(github\.com|gitlab\.com|bitbucket\.org)\//.test(reference) || reference.startsWith("git@")) {
         remote = true;
@@ -122,7 +126,7 @@ export async function kustomizeInputs(root: string, dir: string): Promise<{ inpu
   const all = [...directories];
   // A directory inside another one is read with it.
   const outer = all.filter((d) => !all.some((other) => other !== d && isUnder(d, other)));
-  return { inputs: { directories: outer.sort(), files: [...files].filter((f) => !outer.some((d) => isUnder(f, d))).sort() }, remote };
+  return { inputs: { directories: outer.sort(), files: [...files].filter((f) => !outer.some((d) => isUnder(f, d))).sort() }, remote, ...(generators ? { generators: true as const } : {}) };
 }
 
 function referencedPaths(document: unknown): string[] {

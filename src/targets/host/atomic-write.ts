@@ -3,11 +3,46 @@ import { mkdir, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 
 /**
+ * Directories whose entries changed (a rename into place) and still need an
+ * fsync to make that durable: many writes into one directory during an apply
+ * cost one directory fsync, at `flush`. Each write stays atomic; only the
+ * moment its rename reaches the disk moves to the flush. A batch not flushed
+ * by its owner flushes itself shortly after its first write.
+ */
+export class DirectorySync {
+  readonly #dirs = new Set<string>();
+  #timer: NodeJS.Timeout | undefined;
+  #flushes = 0;
+
+  add(dir: string): void {
+    this.#dirs.add(dir);
+    this.#timer ??= setTimeout(() => void this.flush(), 1000);
+    this.#timer.unref();
+  }
+
+  /** Fsyncs every directory written into since the last flush, each once. */
+  async flush(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const dirs = [...this.#dirs];
+    this.#dirs.clear();
+    for (const dir of dirs) await syncDirectory(dir);
+    this.#flushes += dirs.length;
+  }
+
+  /** Directory fsyncs done so far. */
+  get directorySyncs(): number {
+    return this.#flushes;
+  }
+}
+
+/**
  * Writes a file so readers see either the old content or the new, never a
  * half-written one: a temporary file in the same directory, fsync, chmod, then
- * rename over the target. Parent directories are created.
+ * rename over the target. Parent directories are created. The directory is
+ * fsynced at once, or with `batch` at its flush.
  */
-export async function writeFileAtomic(target: string, content: string | Uint8Array, mode: number): Promise<void> {
+export async function writeFileAtomic(target: string, content: string | Uint8Array, mode: number, batch?: DirectorySync): Promise<void> {
   const dir = path.dirname(target);
   await mkdir(dir, { recursive: true });
   const temp = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
@@ -27,7 +62,8 @@ export async function writeFileAtomic(target: string, content: string | Uint8Arr
     await rm(temp, { force: true });
     throw error;
   }
-  await syncDirectory(dir);
+  if (batch) batch.add(dir);
+  else await syncDirectory(dir);
 }
 
 async function syncDirectory(dir: string): Promise<void> {

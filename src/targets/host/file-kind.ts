@@ -1,8 +1,9 @@
 import { readdir, readFile, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, posix } from "node:path";
 import { locate } from "../../core/objects.js";
 import type { RenderedObject } from "../../core/objects.js";
 import type { ApplyOutcome, ObjectContext } from "../target.js";
+import type { DirectorySync } from "./atomic-write.js";
 import { isTemporaryOf, writeFileAtomic } from "./atomic-write.js";
 import { sha256Hex } from "./digest.js";
 import type { FileDriftWatcher } from "./file-drift.js";
@@ -18,9 +19,9 @@ import { isNotFound } from "./state-store.js";
 /** A record as found on disk: one written before content digests were sealed has a plain `sha256` instead. */
 type StoredFileRecord = Omit<FileRecord, "contentDigest"> & { readonly contentDigest?: string; readonly sha256?: string; readonly replaces?: string };
 
-/** A File handler, plus the switch for its drift polling. */
+/** A File handler, plus the switch for its drift watch. */
 export interface FileHandler extends KindHandler {
-  /** Polls managed files for outside edits while someone watches. */
+  /** Watches managed files for outside edits while someone watches the target. */
   setWatching(active: boolean): void;
 }
 
@@ -32,8 +33,8 @@ interface DesiredFile {
   readonly mode: string;
 }
 
-/** Handles `File` objects: content written atomically under the root, drift noticed by polling. */
-export function createFileHandler(env: HostEnvironment, pollIntervalMs: number): FileHandler {
+/** Handles `File` objects: content written atomically under the root, drift noticed through file notifications. */
+export function createFileHandler(env: HostEnvironment, pollIntervalMs: number, batch?: DirectorySync): FileHandler {
   const records = new Map<string, FileRecord>();
   const drift: FileDriftWatcher = createFileDriftWatcher(() => records.values(), env.sealer, pollIntervalMs, (record, message) =>
     env.notify(record.name, record.owner, message),
@@ -94,6 +95,8 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number):
         await env.store.write("File", name, record);
         records.set(name, record);
       }
+      // Watching may have begun before the records were read.
+      drift.resync();
     },
 
     async describe(object, context) {
@@ -120,7 +123,7 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number):
       if (!(await staysInsideRealRoot(env.root, desired.path))) {
         throw fieldError("PathEscapesRoot", object, "/spec/path", `path ${desired.path} resolves through a symlink to a place outside the allowed root ${env.root}`);
       }
-      const live = await inspectFile(desired.path);
+      const live = await inspectFile(desired.path, record?.path === desired.path ? drift.snapshot(name) : undefined);
       const next: FileRecord = { name, owner: context.application, path: desired.path, contentDigest: env.sealer.seal(desired.sha256), mode: desired.mode };
       if (record && record.path === next.path && record.contentDigest === next.contentDigest && record.mode === next.mode && fileCondition(next, live, env.sealer) === "applied") {
         return "unchanged";
@@ -136,7 +139,7 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number):
         await env.store.write("File", name, { ...next, ...moved });
         records.set(name, next);
         try {
-          await writeFileAtomic(desired.path, desired.content, parseInt(desired.mode, 8));
+          await writeFileAtomic(desired.path, desired.content, parseInt(desired.mode, 8), batch);
         } catch (error) {
           if (record) await env.store.write("File", name, record);
           else await env.store.remove("File", name);
@@ -160,7 +163,7 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number):
     async read(name) {
       const record = records.get(name);
       if (!record) return undefined;
-      const live = await inspectFile(record.path);
+      const live = await inspectFile(record.path, drift.snapshot(name));
       if (!live) return undefined;
       return { state: fileComparable(record.path, live.sha256, live.mode), owner: record.owner };
     },
@@ -172,7 +175,9 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number):
     async health(name) {
       const record = records.get(name);
       if (!record) return { status: "Missing", message: `file ${name} is not managed here` };
-      return fileHealth(record, await inspectFile(record.path), env.sealer);
+      const health = fileHealth(record, await inspectFile(record.path, drift.snapshot(name)), env.sealer);
+      const polled = drift.pollingReason(record.path);
+      return polled === undefined ? health : { ...health, message: `${health.message} (${polled})` };
     },
 
     async delete(name, application) {
@@ -200,6 +205,20 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number):
       drift.setActive(active);
     },
   };
+}
+
+/**
+ * The repository file a File's `contentFrom` names, relative to the
+ * repository root (resolved from the manifest that wrote the field); none for
+ * other objects, inline content, or a path that leaves the repository.
+ */
+export function contentFromOf(object: RenderedObject): string[] {
+  if (object.manifest.kind !== "File") return [];
+  const spec = (object.manifest as { spec?: { contentFrom?: unknown } }).spec;
+  const written = spec?.contentFrom;
+  if (typeof written !== "string" || written === "" || posix.isAbsolute(written)) return [];
+  const resolved = posix.normalize(posix.join(posix.dirname(locate(object.origin, "/spec/contentFrom").file), written));
+  return resolved === ".." || resolved.startsWith("../") ? [] : [resolved];
 }
 
 async function readContentFrom(object: RenderedObject, contentFrom: string, context: ObjectContext): Promise<Buffer> {

@@ -9,7 +9,7 @@ import type { RenderedObject } from "../../core/objects.js";
 import { locate } from "../../core/objects.js";
 import type { LiveChange, LiveObject, Target, TargetValidator } from "../target.js";
 import { artifactsInUse, createArtifactCache } from "./artifact-cache.js";
-import { createFileHandler } from "./file-kind.js";
+import { contentFromOf, createFileHandler } from "./file-kind.js";
 import type { HostKind } from "./host-schemas.js";
 import { HOST_API_VERSION, isHostKind } from "./host-schemas.js";
 import { hostId, normalizeHostNamespace, splitHostId } from "./host-ids.js";
@@ -25,6 +25,7 @@ import type { RecordSealer } from "./record-seal.js";
 import { loadRecordSealer } from "./record-seal.js";
 import { createServiceHandler } from "./service-kind.js";
 import { createStateStore } from "./state-store.js";
+import { DirectorySync } from "./atomic-write.js";
 
 /** Where the host target works, and how often it looks. */
 export interface HostTargetOptions {
@@ -34,7 +35,7 @@ export interface HostTargetOptions {
   readonly stateDir: string;
   /** Name Applications select the target by (default `host`). */
   readonly name?: string;
-  /** How often managed files are checked for outside edits while watched (default 1000 ms). */
+  /** How often managed files in a directory that cannot be watched through file notifications are checked for outside edits (default 1000 ms). */
   readonly filePollIntervalMs?: number;
   /** How often a service started by an earlier agent is checked for life (default 500 ms). */
   readonly livenessPollMs?: number;
@@ -105,7 +106,9 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
   const root = path.resolve(options.root);
   const validator = hostValidator(root, options.name);
   const stateDir = path.resolve(options.stateDir);
-  const store = createStateStore(stateDir);
+  // The directory fsyncs of an apply's writes (files and their records) are done once per directory, at flush.
+  const durability = new DirectorySync();
+  const store = createStateStore(stateDir, durability);
   const listeners = new Set<(change: LiveChange) => void>();
   const artifacts = createArtifactCache(stateDir);
   // The key is read (or made) with the other start-up work; nothing seals before `ready`.
@@ -144,7 +147,7 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
       }
     },
   });
-  const files = createFileHandler(environment("File"), options.filePollIntervalMs ?? 1000);
+  const files = createFileHandler(environment("File"), options.filePollIntervalMs ?? 1000, durability);
   const handlers: Readonly<Record<HostKind, KindHandler>> = {
     Service: createServiceHandler(environment("Service"), {
       livenessPollMs: options.livenessPollMs ?? 500,
@@ -208,6 +211,8 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
     },
 
     secretFields: hostSecretFields,
+
+    readsFrom: contentFromOf,
 
     async read(keys) {
       await ready();
@@ -282,7 +287,12 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
       };
     },
 
+    flush() {
+      return durability.flush();
+    },
+
     async close() {
+      await durability.flush();
       listeners.clear();
       await started?.catch(() => undefined);
       for (const handler of Object.values(handlers)) handler.close();

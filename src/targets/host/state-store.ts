@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { stalled } from "../../core/errors.js";
+import type { DirectorySync } from "./atomic-write.js";
 import { isTemporaryOf, writeFileAtomic } from "./atomic-write.js";
 import { hostId, splitHostId } from "./host-ids.js";
 import type { HostKind } from "./host-schemas.js";
@@ -25,8 +26,8 @@ export interface StateStore {
   logPath(kind: "Service" | "Job", id: string): string;
 }
 
-/** Opens (and creates) the records of a state directory. */
-export function createStateStore(stateDir: string): StateStore {
+/** Opens (and creates) the records of a state directory; with `batch`, directory fsyncs wait for its flush. */
+export function createStateStore(stateDir: string, batch?: DirectorySync): StateStore {
   const inNamespace = (dir: string, id: string, file: (name: string) => string): string => {
     const { namespace, name } = splitHostId(id);
     return path.join(dir, ...(namespace === undefined ? [] : [encodeURIComponent(namespace)]), file(encodeURIComponent(name)));
@@ -50,7 +51,7 @@ export function createStateStore(stateDir: string): StateStore {
       }
     },
     async write(kind, name, record) {
-      await writeFileAtomic(recordPath(kind, name), JSON.stringify(record, null, 2) + "\n", 0o600);
+      await writeFileAtomic(recordPath(kind, name), JSON.stringify(record, null, 2) + "\n", 0o600, batch);
     },
     async remove(kind, name) {
       await rm(recordPath(kind, name), { force: true });
