@@ -227,12 +227,11 @@ Applications declared only in the configuration at that revision are shown as ne
     .option("--prune", "delete objects that left Git even when the application's policy does not prune", false)
     .option("--allow-mass-delete", "delete even when that removes more than half (or all) of the application's objects", false)
     .addOption(output())
-    .action((app: string | undefined, o: { all: boolean; prune: boolean; allowMassDelete: boolean; output: OutputFormat }) =>
-      run(() => {
-        if (o.all === (app !== undefined)) throw new CliError("name one application, or --all for every one");
-        return app !== undefined ? runSyncCommand(stateDir(), app, { ...o, cluster: clusterOf(o) }) : runSyncAllCommand(stateDir(), { ...o, cluster: clusterOf(o) });
-      }),
-    );
+    .action((app: string | undefined, o: { all: boolean; prune: boolean; allowMassDelete: boolean; output: OutputFormat }, command: Command) => {
+      // A usage error, as commander reports its own (exit 2, with the help).
+      if (o.all === (app !== undefined)) command.error("error: name one application, or --all for every one");
+      return run(() => (app !== undefined ? runSyncCommand(stateDir(), app, { ...o, cluster: clusterOf(o) }) : runSyncAllCommand(stateDir(), { ...o, cluster: clusterOf(o) })));
+    });
 
   program
     .command("history")
