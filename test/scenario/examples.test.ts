@@ -2,15 +2,20 @@
 // no problem at all, and the host example must run as its README says.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
-import { cp, readFile, writeFile } from "node:fs/promises";
+import { cp, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+import { parseAllDocuments } from "yaml";
+import { FERRY_KINDS, SCHEMA_FILE_NAME } from "../../src/config/write-json-schema.js";
 import { findExecutable } from "../../src/render/tools/find-tool.js";
 import { freePort, httpGet, outputOf, runCli, scaled, Scenario } from "./harness.js";
 
 /** examples/ of the checkout, seen from dist/test/scenario/. */
 const EXAMPLES = fileURLToPath(new URL("../../../examples/", import.meta.url));
+const SCHEMA = new URL(`../../../schemas/${SCHEMA_FILE_NAME}`, import.meta.url);
 
 const kustomizeRenderer = await findExecutable(["kustomize", "kubectl"]);
 // scripts/install-helm.mjs (run by `npm test`) puts helm in .tools/bin, first on the tests' PATH.
@@ -34,6 +39,30 @@ describe("examples", { concurrency: true }, () => {
       assert.deepEqual(JSON.parse(result.stdout), [], `no problem, not even a warning: ${outputOf(result)}`);
     });
   }
+
+  test("every Ferry document of the examples validates against the published JSON Schema, as an editor checks it", async () => {
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    addFormats.default(ajv);
+    const validate = ajv.compile(JSON.parse(await readFile(SCHEMA, "utf8")) as object);
+    const apiVersions = new Set(FERRY_KINDS.map((k) => k.apiVersion));
+    const files = (await readdir(EXAMPLES, { recursive: true })).filter((f) => /\.ya?ml$/.test(f) && !f.includes("templates/"));
+    let checked = 0;
+    const failures: string[] = [];
+    for (const file of files) {
+      // An environment's files under envs/ are overlay patches: they leave out what the base has.
+      const patch = file.includes("/envs/") && !file.endsWith("ferry-overlay.yaml");
+      for (const document of parseAllDocuments(await readFile(join(EXAMPLES, file), "utf8"))) {
+        const value = document.toJS() as { apiVersion?: unknown } | null;
+        if (typeof value?.apiVersion !== "string" || !apiVersions.has(value.apiVersion)) continue;
+        checked++;
+        if (validate(value)) continue;
+        const errors = (validate.errors ?? []).filter((e) => !(patch && (e.keyword === "required" || e.keyword === "if")));
+        if (errors.length > 0) failures.push(`examples/${file}: ${errors.map((e) => `${e.instancePath || "/"} ${e.message ?? ""}`).join("; ")}`);
+      }
+    }
+    assert.ok(checked >= 10, `the examples hold Ferry documents (${checked} checked)`);
+    assert.deepEqual(failures, []);
+  });
 
   test("examples/host, committed to a repository, runs: both environments serve and their files are written", async (t) => {
     const s = await Scenario.create();
