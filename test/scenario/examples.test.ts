@@ -11,7 +11,9 @@ import addFormats from "ajv-formats";
 import { parseAllDocuments } from "yaml";
 import { FERRY_KINDS, SCHEMA_FILE_NAME } from "../../src/config/write-json-schema.js";
 import { findExecutable } from "../../src/render/tools/find-tool.js";
+import { getObject } from "../../src/targets/kubernetes/kube-test-support.js";
 import { freePort, httpGet, outputOf, runCli, scaled, Scenario } from "./harness.js";
+import { startKubeScenario } from "./kube-scenario.js";
 
 /** examples/ of the checkout, seen from dist/test/scenario/. */
 const EXAMPLES = fileURLToPath(new URL("../../../examples/", import.meta.url));
@@ -95,4 +97,22 @@ describe("examples", { concurrency: true }, () => {
       `the smoke Job is part of prd: ${JSON.stringify(status.inventory)}`,
     );
   });
+
+  for (const example of ["kubernetes-kustomize", "kubernetes-helm"]) {
+    test(`examples/${example}, committed to a repository, is applied to a cluster: Deployment, Service and ConfigMap in namespace web`, { skip: EXAMPLE_NEEDS[example] ?? false }, async (t) => {
+      const { s, client, kube } = await startKubeScenario(t, { simulateControllers: true });
+      await cp(join(EXAMPLES, example), s.repo, { recursive: true });
+      await s.commit(example);
+      const run = await runCli(s.agentArgs({ once: true, extra: kube }), { cwd: s.dir, timeoutMs: scaled(120_000) });
+      assert.equal(run.code, 0, `ferry agent --once: the application Ready\n${outputOf(run)}`);
+
+      const deployment = await getObject(client, "/apis/apps/v1/namespaces/web/deployments/web");
+      assert.ok(deployment, "Deployment web/web applied");
+      assert.ok(await getObject(client, "/api/v1/namespaces/web/services/web"), "Service web/web applied");
+      const volumes = ((deployment["spec"] as { template: { spec: { volumes: { configMap?: { name: string } }[] } } }).template.spec.volumes ?? []).flatMap((v) => (v.configMap ? [v.configMap.name] : []));
+      assert.equal(volumes.length, 1, JSON.stringify(deployment["spec"]));
+      const configMap = await getObject(client, `/api/v1/namespaces/web/configmaps/${volumes[0] ?? ""}`);
+      assert.match(String((configMap?.["data"] as Record<string, unknown> | undefined)?.["index.html"]), /Hello from/, "the ConfigMap the Deployment mounts holds the page");
+    });
+  }
 });
