@@ -19,4 +19,9 @@ export default tseslint.config(
     files: ["scripts/**/*.mjs", "eslint.config.js"],
     languageOptions: { globals: { process: "readonly", console: "readonly" } },
   },
+  {
+    // The examples' programs run on Node.js as a user's service would.
+    files: ["examples/**/*.mjs"],
+    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly", fetch: "readonly", AbortSignal: "readonly" } },
+  },
 );
