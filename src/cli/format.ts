@@ -127,6 +127,8 @@ export function formatEvent(event: EngineEvent, now = new Date()): string | unde
       return undefined;
     case "ConfigRejected":
       return say(`configuration at ${shortRevision(event.revision)} rejected, keeping the last good one:\n${event.problems.map((p) => `    ${formatProblem(p)}`).join("\n")}`);
+    case "RevisionRefused":
+      return say(`${shortRevision(event.revision)} refused (${event.reason}):\n${event.problems.filter((p) => p.severity === "error").map((p) => `    ${formatProblem(p)}`).join("\n") || `    ${event.message}`}`);
     case "ConfigLoaded":
       return say(`configuration at ${shortRevision(event.revision)}: ${count(event.applications.length, "application")} (${event.applications.join(", ")})`);
     case "ApplicationRemoved":
