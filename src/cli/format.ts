@@ -69,7 +69,10 @@ export function formatStatusDetail(s: ApplicationStatus): string {
   }
   if (s.drift.length > 0) {
     lines.push("Drift:");
-    for (const d of s.drift) lines.push(`  ${displayKey(d.key)}: ${d.differences.map((f) => (f.path === "" ? "missing" : f.path)).join(", ")}`);
+    for (const d of s.drift) {
+      lines.push(`  ${displayKey(d.key)}: ${d.differences.map((f) => (f.path === "" ? "missing" : f.path)).join(", ")}`);
+      for (const f of d.differences) if (f.contentDiff !== undefined) lines.push(...f.contentDiff.split("\n").map((line) => `    ${line}`));
+    }
   }
   if (s.lastSync) {
     const c = s.lastSync.commit;

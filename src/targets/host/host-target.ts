@@ -213,6 +213,10 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
     secretFields: hostSecretFields,
 
     readsFrom: contentFromOf,
+    async contentDiff(key, pointer) {
+      const found = handlerOf(key);
+      return found?.handler === files && pointer === "/sha256" ? files.contentDiff(found.name) : undefined;
+    },
 
     async read(keys) {
       await ready();
