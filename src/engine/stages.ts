@@ -185,7 +185,7 @@ async function withContentDiffs(diffs: readonly ObjectDiff[], target: Target): P
       const differences = await Promise.all(
         d.differences.map(async (f) => {
           if (f.desired === SECRET_MARKER || f.live === SECRET_MARKER) return f;
-          const text = await contentDiff(d.key, f.path);
+          const text = await contentDiff(d.key, f.path, f.desired);
           return text === undefined ? f : { ...f, contentDiff: text };
         }),
       );

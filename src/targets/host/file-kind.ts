@@ -25,7 +25,7 @@ export interface FileHandler extends KindHandler {
   /** Watches managed files for outside edits while someone watches the target. */
   setWatching(active: boolean): void;
   /** A unified diff, live to Git, of the file's content as last described; undefined when it is secret or there is none to show. */
-  contentDiff(name: string): Promise<string | undefined>;
+  contentDiff(name: string, desiredDigest: string): Promise<string | undefined>;
 }
 
 /** What a File spec asks for, resolved: where, what, which mode. */
@@ -40,7 +40,7 @@ interface DesiredFile {
 export function createFileHandler(env: HostEnvironment, pollIntervalMs: number, batch?: DirectorySync): FileHandler {
   const records = new Map<string, FileRecord>();
   /** What Git says each file holds, as last described, for content diffs: the content up to the diff limit, only the size beyond; none when secret. */
-  const described = new Map<string, { readonly path: string; readonly content?: Buffer; readonly size: number }>();
+  const described = new Map<string, { readonly path: string; readonly sha256: string; readonly content?: Buffer; readonly size: number }>();
   const drift: FileDriftWatcher = createFileDriftWatcher(() => records.values(), env.sealer, pollIntervalMs, (record, message) =>
     env.notify(record.name, record.owner, message),
   );
@@ -109,7 +109,7 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number, 
       const name = nameOf(object);
       await repairRecord(name, desired, context.application);
       if (object.manifest.metadata.annotations?.[ANNOTATIONS.secret] === "true") described.delete(name);
-      else described.set(name, { path: desired.path, size: desired.content.length, ...(desired.content.length <= MAX_DIFFED_BYTES ? { content: desired.content } : {}) });
+      else described.set(name, { path: desired.path, sha256: desired.sha256, size: desired.content.length, ...(desired.content.length <= MAX_DIFFED_BYTES ? { content: desired.content } : {}) });
       return fileComparable(desired.path, desired.sha256, desired.mode);
     },
 
@@ -214,10 +214,11 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number, 
       drift.setActive(active);
     },
 
-    async contentDiff(name) {
+    async contentDiff(name, desiredDigest) {
       const desired = described.get(name);
       const record = records.get(name);
-      if (!desired || !record || record.path !== desired.path) return undefined;
+      // Only the content that was described for this very diff (a preview of another revision describes other content).
+      if (!desired || desired.sha256 !== desiredDigest || !record || record.path !== desired.path) return undefined;
       const live = await readBounded(record.path);
       if (live === undefined) return undefined;
       if (desired.content === undefined || live.content === undefined) {

@@ -213,9 +213,9 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
     secretFields: hostSecretFields,
 
     readsFrom: contentFromOf,
-    async contentDiff(key, pointer) {
+    async contentDiff(key, pointer, desired) {
       const found = handlerOf(key);
-      return found?.handler === files && pointer === "/sha256" ? files.contentDiff(found.name) : undefined;
+      return found?.handler === files && pointer === "/sha256" && typeof desired === "string" ? files.contentDiff(found.name, desired) : undefined;
     },
 
     async read(keys) {
