@@ -343,6 +343,8 @@ export class Agent {
     const fetchers = this.#fetchersInUse();
     const matching = [...fetchers].filter((f) => named.has(repositoryIdentity(f.url)) && (push.ref === undefined || push.ref === f.ref));
     const sources = matching.map((f) => `${redactSecrets(f.url)} ${f.ref}`);
+    // The push's own commit is what its sources refresh to (never back to an older one).
+    if (push.revision !== undefined && push.ref !== undefined) for (const f of matching) f.notePush?.(push.revision);
     const paths = push.paths;
     if (paths === undefined) {
       if (matching.includes(this.#configFetcher)) await this.refreshConfig();

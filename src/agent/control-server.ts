@@ -285,6 +285,7 @@ const EVENT_TYPES: Readonly<Record<EngineEvent["type"], true>> = {
   DriftCorrected: true,
   StatusChanged: true,
   ConfigRejected: true,
+  RevisionRefused: true,
   ConfigLoaded: true,
   ApplicationRemoved: true,
 };

@@ -22,9 +22,9 @@ describe("a push webhook refreshes only what it touches", () => {
   const events: EngineEvent[] = [];
 
   /** A signed GitHub push of the repository's main branch, listing `files` as modified (or no lists at all). */
-  const githubPush = async (files: readonly string[] | undefined, delivery: string): Promise<WebhookResponse> => {
+  const githubPush = async (files: readonly string[] | undefined, delivery: string, after?: string): Promise<WebhookResponse> => {
     const commits = files ? [{ id: "c1", added: [], modified: files, removed: [] }] : [];
-    const body = JSON.stringify({ ref: "refs/heads/main", repository: { clone_url: `file://${repo.directory}` }, commits });
+    const body = JSON.stringify({ ref: "refs/heads/main", repository: { clone_url: `file://${repo.directory}` }, commits, ...(after ? { after } : {}) });
     const signature = createHmac("sha256", SECRET).update(body).digest("hex");
     const res = await fetch(`${info.url}/hooks/github`, {
       method: "POST",
@@ -77,5 +77,24 @@ describe("a push webhook refreshes only what it touches", () => {
     await agent.engine.whenIdle();
     assert.deepEqual(agent.config().applications, ["a", "b", "c"]);
     assert.equal(await readFile(join(work, "root", "c.txt"), "utf8"), "c1");
+  });
+
+  it("a push is applied at the commit it names (after), though the branch moved on since; a late one never goes back", async () => {
+    const pushed = await repo.commit({ "apps/a/a.yaml": file("a", "a-pushed") });
+    const later = await repo.commit({ "apps/a/a.yaml": file("a", "a-later") });
+    const from = events.length;
+    await githubPush(["apps/a/a.yaml"], "d-4", pushed);
+    await agent.engine.whenIdle();
+    assert.ok(ranSince(from, "a", pushed), "a synced the commit the push named");
+    assert.equal(await readFile(join(work, "root", "a.txt"), "utf8"), "a-pushed");
+    await githubPush(["apps/a/a.yaml"], "d-5", later);
+    await agent.engine.whenIdle();
+    assert.equal(await readFile(join(work, "root", "a.txt"), "utf8"), "a-later");
+    const lateFrom = events.length;
+    // Another body than the first delivery's (the same body again would be a replay).
+    await githubPush(["apps/a/a.yaml", "apps/a/notes.md"], "d-6", pushed);
+    await agent.engine.whenIdle();
+    assert.equal(ranSince(lateFrom, "a", pushed), false, "a late webhook of an older commit is not applied");
+    assert.equal(await readFile(join(work, "root", "a.txt"), "utf8"), "a-later");
   });
 });

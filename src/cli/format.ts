@@ -69,7 +69,10 @@ export function formatStatusDetail(s: ApplicationStatus): string {
   }
   if (s.drift.length > 0) {
     lines.push("Drift:");
-    for (const d of s.drift) lines.push(`  ${displayKey(d.key)}: ${d.differences.map((f) => (f.path === "" ? "missing" : f.path)).join(", ")}`);
+    for (const d of s.drift) {
+      lines.push(`  ${displayKey(d.key)}: ${d.differences.map((f) => (f.path === "" ? "missing" : f.path)).join(", ")}`);
+      for (const f of d.differences) if (f.contentDiff !== undefined) lines.push(...f.contentDiff.split("\n").map((line) => `    ${line}`));
+    }
   }
   if (s.lastSync) {
     const c = s.lastSync.commit;
@@ -127,6 +130,8 @@ export function formatEvent(event: EngineEvent, now = new Date()): string | unde
       return undefined;
     case "ConfigRejected":
       return say(`configuration at ${shortRevision(event.revision)} rejected, keeping the last good one:\n${event.problems.map((p) => `    ${formatProblem(p)}`).join("\n")}`);
+    case "RevisionRefused":
+      return say(`${shortRevision(event.revision)} refused (${event.reason}):\n${event.problems.filter((p) => p.severity === "error").map((p) => `    ${formatProblem(p)}`).join("\n") || `    ${event.message}`}`);
     case "ConfigLoaded":
       return say(`configuration at ${shortRevision(event.revision)}: ${count(event.applications.length, "application")} (${event.applications.join(", ")})`);
     case "ApplicationRemoved":

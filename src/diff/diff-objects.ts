@@ -24,6 +24,8 @@ export interface FieldDifference {
   readonly live?: JsonValue;
   /** Who or what explains the difference, where the target knows (`set by kubectl-edit (Update)`). */
   readonly explanation?: string;
+  /** A unified diff of the content behind the field, live to Git (a host File's content); never for a secret one. */
+  readonly contentDiff?: string;
 }
 
 /**

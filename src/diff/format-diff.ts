@@ -39,7 +39,12 @@ export function formatDiffs(diffs: readonly DiffView[]): string {
     else if (d.type === "orphan") lines.push(`- ${name} (no longer in Git: will be pruned when pruning is on)`);
     else if (d.type === "changed") {
       lines.push(`~ ${name}`);
-      for (const f of d.differences) lines.push(`    ${pointerToPath(f.path)}: ${show(f.live)} -> ${show(f.desired)}${f.explanation ? ` (${f.explanation})` : ""}`);
+      for (const f of d.differences) {
+        if (f.contentDiff !== undefined) {
+          lines.push(`    content (live -> Git)${f.explanation ? ` (${f.explanation})` : ""}:`);
+          for (const line of f.contentDiff.split("\n")) lines.push(`      ${line}`);
+        } else lines.push(`    ${pointerToPath(f.path)}: ${show(f.live)} -> ${show(f.desired)}${f.explanation ? ` (${f.explanation})` : ""}`);
+      }
     } else if (d.ignored) lines.push(`= ${name} (matches Git apart from ignored fields)`);
     for (const f of d.ignored ?? []) lines.push(`    ${formatIgnored(f)}`);
   }

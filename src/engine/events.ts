@@ -30,6 +30,8 @@ export type EngineEvent =
   | { readonly type: "DriftCorrected"; readonly application: string; readonly revision: Revision; readonly objects: readonly ResourceKey[] }
   | { readonly type: "StatusChanged"; readonly application: string; readonly status: ApplicationStatus }
   | { readonly type: "ConfigRejected"; readonly revision: Revision; readonly problems: readonly Problem[] }
+  /** A revision an application will not apply until it changes (broken YAML, schema error, policy violation); once per revision. */
+  | { readonly type: "RevisionRefused"; readonly application: string; readonly revision: Revision; readonly reason: string; readonly message: string; readonly problems: readonly Problem[] }
   | { readonly type: "ConfigLoaded"; readonly revision: Revision; readonly applications: readonly string[] }
   | { readonly type: "ApplicationRemoved"; readonly application: string; readonly pruned: readonly ResourceKey[] };
 

@@ -443,6 +443,10 @@ function failedRecord(input: ReconcileInput, error: FerryError): AppRecord {
   const { record, artifact } = input;
   const isStalled = error.disposition === "stalled";
   input.progress(`failed: ${error.message}`);
+  // A refusal is news once per revision: the retries of the same revision (manual ones aside) never get here.
+  if (isStalled && (input.manual || record.stalledOn?.revision !== artifact.revision)) {
+    input.emit({ type: "RevisionRefused", application: input.application.name, revision: artifact.revision, reason: error.reason, message: error.message, problems: error.problems });
+  }
   const status: ApplicationStatus = {
     ...record.status,
     target: input.target.name,

@@ -5,7 +5,7 @@ import type { Digest, ResourceKey } from "../core/ids.js";
 import { displayKey, shortRevision } from "../core/ids.js";
 import type { RenderedObject } from "../core/objects.js";
 import type { DesiredState, FieldDifference, ObjectDiff } from "../diff/diff-objects.js";
-import { secretFieldsOf } from "../diff/secrets.js";
+import { SECRET_MARKER, secretFieldsOf } from "../diff/secrets.js";
 import { renderDigest } from "../render/render.js";
 import type { RenderSourceOptions, SourceInputs } from "../render/render-source.js";
 import { isToolFailure, renderSource } from "../render/render-source.js";
@@ -153,7 +153,8 @@ export async function describeStage(objects: readonly RenderedObject[], target: 
 }
 
 /** Adds the target's explanations (who changed a field) to the differences of changed objects, ignored ones included. */
-export async function explainStage(diffs: readonly ObjectDiff[], target: Target): Promise<ObjectDiff[]> {
+export async function explainStage(given: readonly ObjectDiff[], target: Target): Promise<ObjectDiff[]> {
+  const diffs = await withContentDiffs(given, target);
   const explain = target.explain?.bind(target);
   if (!explain) return [...diffs];
   return Promise.all(
@@ -170,6 +171,25 @@ export async function explainStage(diffs: readonly ObjectDiff[], target: Target)
       };
       const withIgnored = ignored.length > 0 ? { ignored: ignored.map(noted) } : {};
       return d.type === "changed" ? { ...d, differences: differences.map(noted), ...withIgnored } : { ...d, ...withIgnored };
+    }),
+  );
+}
+
+/** Adds the target's content diffs to the changed fields that stand for content; a masked (secret) field gets none. */
+async function withContentDiffs(diffs: readonly ObjectDiff[], target: Target): Promise<readonly ObjectDiff[]> {
+  const contentDiff = target.contentDiff?.bind(target);
+  if (!contentDiff) return diffs;
+  return Promise.all(
+    diffs.map(async (d) => {
+      if (d.type !== "changed") return d;
+      const differences = await Promise.all(
+        d.differences.map(async (f) => {
+          if (f.desired === SECRET_MARKER || f.live === SECRET_MARKER) return f;
+          const text = await contentDiff(d.key, f.path, f.desired);
+          return text === undefined ? f : { ...f, contentDiff: text };
+        }),
+      );
+      return { ...d, differences };
     }),
   );
 }

@@ -1,4 +1,4 @@
-import { formatProblem } from "../core/errors.js";
+import { formatProblem, type Problem } from "../core/errors.js";
 import type { EngineEvent } from "../engine/events.js";
 import { describeDrift } from "../engine/status.js";
 import { redactSecrets } from "../source/repository-url.js";
@@ -7,6 +7,13 @@ import { count } from "../core/text.js";
 
 /** At most this many problems of a rejected configuration are kept. */
 const MAX_PROBLEMS = 20;
+
+/** The problems of a refused revision as the history keeps them: file:line and message, the first MAX_PROBLEMS. */
+function problemDetails(problems: readonly Problem[]): Record<string, unknown> {
+  const errors = problems.filter((p) => p.severity === "error");
+  const kept = errors.length > 0 ? errors : problems;
+  return { problems: kept.slice(0, MAX_PROBLEMS).map((p) => redactSecrets(formatProblem(p))), count: kept.length };
+}
 
 /**
  * What the history keeps of an engine event, or undefined for events it does
@@ -79,8 +86,22 @@ export function historyEventOf(event: EngineEvent, at: Date, environmentOf: (app
         type: event.type,
         at: time,
         revision: event.revision,
+        outcome: "Failed",
+        reason: "ConfigRejected",
         message: redactSecrets(event.problems[0] ? formatProblem(event.problems[0]) : "configuration rejected"),
-        details: { problems: event.problems.slice(0, MAX_PROBLEMS).map((p) => redactSecrets(formatProblem(p))), count: event.problems.length },
+        details: problemDetails(event.problems),
+      };
+    case "RevisionRefused":
+      return {
+        type: event.type,
+        at: time,
+        application: event.application,
+        ...env(event.application),
+        revision: event.revision,
+        outcome: "Failed",
+        reason: event.reason,
+        message: redactSecrets(event.message),
+        details: problemDetails(event.problems),
       };
     case "ApplicationRemoved":
       return {

@@ -16,6 +16,7 @@ export type HistoryEventType =
   | "Suspend"
   | "Resume"
   | "ConfigRejected"
+  | "RevisionRefused"
   | "ApplicationRemoved"
   | "Promotion"
   | "PromotionGate"
@@ -33,6 +34,7 @@ export const HISTORY_EVENT_TYPES: readonly HistoryEventType[] = [
   "Suspend",
   "Resume",
   "ConfigRejected",
+  "RevisionRefused",
   "ApplicationRemoved",
   "Promotion",
   "PromotionGate",

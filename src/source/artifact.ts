@@ -50,6 +50,12 @@ export interface SourceFetcher {
   readonly ref: string;
   /** Asks the remote for the ref's commit (cheap) and fetches only when it moved. Concurrent calls share one run. */
   refresh(): Promise<RefreshResult>;
+  /**
+   * A verified push of this ref named its new commit: the next refresh takes
+   * exactly it, unless it is older than the current one. Absent: pushes only
+   * make the next refresh come sooner.
+   */
+  notePush?(revision: string): void;
   /** The artifact of the last successful refresh, if any. */
   current(): Artifact | undefined;
   /** The artifact of one commit (an earlier good revision, a rollback target), fetched when not cached. */

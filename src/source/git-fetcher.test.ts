@@ -46,6 +46,32 @@ describe("GitFetcher", () => {
     assert.equal(fetcher.current(), artifact);
   });
 
+  it("takes the commit a push named, not where the ref has moved since, and never goes back to an older one", async () => {
+    const first = await repo.commit({ "app/config.yaml": "replicas: 1\n" }, "first");
+    const fetcher = fetcherFor();
+    assert.equal((await fetcher.refresh()).artifact.revision, first);
+    const pushed = await repo.commit({ "app/config.yaml": "replicas: 2\n" }, "pushed");
+    const later = await repo.commit({ "app/config.yaml": "replicas: 3\n" }, "pushed after");
+    fetcher.notePush(pushed);
+    const atPush = await fetcher.refresh();
+    assert.equal(atPush.artifact.revision, pushed, "the push's own commit, though the branch has moved on");
+    assert.equal(atPush.changed, true);
+    assert.equal(await readFile(join(atPush.artifact.directory, "app", "config.yaml"), "utf8"), "replicas: 2\n");
+    assert.equal(fetcher.stats().lsRemote, 1, "no ls-remote for a push that names its commit");
+    // The next poll follows the branch.
+    assert.equal((await fetcher.refresh()).artifact.revision, later);
+    // A late webhook of an earlier push does not move the source back.
+    fetcher.notePush(pushed);
+    const late = await fetcher.refresh();
+    assert.equal(late.artifact.revision, later);
+    assert.equal(late.changed, false);
+    fetcher.notePush(first);
+    assert.equal((await fetcher.refresh()).artifact.revision, later);
+    // A deletion's zeros, or garbage, are no commit.
+    fetcher.notePush("0".repeat(40));
+    assert.equal((await fetcher.refresh()).artifact.revision, later);
+  });
+
   it("writes a new revision from the current artifact: unchanged files are shared, only what changed is written, the result is the commit's tree", async () => {
     await repo.commit({
       "apps/web/a.yaml": "a: 1\n",

@@ -39,6 +39,9 @@ export interface FetcherStats {
 /** Default number of artifacts kept per source. */
 export const DEFAULT_KEEP_ARTIFACTS = 5;
 
+/** How many past revisions a fetcher remembers, to tell a late push from a new one. */
+const SEEN_LIMIT = 1000;
+
 let nextOwnerId = 0;
 
 /**
@@ -68,6 +71,10 @@ export class GitFetcher implements SourceFetcher {
   /** The tag object of the refused ref, when it was an annotated tag. */
   #refusedTag: string | undefined;
   #refreshing: Promise<RefreshResult> | undefined;
+  /** The commit a push named, for the next refresh to fetch exactly (see notePush). */
+  #pushed: string | undefined;
+  /** Revisions that were current here (the newest SEEN_LIMIT): a push naming one is not news. */
+  readonly #seen = new Set<string>();
   #lsRemote = 0;
   #fetches = 0;
 
@@ -89,10 +96,24 @@ export class GitFetcher implements SourceFetcher {
 
   /** Asks the remote for the ref's commit and fetches only when the commit is new here. Concurrent calls share one run. */
   refresh(): Promise<RefreshResult> {
+    // A push noted while a refresh is under way is for the next one, not for one that started before it.
+    if (this.#refreshing && this.#pushed !== undefined) return this.#refreshing.catch(() => undefined).then(() => this.refresh());
     this.#refreshing ??= this.#refresh().finally(() => {
       this.#refreshing = undefined;
     });
     return this.#refreshing;
+  }
+
+  /**
+   * A verified push of this ref named its new commit (`after`): the next
+   * refresh fetches exactly that commit instead of asking the remote where
+   * the ref is, so a push that lands between two polls is applied at that
+   * commit. A commit that was current here before, or older (committer time)
+   * than the current one, is not taken: the refresh asks the remote as a poll
+   * does, and so a late webhook never moves the source backwards.
+   */
+  notePush(revision: string): void {
+    if (/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(revision) && !/^0+$/.test(revision)) this.#pushed = revision;
   }
 
   /** The artifact of the last successful refresh, if any. */
@@ -173,9 +194,12 @@ export class GitFetcher implements SourceFetcher {
 
   async #refresh(): Promise<RefreshResult> {
     const repository = await this.#openRepository();
-    const remote = await this.#resolveRef(repository);
     const previous = this.#current;
     const refused = this.#refusal;
+    const pushed = this.#pushed;
+    this.#pushed = undefined;
+    // While a revision is refused the remote is asked: only the ref moving on clears a refusal.
+    const remote = (pushed !== undefined && refused === undefined ? await this.#pushedRef(repository, pushed, previous) : undefined) ?? (await this.#resolveRef(repository));
     if (previous?.revision === remote.commit) {
       this.#refusal = undefined;
       // Back from a refused revision to the accepted one: the status that named the refusal must be redone.
@@ -213,6 +237,9 @@ export class GitFetcher implements SourceFetcher {
     this.#refusal = undefined;
     const artifact = await this.#artifactOf(repository, revision);
     this.#current = artifact;
+    this.#seen.delete(revision);
+    this.#seen.add(revision);
+    if (this.#seen.size > SEEN_LIMIT) this.#seen.delete(this.#seen.values().next().value as string);
     try {
       await this.pruneArtifacts();
     } catch (error) {
@@ -226,6 +253,24 @@ export class GitFetcher implements SourceFetcher {
     if (!(await repository.hasCommit(commit))) await this.#fetch(repository, commit);
     await this.#verifier?.verify(repository.directory, commit);
     return this.#artifactOf(repository, commit);
+  }
+
+  /**
+   * The commit a push named as the ref's new commit, fetched by id; undefined
+   * (ask the remote) when it was current here before, is older than the
+   * current one, or cannot be fetched by id.
+   */
+  async #pushedRef(repository: BareRepository, pushed: string, previous: Artifact | undefined): Promise<RemoteRef | undefined> {
+    const name = `refs/heads/${this.ref}`;
+    if (pushed === previous?.revision) return { name, commit: pushed };
+    if (this.#seen.has(pushed)) return undefined;
+    try {
+      if (!(await repository.hasCommit(pushed))) await this.#fetch(repository, pushed);
+      if (previous && Date.parse((await repository.commitInfo(pushed)).time) < Date.parse(previous.commit.time)) return undefined;
+    } catch {
+      return undefined;
+    }
+    return { name, commit: pushed };
   }
 
   async #resolveRef(repository: BareRepository): Promise<RemoteRef> {

@@ -185,6 +185,13 @@ export interface Target extends TargetValidator {
    * live object differs (the field manager that last set it). Absent: nothing.
    */
   explain?(key: ResourceKey, pointers: readonly string[]): Promise<ReadonlyMap<string, string>>;
+  /**
+   * A unified diff, live to Git, of the content a differing field stands for
+   * (a host File's `sha256`: the file's content), after `describe` and `read`
+   * of the object, given Git's value of the field; undefined when the field
+   * stands for no content. Never asked for a secret field.
+   */
+  contentDiff?(key: ResourceKey, pointer: string, desired: JsonValue | undefined): Promise<string | undefined>;
   /** Reads the live state of the given objects; absent objects are missing from the map. */
   read(keys: readonly ResourceKey[]): Promise<ReadonlyMap<ResourceKey, LiveObject>>;
   /**

@@ -137,6 +137,36 @@ describe("webhook verification", () => {
     assert.equal(verifyWebhook("generic", { "x-ferry-signature": s2, "x-ferry-timestamp": ts }, noRepo, SECRET, now).kind, "rejected");
   });
 
+  test("a GitLab system hook push is a push, as Argo CD reads it; its other events are ignored", () => {
+    const after = "3f2a1b4c5d6e7f8091a2b3c4d5e6f708192a3b4c";
+    const body = Buffer.from(
+      JSON.stringify({ event_name: "push", ref: "refs/heads/main", after, project: { git_http_url: "https://gitlab.example.com/team/deploy.git" }, commits: [{ added: [], modified: ["apps/web/a.yaml"], removed: [] }], total_commits_count: 1 }),
+    );
+    const verdict = verifyWebhook("gitlab", { "x-gitlab-token": SECRET, "x-gitlab-event": "System Hook", "x-gitlab-event-uuid": "s-1" }, body, SECRET, now);
+    assert.deepEqual(verdict, { kind: "push", push: { repositories: ["gitlab.example.com/team/deploy"], ref: "main", paths: ["apps/web/a.yaml"], revision: after }, delivery: "s-1" });
+    const created = Buffer.from(JSON.stringify({ event_name: "project_create", path_with_namespace: "team/new" }));
+    const ignored = verifyWebhook("gitlab", { "x-gitlab-token": SECRET, "x-gitlab-event": "System Hook" }, created, SECRET, now);
+    assert.deepEqual(ignored, { kind: "ignored", status: 202, reason: 'system hook event "project_create" is not a push' });
+    assert.equal(verifyWebhook("gitlab", { "x-gitlab-token": "guess", "x-gitlab-event": "System Hook" }, body, SECRET, now).kind, "rejected");
+  });
+
+  test("a branch push names its commit (after); a tag push or a deletion names none", () => {
+    const after = "a".repeat(40);
+    const signed = (payload: Record<string, unknown>) => {
+      const body = Buffer.from(JSON.stringify({ repository: { clone_url: "https://github.com/acme/deploy.git" }, ...payload }));
+      const verdict = verifyWebhook("github", { "x-hub-signature-256": `sha256=${hmac(body)}`, "x-github-event": "push" }, body, SECRET, now);
+      return verdict.kind === "push" ? verdict.push.revision : "not a push";
+    };
+    assert.equal(signed({ ref: "refs/heads/main", after }), after);
+    assert.equal(signed({ ref: "refs/heads/main", after: after.toUpperCase() }), after);
+    assert.equal(signed({ ref: "refs/tags/v1", after }), undefined);
+    assert.equal(signed({ ref: "refs/heads/main", after: "0".repeat(40) }), undefined);
+    assert.equal(signed({ ref: "refs/heads/main", after: "main" }), undefined);
+    const gitea = Buffer.from(JSON.stringify({ ref: "refs/heads/main", after, repository: { clone_url: "https://gitea.example.com/acme/deploy.git" } }));
+    const verdict = verifyWebhook("gitea", { "x-gitea-signature": hmac(gitea), "x-gitea-event": "push" }, gitea, SECRET, now);
+    assert.equal(verdict.kind === "push" ? verdict.push.revision : undefined, after);
+  });
+
   test("one repository spelled many ways has one identity", () => {
     const forms = ["https://github.com/Acme/Deploy.git", "https://token@github.com/acme/deploy/", "git@github.com:acme/deploy.git", "ssh://git@github.com:22/acme/deploy", "http://github.com/acme/deploy"];
     assert.deepEqual(new Set(forms.map(repositoryIdentity)), new Set(["github.com/acme/deploy"]));

@@ -17,6 +17,8 @@ export interface PushNotice {
    * short, and then everything the push may touch is refreshed.
    */
   readonly paths?: readonly string[];
+  /** The commit a branch push moved the branch to (`after`), when the payload says; absent for tags and deletions. */
+  readonly revision?: string;
 }
 
 /** The outcome of checking one webhook request. */
@@ -79,7 +81,7 @@ function verifyHmacProvider(
   if (!payload) return { kind: "rejected", status: 400, reason: "body is not a JSON object" };
   const repository = record(payload.repository);
   const urls = [repository?.clone_url, repository?.ssh_url, repository?.html_url, repository?.git_url, repository?.url];
-  return pushVerdict(urls, payload.ref, payload.commits, delivery, numberOf(payload.total_commits));
+  return pushVerdict(urls, payload.ref, payload.commits, delivery, numberOf(payload.total_commits), payload.after);
 }
 
 function verifyGitlab(headers: Headers, body: Buffer, secret: string): WebhookVerdict {
@@ -89,13 +91,17 @@ function verifyGitlab(headers: Headers, body: Buffer, secret: string): WebhookVe
   const event = header(headers, "x-gitlab-event");
   const deliveryId = header(headers, "x-gitlab-event-uuid") ?? header(headers, "idempotency-key");
   const delivery = deliveryId ? { delivery: deliveryId } : {};
-  if (event !== "Push Hook" && event !== "Tag Push Hook") return { kind: "ignored", status: 202, reason: `event ${JSON.stringify(event ?? "")} is not a push`, ...delivery };
+  // A system hook (an instance-wide hook) carries the same push body, named by its `event_name`, as Argo CD reads it.
+  if (event !== "Push Hook" && event !== "Tag Push Hook" && event !== "System Hook") return { kind: "ignored", status: 202, reason: `event ${JSON.stringify(event ?? "")} is not a push`, ...delivery };
   const payload = parseJson(body);
   if (!payload) return { kind: "rejected", status: 400, reason: "body is not a JSON object" };
+  if (event === "System Hook" && payload.event_name !== "push" && payload.event_name !== "tag_push") {
+    return { kind: "ignored", status: 202, reason: `system hook event ${JSON.stringify(typeof payload.event_name === "string" ? payload.event_name : "")} is not a push`, ...delivery };
+  }
   const project = record(payload.project);
   const repository = record(payload.repository);
   const urls = [project?.git_http_url, project?.git_ssh_url, project?.web_url, repository?.git_http_url, repository?.git_ssh_url, repository?.homepage];
-  return pushVerdict(urls, payload.ref, payload.commits, delivery, numberOf(payload.total_commits_count));
+  return pushVerdict(urls, payload.ref, payload.commits, delivery, numberOf(payload.total_commits_count), payload.after);
 }
 
 /**
@@ -149,7 +155,7 @@ export const LISTED_COMMITS_LIMIT = 20;
 /** GitHub lists at most this many files over a push's commits. */
 export const LISTED_FILES_LIMIT = 2048;
 
-function pushVerdict(urls: readonly unknown[], ref: unknown, commits: unknown, delivery: { delivery?: string }, totalCommits?: number): WebhookVerdict {
+function pushVerdict(urls: readonly unknown[], ref: unknown, commits: unknown, delivery: { delivery?: string }, totalCommits?: number, after?: unknown): WebhookVerdict {
   const repositories = [...new Set(urls.filter((u): u is string => typeof u === "string" && u !== "").map(repositoryIdentity))];
   if (repositories.length === 0) return { kind: "rejected", status: 400, reason: "push payload names no repository" };
   const paths = new Set<string>();
@@ -171,9 +177,16 @@ function pushVerdict(urls: readonly unknown[], ref: unknown, commits: unknown, d
   if (files >= LISTED_FILES_LIMIT) listed = false;
   return {
     kind: "push",
-    push: { repositories, ...(typeof ref === "string" ? { ref: shortRef(ref) } : {}), ...(listed ? { paths: [...paths].sort() } : {}) },
+    push: { repositories, ...(typeof ref === "string" ? { ref: shortRef(ref) } : {}), ...(listed ? { paths: [...paths].sort() } : {}), ...branchCommit(ref, after) },
     ...delivery,
   };
+}
+
+/** The commit a branch push moved to; none for a tag (its `after` may be a tag object) or a deletion (all zeros). */
+function branchCommit(ref: unknown, after: unknown): { revision?: string } {
+  if (typeof ref !== "string" || !ref.startsWith("refs/heads/") || typeof after !== "string") return {};
+  const commit = after.toLowerCase();
+  return /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(commit) && !/^0+$/.test(commit) ? { revision: commit } : {};
 }
 
 function numberOf(value: unknown): number | undefined {

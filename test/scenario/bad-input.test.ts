@@ -7,6 +7,7 @@ import { mkdir, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import type { ConfigStatus } from "../../src/agent/agent.js";
+import type { HistoryEntry, Page } from "../../src/history/types.js";
 import { applicationsYaml, applicationYaml, filesYaml, lineOf, parseAnswer, serviceApp } from "./fixtures.js";
 import { condition, freePort, httpGet, isReady, outputOf, runCli, Scenario } from "./harness.js";
 
@@ -38,6 +39,21 @@ describe("bad input while the agent runs", { concurrency: true }, () => {
     const still = parseAnswer((await httpGet(port)) ?? "no answer\n");
     assert.deepEqual(still, serving, "the last good version keeps serving, untouched");
 
+    // The refusal is in the history, with its reason and file:line, once the status has moved on too.
+    const refusals = async (): Promise<HistoryEntry[]> => {
+      const listed = await s.ferry("history", "web", "--outcome", "Failed", "-o", "json");
+      assert.equal(listed.code, 0, outputOf(listed));
+      return (JSON.parse(listed.stdout) as Page<HistoryEntry>).items.filter((e) => e.type === "RevisionRefused");
+    };
+    const [refused] = await s.waitFor("the refusal in the history", async () => ((await refusals()).length > 0 ? await refusals() : undefined));
+    assert.equal(refused?.revision, broken);
+    assert.equal(refused.reason, "RenderFailed");
+    const kept = (refused.details?.problems ?? []) as string[];
+    assert.ok(kept.some((p) => p.startsWith(`apps/web/service.yaml:${brokenLine}:`)), JSON.stringify(refused.details));
+    const listed = await s.ferry("history", "--outcome", "Failed");
+    assert.match(listed.stdout, /RevisionRefused/);
+    assert.match(listed.stdout, new RegExp(`apps/web/service\\.yaml:${brokenLine}:`));
+
     const diff = await s.ferry("diff");
     assert.equal(diff.code, 2, `diff cannot tell what would change: ${outputOf(diff)}`);
     const readyMessage = condition(stalled, "Ready")?.message ?? "";
@@ -53,6 +69,7 @@ describe("bad input while the agent runs", { concurrency: true }, () => {
     const later = await s.commit("Better", serviceApp({ name: "web", port, greeting: "Better" }));
     await s.waitForHttp(port, (b) => b.startsWith("greeting=Better "), "the commit after the revert");
     await s.waitForReady("web", later);
+    assert.equal((await refusals()).length, 1, "one entry per refused revision, not one per retry");
   });
 
   test("a rejected configuration names file and line, and the last good one keeps running", async (t) => {

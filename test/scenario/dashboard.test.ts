@@ -95,7 +95,11 @@ describe("dashboard", () => {
     await writeFile(join(s.root, "web", "config.json"), '{ "greeting": "edited by hand" }\n');
     await page.locator(".diff-object.change", { hasText: "File/web-config" }).waitFor({ timeout: 30_000 });
     // The host target compares a file's digest, never its content (which may be secret).
-    assert.match(await page.locator(".diff-object.change").innerText(), /~ File\/web-config[\s\S]*sha256\s+"[0-9a-f]{64}"\s+"[0-9a-f]{64}"/);
+    // A changed File reads as a unified diff of its content, not two digests.
+    assert.match(await page.locator(".diff-object.change").innerText(), /~ File\/web-config[\s\S]*content[\s\S]*@@ -1,1 \+1,1 @@/);
+    assert.match(await page.locator(".diff-object.change pre.unified-diff .diff-del").innerText(), /^-\{ "greeting": "edited by hand" \}/);
+    assert.match(await page.locator(".diff-object.change pre.unified-diff .diff-add").innerText(), /^\+\{ "greeting": "hello again" \}/);
+    assert.doesNotMatch(await page.locator(".diff-object.change").innerText(), /[0-9a-f]{64}/);
     await page.locator(".drift-list", { hasText: "File/web-config" }).waitFor({ timeout: 10_000 });
     assert.equal(loads, 0, "the page was not reloaded");
 

@@ -38,7 +38,7 @@ describe("ferry diff --revision", () => {
     const text = await s.ferry("diff", "--revision", "feature");
     assert.equal(text.code, 1, outputOf(text));
     assert.match(text.stdout, /^web at [0-9a-f]{8} \(feature\): 1 created, 1 changed, 1 pruned$/m);
-    assert.match(text.stdout, /~ File\/web-a\n\s+sha256: "[0-9a-f]{64}" -> "[0-9a-f]{64}"/);
+    assert.match(text.stdout, /~ File\/web-a\n\s+content \(live -> Git\):\n[\s\S]*@@ -1,1 \+1,1 @@\n\s+-one\n\s+\+uno/);
     assert.match(text.stdout, /\+ File\/web-c \(will be created\)/);
     assert.match(text.stdout, /- File\/web-b/);
     assert.match(text.stdout, /^extra: new application \(not in the running configuration\) at [0-9a-f]{8} \(feature\): 1 created, 0 changed, 0 pruned$/m);

@@ -203,7 +203,7 @@ function drawOverview(overview: HTMLElement, s: ApplicationStatus): void {
         : h(
             "ul",
             { class: "drift-list" },
-            s.drift.map((d) => h("li", null, h("strong", null, displayKey(d.key)), h("ul", null, d.differences.map((f) => h("li", null, h("code", null, pointerToPath(f.path))))))),
+            s.drift.map((d) => h("li", null, h("strong", null, displayKey(d.key)), h("ul", null, d.differences.map((f) => h("li", null, h("code", null, pointerToPath(f.path)), f.contentDiff !== undefined ? unifiedDiff(f.contentDiff) : null))))),
           ),
     ),
   );
@@ -279,7 +279,9 @@ function drawDiff(section: HTMLElement, diffs: readonly DiffView[]): void {
             if (d.type === "missing") return h("div", { class: "diff-object add" }, h("div", { class: "diff-title" }, `+ ${name}`, h("span", { class: "muted" }, " will be created")));
             if (d.type === "orphan") return h("div", { class: "diff-object remove" }, h("div", { class: "diff-title" }, `− ${name}`, h("span", { class: "muted" }, " no longer in Git: pruned when pruning is on")));
             const row = (f: DiffView["differences"][number], note: string | undefined, ignored: boolean): HTMLElement =>
-              h(
+              "contentDiff" in f && f.contentDiff !== undefined
+                ? h("tr", null, h("td", null, h("code", null, "content")), h("td", { colspan: "2" }, unifiedDiff(f.contentDiff)), h("td", { class: "muted" }, note ?? ""))
+                : h(
                 "tr",
                 ignored ? { class: "ignored" } : null,
                 h("td", null, h("code", null, pointerToPath(f.path))),
@@ -363,4 +365,11 @@ function drawActions(actions: HTMLElement, name: string, context: Parameters<Vie
     suspend.disabled = s.suspended && !suspended;
     sync.disabled = suspended;
   };
+}
+
+/** A unified diff (live to Git), its added, removed and hunk lines marked. */
+function unifiedDiff(text: string): HTMLElement {
+  const kind = (line: string): string =>
+    line.startsWith("+++") || line.startsWith("---") ? "diff-file" : line.startsWith("+") ? "diff-add" : line.startsWith("-") ? "diff-del" : line.startsWith("@@") ? "diff-hunk" : "diff-context";
+  return h("pre", { class: "unified-diff" }, text.split("\n").map((line) => h("span", { class: kind(line) }, `${line}\n`)));
 }

@@ -13,6 +13,7 @@ const TONE: Readonly<Record<string, string>> = {
   Suspend: "warn",
   Resume: "muted",
   ConfigRejected: "bad",
+  RevisionRefused: "bad",
   ApplicationRemoved: "muted",
   SyncStarted: "muted",
 };

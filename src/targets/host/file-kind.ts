@@ -1,6 +1,7 @@
-import { readdir, readFile, rm } from "node:fs/promises";
+import { lstat, readdir, readFile, rm } from "node:fs/promises";
 import { basename, dirname, join, posix } from "node:path";
-import { locate } from "../../core/objects.js";
+import { ANNOTATIONS, locate } from "../../core/objects.js";
+import { MAX_DIFFED_BYTES, unifiedContentDiff } from "../../diff/content-diff.js";
 import type { RenderedObject } from "../../core/objects.js";
 import type { ApplyOutcome, ObjectContext } from "../target.js";
 import type { DirectorySync } from "./atomic-write.js";
@@ -23,6 +24,8 @@ type StoredFileRecord = Omit<FileRecord, "contentDigest"> & { readonly contentDi
 export interface FileHandler extends KindHandler {
   /** Watches managed files for outside edits while someone watches the target. */
   setWatching(active: boolean): void;
+  /** A unified diff, live to Git, of the file's content as last described; undefined when it is secret or there is none to show. */
+  contentDiff(name: string, desiredDigest: string): Promise<string | undefined>;
 }
 
 /** What a File spec asks for, resolved: where, what, which mode. */
@@ -36,6 +39,8 @@ interface DesiredFile {
 /** Handles `File` objects: content written atomically under the root, drift noticed through file notifications. */
 export function createFileHandler(env: HostEnvironment, pollIntervalMs: number, batch?: DirectorySync): FileHandler {
   const records = new Map<string, FileRecord>();
+  /** What Git says each file holds, as last described, for content diffs: the content up to the diff limit, only the size beyond; none when secret. */
+  const described = new Map<string, { readonly path: string; readonly sha256: string; readonly content?: Buffer; readonly size: number }>();
   const drift: FileDriftWatcher = createFileDriftWatcher(() => records.values(), env.sealer, pollIntervalMs, (record, message) =>
     env.notify(record.name, record.owner, message),
   );
@@ -101,7 +106,10 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number, 
 
     async describe(object, context) {
       const desired = await desiredOf(object, context);
-      await repairRecord(nameOf(object), desired, context.application);
+      const name = nameOf(object);
+      await repairRecord(name, desired, context.application);
+      if (object.manifest.metadata.annotations?.[ANNOTATIONS.secret] === "true") described.delete(name);
+      else described.set(name, { path: desired.path, sha256: desired.sha256, size: desired.content.length, ...(desired.content.length <= MAX_DIFFED_BYTES ? { content: desired.content } : {}) });
       return fileComparable(desired.path, desired.sha256, desired.mode);
     },
 
@@ -190,6 +198,7 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number, 
         await env.store.remove("File", name);
         records.delete(name);
         drift.forget(name);
+        described.delete(name);
       } finally {
         drift.release(name);
       }
@@ -204,7 +213,33 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number, 
     setWatching(active) {
       drift.setActive(active);
     },
+
+    async contentDiff(name, desiredDigest) {
+      const desired = described.get(name);
+      const record = records.get(name);
+      // Only the content that was described for this very diff (a preview of another revision describes other content).
+      if (!desired || desired.sha256 !== desiredDigest || !record || record.path !== desired.path) return undefined;
+      const live = await readBounded(record.path);
+      if (live === undefined) return undefined;
+      if (desired.content === undefined || live.content === undefined) {
+        return `content differs (${Math.max(desired.size, live.size)} bytes: files over ${MAX_DIFFED_BYTES / 1024} KiB are not diffed)`;
+      }
+      return unifiedContentDiff(record.path, live.content, desired.content);
+    },
   };
+}
+
+/** A regular file's content up to the diff limit (only its size beyond); undefined when it is not a readable regular file. */
+async function readBounded(path: string): Promise<{ readonly content?: Buffer; readonly size: number } | undefined> {
+  try {
+    const info = await lstat(path);
+    if (!info.isFile()) return undefined;
+    if (info.size > MAX_DIFFED_BYTES) return { size: info.size };
+    const content = await readFile(path);
+    return { content, size: content.length };
+  } catch {
+    return undefined;
+  }
 }
 
 /**

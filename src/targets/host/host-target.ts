@@ -213,6 +213,10 @@ export function createHostTarget(options: HostTargetOptions): HostTarget {
     secretFields: hostSecretFields,
 
     readsFrom: contentFromOf,
+    async contentDiff(key, pointer, desired) {
+      const found = handlerOf(key);
+      return found?.handler === files && pointer === "/sha256" && typeof desired === "string" ? files.contentDiff(found.name, desired) : undefined;
+    },
 
     async read(keys) {
       await ready();
