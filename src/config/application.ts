@@ -214,13 +214,7 @@ export function normalizeApplication(object: RenderedObject): { application?: Ap
   return { application: { name: metadata.name, spec: applicationSpec, origin: object.origin }, problems: [] };
 }
 
-/**
- * The name of the target an application runs on in the agent's targets:
- * `kubernetes` for the default cluster, `kubernetes@<context>` for another.
- */
-export function targetKey(spec: Pick<ApplicationSpec, "target" | "cluster">): string {
-  return spec.cluster === undefined ? spec.target : `${spec.target}@${spec.cluster}`;
-}
+export { targetKey } from "./target-key.js";
 
 function settingsOf(spec: z.output<typeof applicationSpecSchema>): { settings?: TargetSettings } {
   const settings = targetSettingsOf(spec);
