@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ResourceKey } from "../core/ids.js";
 import { diffObjects } from "../diff/diff-objects.js";
-import { makeObject } from "../targets/testing.js";
+import { makeObject } from "../../test/support/target-testing.js";
 import { isEmptyPlan, planSync } from "./plan-sync.js";
 import { PLANNING_ORDER } from "../targets/registry.js";
 
