@@ -24,7 +24,7 @@ import type { ApplicationList } from "../src/agent/api-types.js";
 import { queryApplications } from "../src/agent/application-query.js";
 import { readAgentInfo } from "../src/agent/state-dir.js";
 import { exampleFiles } from "../src/quickstart/example-repository.js";
-import { TestRepository } from "../src/source/test-repository.js";
+import { TestRepository } from "../test/support/test-repository.js";
 import { createHostTarget } from "../src/targets/host/host-target.js";
 import { freePort } from "../test/support/free-port.js";
 import { percentile, untilServes } from "./measure.js";

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent } from "../src/agent/agent.js";
 import { runGit } from "../src/source/git.js";
-import { TestRepository } from "../src/source/test-repository.js";
+import { TestRepository } from "../test/support/test-repository.js";
 import { createHostTarget } from "../src/targets/host/host-target.js";
 import { exampleFiles } from "../src/quickstart/example-repository.js";
 import { freePort } from "../test/support/free-port.js";

@@ -28,7 +28,7 @@ import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
 import { readAgentInfo } from "../src/agent/state-dir.js";
 import { AgentClient } from "../src/cli/client.js";
-import { TestRepository } from "../src/source/test-repository.js";
+import { TestRepository } from "../test/support/test-repository.js";
 import { startDarkServer } from "../test/support/dark-server.js";
 
 const HEALTHY = Number(process.env.HEALTHY ?? 200);

@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent } from "../src/agent/agent.js";
 import { findCondition } from "../src/core/conditions.js";
-import { TestRepository } from "../src/source/test-repository.js";
+import { TestRepository } from "../test/support/test-repository.js";
 import { startFakeKube } from "../test/support/kube-fake/index.js";
 
 const APPS = Number(process.env.APPS ?? 1000);

@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent } from "../src/agent/agent.js";
 import { runGit } from "../src/source/git.js";
-import { TestRepository } from "../src/source/test-repository.js";
+import { TestRepository } from "../test/support/test-repository.js";
 import { median, timed } from "./measure.js";
 
 const SIZES = (process.env.APPS ?? "1000,10000").split(",").map((s) => Number(s.trim())).filter((n) => n > 0);

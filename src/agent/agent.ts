@@ -32,13 +32,10 @@ import type { CommitSigningSettings } from "../source/git-writer.js";
 import type { SignaturePolicy } from "../source/signatures.js";
 import { SourceRegistry } from "../source/source-registry.js";
 import { FileRecordStore } from "../state/file-record-store.js";
-import { createHostTarget } from "../targets/host/host-target.js";
+import type { TargetAgentOptions } from "../targets/registry.js";
+import { TARGETS } from "../targets/registry.js";
 import type { Target } from "../targets/target.js";
-import type { ClusterConfig } from "../targets/kubernetes/clusters.js";
-import { loadClusters, parseKubeTimeouts } from "../targets/kubernetes/clusters.js";
-import { KubeClient } from "../targets/kubernetes/kube-client.js";
 import { HealthRuleSet } from "../targets/kubernetes/health/rule-set.js";
-import { createKubernetesTarget } from "../targets/kubernetes/kubernetes-target.js";
 import type { ControlServer } from "./control-server.js";
 import type { RollbackRequest, RollbackResult } from "./rollback.js";
 import { rollbackApplication } from "./rollback.js";
@@ -118,26 +115,6 @@ export interface AgentOptions {
   readonly createWatcher?: (spec: WatchSpec) => Watcher;
 }
 
-/**
- * The Kubernetes clusters of the agent. A kubeconfig or context named on the
- * command line must load; one found by default that does not is reported and
- * skipped, so an agent of the host target alone still starts.
- */
-function clustersOf(options: Pick<AgentOptions, "kubeconfig" | "kubeContext" | "kubeTimeout">): ClusterConfig[] {
-  const named = options.kubeconfig !== undefined || options.kubeContext !== undefined || options.kubeTimeout !== undefined;
-  try {
-    return loadClusters({
-      ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
-      ...(options.kubeContext !== undefined ? { context: options.kubeContext } : {}),
-      ...(options.kubeTimeout !== undefined ? { timeouts: parseKubeTimeouts(options.kubeTimeout) } : {}),
-    });
-  } catch (error) {
-    if (named) throw error;
-    console.error(`ferry agent: no kubernetes target: ${(error as Error).message}`);
-    return [];
-  }
-}
-
 /** What a push refreshed: the sources it named, and the applications that run at their new revision. */
 export interface PushRefreshed {
   readonly sources: readonly string[];
@@ -208,11 +185,17 @@ export class Agent {
     this.#verifier = options.signatures ? new SignatureVerifier(options.signatures, join(this.options.stateDir, "gnupg")) : undefined;
     this.#sources = new SourceRegistry(join(this.options.stateDir, "sources"), this.#verifier ? { verifier: this.#verifier } : {});
     this.#configFetcher = this.#sources.fetcher(options.repo, options.ref);
-    const host = createHostTarget({ root: this.options.root, stateDir: join(this.options.stateDir, "host") });
-    this.#targets = new Map<string, Target>([[host.name, host]]);
-    for (const cluster of clustersOf(options)) {
-      const target = createKubernetesTarget({ client: new KubeClient(cluster.source, cluster.client), name: cluster.targetName, healthRules: () => this.#healthRules });
-      this.#targets.set(cluster.targetName, target);
+    this.#targets = new Map<string, Target>();
+    const targetOptions: TargetAgentOptions = {
+      root: this.options.root,
+      stateDir: this.options.stateDir,
+      ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
+      ...(options.kubeContext !== undefined ? { kubeContext: options.kubeContext } : {}),
+      ...(options.kubeTimeout !== undefined ? { kubeTimeout: options.kubeTimeout } : {}),
+      healthRules: () => this.#healthRules,
+    };
+    for (const entry of TARGETS) {
+      for (const target of entry.create(targetOptions)) this.#targets.set(target.name, target);
     }
     this.engine = new Engine({
       targets: this.#targets,

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { EngineEvent } from "../engine/events.js";
-import { TestRepository } from "../source/test-repository.js";
+import { TestRepository } from "../../test/support/test-repository.js";
 import type { Agent } from "./agent.js";
-import { applicationYaml as app, hostFileYaml as file, startTestAgent } from "./agent-test-support.js";
+import { applicationYaml as app, hostFileYaml as file, startTestAgent } from "../../test/support/agent-test-support.js";
 import type { AgentInfo } from "./state-dir.js";
 
 

@@ -6,8 +6,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { TestRepository } from "../source/test-repository.js";
-import { applicationYaml, startTestAgent } from "./agent-test-support.js";
+import { TestRepository } from "../../test/support/test-repository.js";
+import { applicationYaml, startTestAgent } from "../../test/support/agent-test-support.js";
 
 const APPS = Array.from({ length: 12 }, (_, i) => `app-${String(i).padStart(2, "0")}`);
 

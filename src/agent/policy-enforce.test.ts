@@ -3,9 +3,9 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { TestRepository } from "../source/test-repository.js";
+import { TestRepository } from "../../test/support/test-repository.js";
 import type { Agent } from "./agent.js";
-import { applicationYaml as app, startTestAgent } from "./agent-test-support.js";
+import { applicationYaml as app, startTestAgent } from "../../test/support/agent-test-support.js";
 
 /** A host File carrying the label team=`team` when given. */
 const labelledFile = (text: string, team?: string): string => `apiVersion: host.ferry.dev/v1

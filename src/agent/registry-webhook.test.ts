@@ -8,10 +8,10 @@ import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { TestRepository } from "../source/test-repository.js";
+import { TestRepository } from "../../test/support/test-repository.js";
 import type { PipelineView } from "../promote/pipeline-view.js";
 import type { Agent } from "./agent.js";
-import { startTestAgent } from "./agent-test-support.js";
+import { startTestAgent } from "../../test/support/agent-test-support.js";
 import type { AgentInfo } from "./state-dir.js";
 
 const SECRET = "registry-webhook-secret-0123456789";

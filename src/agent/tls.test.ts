@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { AgentClient } from "../cli/client.js";
-import { TestRepository } from "../source/test-repository.js";
-import { applicationYaml, startTestAgent } from "./agent-test-support.js";
+import { TestRepository } from "../../test/support/test-repository.js";
+import { applicationYaml, startTestAgent } from "../../test/support/agent-test-support.js";
 import type { AgentInfo } from "./state-dir.js";
 
 const APPS = applicationYaml("notes");

@@ -2,23 +2,7 @@ import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 
 import { resolveStateDir } from "../agent/state-dir.js";
 import { toFerryError } from "../core/errors.js";
 import { FERRY_VERSION } from "../core/version.js";
-import { runAgentCommand } from "./commands/agent.js";
-import { runBootstrapCommand } from "./commands/bootstrap.js";
-import { runDashboardCommand } from "./commands/dashboard.js";
-import { runDiffCommand } from "./commands/diff.js";
-import { runDiffRevisionCommand } from "./commands/diff-revision.js";
-import { runHealthCommand } from "./commands/health.js";
-import { runHistoryCommand } from "./commands/history.js";
-import { runReleaseCommand, runRollbackCommand } from "./commands/rollback.js";
-import { runApproveCommand, runPipelineStatusCommand, runPromoteCommand } from "./commands/promote.js";
-import { runResumeCommand, runSuspendCommand } from "./commands/suspend.js";
-import { runQuickstartCommand } from "./commands/quickstart.js";
-import { runStatusCommand } from "./commands/status.js";
-import { runValidateCommand } from "./commands/validate.js";
-import { runRefreshCommand, runSyncAllCommand, runSyncCommand } from "./commands/sync.js";
-import { runVersionCommand } from "./commands/version.js";
 import type { ClusterFlags } from "./commands/offline.js";
-import { warnIfClusterFlagsUnused } from "./commands/offline.js";
 import type { Shell } from "./completion.js";
 import { completionScript, SHELLS } from "./completion.js";
 import { CliError, EXIT } from "./exit-codes.js";
@@ -77,7 +61,7 @@ Start here: ferry quickstart`,
   program.hook("preAction", async (_program, command) => {
     const o = command.opts<{ stateDir?: string; kubeconfig?: string; context?: string; kubeContext?: string }>();
     commandStateDir = o.stateDir;
-    if (LOCAL_AGENT_COMMANDS.has(command.name())) await warnIfClusterFlagsUnused(stateDir(), clusterOf(o));
+    if (LOCAL_AGENT_COMMANDS.has(command.name())) await (await import("./commands/offline.js")).warnIfClusterFlagsUnused(stateDir(), clusterOf(o));
   });
 
   program
@@ -86,7 +70,7 @@ Start here: ferry quickstart`,
     .argument("[dir]", "where to create it (default: ferry-quickstart)")
     .option("--port <port>", "port of the example service (default: 8080, or the next free one)", parsePort, 0)
     .option("--reset", "stop the example's services and remove its folder: [dir], else ./ferry-quickstart, else the quickstart this folder is in; refused for a folder that is not one", false)
-    .action((dir: string | undefined, o: { port: number; reset: boolean }) => run(() => runQuickstartCommand(dir, o)));
+    .action((dir: string | undefined, o: { port: number; reset: boolean }) => run(async () => (await import("./commands/quickstart.js")).runQuickstartCommand(dir, o)));
 
   program
     .command("agent")
@@ -117,8 +101,8 @@ Start here: ferry quickstart`,
     .option("--sign-commits <ssh-key-file>", "sign the commits the agent writes (promotions, rollbacks) with this SSH private key")
     .addOption(output())
     .action((o: Record<string, string | boolean>) =>
-      run(() =>
-        runAgentCommand({
+      run(async () =>
+        (await import("./commands/agent.js")).runAgentCommand({
           repo: String(o.repo),
           ref: String(o.ref),
           path: String(o.path),
@@ -157,8 +141,8 @@ Applies Namespace, ServiceAccount, RBAC, PersistentVolumeClaim, Deployment and S
 Exit 0 when the agent runs; 1 when it did not become healthy in time; 2 when it could not run (bad flag, unreachable cluster, refused request).`,
     )
     .action((o: Record<string, string | boolean>) =>
-      run(() =>
-        runBootstrapCommand({
+      run(async () =>
+        (await import("./commands/bootstrap.js")).runBootstrapCommand({
           repo: String(o.repo),
           ref: String(o.ref),
           path: String(o.path),
@@ -180,7 +164,7 @@ Exit 0 when the agent runs; 1 when it did not become healthy in time; 2 when it 
     .addOption(new Option("--format <format>", "text, or github for GitHub Actions annotations").choices(["text", "github"]).default("text"))
     .addOption(output())
     .action((dir: string, o: { path: string; root?: string; format: "text" | "github"; output: OutputFormat }) =>
-      run(() => runValidateCommand(dir, { path: o.path, output: o.output, format: o.format, ...(o.root !== undefined ? { root: o.root } : {}) })),
+      run(async () => (await import("./commands/validate.js")).runValidateCommand(dir, { path: o.path, output: o.output, format: o.format, ...(o.root !== undefined ? { root: o.root } : {}) })),
     );
 
   program
@@ -190,7 +174,7 @@ Exit 0 when the agent runs; 1 when it did not become healthy in time; 2 when it 
     .option("--path <dir>", "directory of HealthRule documents to use with the built-in rules (default: ferry, when it exists)")
     .addOption(output())
     .action((file: string, o: { path?: string; output: OutputFormat }) =>
-      run(() => runHealthCommand(file, { output: o.output, ...(o.path !== undefined ? { path: o.path } : {}) })),
+      run(async () => (await import("./commands/health.js")).runHealthCommand(file, { output: o.output, ...(o.path !== undefined ? { path: o.path } : {}) })),
     );
 
   program
@@ -198,7 +182,7 @@ Exit 0 when the agent runs; 1 when it did not become healthy in time; 2 when it 
     .description("show each application's readiness, sync state, revision and health (exit 1 when one is not Ready)")
     .argument("[app]", "one application, in detail")
     .addOption(output({ wide: true }))
-    .action((app: string | undefined, o: { output: OutputFormat }) => run(() => runStatusCommand(stateDir(), app, o.output)));
+    .action((app: string | undefined, o: { output: OutputFormat }) => run(async () => (await import("./commands/status.js")).runStatusCommand(stateDir(), app, o.output)));
 
   program
     .command("diff")
@@ -216,7 +200,7 @@ With --revision: exit 0 when nothing would change; 1 when something would, or th
 Applications declared only in the configuration at that revision are shown as new.`,
     )
     .action((app: string | undefined, o: { output: OutputFormat; revision?: string }) =>
-      run(() => (o.revision !== undefined ? runDiffRevisionCommand(stateDir(), app, o.revision, o.output, clusterOf(o)) : runDiffCommand(stateDir(), app, o.output, clusterOf(o)))),
+      run(async () => (o.revision !== undefined ? (await import("./commands/diff-revision.js")).runDiffRevisionCommand(stateDir(), app, o.revision, o.output, clusterOf(o)) : (await import("./commands/diff.js")).runDiffCommand(stateDir(), app, o.output, clusterOf(o)))),
     );
 
   program
@@ -230,7 +214,10 @@ Applications declared only in the configuration at that revision are shown as ne
     .action((app: string | undefined, o: { all: boolean; prune: boolean; allowMassDelete: boolean; output: OutputFormat }, command: Command) => {
       // A usage error, as commander reports its own (exit 2, with the help).
       if (o.all === (app !== undefined)) command.error("error: name one application, or --all for every one");
-      return run(() => (app !== undefined ? runSyncCommand(stateDir(), app, { ...o, cluster: clusterOf(o) }) : runSyncAllCommand(stateDir(), { ...o, cluster: clusterOf(o) })));
+      return run(async () => {
+        const { runSyncAllCommand, runSyncCommand } = await import("./commands/sync.js");
+        return app !== undefined ? runSyncCommand(stateDir(), app, { ...o, cluster: clusterOf(o) }) : runSyncAllCommand(stateDir(), { ...o, cluster: clusterOf(o) });
+      });
     });
 
   program
@@ -250,8 +237,8 @@ Applications declared only in the configuration at that revision are shown as ne
     .option("--history <url>", "read this history instead of the agent's (sqlite:<path> or postgres://...)")
     .addOption(output({ wide: true }))
     .action((app: string | undefined, o: Record<string, string | undefined>) =>
-      run(() =>
-        runHistoryCommand(stateDir(), app, {
+      run(async () =>
+        (await import("./commands/history.js")).runHistoryCommand(stateDir(), app, {
           output: o.output as OutputFormat,
           ...defined({
             environment: o.env,
@@ -277,21 +264,21 @@ Applications declared only in the configuration at that revision are shown as ne
     .option("--to <revision-or-entry>", "a revision that ran before (a prefix is enough) or a history entry id (#123); default: the deployment before the current one")
     .option("--reason <text>", "why, for the commit message and the history")
     .addOption(output())
-    .action((app: string, o: { to?: string; reason?: string; output: OutputFormat }) => run(() => runRollbackCommand(stateDir(), app, { ...o, cluster: clusterOf(o) })));
+    .action((app: string, o: { to?: string; reason?: string; output: OutputFormat }) => run(async () => (await import("./commands/rollback.js")).runRollbackCommand(stateDir(), app, { ...o, cluster: clusterOf(o) })));
 
   program
     .command("release")
     .description("release the hold a rollback put on an application, so automatic promotion may move it again")
     .argument("<app>", "the application")
     .addOption(output())
-    .action((app: string, o: { output: OutputFormat }) => run(() => runReleaseCommand(stateDir(), app, { ...o, cluster: clusterOf(o) })));
+    .action((app: string, o: { output: OutputFormat }) => run(async () => (await import("./commands/rollback.js")).runReleaseCommand(stateDir(), app, { ...o, cluster: clusterOf(o) })));
 
   program
     .command("dashboard")
     .description("print the link to the running agent's dashboard, with the read token (or --admin the admin token) in its fragment")
     .option("--admin", "link with the admin token: the page can sync, roll back, release and approve")
     .addOption(output())
-    .action((o: { admin?: boolean; output: OutputFormat }) => run(() => runDashboardCommand(stateDir(), o)));
+    .action((o: { admin?: boolean; output: OutputFormat }) => run(async () => (await import("./commands/dashboard.js")).runDashboardCommand(stateDir(), o)));
 
   program
     .command("promote")
@@ -301,7 +288,7 @@ Applications declared only in the configuration at that revision are shown as ne
     .option("--version <version>", "the version to write into the first environment (default: the watcher's newest); later ones take the version in flight")
     .option("--set <field=value>", "with --version: another marked value of that version, e.g. --set url=/srv/web-2.0.0.tar.gz --set digest=sha256:... (repeatable)", (v: string, all: string[]) => [...all, v], [] as string[])
     .addOption(output())
-    .action((target: string, o: { to: string; version?: string; set: string[]; output: OutputFormat }) => run(() => runPromoteCommand(stateDir(), target, o)));
+    .action((target: string, o: { to: string; version?: string; set: string[]; output: OutputFormat }) => run(async () => (await import("./commands/promote.js")).runPromoteCommand(stateDir(), target, o)));
 
   program
     .command("approve")
@@ -309,7 +296,7 @@ Applications declared only in the configuration at that revision are shown as ne
     .argument("<pipeline>", "the pipeline")
     .requiredOption("--env <env>", "the environment waiting for approval")
     .addOption(output())
-    .action((pipeline: string, o: { env: string; output: OutputFormat }) => run(() => runApproveCommand(stateDir(), pipeline, o)));
+    .action((pipeline: string, o: { env: string; output: OutputFormat }) => run(async () => (await import("./commands/promote.js")).runApproveCommand(stateDir(), pipeline, o)));
 
   const pipeline = program.command("pipeline").description("pipelines: environments, versions and gates");
   pipeline
@@ -317,7 +304,7 @@ Applications declared only in the configuration at that revision are shown as ne
     .description("each environment's version, where the promotion stands, its gates and what waits on what (exit 1 when a promotion stopped at a failed gate)")
     .argument("[name]", "one pipeline")
     .addOption(output())
-    .action((name: string | undefined, o: { output: OutputFormat }) => run(() => runPipelineStatusCommand(stateDir(), name, o)));
+    .action((name: string | undefined, o: { output: OutputFormat }) => run(async () => (await import("./commands/promote.js")).runPipelineStatusCommand(stateDir(), name, o)));
   for (const sub of pipeline.commands) sub.option("--state-dir <dir>", "agent state directory (as the global option)");
 
   program
@@ -326,26 +313,26 @@ Applications declared only in the configuration at that revision are shown as ne
     .argument("<app>", "the application")
     .option("--reason <text>", "why, for the status and the history")
     .addOption(output())
-    .action((app: string, o: { reason?: string; output: OutputFormat }) => run(() => runSuspendCommand(stateDir(), app, { ...o, cluster: clusterOf(o) })));
+    .action((app: string, o: { reason?: string; output: OutputFormat }) => run(async () => (await import("./commands/suspend.js")).runSuspendCommand(stateDir(), app, { ...o, cluster: clusterOf(o) })));
 
   program
     .command("resume")
     .description("lift a suspension made with ferry suspend: the agent applies what it held back")
     .argument("<app>", "the application")
     .addOption(output())
-    .action((app: string, o: { output: OutputFormat }) => run(() => runResumeCommand(stateDir(), app, { ...o, cluster: clusterOf(o) })));
+    .action((app: string, o: { output: OutputFormat }) => run(async () => (await import("./commands/suspend.js")).runResumeCommand(stateDir(), app, { ...o, cluster: clusterOf(o) })));
 
   program
     .command("refresh")
     .description("ask the running agent to check every repository now instead of at the next poll")
     .option("--allow-mass-delete", "let the configuration remove every application at once (an emptied Application path), pruning their objects", false)
-    .action((o: { allowMassDelete?: boolean }) => run(() => runRefreshCommand(stateDir(), { allowMassDelete: o.allowMassDelete === true })));
+    .action((o: { allowMassDelete?: boolean }) => run(async () => (await import("./commands/sync.js")).runRefreshCommand(stateDir(), { allowMassDelete: o.allowMassDelete === true })));
 
   program
     .command("version")
     .description("print the version of this ferry and of the agent running on the state directory, when one is reachable")
     .addOption(output())
-    .action((o: { output: OutputFormat }) => run(() => runVersionCommand(stateDir(), o)));
+    .action((o: { output: OutputFormat }) => run(async () => (await import("./commands/version.js")).runVersionCommand(stateDir(), o)));
 
   program
     .command("completion")
@@ -359,7 +346,7 @@ zsh:  source <(ferry completion zsh) in ~/.zshrc, after compinit
 fish: ferry completion fish > ~/.config/fish/completions/ferry.fish`,
     )
     .action((shell: Shell) =>
-      run(() => {
+      run(async () => {
         process.stdout.write(completionScript(program, shell));
         return Promise.resolve(EXIT.ok);
       }),

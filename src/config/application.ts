@@ -2,7 +2,8 @@ import { z } from "zod";
 import type { Problem } from "../core/errors.js";
 import { problemAt } from "../core/errors.js";
 import type { Origin, RenderedObject } from "../core/objects.js";
-import type { IgnoreRule, TargetSettings } from "../targets/target.js";
+import { TARGETS } from "../targets/registry.js";
+import type { TargetSettings } from "../targets/target.js";
 import { ANNOTATIONS, locate } from "../core/objects.js";
 import { isObjectName, NAME_RULE, OBJECT_NAME_PATTERN, quoteForMessage } from "../render/names.js";
 import { schemaProblems } from "../validate/schema-problems.js";
@@ -89,35 +90,7 @@ export const applicationSpecSchema = z
         description:
           "The namespace of objects that name none; default `default`. Kubernetes: of namespaced objects. Host: its own records, logs, processes and default working directory (<root>/<namespace>), so environments of one base run side by side.",
       }),
-    kubernetes: z
-      .strictObject({
-        forceConflicts: z
-          .boolean()
-          .optional()
-          .meta({ description: "Take fields that another applier owns instead of reporting a conflict (hand edits are always taken back)." }),
-        adopt: z
-          .boolean()
-          .optional()
-          .meta({ description: "Take over objects that already exist in the cluster but were not created by Ferry (default: refuse them; one object can say so with the annotation ferry.dev/adopt: \"true\"). Adoptions are recorded in the history." }),
-        pruneAdopted: z
-          .boolean()
-          .optional()
-          .meta({ description: "Delete adopted objects too when they leave Git (default: release them: left in place, no longer managed)." }),
-        ignoreDifferences: z
-          .array(
-            z.strictObject({
-              group: z.string().optional(),
-              kind: z.string().optional(),
-              name: z.string().optional(),
-              namespace: z.string().optional(),
-              jsonPointers: z.array(z.string().regex(/^(\/[^/]*)+$/, "must be a JSON pointer such as /spec/replicas")).min(1),
-            }),
-          )
-          .optional()
-          .meta({ description: "Fields of selected objects left out of comparisons and of updates to existing objects (an autoscaler's /spec/replicas): never drift, but listed in diffs where they differ from Git, with the rule." }),
-      })
-      .optional()
-      .meta({ description: "Settings of the kubernetes target." }),
+    ...targetSettingShapes(),
     syncPolicy: z
       .strictObject({
         automated: z.boolean().default(APPLICATION_DEFAULTS.automated).meta({ description: "Apply new revisions without being asked." }),
@@ -241,13 +214,7 @@ export function normalizeApplication(object: RenderedObject): { application?: Ap
   return { application: { name: metadata.name, spec: applicationSpec, origin: object.origin }, problems: [] };
 }
 
-/**
- * The name of the target an application runs on in the agent's targets:
- * `kubernetes` for the default cluster, `kubernetes@<context>` for another.
- */
-export function targetKey(spec: Pick<ApplicationSpec, "target" | "cluster">): string {
-  return spec.cluster === undefined ? spec.target : `${spec.target}@${spec.cluster}`;
-}
+export { targetKey } from "./target-key.js";
 
 function settingsOf(spec: z.output<typeof applicationSpecSchema>): { settings?: TargetSettings } {
   const settings = targetSettingsOf(spec);
@@ -255,21 +222,23 @@ function settingsOf(spec: z.output<typeof applicationSpecSchema>): { settings?: 
 }
 
 function targetSettingsOf(spec: z.output<typeof applicationSpecSchema>): TargetSettings {
-  const ignore: IgnoreRule[] = (spec.kubernetes?.ignoreDifferences ?? []).map((r, index) => ({
-    ...(r.group !== undefined ? { group: r.group } : {}),
-    ...(r.kind !== undefined ? { kind: r.kind } : {}),
-    ...(r.name !== undefined ? { name: r.name } : {}),
-    ...(r.namespace !== undefined ? { namespace: r.namespace } : {}),
-    jsonPointers: r.jsonPointers,
-    source: `spec.kubernetes.ignoreDifferences[${index}]`,
-  }));
-  return {
-    ...(spec.namespace !== undefined ? { namespace: spec.namespace } : {}),
-    ...(spec.kubernetes?.forceConflicts === true ? { forceConflicts: true } : {}),
-    ...(spec.kubernetes?.adopt === true ? { adopt: true } : {}),
-    ...(spec.kubernetes?.pruneAdopted === true ? { pruneAdopted: true } : {}),
-    ...(ignore.length > 0 ? { ignoreDifferences: ignore } : {}),
-  };
+  const blocks = spec as unknown as Readonly<Record<string, unknown>>;
+  let settings: TargetSettings = spec.namespace !== undefined ? { namespace: spec.namespace } : {};
+  for (const entry of TARGETS) {
+    const value = blocks[entry.name];
+    if (entry.settings === undefined || value === undefined) continue;
+    settings = { ...settings, ...entry.settings.toSettings(value as never, `spec.${entry.name}`) };
+  }
+  return settings;
+}
+
+/** `spec.<target>` of every target that has settings, each parsed by its registry entry's schema. */
+function targetSettingShapes(): Record<string, z.ZodOptional<z.ZodType>> {
+  const shapes: Record<string, z.ZodOptional<z.ZodType>> = {};
+  for (const entry of TARGETS) {
+    if (entry.settings !== undefined) shapes[entry.name] = entry.settings.schema.optional().meta({ description: `Settings of the ${entry.name} target.` });
+  }
+  return shapes;
 }
 
 function helmSourceOf(helm: NonNullable<z.output<typeof applicationSpecSchema>["source"]["helm"]>): HelmSource {

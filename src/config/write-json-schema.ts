@@ -2,7 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { overlaySpecSchema } from "../render/overlay.js";
-import { hostKindSchemas } from "../targets/host/host-schemas.js";
+import { TARGETS } from "../targets/registry.js";
 import { APPLICATION_KIND, applicationSpecSchema, FERRY_API_VERSION } from "./application.js";
 import { HEALTH_RULE_KIND, healthRuleSpecSchema } from "./health-rule.js";
 import { NOTIFICATION_KIND, notificationSpecSchema } from "./notification.js";
@@ -11,7 +11,7 @@ import { POLICY_KIND, policySchema } from "./policy.js";
 import type { KindSchema } from "./json-schema.js";
 import { jsonSchemaFor } from "./json-schema.js";
 
-/** Every document kind a Ferry repository can hold: the Application, the Pipeline, the Notification, the Policy, the Overlay, the HealthRule and the host target's kinds. */
+/** Every document kind a Ferry repository can hold: the Application, the Pipeline, the Notification, the Policy, the Overlay, the HealthRule and the kinds of every target (the registry's). */
 export const FERRY_KINDS: readonly KindSchema[] = [
   { apiVersion: FERRY_API_VERSION, kind: APPLICATION_KIND, schema: applicationSpecSchema },
   { apiVersion: FERRY_API_VERSION, kind: PIPELINE_KIND, schema: pipelineSpecSchema },
@@ -19,7 +19,7 @@ export const FERRY_KINDS: readonly KindSchema[] = [
   { apiVersion: FERRY_API_VERSION, kind: POLICY_KIND, schema: policySchema.shape.spec },
   { apiVersion: FERRY_API_VERSION, kind: "Overlay", schema: overlaySpecSchema, metadataRequired: false },
   { apiVersion: FERRY_API_VERSION, kind: HEALTH_RULE_KIND, schema: healthRuleSpecSchema },
-  ...hostKindSchemas,
+  ...TARGETS.flatMap((t) => t.kindSchemas ?? []),
 ];
 
 /**

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ResourceKey } from "../core/ids.js";
 import type { JsonValue } from "../core/json.js";
-import { makeObject } from "../targets/testing.js";
+import { makeObject } from "../../test/support/target-testing.js";
 import type { IgnoredField, LiveObject } from "../targets/target.js";
 import { diffObjects } from "./diff-objects.js";
 import { formatDiffs, isChange, toDiffView } from "./format-diff.js";

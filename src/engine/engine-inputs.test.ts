@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import type { Application } from "../config/application.js";
 import { GitFetcher } from "../source/git-fetcher.js";
 import { removeTree } from "../source/read-only-tree.js";
-import { TestRepository } from "../source/test-repository.js";
+import { TestRepository } from "../../test/support/test-repository.js";
 import { createMemoryTarget } from "../targets/memory/memory-target.js";
 import { MemoryRecordStore } from "./app-record.js";
 import { Engine } from "./engine.js";

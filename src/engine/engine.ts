@@ -7,6 +7,7 @@ import { targetKey } from "../config/application.js";
 import type { ObjectDiff } from "../diff/diff-objects.js";
 import { diffObjects } from "../diff/diff-objects.js";
 import { planSync } from "../plan/plan-sync.js";
+import { PLANNING_ORDER } from "../targets/registry.js";
 import type { Artifact, SourceFetcher } from "../source/artifact.js";
 import type { JobRun, JobRunRequest, LiveChange, Target } from "../targets/target.js";
 import type { AppRecord, RecordStore } from "./app-record.js";
@@ -323,7 +324,7 @@ export class Engine {
     const diffs = await this.#compare(app, artifact);
     const inventory = this.#records.get(app.name)?.status.inventory ?? [];
     const orphanAnnotations = new Map(inventory.filter((e) => e.annotations).map((e) => [e.key, e.annotations ?? {}]));
-    const plan = planSync(diffs, { prune: app.spec.syncPolicy.prune, orphanAnnotations });
+    const plan = planSync(diffs, { prune: app.spec.syncPolicy.prune, orphanAnnotations, kindOrder: PLANNING_ORDER });
     const pruned = new Set(plan.prune.map((p) => p.key));
     return {
       diffs: diffs.filter((d) => d.type === "missing" || d.type === "changed" || pruned.has(d.key)),

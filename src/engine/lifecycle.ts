@@ -2,7 +2,7 @@ import { findCondition, removeCondition, setCondition } from "../core/conditions
 import type { FerryError } from "../core/errors.js";
 import type { ResourceKey } from "../core/ids.js";
 import type { Application } from "../config/application.js";
-import { targetKey } from "../config/application.js";
+import { targetKey } from "../config/target-key.js";
 import type { SourceRefusal } from "../source/artifact.js";
 import type { Target } from "../targets/target.js";
 import type { AppRecord, RecordStore } from "./app-record.js";

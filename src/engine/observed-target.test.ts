@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createMemoryTarget } from "../targets/memory/memory-target.js";
-import { makeObject } from "../targets/testing.js";
+import { makeObject } from "../../test/support/target-testing.js";
 import type { TargetCall } from "./observed-target.js";
 import { observeTargetCalls } from "./observed-target.js";
 

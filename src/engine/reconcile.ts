@@ -14,6 +14,7 @@ import type { PolicyRule } from "../config/policy.js";
 import type { DesiredState, ObjectDiff } from "../diff/diff-objects.js";
 import { diffObjects } from "../diff/diff-objects.js";
 import type { SyncPlan } from "../plan/plan-sync.js";
+import { PLANNING_ORDER } from "../targets/registry.js";
 import { planSync } from "../plan/plan-sync.js";
 import { DEFAULT_MAX_DELETE_SHARE, findMassDelete, massDeleteMessage } from "../plan/mass-delete.js";
 import type { Artifact } from "../source/artifact.js";
@@ -163,7 +164,7 @@ async function syncStage(input: ReconcileInput, compared: Compared): Promise<Rec
   const desiredChanged = record.applied?.digest !== compared.digest;
   const outOfSync = compared.diffs.filter((d) => d.type === "missing" || d.type === "changed");
   const prune = policy.prune || input.manual?.prune === true;
-  const plan = planSync(compared.diffs, { prune, orphanAnnotations: annotationsOf(record.status.inventory) });
+  const plan = planSync(compared.diffs, { prune, orphanAnnotations: annotationsOf(record.status.inventory), kindOrder: PLANNING_ORDER });
   const drift: DriftedObject[] = desiredChanged ? [] : outOfSync.map(toDrift);
   if (drift.length > 0 && !sameDrift(drift, record.status.drift)) {
     input.emit({ type: "DriftDetected", application: app.name, revision: artifact.revision, objects: drift, selfHeal: policy.selfHeal });

@@ -12,9 +12,9 @@ import { renderDigest } from "../render/render.js";
 import { RenderCache } from "../render/render-source.js";
 import { findExecutable } from "../render/tools/find-tool.js";
 import { generateIdentity, parseIdentity, parseIdentityFile } from "../secrets/age.js";
-import { buildSopsYaml } from "../secrets/sops-fixture.js";
+import { buildSopsYaml } from "../../test/support/sops-fixture.js";
 import { validateRepository } from "../validate/validate-repository.js";
-import { testArtifacts } from "./stage-test-support.js";
+import { testArtifacts } from "../../test/support/stage-test-support.js";
 import { renderStage } from "./stages.js";
 
 const artifact = testArtifacts("ferry-stage-sops-", "b");

@@ -6,7 +6,7 @@ import type { ResourceKey } from "../core/ids.js";
 import type { Target } from "../targets/target.js";
 import { RenderCache } from "../render/render-source.js";
 import { findExecutable } from "../render/tools/find-tool.js";
-import { testArtifacts } from "./stage-test-support.js";
+import { testArtifacts } from "../../test/support/stage-test-support.js";
 import { renderStage, waitForHealth } from "./stages.js";
 
 const artifact = testArtifacts("ferry-stage-", "a");

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import Database from "better-sqlite3";
 import { createTestDatabase, startTestPostgres } from "../../test/support/postgres.js";
-import { describeHistoryStore } from "./history-store.conformance.js";
+import { describeHistoryStore } from "../../test/support/history-store.conformance.js";
 import { openHistory } from "./open-history.js";
 import { numberPlaceholders } from "./postgres-database.js";
 

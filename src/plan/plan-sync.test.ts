@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ResourceKey } from "../core/ids.js";
 import { diffObjects } from "../diff/diff-objects.js";
-import { makeObject } from "../targets/testing.js";
+import { makeObject } from "../../test/support/target-testing.js";
 import { isEmptyPlan, planSync } from "./plan-sync.js";
+import { PLANNING_ORDER } from "../targets/registry.js";
 
 const host = (kind: string, name: string, wave?: number) =>
   makeObject({
@@ -22,7 +23,7 @@ describe("planSync", () => {
       ["host.ferry.dev/File//old" as ResourceKey, "host.ferry.dev/Service//old" as ResourceKey],
     );
     const live = diffs.map((d) => (d.type === "orphan" ? { ...d, live: { key: d.key, state: {} } } : d));
-    const plan = planSync(live, { prune: true });
+    const plan = planSync(live, { prune: true, kindOrder: PLANNING_ORDER });
     assert.deepEqual(
       plan.waves.map((w) => [w.wave, w.actions.map((a) => a.key)]),
       [
@@ -44,19 +45,19 @@ describe("planSync", () => {
       { type: "orphan" as const, key: gone },
     ];
     const annotations = new Map([[optedOut, { "ferry.dev/prune": "disabled" }]]);
-    assert.deepEqual(planSync(diffs, { prune: false, orphanAnnotations: annotations }).kept, [
+    assert.deepEqual(planSync(diffs, { prune: false, orphanAnnotations: annotations, kindOrder: PLANNING_ORDER }).kept, [
       { key: orphan, reason: "PruneDisabled" },
       { key: optedOut, reason: "PruneAnnotation" },
       { key: gone, reason: "PruneDisabled" },
     ]);
-    const pruning = planSync(diffs, { prune: true, orphanAnnotations: annotations });
+    const pruning = planSync(diffs, { prune: true, orphanAnnotations: annotations, kindOrder: PLANNING_ORDER });
     assert.deepEqual(pruning.prune, [{ key: orphan }]);
     assert.deepEqual(pruning.kept, [{ key: optedOut, reason: "PruneAnnotation" }]);
   });
 
   it("an unchanged object plans nothing", () => {
     const object = host("File", "same");
-    const plan = planSync(diffObjects([{ object, state: { a: 1 } }], new Map([[object.key, { key: object.key, state: { a: 1 } }]]), []), { prune: true });
+    const plan = planSync(diffObjects([{ object, state: { a: 1 } }], new Map([[object.key, { key: object.key, state: { a: 1 } }]]), []), { prune: true, kindOrder: PLANNING_ORDER });
     assert.ok(isEmptyPlan(plan));
     assert.deepEqual(plan.unchanged, [object.key]);
   });
@@ -71,7 +72,7 @@ describe("planSync", () => {
       kube("example.com/v1", "Widget", "w"),
       kube("v1", "ConfigMap", "late", 1),
     ];
-    const plan = planSync(diffObjects(objects.map((object) => ({ object, state: {} })), new Map(), []), { prune: true });
+    const plan = planSync(diffObjects(objects.map((object) => ({ object, state: {} })), new Map(), []), { prune: true, kindOrder: PLANNING_ORDER });
     assert.deepEqual(
       plan.waves.map((w) => [w.wave, w.definitions === true, w.actions.map((a) => a.key)]),
       [

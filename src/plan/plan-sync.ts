@@ -3,6 +3,7 @@ import { parseResourceKey } from "../core/ids.js";
 import type { RenderedObject } from "../core/objects.js";
 import { ANNOTATIONS } from "../core/objects.js";
 import type { FieldDifference, ObjectDiff } from "../diff/diff-objects.js";
+import type { KindOrder } from "../targets/kind-order.js";
 
 /** Why an object is applied. */
 export type ApplyReason = "create" | "update";
@@ -19,15 +20,12 @@ export interface ApplyAction {
 export interface Wave {
   readonly wave: number;
   /**
-   * True for the Namespaces and CustomResourceDefinitions of a wave: they are
-   * applied, and waited for (Active, Established), before the rest of it.
+   * True for the definition kinds of a wave (the kind order's `definitions`):
+   * they are applied, and waited for, before the rest of it.
    */
   readonly definitions?: true;
   readonly actions: readonly ApplyAction[];
 }
-
-/** Kinds that other objects need to exist before they can be applied. */
-const DEFINITION_KINDS: ReadonlySet<string> = new Set(["Namespace", "CustomResourceDefinition"]);
 
 /** One object to delete because it left Git. */
 export interface PruneAction {
@@ -54,19 +52,12 @@ export interface PlanOptions {
   readonly prune: boolean;
   /** Annotations of orphans as they were last applied, to honour `ferry.dev/prune: disabled`. */
   readonly orphanAnnotations?: ReadonlyMap<ResourceKey, Readonly<Record<string, string>>>;
+  /** How kinds are ordered inside a wave: the targets' kind orders, merged (see src/targets/registry.ts). */
+  readonly kindOrder: KindOrder;
 }
 
-/** Kinds that others depend on go first inside a wave; the rest follow in key order. */
-const KIND_PRIORITY: Readonly<Record<string, number>> = {
-  Namespace: 0,
-  CustomResourceDefinition: 1,
-  ServiceAccount: 2,
-  Secret: 2,
-  ConfigMap: 2,
-  File: 2,
-  Job: 4,
-};
-const DEFAULT_PRIORITY = 5;
+/** Kinds the kind order does not list follow every listed one, in key order. */
+const DEFAULT_PRIORITY = Number.MAX_SAFE_INTEGER;
 
 /**
  * Turns diffs into ordered actions: applies grouped by wave (annotation
@@ -74,6 +65,8 @@ const DEFAULT_PRIORITY = 5;
  * reverse order. Pure.
  */
 export function planSync(diffs: readonly ObjectDiff[], options: PlanOptions): SyncPlan {
+  const compareKeys = keyComparator(options.kindOrder);
+  const definitionKinds: ReadonlySet<string> = new Set(options.kindOrder.definitions ?? []);
   const byWave = new Map<number, ApplyAction[]>();
   const prune: PruneAction[] = [];
   const kept: KeptOrphan[] = [];
@@ -99,7 +92,7 @@ export function planSync(diffs: readonly ObjectDiff[], options: PlanOptions): Sy
   }
   const waves = [...byWave.entries()]
     .sort(([a], [b]) => a - b)
-    .flatMap(([wave, actions]) => splitDefinitions(wave, actions.sort(compareForApply)));
+    .flatMap(([wave, actions]) => splitDefinitions(wave, actions.sort((a, b) => compareKeys(a.key, b.key)), definitionKinds));
   return { waves, prune: prune.sort((a, b) => -compareKeys(a.key, b.key)), kept, unchanged };
 }
 
@@ -117,22 +110,21 @@ export function waveOf(object: RenderedObject): number {
 }
 
 /** A wave with both definitions and other objects becomes two: the definitions, then the rest. */
-function splitDefinitions(wave: number, actions: readonly ApplyAction[]): Wave[] {
-  const definitions = actions.filter((a) => DEFINITION_KINDS.has(parseResourceKey(a.key).kind));
+function splitDefinitions(wave: number, actions: readonly ApplyAction[], definitionKinds: ReadonlySet<string>): Wave[] {
+  const definitions = actions.filter((a) => definitionKinds.has(parseResourceKey(a.key).kind));
   if (definitions.length === 0 || definitions.length === actions.length) return [{ wave, actions }];
   return [
     { wave, definitions: true, actions: definitions },
-    { wave, actions: actions.filter((a) => !DEFINITION_KINDS.has(parseResourceKey(a.key).kind)) },
+    { wave, actions: actions.filter((a) => !definitionKinds.has(parseResourceKey(a.key).kind)) },
   ];
 }
 
-function compareForApply(a: ApplyAction, b: ApplyAction): number {
-  return compareKeys(a.key, b.key);
-}
-
-function compareKeys(a: ResourceKey, b: ResourceKey): number {
-  const pa = KIND_PRIORITY[parseResourceKey(a).kind] ?? DEFAULT_PRIORITY;
-  const pb = KIND_PRIORITY[parseResourceKey(b).kind] ?? DEFAULT_PRIORITY;
-  if (pa !== pb) return pa - pb;
-  return a < b ? -1 : a > b ? 1 : 0;
+/** Kinds that others depend on go first; the rest follow in key order. */
+function keyComparator(order: KindOrder): (a: ResourceKey, b: ResourceKey) => number {
+  return (a, b) => {
+    const pa = order.priority[parseResourceKey(a).kind] ?? DEFAULT_PRIORITY;
+    const pb = order.priority[parseResourceKey(b).kind] ?? DEFAULT_PRIORITY;
+    if (pa !== pb) return pa - pb;
+    return a < b ? -1 : a > b ? 1 : 0;
+  };
 }

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { scaled } from "../../test/support/deadline.js";
 import { generateIdentity, parseIdentity } from "../secrets/age.js";
 import { decryptManifestFiles } from "../secrets/decrypt-files.js";
-import { buildSopsYaml } from "../secrets/sops-fixture.js";
+import { buildSopsYaml } from "../../test/support/sops-fixture.js";
 import { decryptOffThread, parseOffThread } from "./parse-pool.js";
 import { parseManifests } from "./parse-yaml.js";
 

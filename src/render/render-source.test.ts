@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { FerryError } from "../core/errors.js";
 import { formatProblem } from "../core/errors.js";
-import { TestRepository } from "../source/test-repository.js";
+import { TestRepository } from "../../test/support/test-repository.js";
 import { validateRepository } from "../validate/validate-repository.js";
 import { NAME_RULE } from "./names.js";
 import { RenderCache, renderSource } from "./render-source.js";

@@ -7,7 +7,7 @@ import type { RenderedObject } from "../core/objects.js";
 import { objectsFromOutput } from "../render/tools/tool-output.js";
 import { generateIdentity, parseIdentity, parseIdentityFile } from "./age.js";
 import { decryptRenderedObjects, holdsEncryptedContent } from "./decrypt-rendered.js";
-import { buildSopsYaml } from "./sops-fixture.js";
+import { buildSopsYaml } from "../../test/support/sops-fixture.js";
 import { undecryptedContentProblems } from "./undecrypted-content.js";
 
 const owner = generateIdentity();

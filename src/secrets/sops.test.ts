@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import { parse } from "yaml";
 import { generateIdentity, parseIdentity } from "./age.js";
 import { decryptManifestFiles } from "./decrypt-files.js";
-import { buildSopsYaml } from "./sops-fixture.js";
+import { buildSopsYaml } from "../../test/support/sops-fixture.js";
 
 const owner = generateIdentity();
 const stranger = generateIdentity();

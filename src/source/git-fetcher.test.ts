@@ -7,7 +7,7 @@ import { FerryError } from "../core/errors.js";
 import type { GitFetcherOptions } from "./git-fetcher.js";
 import { GitFetcher } from "./git-fetcher.js";
 import { readOnlyMode, removeTree } from "./read-only-tree.js";
-import { TestRepository } from "./test-repository.js";
+import { TestRepository } from "../../test/support/test-repository.js";
 
 describe("GitFetcher", () => {
   let repo: TestRepository;

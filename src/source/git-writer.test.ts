@@ -8,7 +8,7 @@ import { FerryError } from "../core/errors.js";
 import { runGit } from "./git.js";
 import type { RestoreRequest } from "./git-writer.js";
 import { cloneDirectory, NothingToCommitError, PushRejectedError, restoreDirectory } from "./git-writer.js";
-import { TestRepository } from "./test-repository.js";
+import { TestRepository } from "../../test/support/test-repository.js";
 
 const AUTHOR = { name: "Ferry Rollback", email: "rollback@ferry.invalid" } as const;
 const MESSAGE = "Roll back apps/web to an earlier revision\n\nRequested by ops.\n\nFerry-Revision: abc";

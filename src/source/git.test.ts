@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { FerryError } from "../core/errors.js";
 import { execGit, gitEnvironment, runGit } from "./git.js";
-import { TestRepository } from "./test-repository.js";
+import { TestRepository } from "../../test/support/test-repository.js";
 
 describe("git runner", () => {
   let repo: TestRepository;

@@ -8,7 +8,7 @@ import type { Artifact, RefreshResult, SourceFetcher } from "./artifact.js";
 import { GitFetcher } from "./git-fetcher.js";
 import { nextPollDelay, Poller } from "./poller.js";
 import { removeTree } from "./read-only-tree.js";
-import { TestRepository } from "./test-repository.js";
+import { TestRepository } from "../../test/support/test-repository.js";
 
 /** Polls `condition` until it holds; the generous deadline keeps a loaded machine from failing the test. */
 async function eventually(condition: () => boolean, what: string, deadlineMs = 15_000): Promise<void> {

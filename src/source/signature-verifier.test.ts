@@ -10,9 +10,9 @@ import { runGit } from "./git.js";
 import { removeTree } from "./read-only-tree.js";
 import { SignatureVerifier } from "./signature-verifier.js";
 import type { SignaturePolicy } from "./signatures.js";
-import { TestRepository } from "./test-repository.js";
-import type { TestGpgKey, TestSshKey } from "./test-signing.js";
-import { createGpgKey, createSshKey, writeAllowedSigners } from "./test-signing.js";
+import { TestRepository } from "../../test/support/test-repository.js";
+import type { TestGpgKey, TestSshKey } from "../../test/support/test-signing.js";
+import { createGpgKey, createSshKey, writeAllowedSigners } from "../../test/support/test-signing.js";
 
 describe("signature verification in the git fetcher", () => {
   let keys: string;

@@ -5,7 +5,7 @@ import { basename, dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { removeTree } from "./read-only-tree.js";
 import { SourceRegistry } from "./source-registry.js";
-import { TestRepository } from "./test-repository.js";
+import { TestRepository } from "../../test/support/test-repository.js";
 
 describe("SourceRegistry", () => {
   let repo: TestRepository;

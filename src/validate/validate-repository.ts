@@ -21,10 +21,8 @@ import { decryptManifestFiles } from "../secrets/decrypt-files.js";
 import type { DecryptedObjects } from "../secrets/decrypt-rendered.js";
 import { decryptRenderedObjects, holdsEncryptedContent } from "../secrets/decrypt-rendered.js";
 import { undecryptedContentProblems } from "../secrets/undecrypted-content.js";
-import { hostValidator } from "../targets/host/host-target.js";
-import { prepareKubernetesObjects } from "../targets/kubernetes/kubernetes-validator.js";
+import { TARGETS } from "../targets/registry.js";
 import { resolveInArtifact, staysInsideRealRoot } from "../targets/host/host-paths.js";
-import { KUBERNETES_TARGET, kubernetesValidator } from "../targets/kubernetes/kube-validate.js";
 import type { TargetValidator } from "../targets/target.js";
 import { unmatchedHealthRuleProblems } from "./health-rule-check.js";
 import { objectProblems } from "./object-problems.js";
@@ -56,7 +54,7 @@ export interface ValidateOptions {
   readonly configPath?: string;
   /** The host target's allowed root, when known: absolute paths are judged against it. */
   readonly root?: string;
-  /** The targets Applications may name (default: host and kubernetes). */
+  /** The targets Applications may name (default: every target of the registry). */
   readonly targets?: ReadonlyMap<string, TargetValidator>;
   /** Tools, limits and cache for Kustomize and Helm sources. */
   readonly render?: RenderSourceOptions;
@@ -71,11 +69,7 @@ export interface ValidateOptions {
  */
 export async function validateRepository(dir: string, options: ValidateOptions = {}): Promise<ValidationReport> {
   const configPath = options.configPath ?? "ferry";
-  const targets = options.targets ?? new Map<string, TargetValidator>([
-    ["host", hostValidator(options.root)],
-    // Strict offline: a custom kind needs its CustomResourceDefinition in the repository. Namespaces default as in the agent.
-    [KUBERNETES_TARGET, { ...kubernetesValidator(), prepare: prepareKubernetesObjects }],
-  ]);
+  const targets = options.targets ?? new Map<string, TargetValidator>(TARGETS.map((t) => [t.name, t.validator(options.root !== undefined ? { root: options.root } : {})]));
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) throw stalled("ValidateFailed", `${dir} is not a directory`);
   const sources = new Map<string, string>();

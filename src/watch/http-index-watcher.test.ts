@@ -4,7 +4,7 @@ import { FerryError } from "../core/errors.js";
 import { findList } from "./http-index-watcher.js";
 import { watchSpecSchema } from "./watch-spec.js";
 import { createWatcher } from "./watcher.js";
-import { startServer } from "./watch-test-support.js";
+import { startServer } from "../../test/support/watch-test-support.js";
 
 const DIGEST = `sha256:${"a".repeat(64)}`;
 const MODIFIED = "Wed, 01 Apr 2026 10:00:00 GMT";

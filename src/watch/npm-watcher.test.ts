@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { FerryError } from "../core/errors.js";
 import { watchSpecSchema } from "./watch-spec.js";
 import { createWatcher } from "./watcher.js";
-import { sendJson, startServer } from "./watch-test-support.js";
+import { sendJson, startServer } from "../../test/support/watch-test-support.js";
 
 const tarballs: Readonly<Record<string, string>> = { "1.0.0": "tarball one", "1.4.2": "tarball four two", "2.0.0-beta.1": "beta", "0.9.0": "old" };
 const sha256 = (text: string) => `sha256:${createHash("sha256").update(text).digest("hex")}`;

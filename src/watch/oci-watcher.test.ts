@@ -6,8 +6,8 @@ import { FerryError } from "../core/errors.js";
 import { MANIFEST_ACCEPT, nextLink, parseBearerChallenge, parseRepository } from "./oci-registry.js";
 import { watchSpecSchema } from "./watch-spec.js";
 import { createWatcher } from "./watcher.js";
-import type { TestServer } from "./watch-test-support.js";
-import { sendJson, startServer } from "./watch-test-support.js";
+import type { TestServer } from "../../test/support/watch-test-support.js";
+import { sendJson, startServer } from "../../test/support/watch-test-support.js";
 
 const TOKEN = "anonymous-pull-token";
 const digestOf = (text: string) => `sha256:${createHash("sha256").update(text).digest("hex")}`;

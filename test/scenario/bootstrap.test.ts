@@ -5,7 +5,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { describe, test } from "node:test";
 import { isJsonObject } from "../../src/core/json.js";
 import { findExecutable } from "../../src/render/tools/find-tool.js";
-import { getObject } from "../../src/targets/kubernetes/kube-test-support.js";
+import { getObject } from "../support/kube-test-support.js";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startDarkServer } from "../support/dark-server.js";

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { buildSopsYaml } from "../../src/secrets/sops-fixture.js";
+import { buildSopsYaml } from "../support/sops-fixture.js";
 import { applicationsYaml, filesYaml } from "./fixtures.js";
 import { condition, filesContaining, freePort, httpGet, isRunning, outputOf, processesIn, Scenario } from "./harness.js";
 

@@ -11,7 +11,7 @@ import addFormats from "ajv-formats";
 import { parseAllDocuments } from "yaml";
 import { FERRY_KINDS, SCHEMA_FILE_NAME } from "../../src/config/write-json-schema.js";
 import { findExecutable } from "../../src/render/tools/find-tool.js";
-import { getObject } from "../../src/targets/kubernetes/kube-test-support.js";
+import { getObject } from "../support/kube-test-support.js";
 import { freePort, httpGet, outputOf, runCli, scaled, Scenario } from "./harness.js";
 import { startKubeScenario } from "./kube-scenario.js";
 

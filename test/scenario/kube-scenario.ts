@@ -6,7 +6,7 @@
  */
 import type { TestContext } from "node:test";
 import type { KubeClient } from "../../src/targets/kubernetes/kube-client.js";
-import { clientFor } from "../../src/targets/kubernetes/kube-test-support.js";
+import { clientFor } from "../support/kube-test-support.js";
 import type { FakeKube, FakeKubeOptions } from "../support/kube-fake/index.js";
 import { startFakeKube } from "../support/kube-fake/index.js";
 import { Scenario } from "./harness.js";

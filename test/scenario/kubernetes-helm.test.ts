@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { findExecutable } from "../../src/render/tools/find-tool.js";
-import { getObject } from "../../src/targets/kubernetes/kube-test-support.js";
+import { getObject } from "../support/kube-test-support.js";
 import { startKubeScenario } from "./kube-scenario.js";
 
 // scripts/install-helm.mjs (run by `npm test`) puts helm in .tools/bin, first on the tests' PATH.

@@ -12,7 +12,7 @@ import { startDarkServer } from "../support/dark-server.js";
 import type { JsonObject } from "../../src/core/json.js";
 import { isJsonObject } from "../../src/core/json.js";
 import type { KubeClient } from "../../src/targets/kubernetes/kube-client.js";
-import { getObject } from "../../src/targets/kubernetes/kube-test-support.js";
+import { getObject } from "../support/kube-test-support.js";
 import { isReady, outputOf } from "./harness.js";
 import { configMapYaml, kubeApplicationYaml, startKubeScenario } from "./kube-scenario.js";
 

@@ -9,8 +9,8 @@ import { findCondition } from "../../src/core/conditions.js";
 import { isJsonObject } from "../../src/core/json.js";
 import { findExecutable } from "../../src/render/tools/find-tool.js";
 import { generateIdentity } from "../../src/secrets/age.js";
-import { buildSopsYaml } from "../../src/secrets/sops-fixture.js";
-import { editByHand, getObject } from "../../src/targets/kubernetes/kube-test-support.js";
+import { buildSopsYaml } from "../support/sops-fixture.js";
+import { editByHand, getObject } from "../support/kube-test-support.js";
 import { filesContaining, outputOf } from "./harness.js";
 import { kubeApplicationYaml, startKubeScenario } from "./kube-scenario.js";
 

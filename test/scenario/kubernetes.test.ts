@@ -7,7 +7,7 @@ import { chromium } from "playwright-core";
 import { dashboardUrl, readAgentInfo } from "../../src/agent/state-dir.js";
 import { findCondition } from "../../src/core/conditions.js";
 import { isJsonObject } from "../../src/core/json.js";
-import { editByHand, getObject } from "../../src/targets/kubernetes/kube-test-support.js";
+import { editByHand, getObject } from "../support/kube-test-support.js";
 import { isReady, outputOf } from "./harness.js";
 import { kubeApplicationYaml, startKubeScenario } from "./kube-scenario.js";
 

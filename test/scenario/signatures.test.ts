@@ -6,7 +6,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import type { ConfigStatus } from "../../src/agent/agent.js";
-import { createSshKey, writeAllowedSigners } from "../../src/source/test-signing.js";
+import { createSshKey, writeAllowedSigners } from "../support/test-signing.js";
 import { applicationsYaml, parseAnswer, serviceApp } from "./fixtures.js";
 import { condition, freePort, httpGet, outputOf, Scenario } from "./harness.js";
 

@@ -10,9 +10,9 @@ import { createWatcher } from "../../watch/watcher.js";
 import type { JsonObject } from "../../core/json.js";
 import { directoryDigest } from "./artifact-tree.js";
 import { ARTIFACTS_KEPT } from "./artifact-cache.js";
-import type { HostSandbox } from "./host-test-support.js";
-import { createSandbox, hostObject, pidAlive, waitFor } from "./host-test-support.js";
-import { makeTarGz, sha256Of } from "./tar-test-support.js";
+import type { HostSandbox } from "../../../test/support/host-test-support.js";
+import { createSandbox, hostObject, pidAlive, waitFor } from "../../../test/support/host-test-support.js";
+import { makeTarGz, sha256Of } from "../../../test/support/tar-test-support.js";
 
 /** The program inside each artifact: reports its version, working directory and $FERRY_ARTIFACT_DIR, then stays up. */
 const SERVER = `

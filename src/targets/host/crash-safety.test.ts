@@ -6,8 +6,8 @@ import { createHash } from "node:crypto";
 import { readdir, readFile, writeFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { test } from "node:test";
-import type { HostSandbox } from "./host-test-support.js";
-import { createSandbox, hostObject, pidAlive, waitFor } from "./host-test-support.js";
+import type { HostSandbox } from "../../../test/support/host-test-support.js";
+import { createSandbox, hostObject, pidAlive, waitFor } from "../../../test/support/host-test-support.js";
 import { spawnDetached } from "./spawn-detached.js";
 import { validateHostObject } from "./host-validate.js";
 

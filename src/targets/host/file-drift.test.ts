@@ -9,7 +9,7 @@ import { createFileDriftWatcher } from "./file-drift.js";
 import type { FileRecord } from "./file-state.js";
 import { inspectFile } from "./file-state.js";
 import { createRecordSealer } from "./record-seal.js";
-import { createSandbox, hostObject, waitFor } from "./host-test-support.js";
+import { createSandbox, hostObject, waitFor } from "../../../test/support/host-test-support.js";
 
 const HOUR = 3_600_000;
 

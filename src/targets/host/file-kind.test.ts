@@ -5,7 +5,7 @@ import path from "node:path";
 import { test } from "node:test";
 import { FerryError } from "../../core/errors.js";
 import type { LiveChange } from "../target.js";
-import { createSandbox, hostObject, waitFor } from "./host-test-support.js";
+import { createSandbox, hostObject, waitFor } from "../../../test/support/host-test-support.js";
 
 function isStalled(reason: string, pattern: RegExp): (error: unknown) => boolean {
   return (error) => {

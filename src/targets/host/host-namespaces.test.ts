@@ -7,7 +7,7 @@ import { resourceKey } from "../../core/ids.js";
 import type { JsonObject } from "../../core/json.js";
 import type { RenderedObject } from "../../core/objects.js";
 import type { HostTarget } from "./host-target.js";
-import { createSandbox, hostObject, pidAlive, waitFor } from "./host-test-support.js";
+import { createSandbox, hostObject, pidAlive, waitFor } from "../../../test/support/host-test-support.js";
 import { HOST_API_VERSION } from "./host-schemas.js";
 import { freePort } from "../../../test/support/free-port.js";
 

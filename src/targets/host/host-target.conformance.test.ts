@@ -2,9 +2,9 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { ResourceKey } from "../../core/ids.js";
 import { parseResourceKey } from "../../core/ids.js";
-import type { ConformanceHarness } from "../conformance.js";
-import { targetConformance } from "../conformance.js";
-import { createSandbox, hostObject } from "./host-test-support.js";
+import type { ConformanceHarness } from "../../../test/support/target-conformance.js";
+import { targetConformance } from "../../../test/support/target-conformance.js";
+import { createSandbox, hostObject } from "../../../test/support/host-test-support.js";
 import type { ServiceRecord } from "./service-state.js";
 
 /** Files: variant 0 has inline content, variant 1 takes it from the repository; tamper edits the file. */

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import type { JsonObject } from "../../core/json.js";
 import { formatProblem } from "../../core/errors.js";
 import { createHostTarget } from "./host-target.js";
-import { hostObject } from "./host-test-support.js";
+import { hostObject } from "../../../test/support/host-test-support.js";
 
 const target = createHostTarget({ root: "/srv/ferry", stateDir: "/var/lib/ferry-never-created" });
 

@@ -4,7 +4,7 @@ import path from "node:path";
 import { test } from "node:test";
 import { FerryError } from "../../core/errors.js";
 import type { JsonObject } from "../../core/json.js";
-import { createSandbox, hostObject, pidAlive, waitFor } from "./host-test-support.js";
+import { createSandbox, hostObject, pidAlive, waitFor } from "../../../test/support/host-test-support.js";
 
 const COUNT_RUN = `require("fs").appendFileSync("runs.log", process.argv.slice(1).join(" ") + "\\n"); console.log("migrated");`;
 

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { test } from "node:test";
-import { createSandbox, hostObject, waitFor } from "./host-test-support.js";
+import { createSandbox, hostObject, waitFor } from "../../../test/support/host-test-support.js";
 import { KEPT_RUNS } from "./job-runs.js";
 
 const SMOKE = `const v = process.env.FERRY_VERSION; console.log("checking " + v); process.exit(v === "2.0.0" ? 1 : 0);`;

@@ -8,8 +8,8 @@ import { test } from "node:test";
 import type { JsonObject } from "../../core/json.js";
 import type { RenderedObject } from "../../core/objects.js";
 import type { HostTarget } from "./host-target.js";
-import type { HostSandbox } from "./host-test-support.js";
-import { createSandbox, hostObject, pidAlive, waitFor } from "./host-test-support.js";
+import type { HostSandbox } from "../../../test/support/host-test-support.js";
+import { createSandbox, hostObject, pidAlive, waitFor } from "../../../test/support/host-test-support.js";
 
 const PASSWORD = "pw-Zr81kq";
 const LICENSE = "lic-Yt40vn";

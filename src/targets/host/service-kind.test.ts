@@ -5,8 +5,8 @@ import { test } from "node:test";
 import { FerryError } from "../../core/errors.js";
 import type { JsonObject } from "../../core/json.js";
 import type { LiveChange } from "../target.js";
-import type { HostSandbox } from "./host-test-support.js";
-import { createSandbox, hostObject, pidAlive, waitFor } from "./host-test-support.js";
+import type { HostSandbox } from "../../../test/support/host-test-support.js";
+import { createSandbox, hostObject, pidAlive, waitFor } from "../../../test/support/host-test-support.js";
 import { freePort } from "../../../test/support/free-port.js";
 
 /** An HTTP server that logs each start and answers 500 on /healthz while a file `unhealthy` exists. */

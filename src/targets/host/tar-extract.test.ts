@@ -7,8 +7,8 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { test } from "node:test";
 import { createGunzip } from "node:zlib";
-import type { TarEntry } from "./tar-test-support.js";
-import { makeTar } from "./tar-test-support.js";
+import type { TarEntry } from "../../../test/support/tar-test-support.js";
+import { makeTar } from "../../../test/support/tar-test-support.js";
 import { extractTar, UnsafeArchiveError } from "./tar-extract.js";
 
 async function scratch(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { JsonValue } from "../../core/json.js";
-import { makeObject } from "../testing.js";
+import { makeObject } from "../../../test/support/target-testing.js";
 import { applyError } from "./api-errors.js";
 
 const object = makeObject({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "web", namespace: "shop" } }, "apps/shop/web.yaml");

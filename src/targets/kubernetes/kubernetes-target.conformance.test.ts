@@ -3,10 +3,10 @@ import { after, before, describe, it } from "node:test";
 import { parseResourceKey } from "../../core/ids.js";
 import { startFakeKube } from "../../../test/support/kube-fake/index.js";
 import type { FakeKube } from "../../../test/support/kube-fake/index.js";
-import type { ConformanceHarness } from "../conformance.js";
-import { targetConformance } from "../conformance.js";
-import { makeObject } from "../testing.js";
-import { clientFor, editByHand, scratchNamespace } from "./kube-test-support.js";
+import type { ConformanceHarness } from "../../../test/support/target-conformance.js";
+import { targetConformance } from "../../../test/support/target-conformance.js";
+import { makeObject } from "../../../test/support/target-testing.js";
+import { clientFor, editByHand, scratchNamespace } from "../../../test/support/kube-test-support.js";
 import { createKubernetesTarget } from "./kubernetes-target.js";
 
 /** ConfigMaps in a scratch namespace; tamper edits their data as a person would. */

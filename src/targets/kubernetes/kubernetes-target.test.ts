@@ -8,8 +8,8 @@ import type { Manifest } from "../../core/objects.js";
 import { startFakeKube } from "../../../test/support/kube-fake/index.js";
 import type { FakeKube } from "../../../test/support/kube-fake/index.js";
 import type { LiveChange, ObjectContext, TargetSettings } from "../target.js";
-import { makeObject } from "../testing.js";
-import { clientFor, editByHand, getObject } from "./kube-test-support.js";
+import { makeObject } from "../../../test/support/target-testing.js";
+import { clientFor, editByHand, getObject } from "../../../test/support/kube-test-support.js";
 import type { KubernetesTarget } from "./kubernetes-target.js";
 import { createKubernetesTarget } from "./kubernetes-target.js";
 

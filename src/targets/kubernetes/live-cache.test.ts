@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { startFakeKube } from "../../../test/support/kube-fake/index.js";
 import type { FakeKube } from "../../../test/support/kube-fake/index.js";
 import { isJsonObject } from "../../core/json.js";
-import { clientFor } from "./kube-test-support.js";
+import { clientFor } from "../../../test/support/kube-test-support.js";
 import type { CachedChange } from "./live-cache.js";
 import { LiveCache } from "./live-cache.js";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { JsonObject } from "../../core/json.js";
-import { makeObject } from "../testing.js";
+import { makeObject } from "../../../test/support/target-testing.js";
 import { ignoredFields } from "./ignore-rules.js";
 import { ownerOf } from "./managed-fields.js";
 import { comparableOf, removePointer, setPointer, valueAtPointer } from "./normalize.js";

@@ -5,7 +5,7 @@ import { diffObjects } from "../../diff/diff-objects.js";
 import { formatDiffs, toDiffView } from "../../diff/format-diff.js";
 import { secretFieldsOf } from "../../diff/secrets.js";
 import type { LiveObject } from "../target.js";
-import { makeObject } from "../testing.js";
+import { makeObject } from "../../../test/support/target-testing.js";
 import { kubernetesSecretFields } from "./secret-fields.js";
 
 const secret = makeObject({ apiVersion: "v1", kind: "Secret", metadata: { name: "api", namespace: "shop" }, type: "Opaque", data: { token: "aHVudGVyMg==" } });

@@ -14,7 +14,7 @@ const DELETES = "deletes an object, and deleting it again succeeds";
 const HEALTH = "reports applied objects Healthy and unknown ones Missing";
 const DRIFT = "notices drift, tells watchers, and corrects it on the next apply";
 
-/** For each flaw in flawed-targets.fixture.ts, the tests that must catch it (and no others). */
+/** For each flaw in test/support/flawed-targets.fixture.ts, the tests that must catch it (and no others). */
 const EXPECTED: Readonly<Record<string, readonly string[]>> = {
   "supports every kind": [SUPPORTS],
   "finds problems in valid objects": [VALIDATES],
@@ -28,7 +28,7 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
 };
 
 it("the conformance suite fails exactly the tests that a flawed target breaks", { timeout: 60_000 }, async () => {
-  const fixture = fileURLToPath(new URL("./flawed-targets.fixture.js", import.meta.url));
+  const fixture = fileURLToPath(new URL("../../../test/support/flawed-targets.fixture.js", import.meta.url));
   const tap = await runTestFile(fixture);
   const failed: Record<string, string[]> = {};
   let pending: string[] = [];

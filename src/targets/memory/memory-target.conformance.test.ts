@@ -1,6 +1,6 @@
 import { tmpdir } from "node:os";
-import { targetConformance } from "../conformance.js";
-import { makeObject } from "../testing.js";
+import { targetConformance } from "../../../test/support/target-conformance.js";
+import { makeObject } from "../../../test/support/target-testing.js";
 import { createMemoryTarget, THING } from "./memory-target.js";
 
 targetConformance("memory", async () => {

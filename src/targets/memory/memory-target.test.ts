@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { transient } from "../../core/errors.js";
 import type { Manifest } from "../../core/objects.js";
 import type { LiveChange } from "../target.js";
-import { makeObject } from "../testing.js";
+import { makeObject } from "../../../test/support/target-testing.js";
 import { createMemoryTarget, THING } from "./memory-target.js";
 
 const context = { application: "shop", artifactDirectory: "/unused" };

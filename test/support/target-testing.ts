@@ -1,5 +1,5 @@
-import { resourceKey } from "../core/ids.js";
-import type { Manifest, RenderedObject } from "../core/objects.js";
+import { resourceKey } from "../../src/core/ids.js";
+import type { Manifest, RenderedObject } from "../../src/core/objects.js";
 
 /**
  * Wraps a manifest into a rendered object for tests: the key comes from its

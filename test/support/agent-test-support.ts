@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { TestRepository } from "../source/test-repository.js";
-import type { AgentOptions } from "./agent.js";
-import { Agent } from "./agent.js";
-import type { AgentInfo } from "./state-dir.js";
-import { readAgentInfo } from "./state-dir.js";
+import type { TestRepository } from "./test-repository.js";
+import type { AgentOptions } from "../../src/agent/agent.js";
+import { Agent } from "../../src/agent/agent.js";
+import type { AgentInfo } from "../../src/agent/state-dir.js";
+import { readAgentInfo } from "../../src/agent/state-dir.js";
 
 /** An Application named `name` whose manifests are in `apps/<name>`. */
 export const applicationYaml = (name: string): string => `apiVersion: ferry.dev/v1

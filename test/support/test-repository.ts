@@ -1,7 +1,7 @@
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { runGit } from "./git.js";
+import { runGit } from "../../src/source/git.js";
 
 /** Content of one file in a test commit: text, or text with an executable bit; `null` deletes the file. */
 export type TestFile = string | { readonly content: string; readonly executable: true } | null;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { HistoryEventInput, HistoryStore } from "./types.js";
+import type { HistoryEventInput, HistoryStore } from "../../src/history/types.js";
 
 /** Opens a fresh, empty store; `reopen` opens the same data again (when the store can). */
 export interface StoreFactory {

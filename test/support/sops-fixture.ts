@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { stringify } from "yaml";
-import { encryptAge } from "./age.js";
-import type { SopsValue } from "./sops.js";
-import { encryptSopsValue, sopsMac } from "./sops.js";
+import { encryptAge } from "../../src/secrets/age.js";
+import type { SopsValue } from "../../src/secrets/sops.js";
+import { encryptSopsValue, sopsMac } from "../../src/secrets/sops.js";
 
 type Plain = SopsValue | null | readonly Plain[] | { readonly [key: string]: Plain };
 

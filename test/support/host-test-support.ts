@@ -2,14 +2,14 @@ import { mkdir, mkdtemp, realpath, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { resourceKey } from "../../core/ids.js";
-import type { JsonObject } from "../../core/json.js";
-import type { RenderedObject } from "../../core/objects.js";
-import type { ObjectContext } from "../target.js";
-import type { HostTarget, HostTargetOptions } from "./host-target.js";
-import { createHostTarget } from "./host-target.js";
-import { HOST_API_VERSION } from "./host-schemas.js";
-import { readProcStat } from "./processes.js";
+import { resourceKey } from "../../src/core/ids.js";
+import type { JsonObject } from "../../src/core/json.js";
+import type { RenderedObject } from "../../src/core/objects.js";
+import type { ObjectContext } from "../../src/targets/target.js";
+import type { HostTarget, HostTargetOptions } from "../../src/targets/host/host-target.js";
+import { createHostTarget } from "../../src/targets/host/host-target.js";
+import { HOST_API_VERSION } from "../../src/targets/host/host-schemas.js";
+import { readProcStat } from "../../src/targets/host/processes.js";
 
 /** A rendered host object as the render stage would produce it, declared in `manifestFile`. */
 export function hostObject(kind: string, name: string, spec: JsonObject, manifestFile = "deploy/app.yaml"): RenderedObject {

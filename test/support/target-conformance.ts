@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { ResourceKey } from "../core/ids.js";
-import type { RenderedObject } from "../core/objects.js";
-import type { LiveChange, ObjectContext, Target } from "./target.js";
+import type { ResourceKey } from "../../src/core/ids.js";
+import type { RenderedObject } from "../../src/core/objects.js";
+import type { LiveChange, ObjectContext, Target } from "../../src/targets/target.js";
 
 /** What one target implementation gives the conformance suite. */
 export interface ConformanceHarness {

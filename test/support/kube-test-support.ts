@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { delimiter } from "node:path";
-import type { JsonObject } from "../../core/json.js";
-import { KubeClient } from "./kube-client.js";
+import type { JsonObject } from "../../src/core/json.js";
+import { KubeClient } from "../../src/targets/kubernetes/kube-client.js";
 
 /** A client of the cluster a kubeconfig's context names (default: its current context); `kubeconfig` may list several files, as $KUBECONFIG does. */
 export function clientFor(kubeconfig: string, context?: string): KubeClient {

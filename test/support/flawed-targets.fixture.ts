@@ -2,12 +2,12 @@
 // promise of the Target interface; conformance-catches-flaws.test.ts runs this
 // file and checks that exactly the matching tests fail.
 import { tmpdir } from "node:os";
-import type { ResourceKey } from "../../core/ids.js";
-import type { LiveObject, Target } from "../target.js";
-import { targetConformance } from "../conformance.js";
-import { makeObject } from "../testing.js";
-import type { MemoryTarget } from "./memory-target.js";
-import { createMemoryTarget, THING } from "./memory-target.js";
+import type { ResourceKey } from "../../src/core/ids.js";
+import type { LiveObject, Target } from "../../src/targets/target.js";
+import { targetConformance } from "./target-conformance.js";
+import { makeObject } from "./target-testing.js";
+import type { MemoryTarget } from "../../src/targets/memory/memory-target.js";
+import { createMemoryTarget, THING } from "../../src/targets/memory/memory-target.js";
 
 /** Each flaw wraps a working memory target into a broken one. */
 const FLAWS: Readonly<Record<string, (t: MemoryTarget) => Target>> = {

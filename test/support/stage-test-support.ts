@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after } from "node:test";
-import { asDigest, asRevision } from "../core/ids.js";
-import type { Artifact } from "../source/artifact.js";
+import { asDigest, asRevision } from "../../src/core/ids.js";
+import type { Artifact } from "../../src/source/artifact.js";
 
 /**
  * Makes artifacts of files a test writes, at revision `revision` (a hex
