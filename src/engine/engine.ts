@@ -77,6 +77,8 @@ export class Engine {
   readonly #bus = new EventBus();
   readonly #queue: WorkQueue<Trigger>;
   readonly #apps = new Map<string, Application>();
+  /** The applications that depend on each one, so one becoming Ready looks only at those. */
+  #dependents = new Map<string, readonly string[]>();
   readonly #records = new Map<string, AppRecord>();
   readonly #progress = new Map<string, string>();
   #policies: readonly PolicyRule[] = [];
@@ -134,6 +136,9 @@ export class Engine {
   setApplications(applications: readonly Application[], options: { readonly run?: boolean; readonly policies?: readonly PolicyRule[] } = {}): void {
     const run = options.run ?? true;
     const next = new Map(applications.map((a) => [a.name, a]));
+    const dependents = new Map<string, string[]>();
+    for (const a of applications) for (const d of a.spec.dependsOn) dependents.set(d, [...(dependents.get(d) ?? []), a.name]);
+    this.#dependents = dependents;
     // Set first: a run queued below may read them at once.
     const rulesChanged = options.policies !== undefined && this.#replacePolicies(options.policies);
     for (const name of [...this.#apps.keys(), ...this.#records.keys()]) {
@@ -571,7 +576,7 @@ export class Engine {
     const next = delayMs !== undefined ? withRetry(result, delayMs, this.#failures.get(app.name) ?? 1, this.#now()) : withoutRetry(result);
     const { becameReady } = await finishRun(previous, next, this.#options.store, this.#bus);
     this.#records.set(app.name, next);
-    if (becameReady) for (const other of this.#apps.values()) if (other.spec.dependsOn.includes(app.name)) this.#queue.add(other.name, "dependency");
+    if (becameReady) for (const other of this.#dependents.get(app.name) ?? []) if (this.#apps.get(other)?.spec.dependsOn.includes(app.name)) this.#queue.add(other, "dependency");
     if (delayMs !== undefined) this.#queue.addAfter(app.name, "retry", delayMs);
     else {
       this.#failures.delete(app.name);
