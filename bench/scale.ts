@@ -38,6 +38,8 @@ interface Figures {
   readonly oneAppRenders: number;
   readonly gitFetchMs: number;
   readonly passCpuMs: number;
+  readonly passRenders: number;
+  readonly passRecordWrites: number;
   readonly passMs: number;
   readonly idleCorePercent: number;
   readonly handEditMs: number;
@@ -136,11 +138,15 @@ async function measure(apps: number): Promise<Figures> {
 
     // Every application's interval run at once, with nothing changed: the safety net's cost.
     cpu = cpuMs();
+    const passRenders0 = agent.engine.runCounts().renders;
+    const passSince = Date.now();
     const passMs = await timed(async () => {
       for (const app of agent.engine.applications()) agent.engine.enqueue(app.name, "interval");
       await agent.engine.whenIdle();
     });
     const passCpuMs = cpuMs() - cpu;
+    const passRenders = agent.engine.runCounts().renders - passRenders0;
+    const passRecordWrites = await recordsWrittenSince(state, passSince);
 
     // Idle: nothing changes. Measured right after the interval pass, so it is the agent between interval runs.
     cpu = cpuMs();
@@ -173,6 +179,8 @@ async function measure(apps: number): Promise<Figures> {
       gitFetchMs: median(fetches),
       passMs,
       passCpuMs,
+      passRenders,
+      passRecordWrites,
       idleCorePercent,
       handEditMs,
       rssMiB,
@@ -205,6 +213,7 @@ async function main(): Promise<void> {
     ["bare git fetch --depth=1 of that commit, ms", (f) => f.gitFetchMs.toFixed(0)],
     ["interval pass of every application, wall ms", (f) => f.passMs.toFixed(0)],
     ["interval pass of every application, CPU ms", (f) => f.passCpuMs.toFixed(0)],
+    ["interval pass: renders, records written", (f) => `${f.passRenders}, ${f.passRecordWrites}`],
     ["idle CPU, % of one core", (f) => f.idleCorePercent.toFixed(2)],
     ["hand edit put back, ms", (f) => f.handEditMs.toFixed(0)],
     ["applications with files polled, not watched", (f) => String(f.filePolling)],

@@ -11,8 +11,8 @@ const MAX_STAGE_MS = 10 * 60_000;
 export interface MetricsSnapshot {
   readonly queueDepth: number;
   readonly historyPending: number;
-  /** Renders run, and runs a new revision did not need (it changed nothing the application reads). */
-  readonly runs?: { readonly renders: number; readonly unchanged: number };
+  /** Renders run, runs a new revision did not need (it changed nothing the application reads), interval runs verified without a render. */
+  readonly runs?: { readonly renders: number; readonly unchanged: number; readonly verified?: number };
   readonly applications: { readonly ready: number; readonly notReady: number };
   readonly repositories: readonly { readonly url: string; readonly ref: string; readonly lsRemote: number; readonly fetches: number }[];
 }
@@ -108,6 +108,8 @@ export class AgentMetrics {
       out.push(`ferry_renders_total ${snapshot.runs.renders}`);
       family("ferry_revisions_unchanged_total", "counter", "Runs not needed: a new revision changed no path the application's last render read.");
       out.push(`ferry_revisions_unchanged_total ${snapshot.runs.unchanged}`);
+      family("ferry_interval_verified_total", "counter", "Interval runs that found inputs and live state unchanged and rendered nothing.");
+      out.push(`ferry_interval_verified_total ${snapshot.runs.verified ?? 0}`);
     }
     family("ferry_history_pending_events", "gauge", "History events queued and not yet written.");
     out.push(`ferry_history_pending_events ${snapshot.historyPending}`);

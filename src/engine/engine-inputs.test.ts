@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Application } from "../config/application.js";
+import type { ResourceKey } from "../core/ids.js";
 import { GitFetcher } from "../source/git-fetcher.js";
 import { removeTree } from "../source/read-only-tree.js";
 import { TestRepository } from "../../test/support/test-repository.js";
@@ -116,6 +117,79 @@ describe("engine: a new revision runs only the applications whose inputs it chan
     const statuses = await engine.syncAll();
     assert.deepEqual(statuses.map((s) => s.name), ["api", "db", "web"]);
     assert.deepEqual(rendered.sort(), ["api", "db", "web"], "sync --all runs every one");
+    await engine.stop();
+  });
+});
+
+describe("engine: an interval run with unchanged inputs renders nothing", () => {
+  let repo: TestRepository;
+  let cacheDir: string;
+  before(async () => {
+    repo = await TestRepository.create();
+    cacheDir = await mkdtemp(join(tmpdir(), "ferry-interval-"));
+  });
+  after(async () => {
+    await repo.remove();
+    await removeTree(cacheDir);
+  });
+
+  it("verifies live state without a render or a record write, and still corrects a hand edit nobody was told of", async () => {
+    await repo.commit({ "README.md": "one\n", "apps/web/web.yaml": thing("web", "1"), "apps/db/db.yaml": thing("db", "1") });
+    const target = createMemoryTarget();
+    const fetcher = new GitFetcher(repo.directory, "main", { cacheDir });
+    const store = new MemoryRecordStore();
+    const engine = new Engine({ targets: new Map([["memory", target]]), fetcherFor: () => fetcher, store, healthTimeoutMs: 2000 });
+    const rendered: string[] = [];
+    engine.subscribe((e: EngineEvent) => {
+      if (e.type === "Progress" && e.stage === "render") rendered.push(e.application);
+    });
+    await engine.start();
+    await fetcher.refresh();
+    engine.setApplications([app("web"), app("db")]);
+    await engine.whenIdle();
+    assert.deepEqual(rendered.sort(), ["db", "web"]);
+
+    const interval = async (): Promise<number> => {
+      rendered.length = 0;
+      const saves = store.saves;
+      for (const name of ["web", "db"]) engine.enqueue(name, "interval");
+      await engine.whenIdle();
+      return store.saves - saves;
+    };
+    assert.equal(await interval(), 0, "an interval run right after the sync writes no record");
+    assert.deepEqual(rendered, [], "and renders nothing");
+    assert.equal(engine.runCounts().verified, 2);
+
+    // A revision that changes nothing either application reads leaves the inputs unchanged.
+    await repo.commit({ "README.md": "two\n" });
+    await fetcher.refresh();
+    engine.sourceChanged(fetcher);
+    await engine.whenIdle();
+    assert.equal(await interval(), 0);
+    assert.deepEqual(rendered, [], "unchanged inputs at a newer revision render nothing either");
+
+    // A hand edit whose notification never came: the interval run finds it and corrects it.
+    const key = [...target.live.keys()].find((k) => k.includes("/web"));
+    assert.ok(key);
+    const edited = target.live.get(key);
+    assert.ok(edited);
+    (target.live as Map<ResourceKey, typeof edited>).set(key, { ...edited, state: { ...edited.state, spec: { value: "by hand" } } });
+    await interval();
+    assert.deepEqual(rendered, ["web"], "only the edited application renders");
+    assert.deepEqual(target.live.get(key)?.state.spec, { value: "1" }, "and the edit is put back");
+
+    // A changed input is a full run, and a forced sync renders whatever the inputs.
+    await repo.commit({ "apps/db/db.yaml": thing("db", "2") });
+    await fetcher.refresh();
+    rendered.length = 0;
+    engine.sourceChanged(fetcher);
+    await engine.whenIdle();
+    assert.deepEqual(rendered, ["db"]);
+    rendered.length = 0;
+    await engine.syncAll();
+    assert.deepEqual(rendered.sort(), ["db", "web"], "sync --all renders every one");
+    assert.equal(await interval(), 0);
+    assert.deepEqual(rendered, [], "and the interval runs after it render nothing");
     await engine.stop();
   });
 });

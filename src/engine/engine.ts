@@ -14,10 +14,10 @@ import type { AppRecord, RecordStore } from "./app-record.js";
 import { newRecord } from "./app-record.js";
 import type { EngineEvent, EngineListener, ReconcileStage } from "./events.js";
 import { EventBus } from "./events.js";
-import type { ReconcileInput, ReconcileResult, RunInputs, SyncRequest } from "./reconcile.js";
+import type { LiveSeal, ReconcileInput, ReconcileResult, RunInputs, SyncRequest } from "./reconcile.js";
 import type { Revision } from "../core/ids.js";
 import { normalizeDir } from "../render/load-source.js";
-import { reconcileApplication } from "./reconcile.js";
+import { reconcileApplication, sealLive } from "./reconcile.js";
 import { helmOptionsOf } from "../render/render-source.js";
 import { describeStage, explainStage, prepareStage, renderStage, validateStage } from "./stages.js";
 import type { ApplicationStatus, Trigger } from "./status.js";
@@ -78,6 +78,8 @@ export class Engine {
   readonly #bus = new EventBus();
   readonly #queue: WorkQueue<Trigger>;
   readonly #apps = new Map<string, Application>();
+  /** The applications that depend on each one, so one becoming Ready looks only at those. */
+  #dependents = new Map<string, readonly string[]>();
   readonly #records = new Map<string, AppRecord>();
   readonly #progress = new Map<string, string>();
   #policies: readonly PolicyRule[] = [];
@@ -87,8 +89,11 @@ export class Engine {
   readonly #suspensions = new Map<string, Suspension>();
   /** What each application's last full run read, and the newest revision proven to change none of it. */
   readonly #inputs = new Map<string, RunInputs & { readonly current: Revision }>();
+  /** The live state each application's last full run found or left in sync and healthy, at the revision of its inputs. */
+  readonly #sealed = new Map<string, LiveSeal & { readonly revision: Revision }>();
   #renders = 0;
   #unchanged = 0;
+  #verified = 0;
   #started = false;
 
   constructor(options: EngineOptions) {
@@ -132,6 +137,9 @@ export class Engine {
   setApplications(applications: readonly Application[], options: { readonly run?: boolean; readonly policies?: readonly PolicyRule[] } = {}): void {
     const run = options.run ?? true;
     const next = new Map(applications.map((a) => [a.name, a]));
+    const dependents = new Map<string, string[]>();
+    for (const a of applications) for (const d of a.spec.dependsOn) dependents.set(d, [...(dependents.get(d) ?? []), a.name]);
+    this.#dependents = dependents;
     // Set first: a run queued below may read them at once.
     const rulesChanged = options.policies !== undefined && this.#replacePolicies(options.policies);
     for (const name of [...this.#apps.keys(), ...this.#records.keys()]) {
@@ -256,9 +264,13 @@ export class Engine {
     return { ...status, sync: { ...status.sync, ...(status.sync.revision ? { revision: moved(status.sync.revision) } : {}) }, ...(lastAttemptedRevision ? { lastAttemptedRevision } : {}), inputs };
   }
 
-  /** How many renders ran, and how many runs a new revision did not need because it changed nothing the application reads. */
-  runCounts(): { readonly renders: number; readonly unchanged: number } {
-    return { renders: this.#renders, unchanged: this.#unchanged };
+  /**
+   * How many renders ran, how many runs a new revision did not need because
+   * it changed nothing the application reads, and how many interval runs
+   * found inputs and live state unchanged without rendering.
+   */
+  runCounts(): { readonly renders: number; readonly unchanged: number; readonly verified: number } {
+    return { renders: this.#renders, unchanged: this.#unchanged, verified: this.#verified };
   }
 
   /**
@@ -370,6 +382,11 @@ export class Engine {
       }
       // A new revision that changes nothing the application read needs no run: it is current there as it is.
       if (!manual && triggers.every((t) => t === "revision") && (await this.#unchangedFor(app))) return;
+      // An interval run with unchanged inputs only verifies that live state is still what the last full run left.
+      if (!manual && triggers.every((t) => t === "interval") && (await this.#stillInSync(app))) {
+        this.#queue.addAfter(name, "interval", app.spec.syncPolicy.interval);
+        return;
+      }
       const record = this.#records.get(name) ?? newRecord(name, targetKey(app.spec));
       const kept: Promise<void>[] = [];
       const next = await this.#reconcile(app, record, trigger, manual?.request, (event) => kept.push(this.#bus.emit(event)));
@@ -378,6 +395,8 @@ export class Engine {
       await Promise.all(kept);
       if (next.inputs) this.#inputs.set(name, { ...next.inputs, current: next.inputs.revision });
       else this.#inputs.delete(name);
+      if (next.inputs && next.live) this.#sealed.set(name, { ...next.live, revision: next.inputs.revision });
+      else this.#sealed.delete(name);
       await this.#finish(app, record, withSuspension(next.record, this.#suspensions.get(name), this.#now()), next.retry);
     } catch (error) {
       const e = toFerryError(error);
@@ -409,6 +428,40 @@ export class Engine {
     if (this.#inputs.get(app.name) !== tracked) return false;
     this.#inputs.set(app.name, { ...tracked, current: artifact.revision });
     this.#unchanged++;
+    return true;
+  }
+
+  /**
+   * True when an interval run would change nothing, told without rendering:
+   * the inputs are those of the last full run (same revision, or a newer one
+   * that changed none of them), that run found or left everything in sync and
+   * healthy, nothing changed since (spec, policies, suspension and dependencies
+   * would have queued another trigger), and the target reads the same live
+   * state and health now. Anything else runs in full: a hand edit whose
+   * notification never came is corrected by it.
+   */
+  async #stillInSync(app: Application): Promise<boolean> {
+    const sealed = this.#sealed.get(app.name);
+    const tracked = this.#inputs.get(app.name);
+    const record = this.#records.get(app.name);
+    if (!sealed || !tracked || !record || tracked.untracked !== undefined || sealed.revision !== tracked.revision) return false;
+    const fetcher = this.#options.fetcherFor(app);
+    if (fetcher.current()?.revision !== tracked.current || fetcher.refusal?.()) return false;
+    if (app.spec.suspend || record.stalledOn || record.status.drift.length > 0 || record.status.suspension !== this.#suspensions.get(app.name)) return false;
+    const ready = (name: string): boolean => this.#records.get(name)?.status.conditions.find((c) => c.type === "Ready")?.status === "True";
+    if (!ready(app.name) || !app.spec.dependsOn.every(ready)) return false;
+    const target = this.#targets.get(targetKey(app.spec));
+    if (!target) return false;
+    const live = await target.read(sealed.keys);
+    if (sealLive(sealed.keys, live).digest !== sealed.digest) return false;
+    const inventory = record.status.inventory;
+    const health = await target.health(inventory.map((e) => e.key));
+    const same = inventory.every((e) => {
+      const now = health.get(e.key);
+      return now?.status === e.health.status && now.message === e.health.message;
+    });
+    if (!same || this.#sealed.get(app.name) !== sealed || this.#records.get(app.name) !== record) return false;
+    this.#verified++;
     return true;
   }
 
@@ -524,7 +577,7 @@ export class Engine {
     const next = delayMs !== undefined ? withRetry(result, delayMs, this.#failures.get(app.name) ?? 1, this.#now()) : withoutRetry(result);
     const { becameReady } = await finishRun(previous, next, this.#options.store, this.#bus);
     this.#records.set(app.name, next);
-    if (becameReady) for (const other of this.#apps.values()) if (other.spec.dependsOn.includes(app.name)) this.#queue.add(other.name, "dependency");
+    if (becameReady) for (const other of this.#dependents.get(app.name) ?? []) if (this.#apps.get(other)?.spec.dependsOn.includes(app.name)) this.#queue.add(other, "dependency");
     if (delayMs !== undefined) this.#queue.addAfter(app.name, "retry", delayMs);
     else {
       this.#failures.delete(app.name);

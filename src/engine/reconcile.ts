@@ -27,6 +27,8 @@ import { describeStage, explainStage, prepareStage, renderStage, validateStage, 
 import type { ApplicationStatus, ChangeSet, DriftedObject, InventoryEntry, Trigger } from "./status.js";
 import { describeDrift, summarizeChangeSet } from "./status.js";
 import { count } from "../core/text.js";
+import { createHash } from "node:crypto";
+import type { LiveObject } from "../targets/target.js";
 
 /** Options of a sync asked for by a person (`ferry sync`). */
 export interface SyncRequest {
@@ -72,6 +74,29 @@ export interface ReconcileResult {
   readonly retry?: "backoff" | "soon";
   /** What the run's render read, when it rendered and ran to the end. */
   readonly inputs?: RunInputs;
+  /** The live state the run left in sync and healthy, sealed: while it reads the same and the inputs are unchanged, a run would change nothing. */
+  readonly live?: LiveSeal;
+}
+
+/**
+ * The objects a run found (or left) exactly as Git wants them, and one digest
+ * of how the target reads them: an interval run with unchanged inputs reads
+ * them again and compares this digest instead of rendering.
+ */
+export interface LiveSeal {
+  readonly keys: readonly ResourceKey[];
+  readonly digest: string;
+}
+
+/** One digest of live objects as the target reads them (state, owner, ignored fields, a correction under way). */
+export function sealLive(keys: readonly ResourceKey[], live: ReadonlyMap<ResourceKey, LiveObject>): LiveSeal {
+  const hash = createHash("sha256");
+  for (const key of keys) {
+    const object = live.get(key);
+    hash.update(JSON.stringify([key, object ? [object.state, object.owner ?? null, object.ignored ?? null, object.correcting ?? null] : null]));
+    hash.update("\n");
+  }
+  return { keys, digest: hash.digest("hex") };
 }
 
 /**
@@ -115,7 +140,7 @@ export async function reconcileApplication(given: ReconcileInput): Promise<Recon
     const diffs = await explainStage(diffObjects(desired, live, inventory), input.target);
     const correcting = new Map([...live.values()].flatMap((l) => (l.correcting ? [[l.key, l.correcting] as const] : [])));
     const owned = new Set([...live.values()].filter((l) => l.owner === app.name).map((l) => l.key));
-    const result = await syncStage(input, { desired, diffs, digest: rendered.digest, context, warnings, correcting, owned });
+    const result = await syncStage(input, { desired, diffs, digest: rendered.digest, context, warnings, correcting, owned, live });
     return rendered.inputs ? { ...result, inputs: runInputs(revision, rendered.inputs, rendered.objects, input.target) } : result;
   } catch (error) {
     const e = toFerryError(error);
@@ -156,6 +181,8 @@ interface Compared {
   readonly correcting: ReadonlyMap<ResourceKey, string>;
   /** Live objects the target says are the application's. */
   readonly owned: ReadonlySet<ResourceKey>;
+  /** Every object read, desired or in the inventory, as the target read it before anything was applied. */
+  readonly live: ReadonlyMap<ResourceKey, LiveObject>;
 }
 
 async function syncStage(input: ReconcileInput, compared: Compared): Promise<ReconcileResult> {
@@ -261,7 +288,11 @@ async function syncStage(input: ReconcileInput, compared: Compared): Promise<Rec
     stalledOn: firstError?.disposition === "stalled" ? { revision: artifact.revision, digest: compared.digest } : undefined,
   };
   const retry = firstError ? (firstError.disposition === "stalled" ? undefined : "backoff") : appHealth.status === "Healthy" ? undefined : "soon";
-  return retry ? { record: next, retry } : { record: next };
+  if (retry) return { record: next, retry };
+  if (outcome !== "Succeeded") return { record: next };
+  // Read once more what this sync left, so the next interval run can tell it unchanged without rendering.
+  const keys = unique([...compared.desired.map((d) => d.object.key), ...inventory.map((e) => e.key)]);
+  return { record: next, live: sealLive(keys, await input.target.read(keys)) };
 }
 
 /**
@@ -397,7 +428,10 @@ async function reportOnly(input: ReconcileInput, compared: Compared, found: { pe
     ...(applied ? { applied } : {}),
     stalledOn: undefined,
   };
-  return appHealth.status === "Progressing" ? { record: next, retry: "soon" } : { record: next };
+  if (appHealth.status === "Progressing") return { record: next, retry: "soon" };
+  // Found in sync, healthy and with nothing to correct: this live state is what the next interval run compares against.
+  if (!ready || lastSync) return { record: next };
+  return { record: next, live: sealLive(unique([...keys, ...record.status.inventory.map((e) => e.key), ...next.status.inventory.map((e) => e.key)]), compared.live) };
 }
 
 /** Emits the sync of a desired state found live without a recorded sync, and returns it as the status's last sync. */

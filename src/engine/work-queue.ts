@@ -13,6 +13,8 @@ export class WorkQueue<T> {
   readonly #concurrency: number;
   /** Keys ready to run, in order, with the reasons they were added for. */
   readonly #ready = new Map<string, T[]>();
+  /** The same keys by group, in order: starting work costs what it starts, not every key waiting. */
+  readonly #readyIn = new Map<string, Set<string>>();
   readonly #running = new Set<string>();
   /** Keys running per group. */
   readonly #busy = new Map<string, number>();
@@ -45,7 +47,7 @@ export class WorkQueue<T> {
       this.#dirty.set(key, [...(this.#dirty.get(key) ?? []), ...reasons]);
       return;
     }
-    this.#ready.set(key, [...(this.#ready.get(key) ?? []), ...reasons]);
+    this.#makeReady(key, reasons);
     this.#pump();
   }
 
@@ -119,6 +121,7 @@ export class WorkQueue<T> {
   stop(): void {
     this.#stopped = true;
     this.#ready.clear();
+    this.#readyIn.clear();
     this.#dirty.clear();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -128,21 +131,32 @@ export class WorkQueue<T> {
     this.#notifyIdle();
   }
 
+  /** Makes a key ready (with more reasons when it already is), in its group's order. */
+  #makeReady(key: string, reasons: readonly T[]): void {
+    const before = this.#ready.get(key);
+    this.#ready.set(key, [...(before ?? []), ...reasons]);
+    if (before) return;
+    const group = this.#groupOf(key);
+    const keys = this.#readyIn.get(group);
+    if (keys) keys.add(key);
+    else this.#readyIn.set(group, new Set([key]));
+  }
+
   /** Starts every ready key, in order, whose group has a free worker. */
   #pump(): void {
-    const full = new Set<string>();
-    for (const [key, reasons] of this.#ready) {
-      const group = this.#groupOf(key);
-      if (full.has(group)) continue;
-      const busy = this.#busy.get(group) ?? 0;
-      if (busy >= this.#concurrency) {
-        full.add(group);
-        continue;
+    for (const [group, keys] of this.#readyIn) {
+      let busy = this.#busy.get(group) ?? 0;
+      for (const key of keys) {
+        if (busy >= this.#concurrency) break;
+        keys.delete(key);
+        const reasons = this.#ready.get(key) ?? [];
+        this.#ready.delete(key);
+        this.#running.add(key);
+        busy++;
+        this.#busy.set(group, busy);
+        void this.#run(key, group, reasons);
       }
-      this.#ready.delete(key);
-      this.#running.add(key);
-      this.#busy.set(group, busy + 1);
-      void this.#run(key, group, reasons);
+      if (keys.size === 0) this.#readyIn.delete(group);
     }
   }
 
@@ -159,7 +173,7 @@ export class WorkQueue<T> {
       else this.#busy.delete(group);
       const again = this.#dirty.get(key);
       this.#dirty.delete(key);
-      if (again && !this.#stopped) this.#ready.set(key, [...(this.#ready.get(key) ?? []), ...again]);
+      if (again && !this.#stopped) this.#makeReady(key, again);
       this.#pump();
       this.#notifyIdle();
     }

@@ -51,7 +51,7 @@ export function createFileDriftWatcher(
   sealer: RecordSealer,
   intervalMs: number,
   listener: DriftListener,
-  options: { readonly watch?: WatchDirectory } = {},
+  options: { readonly watch?: WatchDirectory; readonly recordOf?: (name: string) => FileRecord | undefined } = {},
 ): FileDriftWatcher {
   const watchDir = options.watch ?? watchDirectory;
   const seen = new Map<string, Seen>();
@@ -60,9 +60,9 @@ export function createFileDriftWatcher(
   const versions = new Map<string, number>();
   const bump = (name: string): void => void versions.set(name, (versions.get(name) ?? 0) + 1);
   const watchers = new Map<string, FSWatcher>();
-  /** Directory of each file accepted, and how many such files each directory holds. */
+  /** Directory of each file accepted, and the names of the files each directory holds. */
   const directoryOf = new Map<string, string>();
-  const filesIn = new Map<string, number>();
+  const filesIn = new Map<string, Set<string>>();
   /** Directories polled instead of watched, with why. */
   const polled = new Map<string, string>();
   /** Directory -> names of the files changed there (undefined: any of them), waiting to be looked at. */
@@ -107,7 +107,7 @@ export function createFileDriftWatcher(
     directoryOf.clear();
     filesIn.clear();
     for (const [dir, list] of directories) {
-      filesIn.set(dir, list.length);
+      filesIn.set(dir, new Set(list.map((r) => r.name)));
       for (const record of list) directoryOf.set(record.name, dir);
     }
     for (const [dir, watcher] of watchers) {
@@ -134,12 +134,10 @@ export function createFileDriftWatcher(
   }
 
   /** A file left `dir` (forgotten, or moved): the last one to leave ends its watch. */
-  function leave(dir: string): void {
-    const left = (filesIn.get(dir) ?? 1) - 1;
-    if (left > 0) {
-      filesIn.set(dir, left);
-      return;
-    }
+  function leave(dir: string, name: string): void {
+    const names = filesIn.get(dir);
+    names?.delete(name);
+    if (names && names.size > 0) return;
     filesIn.delete(dir);
     watchers.get(dir)?.close();
     watchers.delete(dir);
@@ -191,9 +189,13 @@ export function createFileDriftWatcher(
     try {
       const work = [...pending];
       pending.clear();
-      const directories = byDirectory();
+      // Only the records of the directories notified are looked up (not every record: a first sync writes thousands).
+      const recordOf = options.recordOf;
+      const directories = recordOf ? undefined : byDirectory();
+      const inDirectory = (dir: string): FileRecord[] =>
+        directories ? (directories.get(dir) ?? []) : [...(filesIn.get(dir) ?? [])].flatMap((name) => recordOf?.(name) ?? []).filter((r) => path.dirname(r.path) === dir);
       for (const [dir, names] of work) {
-        for (const record of directories.get(dir) ?? []) if (names === undefined || names.has(path.basename(record.path))) await check(record);
+        for (const record of inDirectory(dir)) if (names === undefined || names.has(path.basename(record.path))) await check(record);
         // The directory itself went away: its watch is dead, so it is polled until it is back.
         if (watchers.has(dir) && !(await isDirectory(dir))) unwatch(dir, `directory ${dir} was removed`);
       }
@@ -223,9 +225,11 @@ export function createFileDriftWatcher(
       const dir = path.dirname(record.path);
       const before = directoryOf.get(record.name);
       if (before !== dir) {
-        if (before !== undefined) leave(before);
+        if (before !== undefined) leave(before, record.name);
         directoryOf.set(record.name, dir);
-        filesIn.set(dir, (filesIn.get(dir) ?? 0) + 1);
+        const names = filesIn.get(dir);
+        if (names) names.add(record.name);
+        else filesIn.set(dir, new Set([record.name]));
       }
       // One directory more to watch: watched on its own, without going over every record again.
       if (active && !watchers.has(dir)) watchOne(dir);
@@ -235,7 +239,7 @@ export function createFileDriftWatcher(
       seen.delete(name);
       const dir = directoryOf.get(name);
       directoryOf.delete(name);
-      if (dir !== undefined) leave(dir);
+      if (dir !== undefined) leave(dir, name);
     },
     hold(name) {
       bump(name);

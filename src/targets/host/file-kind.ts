@@ -38,11 +38,15 @@ interface DesiredFile {
 
 /** Handles `File` objects: content written atomically under the root, drift noticed through file notifications. */
 export function createFileHandler(env: HostEnvironment, pollIntervalMs: number, batch?: DirectorySync): FileHandler {
-  const records = new Map<string, FileRecord>();
+  const records = new OwnedRecords();
   /** What Git says each file holds, as last described, for content diffs: the content up to the diff limit, only the size beyond; none when secret. */
   const described = new Map<string, { readonly path: string; readonly sha256: string; readonly content?: Buffer; readonly size: number }>();
-  const drift: FileDriftWatcher = createFileDriftWatcher(() => records.values(), env.sealer, pollIntervalMs, (record, message) =>
-    env.notify(record.name, record.owner, message),
+  const drift: FileDriftWatcher = createFileDriftWatcher(
+    () => records.values(),
+    env.sealer,
+    pollIntervalMs,
+    (record, message) => env.notify(record.name, record.owner, message),
+    { recordOf: (name) => records.get(name) },
   );
 
   async function desiredOf(object: RenderedObject, context: ObjectContext): Promise<DesiredFile> {
@@ -177,7 +181,7 @@ export function createFileHandler(env: HostEnvironment, pollIntervalMs: number, 
     },
 
     async owned(application) {
-      return [...records.values()].filter((r) => r.owner === application).map((r) => r.name);
+      return records.ownedBy(application);
     },
 
     async health(name) {
@@ -267,5 +271,44 @@ async function readContentFrom(object: RenderedObject, contentFrom: string, cont
   } catch (error) {
     const why = isNotFound(error) ? "does not exist in the repository" : "cannot be read";
     throw fieldError("ContentFromUnreadable", object, "/spec/contentFrom", `contentFrom ${JSON.stringify(contentFrom)} ${why}`, error);
+  }
+}
+
+/**
+ * The File records by name, with the names each application owns: asking
+ * what one application owns (every run does) costs what it owns, not what
+ * every application owns.
+ */
+class OwnedRecords {
+  readonly #byName = new Map<string, FileRecord>();
+  readonly #byOwner = new Map<string, Set<string>>();
+
+  get(name: string): FileRecord | undefined {
+    return this.#byName.get(name);
+  }
+
+  values(): IterableIterator<FileRecord> {
+    return this.#byName.values();
+  }
+
+  set(name: string, record: FileRecord): void {
+    this.delete(name);
+    this.#byName.set(name, record);
+    const names = this.#byOwner.get(record.owner);
+    if (names) names.add(name);
+    else this.#byOwner.set(record.owner, new Set([name]));
+  }
+
+  delete(name: string): void {
+    const before = this.#byName.get(name);
+    if (!before) return;
+    this.#byName.delete(name);
+    const names = this.#byOwner.get(before.owner);
+    names?.delete(name);
+    if (names?.size === 0) this.#byOwner.delete(before.owner);
+  }
+
+  ownedBy(owner: string): string[] {
+    return [...(this.#byOwner.get(owner) ?? [])];
   }
 }
