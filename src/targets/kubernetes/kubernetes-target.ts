@@ -6,6 +6,7 @@ import { displayKey, groupOf, parseResourceKey, resourceKey } from "../../core/i
 import type { JsonObject, JsonValue } from "../../core/json.js";
 import { canonicalJson, isJsonObject } from "../../core/json.js";
 import type { RenderedObject } from "../../core/objects.js";
+import { ANNOTATIONS } from "../../core/objects.js";
 import type { ApplyOutcome, Comparable, LiveChange, LiveObject, ObjectContext, Target } from "../target.js";
 import { applyError, conflictsOf, objectLabel } from "./api-errors.js";
 import { assessKubernetesHealth } from "./health/kubernetes-health.js";
@@ -488,10 +489,15 @@ function ignoredValues(live: JsonObject, pointers: readonly string[]): Record<st
   return out;
 }
 
-/** True when the object carries Ferry's owned-by or adopted-by mark naming the application. */
+/**
+ * True when the object carries Ferry's owned-by or adopted-by mark naming the
+ * application, and not `ferry.dev/prune: disabled`: such an object is left
+ * running when it leaves Git, and taking it back would prune it after all.
+ */
 function hasMark(object: JsonObject, application: string): boolean {
   const meta = isJsonObject(object.metadata) ? object.metadata : {};
   const annotations = isJsonObject(meta.annotations) ? meta.annotations : {};
+  if (annotations[ANNOTATIONS.prune] === "disabled") return false;
   return annotations[OWNED_BY_ANNOTATION] === application || annotations[ADOPTED_BY_ANNOTATION] === application;
 }
 
