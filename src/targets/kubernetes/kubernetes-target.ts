@@ -175,8 +175,9 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
         await cache.ensure(type);
       }
     })().catch((error: unknown) => {
+      // Asked again by the next run; the error (a timeout naming the cluster) is this run's.
       swept = undefined;
-      throw transient("ApiServerError", `finding the objects ferry labelled on ${client.cluster}: ${(error as Error).message}`);
+      throw error;
     });
     return swept;
   }
