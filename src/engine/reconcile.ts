@@ -118,11 +118,14 @@ export interface RunInputs {
  * failure becomes a status with a reason; a failure before apply changes nothing.
  */
 export async function reconcileApplication(given: ReconcileInput): Promise<ReconcileResult> {
-  const input = await withOwnedObjects(given);
-  const { application: app, artifact, record } = input;
+  const { application: app, artifact } = given;
   const revision = artifact.revision;
-  if (!input.manual && record.stalledOn?.revision === revision && record.stalledOn.digest === undefined) return { record };
+  if (!given.manual && given.record.stalledOn?.revision === revision && given.record.stalledOn.digest === undefined) return { record: given.record };
+  // Asking the target what it owns may fail like any read of live state: the failure is the run's, in its status.
+  let input = given;
   try {
+    input = await withOwnedObjects(given);
+    const { record } = input;
     input.progress(`rendering ${app.spec.source.path} at ${shortRevision(revision)}`, "render");
     const rendered = prepareStage(await renderStage(artifact, app.spec.source.path, { helm: helmOptionsOf(app), ...(input.ageIdentities ? { identities: input.ageIdentities } : {}) }), input.target, app.spec.settings);
     if (!input.manual && record.stalledOn?.revision === revision && record.stalledOn.digest === rendered.digest) return { record };

@@ -70,7 +70,7 @@ describe("ferry bootstrap", () => {
   });
 
   test("--write-root commits the root Application and Ferry's manifests; run again, it commits nothing", needsRenderer, async (t) => {
-    const { s, fake } = await startKubeScenario(t, { simulateControllers: true });
+    const { s, fake, client, kube } = await startKubeScenario(t, { simulateControllers: true });
     const before = await s.commit("empty configuration", { "ferry/.keep": "" });
     // The repository is the user's own checkout: the push must leave its work tree clean.
     const args = ["bootstrap", "--repo", s.repo, "--kubeconfig", fake.kubeconfigPath, "--kube-context", "fake", "--write-root", "--timeout", "30s"];
@@ -92,6 +92,28 @@ describe("ferry bootstrap", () => {
     assert.equal(await s.head(), head, "nothing more is committed");
     assert.equal(fake.stats.writes, writes, "nothing more is applied");
     assert.match(second.stdout, /root Application ferry in ferry\/ already manages Ferry/);
+
+    // The Service leaves Git before the agent ever ran: no record and no desired object name it, yet it is the root
+    // Application's (bootstrap's label and mark say so), in its inventory with the rest, and pruned when asked.
+    const gone = await s.commit("ferry without its Service", { "deploy/service.yaml": null });
+    s.startAgent({ extra: kube });
+    const found = await s.waitForStatus("ferry", `the Service in the inventory at ${gone.slice(0, 8)}`, (st) => st.lastAttemptedRevision === gone && st.inventory.length === 7);
+    assert.deepEqual(
+      found.inventory.map((e) => String(e.key)).sort(),
+      [
+        "/Namespace//ferry-system",
+        "/PersistentVolumeClaim/ferry-system/ferry-state",
+        "/Service/ferry-system/ferry",
+        "/ServiceAccount/ferry-system/ferry",
+        "apps/Deployment/ferry-system/ferry",
+        "rbac.authorization.k8s.io/ClusterRole//ferry-agent",
+        "rbac.authorization.k8s.io/ClusterRoleBinding//ferry-agent",
+      ],
+    );
+    assert.equal(fake.stats.writes, writes, "the agent applies nothing: Ferry's objects are as Git has them");
+    const pruned = await s.ferry("sync", "ferry", "--prune");
+    assert.equal(pruned.code, 0, outputOf(pruned));
+    assert.equal(await getObject(client, "/api/v1/namespaces/ferry-system/services/ferry"), undefined, "the Service that left Git is pruned");
   });
 
   test("under RBAC: bootstrapped by an administrator, the agent manages itself (its own ClusterRole and binding too) with its ServiceAccount's token", needsRenderer, async (t) => {

@@ -6,6 +6,7 @@ import { displayKey, groupOf, parseResourceKey, resourceKey } from "../../core/i
 import type { JsonObject, JsonValue } from "../../core/json.js";
 import { canonicalJson, isJsonObject } from "../../core/json.js";
 import type { RenderedObject } from "../../core/objects.js";
+import { ANNOTATIONS } from "../../core/objects.js";
 import type { ApplyOutcome, Comparable, LiveChange, LiveObject, ObjectContext, Target } from "../target.js";
 import { applyError, conflictsOf, objectLabel } from "./api-errors.js";
 import { assessKubernetesHealth } from "./health/kubernetes-health.js";
@@ -154,6 +155,31 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
     const ref = parseResourceKey(key);
     const type = await types.ofKey(ref.group, ref.kind);
     return type ? liveOf(type, ref.namespace, ref.name) : undefined;
+  }
+
+  /** Set once every resource type holding objects with Ferry's label is watched (see `owned`); dropped when it fails. */
+  let swept: Promise<void> | undefined;
+
+  /**
+   * Watches every resource type that holds objects with Ferry's label: one
+   * discovery and one small list per type, once in the agent's life (a type
+   * its RBAC does not let it list is skipped: it applies nothing there).
+   * Afterwards the watches keep the cache current.
+   */
+  function sweep(): Promise<void> {
+    swept ??= (async () => {
+      for (const type of await client.allResourceTypes()) {
+        if (!type.listable || cache.watches(type)) continue;
+        const res = await client.request({ method: "GET", path: Client.pathOf(type), query: { labelSelector: APPLICATION_LABEL, limit: "1" } });
+        if (res.status >= 300 || !isJsonObject(res.body) || !Array.isArray(res.body.items) || res.body.items.length === 0) continue;
+        await cache.ensure(type);
+      }
+    })().catch((error: unknown) => {
+      // Asked again by the next run; the error (a timeout naming the cluster) is this run's.
+      swept = undefined;
+      throw error;
+    });
+    return swept;
   }
 
   async function typeOf(object: RenderedObject): Promise<ResourceType | undefined> {
@@ -359,6 +385,18 @@ export function createKubernetesTarget(options: KubernetesTargetOptions): Kubern
       return new Map(keys.filter((k) => out.has(k)).map((k) => [k, out.get(k) as LiveObject]));
     },
 
+    async owned(application) {
+      // The application's label and Ferry's mark naming it: a label alone may have been copied by hand.
+      await sweep();
+      return cache
+        .labelled(application)
+        .filter(({ object }) => hasMark(object, application))
+        .map(({ type, object }) => {
+          const meta = isJsonObject(object.metadata) ? object.metadata : {};
+          return resourceKey(type.apiVersion, type.kind, String(meta.name), type.namespaced && typeof meta.namespace === "string" ? meta.namespace : "");
+        });
+    },
+
     async apply(object, context): Promise<ApplyOutcome> {
       const type = await requireType(object);
       const namespace = type.namespaced ? (object.manifest.metadata.namespace ?? "") : "";
@@ -450,6 +488,18 @@ function ignoredValues(live: JsonObject, pointers: readonly string[]): Record<st
     if (value !== undefined) out[pointer] = value;
   }
   return out;
+}
+
+/**
+ * True when the object carries Ferry's owned-by or adopted-by mark naming the
+ * application, and not `ferry.dev/prune: disabled`: such an object is left
+ * running when it leaves Git, and taking it back would prune it after all.
+ */
+function hasMark(object: JsonObject, application: string): boolean {
+  const meta = isJsonObject(object.metadata) ? object.metadata : {};
+  const annotations = isJsonObject(meta.annotations) ? meta.annotations : {};
+  if (annotations[ANNOTATIONS.prune] === "disabled") return false;
+  return annotations[OWNED_BY_ANNOTATION] === application || annotations[ADOPTED_BY_ANNOTATION] === application;
 }
 
 function wantsRecreate(object: RenderedObject): boolean {

@@ -53,4 +53,42 @@ describe("LiveCache", () => {
       client.close();
     }
   });
+
+  it("finds cached objects by their label's value, and follows relabels and deletes", async () => {
+    const client = clientFor(fake.kubeconfigPath, "fake");
+    const create = (name: string, app: string) =>
+      client.request({ method: "POST", path: "/api/v1/namespaces/default/configmaps", body: { apiVersion: "v1", kind: "ConfigMap", metadata: { name, labels: { "ferry.dev/application": app } } } });
+    assert.equal((await create("cart-a", "cart")).status, 201);
+    assert.equal((await create("cart-b", "cart")).status, 201);
+    assert.equal((await create("till-a", "till")).status, 201);
+    const type = await client.resourceType("v1", "ConfigMap");
+    assert.ok(type);
+    const cache = new LiveCache(client, "ferry.dev/application", () => undefined, 50);
+    const names = (value: string) => cache.labelled(value).map((o) => String((o.object.metadata as { name: string }).name)).sort();
+    const until = async (value: string, expected: string[]) => {
+      const deadline = Date.now() + 10_000;
+      while (JSON.stringify(names(value)) !== JSON.stringify(expected)) {
+        if (Date.now() > deadline) throw new Error(`labelled ${value}: ${JSON.stringify(names(value))}, not ${JSON.stringify(expected)}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    };
+    try {
+      await cache.ensure(type);
+      assert.deepEqual(names("cart"), ["cart-a", "cart-b"]);
+      assert.deepEqual(names("till"), ["till-a"]);
+      // Relabelled by someone: it moves from one value to the other.
+      const moved = await client.request({ method: "PATCH", path: "/api/v1/namespaces/default/configmaps/cart-b", body: { metadata: { labels: { "ferry.dev/application": "till" } } }, contentType: "application/merge-patch+json" });
+      assert.equal(moved.status, 200, JSON.stringify(moved.body));
+      await until("till", ["cart-b", "till-a"]);
+      assert.deepEqual(names("cart"), ["cart-a"]);
+      // Deleted behind the cache's back, and forgotten by Ferry's own delete.
+      assert.ok((await client.request({ method: "DELETE", path: "/api/v1/namespaces/default/configmaps/cart-a" })).status < 300);
+      await until("cart", []);
+      cache.remove(type, "default", "till-a");
+      assert.deepEqual(names("till"), ["cart-b"]);
+    } finally {
+      cache.close();
+      client.close();
+    }
+  });
 });

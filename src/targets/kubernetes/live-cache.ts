@@ -32,12 +32,15 @@ export class LiveCache {
   readonly #labelSelector: string;
   readonly #onChange: (change: CachedChange) => void;
   readonly #types = new Map<string, TypeCache>();
+  /** Cached objects by the value of the label: label value, then type id, then object ids. */
+  readonly #byLabel = new Map<string, Map<string, Set<string>>>();
   readonly #retryMs: number;
   #closed = false;
 
-  constructor(client: KubeClient, labelSelector: string, onChange: (change: CachedChange) => void, retryMs = 1000) {
+  /** `label`: the label key every cached object carries (lists and watches select on it), and by whose value `labelled` finds them. */
+  constructor(client: KubeClient, label: string, onChange: (change: CachedChange) => void, retryMs = 1000) {
     this.#client = client;
-    this.#labelSelector = labelSelector;
+    this.#labelSelector = label;
     this.#onChange = onChange;
     this.#retryMs = retryMs;
   }
@@ -57,6 +60,7 @@ export class LiveCache {
     this.#types.set(id, cache);
     void this.#run(cache, resolveSynced, (error) => {
       // The first list failed: forget the type so the next caller tries again.
+      for (const objectId of [...cache.objects.keys()]) this.#delete(cache, objectId);
       this.#types.delete(id);
       cache.abort.abort();
       rejectSynced(error);
@@ -71,18 +75,38 @@ export class LiveCache {
     return cache.objects.get(objectId(type, namespace, name));
   }
 
+  /** True when the type is watched (or its first list is under way). */
+  watches(type: ResourceType): boolean {
+    return this.#types.has(typeId(type));
+  }
+
   /** Records an object the server returned after Ferry's own write, unless the cache already holds a newer one. */
   put(type: ResourceType, object: JsonObject): void {
     const cache = this.#types.get(typeId(type));
     if (!cache) return;
     const id = idOf(type, object);
     if (!isNewer(object, cache.objects.get(id))) return;
-    cache.objects.set(id, object);
+    this.#set(cache, id, object);
   }
 
   /** Forgets an object Ferry deleted. */
   remove(type: ResourceType, namespace: string, name: string): void {
-    this.#types.get(typeId(type))?.objects.delete(objectId(type, namespace, name));
+    const cache = this.#types.get(typeId(type));
+    if (cache) this.#delete(cache, objectId(type, namespace, name));
+  }
+
+  /** Every cached object whose label has this value, with its type: an index, no scan of the cache. */
+  labelled(value: string): { readonly type: ResourceType; readonly object: JsonObject }[] {
+    const out: { type: ResourceType; object: JsonObject }[] = [];
+    for (const [id, objects] of this.#byLabel.get(value) ?? []) {
+      const cache = this.#types.get(id);
+      if (!cache) continue;
+      for (const objectId of objects) {
+        const object = cache.objects.get(objectId);
+        if (object) out.push({ type: cache.type, object });
+      }
+    }
+    return out;
   }
 
   /** Number of resource types watched. */
@@ -95,6 +119,37 @@ export class LiveCache {
     this.#closed = true;
     for (const cache of this.#types.values()) cache.abort.abort();
     this.#types.clear();
+    this.#byLabel.clear();
+  }
+
+  #set(cache: TypeCache, id: string, object: JsonObject): void {
+    this.#unindex(cache, id);
+    cache.objects.set(id, object);
+    const value = labelValue(object, this.#labelSelector);
+    if (value === undefined) return;
+    const types = this.#byLabel.get(value) ?? new Map<string, Set<string>>();
+    this.#byLabel.set(value, types);
+    const type = typeId(cache.type);
+    const ids = types.get(type) ?? new Set<string>();
+    types.set(type, ids);
+    ids.add(id);
+  }
+
+  #delete(cache: TypeCache, id: string): void {
+    this.#unindex(cache, id);
+    cache.objects.delete(id);
+  }
+
+  #unindex(cache: TypeCache, id: string): void {
+    const value = labelValue(cache.objects.get(id), this.#labelSelector);
+    if (value === undefined) return;
+    const types = this.#byLabel.get(value);
+    const type = typeId(cache.type);
+    const ids = types?.get(type);
+    if (!types || !ids) return;
+    ids.delete(id);
+    if (ids.size === 0) types.delete(type);
+    if (types.size === 0) this.#byLabel.delete(value);
   }
 
   async #run(cache: TypeCache, synced: () => void, failed: (error: unknown) => void): Promise<void> {
@@ -143,8 +198,8 @@ export class LiveCache {
       resourceVersion = typeof meta.resourceVersion === "string" ? meta.resourceVersion : resourceVersion;
     } while (token);
     const previous = new Map(cache.objects);
-    cache.objects.clear();
-    for (const [id, object] of next) cache.objects.set(id, object);
+    for (const id of previous.keys()) if (!next.has(id)) this.#delete(cache, id);
+    for (const [id, object] of next) this.#set(cache, id, object);
     cache.resourceVersion = resourceVersion;
     for (const [id, object] of next) {
       const before = previous.get(id);
@@ -174,10 +229,10 @@ export class LiveCache {
         const id = idOf(cache.type, full);
         const before = cache.objects.get(id);
         if (event.type === "DELETED") {
-          cache.objects.delete(id);
+          this.#delete(cache, id);
           this.#tell(cache.type, undefined, before ?? full);
         } else if (isNewer(full, before)) {
-          cache.objects.set(id, full);
+          this.#set(cache, id, full);
           if (before === undefined || rvOf(before) !== rv) this.#tell(cache.type, full, before);
         }
       },
@@ -202,6 +257,14 @@ export class LiveCache {
       // A failing listener must not stop the watch.
     }
   }
+}
+
+/** The value of a label of the object, if it has it. */
+function labelValue(object: JsonObject | undefined, label: string): string | undefined {
+  const meta = object?.metadata;
+  const labels = isJsonObject(meta) && isJsonObject(meta.labels) ? meta.labels : undefined;
+  const value = labels?.[label];
+  return typeof value === "string" ? value : undefined;
 }
 
 function typeId(type: ResourceType): string {
