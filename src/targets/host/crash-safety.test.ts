@@ -49,7 +49,7 @@ test("a process started but not recorded (the agent killed in between) is adopte
   const live = (await second.read([object.key])).get(object.key);
   assert.equal(live?.state["running"], true, "the running process is found and adopted");
   assert.equal((await second.health([object.key])).get(object.key)?.status, "Healthy");
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // The read waited for the target's start (adoption, stray processes stopped): a second copy would have been started by then.
   assert.deepEqual(await starts(sandbox), [pid], "no second copy is started");
   assert.ok(pid !== undefined && pidAlive(pid));
   assert.equal(JSON.parse(await readFile(recordPath(sandbox, "service", "web"), "utf8")).pid, pid, "the record names it again");
