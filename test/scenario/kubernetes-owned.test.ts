@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { getObject } from "../../src/targets/kubernetes/kube-test-support.js";
+import { getObject } from "../support/kube-test-support.js";
 import { outputOf } from "./harness.js";
 import { configMapYaml, kubeApplicationYaml, startKubeScenario } from "./kube-scenario.js";
 
