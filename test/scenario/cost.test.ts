@@ -7,15 +7,6 @@ import { test } from "node:test";
 import { applicationsYaml, filesYaml } from "./fixtures.js";
 import { isReady, outputOf, Scenario } from "./harness.js";
 
-/** The agent's ferry_renders_total, read from /metrics with its token. */
-async function renders(s: Scenario): Promise<number> {
-  const info = JSON.parse(await readFile(join(s.state, "agent.json"), "utf8")) as { url: string; token: string };
-  const res = await fetch(`${info.url}/metrics`, { headers: { authorization: `Bearer ${info.token}` } });
-  const match = /^ferry_renders_total (\d+)$/m.exec(await res.text());
-  if (!match) throw new Error("no ferry_renders_total in /metrics");
-  return Number(match[1]);
-}
-
 test("a commit runs only the applications whose inputs it changed; sync --all runs every one; a hand edit is put back", async (t) => {
   const s = await Scenario.create();
   t.after(() => s.cleanup());
@@ -33,7 +24,7 @@ test("a commit runs only the applications whose inputs it changed; sync --all ru
   s.startAgent({ interval: "1h" });
   const first = new Map<string, string | undefined>();
   for (const name of ["one", "two", "three"]) first.set(name, (await s.waitForReady(name)).lastSync?.finishedAt);
-  const initial = await renders(s);
+  const initial = await s.metric("ferry_renders_total");
 
   const readme = await s.commit("Only the README", { "README.md": "still three\n" });
   assert.equal((await s.ferry("refresh")).code, 0);
@@ -42,19 +33,19 @@ test("a commit runs only the applications whose inputs it changed; sync --all ru
     assert.equal(status.lastSync?.finishedAt, first.get(name), `${name} did not run again`);
     assert.equal(status.inputs?.revision, readme);
   }
-  assert.equal(await renders(s), initial, "a README commit renders nothing");
+  assert.equal(await s.metric("ferry_renders_total"), initial, "a README commit renders nothing");
 
   const shared = await s.commit("A file one application reads", { "shared/greeting.txt": "hello again\n" });
   assert.equal((await s.ferry("refresh")).code, 0);
   await s.waitForStatus("two", `Ready at ${shared.slice(0, 8)}`, (st) => isReady(st) && st.sync.revision === shared && st.lastSync?.revision === shared);
   assert.equal(await readFile(join(s.root, "two/a.txt"), "utf8"), "hello again\n");
   await s.waitForStatus("three", `current at ${shared.slice(0, 8)}`, (st) => st.sync.revision === shared);
-  assert.equal(await renders(s), initial + 1, "only the application reading the changed file rendered");
+  assert.equal(await s.metric("ferry_renders_total"), initial + 1, "only the application reading the changed file rendered");
 
   const all = await s.ferry("sync", "--all");
   assert.equal(all.code, 0, outputOf(all));
   assert.match(all.stdout, /^one: Ready, Synced/m);
-  assert.equal(await renders(s), initial + 4, "sync --all renders every application");
+  assert.equal(await s.metric("ferry_renders_total"), initial + 4, "sync --all renders every application");
 
   await writeFile(join(s.root, "one/a.txt"), "edited by hand\n");
   await s.waitFor("the hand edit to be put back", async () => (await readFile(join(s.root, "one/a.txt"), "utf8")) === "one\n");

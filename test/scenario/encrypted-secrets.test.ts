@@ -110,7 +110,7 @@ describe("encrypted secrets in Git", () => {
       metadata: { name: "vault" },
       spec: { command: "node", args: ["server.mjs"], workingDir: "vault", env: { PORT: String(port), API_TOKEN: TOKEN }, stop: { gracePeriodSeconds: 2 } },
     };
-    // Runs every second, so the second run of the restarted agent tells that its first one is over.
+    // Runs every second, so an interval run of the restarted agent tells that its first one is over.
     const revision = await s.commit("A service whose token is encrypted with SOPS", {
       "ferry/apps.yaml": applicationsYaml({ name: "vault", interval: "1s" }),
       "apps/vault/service.sops.yaml": buildSopsYaml(service, recipient, { encryptedRegex: "^API_TOKEN$" }),
@@ -130,7 +130,7 @@ describe("encrypted secrets in Git", () => {
     assert.deepEqual(await first.stop(), { code: 0, signal: null }, first.output);
     clean("after the agent stopped");
     const second = s.startAgent(agentArgs);
-    await s.waitFor("the restarted agent to finish its first run of vault and start another", () => runsOf(second.events(), "vault") >= 2);
+    await s.waitForFirstRunOver(second, "vault");
     assert.deepEqual(second.events().filter((e) => e.type === "SyncStarted"), [], "the first run after the restart finds vault in sync");
     assert.equal(await httpGet(port), `token=${TOKEN} pid=${pid}`, "the same process serves the token");
     assert.deepEqual(processesIn(join(s.root, "vault")), [pid], "not restarted, not started twice");
@@ -149,9 +149,6 @@ describe("encrypted secrets in Git", () => {
 });
 
 /** How many runs of an application an agent started (`-o json` events). */
-function runsOf(events: readonly Record<string, unknown>[], application: string): number {
-  return events.filter((e) => e.type === "Progress" && e.application === application && e.message === "fetching source").length;
-}
 
 function runValidate(s: Scenario): ReturnType<Scenario["ferry"]> {
   return s.ferry("validate", s.repo);

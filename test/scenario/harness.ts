@@ -311,6 +311,27 @@ export class Scenario {
     return this.agents.map((a, i) => `--- agent ${i + 1} output ---\n${a.output.slice(-6000)}`).join("\n");
   }
 
+  /**
+   * Waits until `agent` (started with `json: true`) has finished its first run
+   * of `application` and an interval run after it found nothing changed
+   * (ferry_interval_verified_total): the application needs a short interval.
+   */
+  waitForFirstRunOver(agent: BackgroundCommand, application: string): Promise<true> {
+    return this.waitFor(`the agent to finish its first run of ${application} and verify it at the next interval`, async () => {
+      const started = agent.events().some((e) => e.type === "Progress" && e.application === application && e.message === "fetching source");
+      return started && (await this.metric("ferry_interval_verified_total").catch(() => 0)) >= 1;
+    });
+  }
+
+  /** A counter or gauge without labels of the running agent's /metrics (read with its token from agent.json). */
+  async metric(name: string): Promise<number> {
+    const info = JSON.parse(readFileSync(join(this.state, "agent.json"), "utf8")) as { url: string; token: string };
+    const res = await fetch(`${info.url}/metrics`, { headers: { authorization: `Bearer ${info.token}` }, signal: AbortSignal.timeout(5000) });
+    const match = new RegExp(`^${name} (\\d+(?:\\.\\d+)?)$`, "m").exec(await res.text());
+    if (!match) throw new Error(`no ${name} in /metrics`);
+    return Number(match[1]);
+  }
+
   /** `ferry status <app> -o json`, parsed. */
   async status(app: string): Promise<ApplicationStatus> {
     const result = await this.ferry("status", app, "-o", "json");

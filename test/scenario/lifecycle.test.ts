@@ -57,7 +57,7 @@ describe("lifecycle", { concurrency: true }, () => {
     const s = await Scenario.create();
     t.after(() => s.cleanup());
     const port = await freePort();
-    // Runs every second, so the second run of the new agent tells that its first one is over.
+    // Runs every second, so an interval run of the new agent tells that its first one is over.
     const revision = await s.commit("Add web", { "ferry/applications.yaml": applicationsYaml({ name: "web", interval: "1s" }), ...serviceApp({ name: "web", port, greeting: "Adopted" }) });
     const first = s.startAgent({ json: true });
     await s.waitForReady("web", revision);
@@ -68,7 +68,7 @@ describe("lifecycle", { concurrency: true }, () => {
     assert.deepEqual(parseAnswer((await httpGet(port)) ?? "no answer\n"), before, "the service outlives the agent");
 
     const second = s.startAgent({ json: true });
-    await s.waitFor("the new agent to finish its first run of web and start another", () => runsOf(second.events(), "web") >= 2);
+    await s.waitForFirstRunOver(second, "web");
     const syncs = second.events().filter((e) => e.type === "SyncStarted");
     assert.deepEqual(syncs, [], "the first run after the restart changes nothing");
     assert.deepEqual(parseAnswer((await httpGet(port)) ?? "no answer\n"), before, "the same process answers");
@@ -118,9 +118,6 @@ describe("lifecycle", { concurrency: true }, () => {
 });
 
 /** How many runs of an application the agent started (each begins by fetching its source). */
-function runsOf(events: readonly Record<string, unknown>[], application: string): number {
-  return events.filter((e) => e.type === "Progress" && e.application === application && e.message === "fetching source").length;
-}
 
 function readyReason(status: unknown): string | undefined {
   return condition(status as ApplicationStatus, "Ready")?.reason;
