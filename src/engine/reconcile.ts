@@ -231,22 +231,7 @@ async function syncStage(input: ReconcileInput, compared: Compared): Promise<Rec
     ? firstError.message
     : `applied revision ${shortRevision(artifact.revision)}: ${summarizeChangeSet(changeSet)}${appHealth.status === "Healthy" ? "" : `; ${appHealth.message}`}`;
   const finishedAt = input.now();
-  const versions = versionsOf(compared.desired.map((d) => d.object.manifest));
-  input.emit({
-    type: "SyncFinished",
-    application: app.name,
-    target: input.target.name,
-    revision: artifact.revision,
-    digest: compared.digest,
-    commit: artifact.commit,
-    versions,
-    trigger: input.trigger,
-    outcome,
-    reason,
-    message,
-    changeSet,
-    durationMs: finishedAt.getTime() - startedAt.getTime(),
-  });
+  const lastSync = emitSyncFinished(input, compared, { startedAt, finishedAt, outcome, reason, message, changeSet });
   if (!firstError && drift.length > 0) {
     input.emit({ type: "DriftCorrected", application: app.name, revision: artifact.revision, objects: drift.map((d) => d.key) });
   }
@@ -269,19 +254,7 @@ async function syncStage(input: ReconcileInput, compared: Compared): Promise<Rec
     inventory,
     problems: [...(firstError?.problems ?? []), ...compared.warnings],
     suspended: false,
-    lastSync: {
-      revision: artifact.revision,
-      digest: compared.digest,
-      commit: artifact.commit,
-      versions,
-      trigger: input.trigger,
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      outcome,
-      reason,
-      message,
-      changeSet,
-    },
+    lastSync,
   };
   const next: AppRecord = {
     ...record,
@@ -438,14 +411,25 @@ async function reportOnly(input: ReconcileInput, compared: Compared, found: { pe
 }
 
 /** Emits the sync of a desired state found live without a recorded sync, and returns it as the status's last sync. */
-function recordFoundApplied(input: ReconcileInput, compared: Compared, appHealth: Health): NonNullable<ApplicationStatus["lastSync"]> {
-  const { application: app, artifact } = input;
+function recordFoundApplied(input: ReconcileInput, compared: Compared, appHealth: Health): LastSync {
   const at = input.now();
   const outcome = appHealth.status === "Healthy" ? "Succeeded" : "Failed";
-  const reason = healthReason(appHealth);
-  const message = `revision ${shortRevision(artifact.revision)} was found applied and is recorded without a sync${appHealth.status === "Healthy" ? "" : `; ${appHealth.message}`}`;
-  const versions = versionsOf(compared.desired.map((d) => d.object.manifest));
+  const message = `revision ${shortRevision(input.artifact.revision)} was found applied and is recorded without a sync${appHealth.status === "Healthy" ? "" : `; ${appHealth.message}`}`;
   const changeSet: ChangeSet = { created: [], configured: [], unchanged: compared.desired.map((d) => d.object.key), deleted: [], failed: [] };
+  return emitSyncFinished(input, compared, { startedAt: at, finishedAt: at, outcome, reason: healthReason(appHealth), message, changeSet });
+}
+
+type LastSync = NonNullable<ApplicationStatus["lastSync"]>;
+
+/** Emits a run's SyncFinished event and returns the same sync as the status's last sync. */
+function emitSyncFinished(
+  input: ReconcileInput,
+  compared: Compared,
+  sync: { readonly startedAt: Date; readonly finishedAt: Date; readonly outcome: LastSync["outcome"]; readonly reason: string; readonly message: string; readonly changeSet: ChangeSet },
+): LastSync {
+  const { application: app, artifact } = input;
+  const { startedAt, finishedAt, outcome, reason, message, changeSet } = sync;
+  const versions = versionsOf(compared.desired.map((d) => d.object.manifest));
   input.emit({
     type: "SyncFinished",
     application: app.name,
@@ -459,7 +443,7 @@ function recordFoundApplied(input: ReconcileInput, compared: Compared, appHealth
     reason,
     message,
     changeSet,
-    durationMs: 0,
+    durationMs: finishedAt.getTime() - startedAt.getTime(),
   });
   return {
     revision: artifact.revision,
@@ -467,8 +451,8 @@ function recordFoundApplied(input: ReconcileInput, compared: Compared, appHealth
     commit: artifact.commit,
     versions,
     trigger: input.trigger,
-    startedAt: at.toISOString(),
-    finishedAt: at.toISOString(),
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
     outcome,
     reason,
     message,
