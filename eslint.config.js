@@ -20,8 +20,8 @@ export default tseslint.config(
     languageOptions: { globals: { process: "readonly", console: "readonly" } },
   },
   {
-    // The examples' programs run on Node.js as a user's service would.
-    files: ["examples/**/*.mjs"],
+    // The examples' programs, and the services of test fixtures, run on Node.js as a user's service would.
+    files: ["examples/**/*.mjs", "testdata/**/*.mjs"],
     languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly", fetch: "readonly", AbortSignal: "readonly" } },
   },
 );
