@@ -30,6 +30,7 @@ import { readAgentInfo } from "../src/agent/state-dir.js";
 import { AgentClient } from "../src/cli/client.js";
 import { TestRepository } from "../test/support/test-repository.js";
 import { startDarkServer } from "../test/support/dark-server.js";
+import { appObjects } from "./kube-objects.js";
 
 const HEALTHY = Number(process.env.HEALTHY ?? 200);
 const DARK = Number(process.env.DARK ?? 50);
@@ -52,38 +53,6 @@ spec:
   syncPolicy:
     interval: 1h
 `);
-}
-
-/** Four objects of one application, as the other Kubernetes benchmark has them. */
-function objects(name: string): string {
-  return `apiVersion: v1
-kind: ServiceAccount
-metadata: {name: ${name}, labels: {app: ${name}}}
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: ${name}, labels: {app: ${name}}}
-data: {greeting: hello}
----
-apiVersion: v1
-kind: Service
-metadata: {name: ${name}, labels: {app: ${name}}}
-spec:
-  selector: {app: ${name}}
-  ports: [{port: 80, targetPort: 8080}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}, labels: {app: ${name}}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      serviceAccountName: ${name}
-      containers: [{name: web, image: "example.com/web:1"}]
-`;
 }
 
 function names(prefix: string, count: number): string[] {
@@ -199,7 +168,7 @@ async function main(): Promise<void> {
     const healthy = names("live", HEALTHY);
     const darkApps = names("dark", DARK);
     const files: Record<string, string> = {};
-    for (const name of [...healthy, ...darkApps]) files[`apps/${name}/objects.yaml`] = objects(name);
+    for (const name of [...healthy, ...darkApps]) files[`apps/${name}/objects.yaml`] = appObjects(name, 1);
 
     const isolation = process.env.ONLY !== "memory";
     files["ferry/applications.yaml"] = applications(healthy, "fake").join("---\n");
@@ -218,7 +187,7 @@ async function main(): Promise<void> {
     // Memory: APPS applications x 4 objects, until Ready, then a pass with no change.
     const many = names("app", APPS);
     const manyFiles: Record<string, string> = { "ferry/applications.yaml": applications(many, "fake").join("---\n") };
-    for (const name of many) manyFiles[`apps/${name}/objects.yaml`] = objects(name);
+    for (const name of many) manyFiles[`apps/${name}/objects.yaml`] = appObjects(name, 1);
     const manyRevision = await repo.commit(manyFiles, `${APPS} applications`);
     const memory = await withFreshCluster(dark.url, work, (kubeconfig) =>
       runAgent(repo, kubeconfig, many, manyRevision, async (client) => {

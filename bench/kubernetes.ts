@@ -22,6 +22,7 @@ import { Agent } from "../src/agent/agent.js";
 import { findCondition } from "../src/core/conditions.js";
 import { TestRepository } from "../test/support/test-repository.js";
 import { startFakeKube } from "../test/support/kube-fake/index.js";
+import { appObjects } from "./kube-objects.js";
 
 const APPS = Number(process.env.APPS ?? 1000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32);
@@ -43,50 +44,10 @@ spec:
     interval: 1h
 `);
     if (only !== undefined && only !== i) continue;
-    files[`apps/${name}/objects.yaml`] = objects(name, version);
+    files[`apps/${name}/objects.yaml`] = appObjects(name, version);
   }
   if (only === undefined) files["ferry/applications.yaml"] = apps.join("---\n");
   return files;
-}
-
-function objects(name: string, version: number): string {
-  return `apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: ${name}
-  labels: {app: ${name}, version: "${version}"}
----
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: ${name}
-  labels: {app: ${name}, version: "${version}"}
-data:
-  greeting: hello ${version}
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: ${name}
-  labels: {app: ${name}, version: "${version}"}
-spec:
-  selector: {app: ${name}}
-  ports: [{port: 80, targetPort: 8080}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-  labels: {app: ${name}, version: "${version}"}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      serviceAccountName: ${name}
-      containers: [{name: web, image: "example.com/web:${version}"}]
-`;
 }
 
 async function main(): Promise<void> {
@@ -157,7 +118,7 @@ async function main(): Promise<void> {
       await agent.refresh();
       await allReadyAt(revision);
     });
-    const one = objects("app-11", 2).replace("greeting: hello 2", "greeting: hello again");
+    const one = appObjects("app-11", 2).replace("greeting: hello 2", "greeting: hello again");
     revision = await repo.commit({ "apps/app-11/objects.yaml": one }, "one ConfigMap of app-11");
     await measure("one commit changing one object", async () => {
       await agent.refresh();

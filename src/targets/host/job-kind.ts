@@ -1,10 +1,10 @@
-import { open, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { stalled, waiting } from "../../core/errors.js";
 import type { RenderedObject } from "../../core/objects.js";
 import type { ApplyOutcome } from "../target.js";
 import { parseHostSpec } from "./host-validate.js";
 import type { JobDesired, JobOutcome, JobRecord } from "./job-state.js";
-import { describeJob, jobFailureMessage, jobHealth, lastLines } from "./job-state.js";
+import { describeJob, jobFailureMessage, jobHealth, lastLines, readTail } from "./job-state.js";
 import type { HostEnvironment, KindHandler } from "./kind-handler.js";
 import { assertOwner, nameOf, prepareToRun, resolveWorkingDir } from "./kind-handler.js";
 import type { ProcessIdentity } from "./processes.js";
@@ -168,19 +168,4 @@ export function createJobHandler(env: HostEnvironment): KindHandler {
 
     close() {},
   };
-}
-
-/** The end of a log: enough for the last lines without reading a large file whole. */
-async function readTail(path: string, bytes = 8192): Promise<string> {
-  const handle = await open(path, "r").catch(() => undefined);
-  if (!handle) return "";
-  try {
-    const { size } = await handle.stat();
-    const length = Math.min(size, bytes);
-    const buffer = Buffer.alloc(length);
-    await handle.read(buffer, 0, length, size - length);
-    return buffer.toString("utf8");
-  } finally {
-    await handle.close();
-  }
 }

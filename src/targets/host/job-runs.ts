@@ -1,9 +1,9 @@
-import { open, readdir, readFile, rm } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import type { JobRun, JobRunRequest } from "../target.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import type { JobDesired } from "./job-state.js";
-import { lastLines } from "./job-state.js";
+import { lastLines, readTail } from "./job-state.js";
 import type { ProcessIdentity } from "./processes.js";
 import { isAlive, signalGroup } from "./processes.js";
 import { processEnv } from "./service-supervisor.js";
@@ -122,20 +122,5 @@ export class JobRuns {
       await rm(this.#file(job, old.id, "json"), { force: true });
       await rm(this.#file(job, old.id, "log"), { force: true });
     }
-  }
-}
-
-/** The end of a log: enough for the last lines without reading a large file whole. */
-async function readTail(file: string, bytes = 8192): Promise<string> {
-  const handle = await open(file, "r").catch(() => undefined);
-  if (!handle) return "";
-  try {
-    const { size } = await handle.stat();
-    const length = Math.min(size, bytes);
-    const buffer = Buffer.alloc(length);
-    await handle.read(buffer, 0, length, size - length);
-    return buffer.toString("utf8");
-  } finally {
-    await handle.close();
   }
 }

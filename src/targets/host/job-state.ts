@@ -1,3 +1,4 @@
+import { open } from "node:fs/promises";
 import type { Health } from "../../core/health.js";
 import type { JobSpec } from "./host-schemas.js";
 import type { ProcessDesired } from "./service-state.js";
@@ -85,4 +86,19 @@ export function lastLines(output: string, count: number): string {
     .slice(-count)
     .map((line) => `  ${line}`)
     .join("\n");
+}
+
+/** The end of a log: enough for the last lines without reading a large file whole. */
+export async function readTail(path: string, bytes = 8192): Promise<string> {
+  const handle = await open(path, "r").catch(() => undefined);
+  if (!handle) return "";
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, bytes);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    return buffer.toString("utf8");
+  } finally {
+    await handle.close();
+  }
 }
