@@ -8,6 +8,10 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import assert from "node:assert/strict";
+import type { PipelineView } from "../../src/promote/pipeline-view.js";
+import type { Scenario } from "./harness.js";
+import { outputOf } from "./harness.js";
 
 /** The environments, in promotion order. */
 export const ENVIRONMENTS = ["dev", "acc", "prd"] as const;
@@ -153,4 +157,18 @@ spec:
     "apps/web/smoke.mjs": SMOKE,
     ...Object.assign({}, ...ENVIRONMENTS.map((env) => environmentFiles(env, ports[env], artifacts, version, digest))),
   } as Record<string, string>;
+}
+
+/** `ferry pipeline status <pipeline> -o json`, parsed (exit 0 or 1: a failed or waiting promotion is still data). */
+export async function pipelineStatus(s: Scenario, pipeline = "web"): Promise<PipelineView> {
+  const result = await s.ferry("pipeline", "status", pipeline, "-o", "json");
+  assert.ok(result.code === 0 || result.code === 1, outputOf(result));
+  return JSON.parse(result.stdout) as PipelineView;
+}
+
+/** The view of one environment of a pipeline's status; fails when it is not there. */
+export function environmentOf(view: PipelineView, name: string): PipelineView["environments"][number] {
+  const found = view.environments.find((e) => e.environment === name);
+  assert.ok(found, `no ${name} in ${JSON.stringify(view)}`);
+  return found;
 }

@@ -9,7 +9,7 @@ import { test } from "node:test";
 import type { HistoryEntry, Page } from "../../src/history/types.js";
 import type { PipelineView } from "../../src/promote/pipeline-view.js";
 import { freePort, outputOf, scaled, Scenario } from "./harness.js";
-import { digestOf, publish } from "./promotion-fixtures.js";
+import { digestOf, environmentOf, pipelineStatus, publish } from "./promotion-fixtures.js";
 
 const ENVIRONMENTS = ["dev", "acc"] as const;
 type Environment = (typeof ENVIRONMENTS)[number];
@@ -93,16 +93,8 @@ test("a smoke test that does not change with the version runs for each version; 
   t.after(() => s.cleanup());
   const artifacts = join(s.dir, "artifacts");
   const ports = { dev: await freePort(), acc: await freePort() };
-  const pipeline = async (): Promise<PipelineView> => {
-    const result = await s.ferry("pipeline", "status", "web", "-o", "json");
-    assert.ok(result.code === 0 || result.code === 1, outputOf(result));
-    return JSON.parse(result.stdout) as PipelineView;
-  };
-  const env = (view: PipelineView, name: Environment) => {
-    const found = view.environments.find((e) => e.environment === name);
-    assert.ok(found, `no ${name} in ${JSON.stringify(view)}`);
-    return found;
-  };
+  const pipeline = (): Promise<PipelineView> => pipelineStatus(s);
+  const env = (view: PipelineView, name: Environment) => environmentOf(view, name);
   /** Waits until the promotion of `version` ended (passed everywhere, or stopped). */
   const finished = async (version: string): Promise<PipelineView> => {
     let last: PipelineView | undefined;

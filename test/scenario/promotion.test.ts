@@ -10,7 +10,7 @@ import type { HistoryEntry, Page } from "../../src/history/types.js";
 import type { PipelineView } from "../../src/promote/pipeline-view.js";
 import { freePort, httpGet, outputOf, Scenario } from "./harness.js";
 import type { Environment } from "./promotion-fixtures.js";
-import { digestOf, ENVIRONMENTS, promotionRepository, publish } from "./promotion-fixtures.js";
+import { digestOf, environmentOf, ENVIRONMENTS, pipelineStatus, promotionRepository, publish } from "./promotion-fixtures.js";
 
 const SLOW_MS = 90_000;
 
@@ -20,16 +20,8 @@ test("a version moves dev -> acc -> prd through Git; a version whose smoke test 
   const artifacts = join(s.dir, "artifacts");
   const ports = { dev: await freePort(), acc: await freePort(), prd: await freePort() } as Record<Environment, number>;
   const answer = async (env: Environment): Promise<string | undefined> => (await httpGet(ports[env]))?.trim();
-  const pipeline = async (): Promise<PipelineView> => {
-    const result = await s.ferry("pipeline", "status", "web", "-o", "json");
-    assert.ok(result.code === 0 || result.code === 1, outputOf(result));
-    return JSON.parse(result.stdout) as PipelineView;
-  };
-  const env = (view: PipelineView, name: Environment) => {
-    const found = view.environments.find((e) => e.environment === name);
-    assert.ok(found, `no ${name} in ${JSON.stringify(view)}`);
-    return found;
-  };
+  const pipeline = (): Promise<PipelineView> => pipelineStatus(s);
+  const env = (view: PipelineView, name: Environment) => environmentOf(view, name);
   const waitForPhase = async (name: Environment, phase: string, version: string): Promise<PipelineView> => {
     let last: PipelineView | undefined;
     return s.waitFor(
